@@ -1,0 +1,86 @@
+//! Disposal records (削除・廃棄の記録, SPEC §2.6): evidence that a number was deleted,
+//! holding ids and dates only.
+
+use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
+use crate::record::{timestamp, DependentLabel, Record};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisposalReason {
+    /// Early disposal: a dependant dropped, and the like.
+    NoLongerNeeded,
+    /// The person withdrew the number.
+    Withdrawn,
+    /// Registered in error.
+    Error,
+    /// Replaced by an explicit `"replace": true` intake.
+    Replaced,
+    /// Retention ended (the schedule, or an intake that found it past due).
+    RetentionEnded,
+}
+
+impl DisposalReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            DisposalReason::NoLongerNeeded => "no_longer_needed",
+            DisposalReason::Withdrawn => "withdrawn",
+            DisposalReason::Error => "error",
+            DisposalReason::Replaced => "replaced",
+            DisposalReason::RetentionEnded => "retention_ended",
+        }
+    }
+}
+
+/// Who disposed of the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
+pub enum Disposer {
+    Principal(Subject),
+    Schedule,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DisposalRecord {
+    pub record_id: RecordId,
+    #[serde(skip)]
+    pub tenant_id: TenantId,
+    pub employee_id: EmployeeId,
+    pub relation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependent_label: Option<DependentLabel>,
+    pub reason: DisposalReason,
+    #[serde(serialize_with = "ser_ts")]
+    pub disposed_at: DateTime<Utc>,
+    pub disposed_by: Disposer,
+    /// When the last point-in-time-recovery copy of the deleted item expires.
+    #[serde(serialize_with = "ser_ts")]
+    pub backup_expires_at: DateTime<Utc>,
+}
+
+fn ser_ts<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*t))
+}
+
+impl DisposalRecord {
+    pub fn for_record(
+        record: &Record,
+        reason: DisposalReason,
+        disposed_by: Disposer,
+        now: DateTime<Utc>,
+        backup_window_days: u32,
+    ) -> Self {
+        DisposalRecord {
+            record_id: record.record_id.clone(),
+            tenant_id: record.tenant_id.clone(),
+            employee_id: record.employee_id.clone(),
+            relation: record.relation.code(),
+            dependent_label: record.relation.label().cloned(),
+            reason,
+            disposed_at: now,
+            disposed_by,
+            backup_expires_at: now + Duration::days(i64::from(backup_window_days)),
+        }
+    }
+}

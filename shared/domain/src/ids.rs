@@ -1,0 +1,183 @@
+//! Strict identifiers. Every id ends up in DynamoDB keys, KMS encryption contexts (which
+//! CloudTrail logs in plaintext) and audit events, so each is a short, plain charset that
+//! can hold no key separator, no markup and no My Number.
+
+use crate::number::looks_like_number;
+use serde::Serialize;
+use std::fmt;
+
+/// Why an id was refused; `code()` is the stable API `rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdRule {
+    #[error("empty or too long")]
+    Length,
+    #[error("holds a character outside the allowed set")]
+    Charset,
+    #[error("looks like a My Number, which may not be used as an id")]
+    LooksLikeNumber,
+    #[error("not a record id")]
+    Format,
+}
+
+impl IdRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            IdRule::Length => "length",
+            IdRule::Charset => "charset",
+            IdRule::LooksLikeNumber => "contains_number",
+            IdRule::Format => "format",
+        }
+    }
+}
+
+fn check_plain(s: &str, max: usize, extra: &[char]) -> Result<(), IdRule> {
+    if s.is_empty() || s.len() > max {
+        return Err(IdRule::Length);
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+    {
+        return Err(IdRule::Charset);
+    }
+    if looks_like_number(s) {
+        return Err(IdRule::LooksLikeNumber);
+    }
+    Ok(())
+}
+
+macro_rules! plain_id {
+    ($(#[$doc:meta])* $name:ident, $max:expr, $extra:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn parse(s: &str) -> Result<Self, IdRule> {
+                check_plain(s, $max, $extra)?;
+                Ok(Self(s.to_owned()))
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+plain_id!(
+    /// One legal entity (事業者): `[A-Za-z0-9_-]{1,64}`.
+    TenantId, 64, &['_', '-']
+);
+plain_id!(
+    /// The employer's own employee id (never a personnel file): `[A-Za-z0-9._-]{1,64}`.
+    EmployeeId, 64, &['_', '-', '.']
+);
+plain_id!(
+    /// A principal's `sub`: `[A-Za-z0-9._@:+-]{1,128}`.
+    Subject, 128, &['_', '-', '.', '@', ':', '+']
+);
+plain_id!(
+    /// A client's `Idempotency-Key`: `[A-Za-z0-9._:-]{1,128}` (UUIDs fit).
+    IdempotencyKey, 128, &['_', '-', '.', ':']
+);
+plain_id!(
+    /// A request id from Lambda or API Gateway, for audit correlation.
+    RequestId, 128, &['_', '-', '.', ':', '=', '+', '/']
+);
+
+/// A record id: a random UUIDv4 in lower-case hyphenated form, never derived from the number.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct RecordId(String);
+
+impl RecordId {
+    pub fn new_random() -> Self {
+        RecordId(uuid::Uuid::new_v4().hyphenated().to_string())
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdRule> {
+        if s.len() != 36 {
+            return Err(IdRule::Format);
+        }
+        let ok = s.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_digit() || ('a'..='f').contains(&c),
+        });
+        if ok {
+            Ok(RecordId(s.to_owned()))
+        } else {
+            Err(IdRule::Format)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecordId({})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_plain_values() {
+        assert!(EmployeeId::parse("E0001").is_ok());
+        assert!(EmployeeId::parse("emp.2024-001_x").is_ok());
+        assert!(TenantId::parse("acme-jp").is_ok());
+        assert!(Subject::parse("7f3c2a90-1111-4b4b-9c9c-0123456789ab").is_ok());
+    }
+
+    #[test]
+    fn ids_refuse_by_rule() {
+        assert_eq!(EmployeeId::parse("").unwrap_err(), IdRule::Length);
+        assert_eq!(
+            EmployeeId::parse(&"a".repeat(65)).unwrap_err(),
+            IdRule::Length
+        );
+        assert_eq!(EmployeeId::parse("E#1").unwrap_err(), IdRule::Charset);
+        assert_eq!(EmployeeId::parse("社員1").unwrap_err(), IdRule::Charset);
+        assert_eq!(TenantId::parse("a.b").unwrap_err(), IdRule::Charset);
+        assert_eq!(
+            EmployeeId::parse("123456789018").unwrap_err(),
+            IdRule::LooksLikeNumber
+        );
+    }
+
+    #[test]
+    fn record_ids_are_random_uuids() {
+        let a = RecordId::new_random();
+        let b = RecordId::new_random();
+        assert_ne!(a, b);
+        assert_eq!(RecordId::parse(a.as_str()).unwrap(), a);
+        assert_eq!(
+            RecordId::parse("not-a-uuid").unwrap_err(),
+            IdRule::Format
+        );
+        assert!(RecordId::parse("7F3C2A90-1111-4B4B-9C9C-0123456789AB").is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! In-process adapters for fast handler tests. Never the only test of a store or a
+//! cipher: `mynumber-aws` is tested against moto.
+
+use crate::audit::AuditEvent;
+use crate::ids::{EmployeeId, IdempotencyKey, RecordId, TenantId};
+use crate::number::MyNumber;
+use crate::ports::*;
+use crate::record::{Ciphertext, Record};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct State {
+    records: BTreeMap<(String, String), Record>,
+    slots: HashMap<(String, String, &'static str), RecordId>,
+    idempotency: HashMap<(String, String), IdempotencyEntry>,
+    audit: Vec<AuditEvent>,
+    disposals: Vec<crate::disposal::DisposalRecord>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    /// Makes every call fail as if the table were throttled.
+    pub fail_all: AtomicBool,
+    /// Makes only `append_audit` fail.
+    pub fail_audit: AtomicBool,
+}
+
+impl MemoryStore {
+    fn check(&self) -> Result<(), Unavailable> {
+        if self.fail_all.load(Ordering::SeqCst) {
+            Err(Unavailable("simulated throttling".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn audit_trail(&self) -> Vec<AuditEvent> {
+        self.state.lock().unwrap().audit.clone()
+    }
+
+    pub fn record_count(&self) -> usize {
+        self.state.lock().unwrap().records.len()
+    }
+
+    pub fn disposals(&self) -> Vec<crate::disposal::DisposalRecord> {
+        self.state.lock().unwrap().disposals.clone()
+    }
+}
+
+fn key(t: &TenantId, s: &str) -> (String, String) {
+    (t.as_str().to_owned(), s.to_owned())
+}
+
+#[async_trait]
+impl RecordStore for MemoryStore {
+    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let r = &new.record;
+        let t = &r.tenant_id;
+        if let Some(e) = &new.idempotency {
+            if s.idempotency.contains_key(&key(t, e.key.as_str())) {
+                return Err(CreateError::IdempotencyKeyUsed);
+            }
+        }
+        let slot_key = r
+            .relation
+            .slot()
+            .map(|slot| (t.as_str().to_owned(), r.employee_id.as_str().to_owned(), slot));
+        match (&new.slot, &slot_key) {
+            (SlotChange::Claim, Some(k)) if s.slots.contains_key(k) => {
+                return Err(CreateError::SlotTaken);
+            }
+            (SlotChange::Replace { old, .. }, Some(k)) => {
+                if s.slots.get(k) != Some(&old.record_id)
+                    || s.records.get(&key(t, old.record_id.as_str())).map(|o| o.version)
+                        != Some(old.version)
+                {
+                    return Err(CreateError::ReplacedChanged);
+                }
+            }
+            _ => {}
+        }
+        if let SlotChange::Replace { old, disposal } = &new.slot {
+            s.records.remove(&key(t, old.record_id.as_str()));
+            s.disposals.push((**disposal).clone());
+        }
+        if let Some(k) = slot_key {
+            s.slots.insert(k, r.record_id.clone());
+        }
+        if let Some(e) = new.idempotency.clone() {
+            s.idempotency.insert(key(t, e.key.as_str()), e);
+        }
+        s.records.insert(key(t, r.record_id.as_str()), new.record);
+        Ok(())
+    }
+
+    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
+        self.check()?;
+        Ok(self.state.lock().unwrap().records.get(&key(t, id.as_str())).cloned())
+    }
+
+    async fn slot_holder(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        slot: &'static str,
+    ) -> Result<Option<RecordId>, Unavailable> {
+        self.check()?;
+        let k = (t.as_str().to_owned(), e.as_str().to_owned(), slot);
+        Ok(self.state.lock().unwrap().slots.get(&k).cloned())
+    }
+
+    async fn list_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record>, ListError> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut all: Vec<&Record> = s
+            .records
+            .values()
+            .filter(|r| &r.tenant_id == t && &r.employee_id == e)
+            .collect();
+        all.sort_by(|a, b| (a.created_at, &a.record_id).cmp(&(b.created_at, &b.record_id)));
+        let start = match &page.cursor {
+            None => 0,
+            Some(c) => {
+                let pos = all
+                    .iter()
+                    .position(|r| r.record_id.as_str() == c.as_str())
+                    .ok_or(ListError::BadCursor)?;
+                pos + 1
+            }
+        };
+        let items: Vec<Record> = all
+            .iter()
+            .skip(start)
+            .take(page.limit as usize)
+            .map(|r| (*r).clone())
+            .collect();
+        let next_cursor = (start + items.len() < all.len())
+            .then(|| items.last().and_then(|r| Cursor::parse(r.record_id.as_str())))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn idempotency(
+        &self,
+        t: &TenantId,
+        k: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyEntry>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        Ok(s.idempotency
+            .get(&key(t, k.as_str()))
+            .filter(|e| e.expires_at > now)
+            .cloned())
+    }
+
+    async fn append_audit(&self, event: &AuditEvent, _: DateTime<Utc>) -> Result<(), Unavailable> {
+        self.check()?;
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(Unavailable("simulated audit write failure".into()));
+        }
+        self.state.lock().unwrap().audit.push(event.clone());
+        Ok(())
+    }
+}
+
+/// A toy cipher bound to (tenant, record) like the KMS one: a context tag followed by the
+/// digits XORed with a context-derived keystream. Only for tests.
+pub struct LocalCipher {
+    secret: [u8; 32],
+}
+
+impl Default for LocalCipher {
+    fn default() -> Self {
+        LocalCipher {
+            secret: Sha256::digest(uuid::Uuid::new_v4().as_bytes()).into(),
+        }
+    }
+}
+
+impl LocalCipher {
+    fn stream(&self, t: &TenantId, r: &RecordId) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(t.as_str());
+        h.update([0]);
+        h.update(r.as_str());
+        h.finalize().into()
+    }
+}
+
+#[async_trait]
+impl NumberCipher for LocalCipher {
+    async fn encrypt(&self, t: &TenantId, r: &RecordId, n: &MyNumber) -> Result<Ciphertext, CipherError> {
+        let ks = self.stream(t, r);
+        let mut out = ks[..8].to_vec();
+        out.extend(n.expose_digits().bytes().zip(&ks[8..]).map(|(b, k)| b ^ k));
+        Ok(Ciphertext(out))
+    }
+
+    async fn decrypt(&self, t: &TenantId, r: &RecordId, c: &Ciphertext) -> Result<MyNumber, CipherError> {
+        let ks = self.stream(t, r);
+        if c.0.len() != 20 || c.0[..8] != ks[..8] {
+            return Err(CipherError::Rejected);
+        }
+        let plain: Vec<u8> = c.0[8..].iter().zip(&ks[8..]).map(|(b, k)| b ^ k).collect();
+        MyNumber::from_decrypted(plain).map_err(|_| CipherError::Rejected)
+    }
+
+    async fn fingerprint(&self, t: &TenantId, n: &MyNumber) -> Result<Vec<u8>, CipherError> {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(t.as_str());
+        h.update(n.expose_digits());
+        Ok(h.finalize().to_vec())
+    }
+}
+
+/// Collects audit events in memory.
+#[derive(Default)]
+pub struct MemoryAudit(pub Mutex<Vec<AuditEvent>>);
+
+impl crate::audit::AuditSink for MemoryAudit {
+    fn emit(&self, event: &AuditEvent) {
+        self.0.lock().unwrap().push(event.clone());
+    }
+}
+
+/// A clock tests can set.
+pub struct FixedClock(pub Mutex<DateTime<Utc>>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}

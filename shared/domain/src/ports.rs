@@ -1,0 +1,198 @@
+//! The small traits the domain needs from the outside world. AWS adapters implement them
+//! in `mynumber-aws`; `memory` has fast in-process ones for handler tests.
+
+use crate::audit::AuditEvent;
+use crate::disposal::DisposalRecord;
+use crate::ids::{EmployeeId, IdempotencyKey, RecordId, TenantId};
+use crate::number::MyNumber;
+use crate::record::{Ciphertext, Record};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// A store or cipher call failed for a reason the caller cannot fix (throttling, 5xx,
+/// timeouts, an item that does not parse). The text is for operators' logs; adapters
+/// never put item values or numbers into it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CipherError {
+    #[error("cipher unavailable: {0}")]
+    Unavailable(String),
+    /// The ciphertext does not open under this record's encryption context: it was
+    /// moved, altered or encrypted under another key.
+    #[error("ciphertext rejected")]
+    Rejected,
+}
+
+/// Encrypts numbers under an encryption context that binds each ciphertext to its
+/// tenant and record.
+#[async_trait]
+pub trait NumberCipher: Send + Sync {
+    async fn encrypt(
+        &self,
+        tenant: &TenantId,
+        record: &RecordId,
+        number: &MyNumber,
+    ) -> Result<Ciphertext, CipherError>;
+
+    async fn decrypt(
+        &self,
+        tenant: &TenantId,
+        record: &RecordId,
+        ciphertext: &Ciphertext,
+    ) -> Result<MyNumber, CipherError>;
+
+    /// A keyed MAC of the number, for idempotency fingerprints. A plain hash of a
+    /// 12-digit number can be reversed by trying every number, so it must be keyed.
+    async fn fingerprint(&self, tenant: &TenantId, number: &MyNumber)
+    -> Result<Vec<u8>, CipherError>;
+}
+
+/// A stored idempotent response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyEntry {
+    pub key: IdempotencyKey,
+    pub fingerprint: Vec<u8>,
+    pub status: u16,
+    /// The response body (record metadata, never a number).
+    pub body: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How a new record relates to the employee's slot for its relation.
+#[derive(Debug, Clone)]
+pub enum SlotChange {
+    /// Dependants have no slot.
+    None,
+    /// Take a free slot; fails with `SlotTaken` if someone holds it.
+    Claim,
+    /// Take over the slot from `old` (explicit replace, or `old` is past due), deleting
+    /// `old` and writing its disposal record in the same transaction.
+    Replace {
+        old: Box<Record>,
+        disposal: Box<DisposalRecord>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub record: Record,
+    pub slot: SlotChange,
+    pub idempotency: Option<IdempotencyEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    #[error("the slot is taken")]
+    SlotTaken,
+    #[error("the idempotency key was used meanwhile")]
+    IdempotencyKeyUsed,
+    #[error("the replaced record changed meanwhile")]
+    ReplacedChanged,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// An opaque position in a listing, made by the store; `[A-Za-z0-9._~-]{1,256}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor(String);
+
+impl Cursor {
+    pub fn parse(s: &str) -> Option<Cursor> {
+        let ok = !s.is_empty()
+            && s.len() <= 256
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '-'));
+        ok.then(|| Cursor(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: u16,
+    pub cursor: Option<Cursor>,
+}
+
+impl PageRequest {
+    pub const DEFAULT_LIMIT: u16 = 50;
+    pub const MAX_LIMIT: u16 = 100;
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// `BadCursor` is the caller's fault (a cursor from elsewhere): a 400.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ListError {
+    #[error("the cursor is not one this listing made")]
+    BadCursor,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// Records, idempotency entries and the durable audit trail of reveals. Every method is
+/// scoped by tenant: an adapter builds every key from the tenant id, so one tenant's
+/// request can never address another's items.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Writes the record, its slot change and idempotency entry all at once, or nothing.
+    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError>;
+
+    async fn get_record(
+        &self,
+        tenant: &TenantId,
+        record: &RecordId,
+    ) -> Result<Option<Record>, Unavailable>;
+
+    /// The record holding an employee's `self` or `spouse` slot.
+    async fn slot_holder(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+        slot: &'static str,
+    ) -> Result<Option<RecordId>, Unavailable>;
+
+    /// An employee's records, oldest first. Never reads another employee's items.
+    async fn list_records(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record>, ListError>;
+
+    /// The unexpired entry for a key, if any.
+    async fn idempotency(
+        &self,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyEntry>, Unavailable>;
+
+    /// Durably stores an audit event (the reveal trail); must fail rather than drop it.
+    async fn append_audit(
+        &self,
+        event: &AuditEvent,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable>;
+}
+
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

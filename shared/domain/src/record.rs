@@ -1,0 +1,230 @@
+//! The record model (SPEC §3): metadata in the clear, the number only as KMS ciphertext.
+
+use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
+use crate::number::looks_like_number;
+use crate::purpose::PurposeSet;
+use crate::retention::Departure;
+use crate::verification::{Refusal, Verification};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
+use std::fmt;
+
+/// Whose number a record holds. A dependant always carries a label, so a dependant
+/// without one cannot exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Relation {
+    /// The employee's own number (`"self"` on the wire).
+    OwnNumber,
+    Spouse,
+    Dependent(DependentLabel),
+}
+
+impl Relation {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Relation::OwnNumber => "self",
+            Relation::Spouse => "spouse",
+            Relation::Dependent(_) => "dependent",
+        }
+    }
+
+    /// One employee has at most one `self` and one `spouse` record: those relations
+    /// occupy a slot; dependants do not.
+    pub fn slot(&self) -> Option<&'static str> {
+        match self {
+            Relation::OwnNumber => Some("self"),
+            Relation::Spouse => Some("spouse"),
+            Relation::Dependent(_) => None,
+        }
+    }
+
+    pub fn label(&self) -> Option<&DependentLabel> {
+        match self {
+            Relation::Dependent(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+/// How HR names a dependant (長男, 配偶者の母, …): 1–40 characters of plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DependentLabel(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelRule {
+    Length,
+    Charset,
+    ContainsNumber,
+}
+
+impl LabelRule {
+    pub fn code(self) -> &'static str {
+        match self {
+            LabelRule::Length => "length",
+            LabelRule::Charset => "charset",
+            LabelRule::ContainsNumber => "contains_number",
+        }
+    }
+}
+
+impl DependentLabel {
+    pub fn parse(s: &str) -> Result<Self, LabelRule> {
+        let s = s.trim();
+        let n = s.chars().count();
+        if n == 0 || n > 40 {
+            return Err(LabelRule::Length);
+        }
+        if s.chars().any(char::is_control) {
+            return Err(LabelRule::Charset);
+        }
+        if looks_like_number(s) {
+            return Err(LabelRule::ContainsNumber);
+        }
+        Ok(DependentLabel(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// KMS ciphertext of a number. Not secret by itself, but only useful with the key and the
+/// exact encryption context.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Ciphertext(pub Vec<u8>);
+
+impl fmt::Debug for Ciphertext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ciphertext({} bytes)", self.0.len())
+    }
+}
+
+/// What a record holds: a verified number (as ciphertext), or the record of a refusal.
+/// An active record without ciphertext, or a refused one with it, cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Active {
+        verification: Verification,
+        ciphertext: Ciphertext,
+    },
+    Refused {
+        refusal: Refusal,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Active,
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub record_id: RecordId,
+    pub tenant_id: TenantId,
+    pub employee_id: EmployeeId,
+    pub relation: Relation,
+    pub purposes: PurposeSet,
+    pub content: Content,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Subject,
+    pub departure: Option<Departure>,
+    /// Bumped on every change; conditional writes compare it.
+    pub version: u64,
+}
+
+impl Record {
+    pub fn status(&self) -> Status {
+        match self.content {
+            Content::Active { .. } => Status::Active,
+            Content::Refused { .. } => Status::Refused,
+        }
+    }
+
+    /// A record past its due date is gone for every read, before purge or TTL catch up.
+    pub fn is_gone(&self, today: NaiveDate) -> bool {
+        self.departure.as_ref().is_some_and(|d| d.is_past_due(today))
+    }
+
+    /// The metadata a client may see. It has no field that could hold the number.
+    pub fn view(&self) -> RecordView {
+        let (verification, refusal) = match &self.content {
+            Content::Active { verification, .. } => (Some(verification.clone()), None),
+            Content::Refused { refusal } => (None, Some(refusal.clone())),
+        };
+        RecordView {
+            record_id: self.record_id.clone(),
+            employee_id: self.employee_id.clone(),
+            relation: self.relation.code(),
+            dependent_label: self.relation.label().cloned(),
+            status: self.status(),
+            purposes: self.purposes.clone(),
+            verification,
+            refusal,
+            created_at: timestamp(self.created_at),
+            created_by: self.created_by.clone(),
+            left_on: self.departure.as_ref().map(|d| d.left_on),
+            last_declaration_year: self.departure.as_ref().and_then(|d| d.last_declaration_year),
+            due_at: self.departure.as_ref().map(|d| d.due_on),
+            version: self.version,
+        }
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, the one timestamp format of the API and the audit log.
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordView {
+    pub record_id: RecordId,
+    pub employee_id: EmployeeId,
+    pub relation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependent_label: Option<DependentLabel>,
+    pub status: Status,
+    pub purposes: PurposeSet,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
+    pub created_at: String,
+    pub created_by: Subject,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_declaration_year: Option<i32>,
+    /// The last day of retention; the record is gone from the day after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<NaiveDate>,
+    pub version: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(DependentLabel::parse(" 長男 ").unwrap().as_str(), "長男");
+        assert_eq!(DependentLabel::parse("").unwrap_err(), LabelRule::Length);
+        assert_eq!(DependentLabel::parse(&"子".repeat(41)).unwrap_err(), LabelRule::Length);
+        assert_eq!(DependentLabel::parse("a\nb").unwrap_err(), LabelRule::Charset);
+        assert_eq!(
+            DependentLabel::parse("長男 123456789018").unwrap_err(),
+            LabelRule::ContainsNumber
+        );
+    }
+
+    #[test]
+    fn relations_and_slots() {
+        assert_eq!(Relation::OwnNumber.code(), "self");
+        assert_eq!(Relation::Spouse.slot(), Some("spouse"));
+        let child = Relation::Dependent(DependentLabel::parse("長女").unwrap());
+        assert_eq!(child.slot(), None);
+        assert_eq!(child.label().unwrap().as_str(), "長女");
+    }
+}
