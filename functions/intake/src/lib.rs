@@ -1,0 +1,198 @@
+//! The intake function: `POST /v1/records` registers a number with its identity
+//! verification, or records that the person refused to give it.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use mynumber_domain::ids::IdRule;
+use mynumber_domain::record::{DependentLabel, Relation};
+use mynumber_domain::service::{IdempotencyRequest, Registration, RegistrationContent};
+use mynumber_domain::verification::{IdentityCheck, NumberCheck};
+use mynumber_domain::{
+    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, Subject, Vault, VaultError,
+};
+use mynumber_http::{caller, json_object, json_response, problem, segments, Fields};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+pub struct Intake {
+    vault: Vault,
+    dev_auth: bool,
+}
+
+impl Intake {
+    pub fn new(vault: Vault, dev_auth: bool) -> Self {
+        Intake { vault, dev_auth }
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let caller = caller(&req, self.dev_auth);
+        let result = match (req.method(), segments(&req).as_slice()) {
+            (&Method::POST, ["v1", "records"]) => self.register(&req, &caller).await,
+            (_, ["v1", "records"]) => Err(VaultError::MethodNotAllowed),
+            _ => Err(VaultError::NotFound),
+        };
+        result.unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        let registered = self.vault.register(caller, parse_registration(req)).await?;
+        let mut response = json_response(registered.status, registered.body);
+        if registered.replayed {
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", "true".parse().expect("valid header"));
+        }
+        Ok(response)
+    }
+}
+
+const FIELDS: &[&str] = &[
+    "employee_id",
+    "relation",
+    "dependent_label",
+    "purposes",
+    "verification",
+    "refusal",
+    "replace",
+];
+
+fn parse_registration(req: &Request) -> Result<(Registration, Option<IdempotencyRequest>), VaultError> {
+    let mut body = json_object(req)?;
+    // Take the number out first, so that it is zeroed however parsing ends and the
+    // idempotency digest of the rest of the body never sees it.
+    let raw_number = body.remove("my_number");
+    let number_given = raw_number.as_ref().is_some_and(|v| !v.is_null());
+    let raw_number: Result<Option<Zeroizing<String>>, ()> = match raw_number {
+        Some(Value::String(s)) => Ok(Some(Zeroizing::new(s))),
+        Some(Value::Null) | None => Ok(None),
+        Some(_) => Err(()),
+    };
+    let digest_without_number: [u8; 32] =
+        Sha256::digest(serde_json::to_vec(&body).expect("a JSON map serializes")).into();
+
+    let mut f = Fields::new(&body, FIELDS);
+    let idempotency = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().ok().map(IdempotencyKey::parse) {
+            Some(Ok(key)) => Some(IdempotencyRequest {
+                key,
+                digest_without_number,
+            }),
+            Some(Err(rule)) => {
+                f.fail("Idempotency-Key", rule.code());
+                None
+            }
+            None => {
+                f.fail("Idempotency-Key", "charset");
+                None
+            }
+        },
+    };
+    let employee_id = f.parse("employee_id", true, |s| EmployeeId::parse(s).map_err(IdRule::code));
+    let relation_code: Option<&'static str> = f.parse("relation", true, |s| {
+        ["self", "spouse", "dependent"]
+            .into_iter()
+            .find(|r| *r == s)
+            .ok_or("enum")
+    });
+    let label_given = f.present("dependent_label");
+    let label = f.parse("dependent_label", false, |s| DependentLabel::parse(s).map_err(|r| r.code()));
+    let relation = match relation_code {
+        Some("dependent") => {
+            if !label_given {
+                f.fail("dependent_label", "required");
+            }
+            label.map(Relation::Dependent)
+        }
+        Some(_) if label_given => {
+            f.fail("dependent_label", "only_for_dependent");
+            None
+        }
+        Some("self") => Some(Relation::OwnNumber),
+        Some(_) => Some(Relation::Spouse),
+        None => None,
+    };
+    let purposes = f.array("purposes", true).and_then(|items| {
+        let mut parsed = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str().and_then(Purpose::parse) {
+                Some(p) => parsed.push(p),
+                None => f.fail(&format!("purposes[{i}]"), "enum"),
+            }
+        }
+        if items.is_empty() {
+            f.fail("purposes", "empty");
+        }
+        PurposeSet::new(parsed).ok()
+    });
+    let replace = f.bool("replace").unwrap_or(false);
+
+    let refusal_given = f.present("refusal");
+    let content = if refusal_given {
+        if number_given || f.present("verification") {
+            f.fail("refusal", "exclusive_with_my_number");
+        }
+        f.object("refusal", true, &["reason", "requested_on"], |o| {
+            let reason = o.str("reason", true);
+            let requested_on = o.date("requested_on", true);
+            Some(RegistrationContent::Refusal {
+                reason: reason?.to_owned(),
+                requested_on: requested_on?,
+            })
+        })
+    } else {
+        let number = match &raw_number {
+            Err(()) => {
+                f.fail("my_number", "type");
+                None
+            }
+            Ok(None) => {
+                f.fail("my_number", "required");
+                None
+            }
+            Ok(Some(raw)) => match MyNumber::parse(raw) {
+                Ok(n) => Some(n),
+                Err(rule) => {
+                    f.fail("my_number", rule.code());
+                    None
+                }
+            },
+        };
+        let verification = f.object(
+            "verification",
+            true,
+            &["number_check", "identity_check", "verified_on", "verified_by"],
+            |o| {
+                let nc = o.parse("number_check", true, |s| NumberCheck::parse(s).map_err(|r| r.code()));
+                let ic = o.parse("identity_check", true, |s| IdentityCheck::parse(s).map_err(|r| r.code()));
+                let on = o.date("verified_on", true);
+                let by = o.parse("verified_by", false, |s| Subject::parse(s).map_err(IdRule::code));
+                Some((nc?, ic?, on?, by))
+            },
+        );
+        match (number, verification) {
+            (Some(number), Some((number_check, identity_check, verified_on, verified_by))) => {
+                Some(RegistrationContent::Number {
+                    number,
+                    number_check,
+                    identity_check,
+                    verified_by,
+                    verified_on,
+                })
+            }
+            _ => None,
+        }
+    };
+    let registration = match (employee_id, relation, purposes, content) {
+        (Some(employee_id), Some(relation), Some(purposes), Some(content)) => Some(Registration {
+            employee_id,
+            relation,
+            purposes,
+            replace,
+            content,
+        }),
+        _ => None,
+    };
+    f.finish(registration).map(|r| (r, idempotency))
+}

@@ -1,1 +1,13 @@
-fn main() {}
+use lambda_http::{run, service_fn, Error, Request};
+use mynumber_aws::Settings;
+use mynumber_http::logging::{self, StdoutAudit};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    logging::init();
+    let settings = Settings::from_env()?;
+    let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
+    let app = &intake::Intake::new(vault, settings.dev_auth);
+    run(service_fn(move |req: Request| async move { Ok::<_, Error>(app.handle(req).await) })).await
+}

@@ -1,0 +1,105 @@
+//! The lookup function: `GET /v1/records` lists an employee's records (never numbers);
+//! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use mynumber_domain::ids::IdRule;
+use mynumber_domain::ports::{Cursor, PageRequest};
+use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
+use mynumber_http::{caller, json_object, json_response, problem, query, segments, Fields};
+use serde_json::json;
+
+pub struct Lookup {
+    vault: Vault,
+    dev_auth: bool,
+}
+
+impl Lookup {
+    pub fn new(vault: Vault, dev_auth: bool) -> Self {
+        Lookup { vault, dev_auth }
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let caller = caller(&req, self.dev_auth);
+        let result = match (req.method(), segments(&req).as_slice()) {
+            (&Method::GET, ["v1", "records"]) => self.list(&req, &caller).await,
+            (&Method::POST, ["v1", "records", id, "reveal"]) => self.reveal(&req, id, &caller).await,
+            (_, ["v1", "records"]) | (_, ["v1", "records", _, "reveal"]) => Err(VaultError::MethodNotAllowed),
+            _ => Err(VaultError::NotFound),
+        };
+        result.unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        let page = self.vault.list_records(caller, parse_list(req)).await?;
+        let body = json!({
+            "items": page.items,
+            "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
+        });
+        Ok(json_response(200, body.to_string()))
+    }
+
+    async fn reveal(&self, req: &Request, id: &str, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        let revealed = self.vault.reveal(caller, parse_reveal(req, id)).await?;
+        // Every value here is from a closed charset (UUID, digits, snake case), so the
+        // body is written directly rather than through an intermediate JSON value.
+        let body = format!(
+            r#"{{"record_id":"{}","my_number":"{}","purpose":"{}"}}"#,
+            revealed.record_id,
+            revealed.number.expose_digits(),
+            revealed.purpose.code()
+        );
+        Ok(json_response(200, body))
+    }
+}
+
+fn parse_list(req: &Request) -> Result<(EmployeeId, PageRequest), VaultError> {
+    let q = query(req, &["employee_id", "cursor", "limit"])?;
+    let mut errors = Vec::new();
+    let employee = match q.get("employee_id").map(|s| EmployeeId::parse(s)) {
+        Some(Ok(e)) => Some(e),
+        Some(Err(rule)) => {
+            errors.push(mynumber_domain::FieldError::new("employee_id", rule.code()));
+            None
+        }
+        None => {
+            errors.push(mynumber_domain::FieldError::new("employee_id", "required"));
+            None
+        }
+    };
+    let limit = match q.get("limit") {
+        None => PageRequest::DEFAULT_LIMIT,
+        Some(s) => match s.parse::<u16>() {
+            Ok(n) if (1..=PageRequest::MAX_LIMIT).contains(&n) => n,
+            _ => {
+                errors.push(mynumber_domain::FieldError::new("limit", "range"));
+                0
+            }
+        },
+    };
+    let cursor = match q.get("cursor") {
+        None => None,
+        Some(s) => {
+            let c = Cursor::parse(s);
+            if c.is_none() {
+                errors.push(mynumber_domain::FieldError::new("cursor", "cursor"));
+            }
+            c
+        }
+    };
+    match employee {
+        Some(e) if errors.is_empty() => Ok((e, PageRequest { limit, cursor })),
+        _ => Err(VaultError::Invalid(errors)),
+    }
+}
+
+fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["purpose"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", IdRule::code(*rule));
+    }
+    let purpose = f.parse("purpose", true, |s| Purpose::parse(s).ok_or("enum"));
+    f.finish(record_id.ok().zip(purpose))
+}

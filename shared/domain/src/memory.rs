@@ -122,7 +122,7 @@ impl RecordStore for MemoryStore {
         t: &TenantId,
         e: &EmployeeId,
         page: &PageRequest,
-    ) -> Result<Page<Record>, ListError> {
+    ) -> Result<Page<Record<()>>, ListError> {
         self.check()?;
         let s = self.state.lock().unwrap();
         let mut all: Vec<&Record> = s
@@ -141,11 +141,11 @@ impl RecordStore for MemoryStore {
                 pos + 1
             }
         };
-        let items: Vec<Record> = all
+        let items: Vec<Record<()>> = all
             .iter()
             .skip(start)
             .take(page.limit as usize)
-            .map(|r| (*r).clone())
+            .map(|r| r.metadata())
             .collect();
         let next_cursor = (start + items.len() < all.len())
             .then(|| items.last().and_then(|r| Cursor::parse(r.record_id.as_str())))

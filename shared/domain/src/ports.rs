@@ -167,7 +167,7 @@ pub trait RecordStore: Send + Sync {
         tenant: &TenantId,
         employee: &EmployeeId,
         page: &PageRequest,
-    ) -> Result<Page<Record>, ListError>;
+    ) -> Result<Page<Record<()>>, ListError>;
 
     /// The unexpired entry for a key, if any.
     async fn idempotency(

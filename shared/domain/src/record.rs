@@ -101,12 +101,14 @@ impl fmt::Debug for Ciphertext {
 }
 
 /// What a record holds: a verified number (as ciphertext), or the record of a refusal.
-/// An active record without ciphertext, or a refused one with it, cannot be built.
+/// A refused record with a ciphertext cannot be built. `S` is what the active record
+/// carries of its number: the `Ciphertext` when read for a reveal, `()` when listed
+/// (listings never load ciphertexts).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Content {
+pub enum Content<S = Ciphertext> {
     Active {
         verification: Verification,
-        ciphertext: Ciphertext,
+        ciphertext: S,
     },
     Refused {
         refusal: Refusal,
@@ -120,14 +122,15 @@ pub enum Status {
     Refused,
 }
 
+/// A record; `Record<()>` is its metadata without the ciphertext.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Record<S = Ciphertext> {
     pub record_id: RecordId,
     pub tenant_id: TenantId,
     pub employee_id: EmployeeId,
     pub relation: Relation,
     pub purposes: PurposeSet,
-    pub content: Content,
+    pub content: Content<S>,
     pub created_at: DateTime<Utc>,
     pub created_by: Subject,
     pub departure: Option<Departure>,
@@ -135,7 +138,7 @@ pub struct Record {
     pub version: u64,
 }
 
-impl Record {
+impl<S> Record<S> {
     pub fn status(&self) -> Status {
         match self.content {
             Content::Active { .. } => Status::Active,
@@ -146,6 +149,30 @@ impl Record {
     /// A record past its due date is gone for every read, before purge or TTL catch up.
     pub fn is_gone(&self, today: NaiveDate) -> bool {
         self.departure.as_ref().is_some_and(|d| d.is_past_due(today))
+    }
+
+    /// The same record without its ciphertext.
+    pub fn metadata(&self) -> Record<()> {
+        Record {
+            record_id: self.record_id.clone(),
+            tenant_id: self.tenant_id.clone(),
+            employee_id: self.employee_id.clone(),
+            relation: self.relation.clone(),
+            purposes: self.purposes.clone(),
+            content: match &self.content {
+                Content::Active { verification, .. } => Content::Active {
+                    verification: verification.clone(),
+                    ciphertext: (),
+                },
+                Content::Refused { refusal } => Content::Refused {
+                    refusal: refusal.clone(),
+                },
+            },
+            created_at: self.created_at,
+            created_by: self.created_by.clone(),
+            departure: self.departure,
+            version: self.version,
+        }
     }
 
     /// The metadata a client may see. It has no field that could hold the number.

@@ -66,6 +66,14 @@ impl VerificationRule {
 }
 
 impl NumberCheck {
+    pub fn code(self) -> &'static str {
+        match self {
+            NumberCheck::MyNumberCard => "my_number_card",
+            NumberCheck::NotificationCard => "notification_card",
+            NumberCheck::ResidentRecord => "resident_record",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, VerificationRule> {
         match s {
             "my_number_card" => Ok(NumberCheck::MyNumberCard),
@@ -81,16 +89,31 @@ impl NumberCheck {
 }
 
 impl IdentityCheck {
+    pub const ALL: [IdentityCheck; 6] = [
+        IdentityCheck::MyNumberCard,
+        IdentityCheck::PhotoId,
+        IdentityCheck::TwoDocuments,
+        IdentityCheck::Jpki,
+        IdentityCheck::KnownInPerson,
+        IdentityCheck::ByEmployee,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            IdentityCheck::MyNumberCard => "my_number_card",
+            IdentityCheck::PhotoId => "photo_id",
+            IdentityCheck::TwoDocuments => "two_documents",
+            IdentityCheck::Jpki => "jpki",
+            IdentityCheck::KnownInPerson => "known_in_person",
+            IdentityCheck::ByEmployee => "by_employee",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<Self, VerificationRule> {
-        Ok(match s {
-            "my_number_card" => IdentityCheck::MyNumberCard,
-            "photo_id" => IdentityCheck::PhotoId,
-            "two_documents" => IdentityCheck::TwoDocuments,
-            "jpki" => IdentityCheck::Jpki,
-            "known_in_person" => IdentityCheck::KnownInPerson,
-            "by_employee" => IdentityCheck::ByEmployee,
-            _ => return Err(VerificationRule::UnknownValue),
-        })
+        IdentityCheck::ALL
+            .into_iter()
+            .find(|c| c.code() == s)
+            .ok_or(VerificationRule::UnknownValue)
     }
 }
 
@@ -267,6 +290,17 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn codes_match_the_wire_names() {
+        for c in IdentityCheck::ALL {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.code());
+        }
+        for c in [NumberCheck::MyNumberCard, NumberCheck::NotificationCard, NumberCheck::ResidentRecord] {
+            assert_eq!(serde_json::to_value(c).unwrap(), c.code());
+            assert_eq!(NumberCheck::parse(c.code()), Ok(c));
         }
     }
 

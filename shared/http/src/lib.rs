@@ -1,0 +1,25 @@
+//! HTTP glue shared by the API functions: who is calling, strict JSON bodies with
+//! field-level errors, RFC 9457 problem responses, and logging set-up.
+
+pub mod body;
+pub mod caller;
+pub mod logging;
+pub mod problem;
+
+pub use body::{Fields, json_object, query};
+pub use caller::caller;
+pub use problem::{json_response, problem};
+
+/// Bodies above this are refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The request path without a trailing slash, split into segments: `/v1/records/x` →
+/// `["v1", "records", "x"]`.
+pub fn segments(req: &lambda_http::Request) -> Vec<&str> {
+    req.uri()
+        .path()
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! `NumberCipher` on KMS: Encrypt/Decrypt under the encryption context
+//! `{tenant_id, record_id}` (ids only, since CloudTrail logs the context in plaintext),
+//! and an HMAC key for idempotency fingerprints.
+
+use crate::describe;
+use async_trait::async_trait;
+use aws_sdk_kms::error::SdkError;
+use aws_sdk_kms::operation::decrypt::DecryptError;
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::MacAlgorithmSpec;
+use aws_sdk_kms::Client;
+use mynumber_domain::ids::{RecordId, TenantId};
+use mynumber_domain::number::MyNumber;
+use mynumber_domain::ports::{CipherError, NumberCipher};
+use mynumber_domain::record::Ciphertext;
+
+#[derive(Clone)]
+pub struct KmsCipher {
+    client: Client,
+    key_id: String,
+    mac_key_id: Option<String>,
+}
+
+impl KmsCipher {
+    pub fn new(client: Client, key_id: impl Into<String>, mac_key_id: Option<String>) -> Self {
+        KmsCipher {
+            client,
+            key_id: key_id.into(),
+            mac_key_id,
+        }
+    }
+}
+
+fn unavailable<E: std::error::Error>(e: E) -> CipherError {
+    CipherError::Unavailable(describe(&e))
+}
+
+#[async_trait]
+impl NumberCipher for KmsCipher {
+    async fn encrypt(&self, t: &TenantId, r: &RecordId, number: &MyNumber) -> Result<Ciphertext, CipherError> {
+        // The SDK copies the plaintext into its request buffer, which it does not zero;
+        // it lives only for the duration of this call.
+        let out = self
+            .client
+            .encrypt()
+            .key_id(&self.key_id)
+            .plaintext(Blob::new(number.expose_digits().as_bytes()))
+            .encryption_context("tenant_id", t.as_str())
+            .encryption_context("record_id", r.as_str())
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.ciphertext_blob()
+            .map(|b| Ciphertext(b.as_ref().to_vec()))
+            .ok_or_else(|| CipherError::Unavailable("Encrypt returned no ciphertext".into()))
+    }
+
+    async fn decrypt(&self, t: &TenantId, r: &RecordId, c: &Ciphertext) -> Result<MyNumber, CipherError> {
+        let out = self
+            .client
+            .decrypt()
+            .key_id(&self.key_id)
+            .ciphertext_blob(Blob::new(c.0.clone()))
+            .encryption_context("tenant_id", t.as_str())
+            .encryption_context("record_id", r.as_str())
+            .send()
+            .await
+            .map_err(|e| match &e {
+                SdkError::ServiceError(se)
+                    if matches!(
+                        se.err(),
+                        DecryptError::InvalidCiphertextException(_) | DecryptError::IncorrectKeyException(_)
+                    ) =>
+                {
+                    CipherError::Rejected
+                }
+                _ => unavailable(e),
+            })?;
+        let plain = out
+            .plaintext
+            .ok_or_else(|| CipherError::Unavailable("Decrypt returned no plaintext".into()))?;
+        MyNumber::from_decrypted(plain.into_inner()).map_err(|_| CipherError::Rejected)
+    }
+
+    async fn fingerprint(&self, t: &TenantId, number: &MyNumber) -> Result<Vec<u8>, CipherError> {
+        let key = self
+            .mac_key_id
+            .as_deref()
+            .ok_or_else(|| CipherError::Unavailable("MAC_KEY_ID is not configured".into()))?;
+        let message = format!("{}\n{}", t.as_str(), number.expose_digits());
+        let out = self
+            .client
+            .generate_mac()
+            .key_id(key)
+            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+            .message(Blob::new(message.into_bytes()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.mac()
+            .map(|m| m.as_ref().to_vec())
+            .ok_or_else(|| CipherError::Unavailable("GenerateMac returned no MAC".into()))
+    }
+}

@@ -1,0 +1,298 @@
+//! The single-table layout. Every key starts with `T#{tenant}`, so no request built from
+//! one principal's tenant can address another tenant's items.
+//!
+//! | item        | pk                            | sk         | by_owner index (gsi1pk / gsi1sk)          |
+//! |-------------|-------------------------------|------------|-------------------------------------------|
+//! | record      | `T#t#R#{record_id}`           | `RECORD`   | `T#t#E#{employee}#R` / `{ms:013}#{rid}`   |
+//! | slot        | `T#t#E#{employee}`            | `SLOT#self`, `SLOT#spouse` | –                         |
+//! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
+//! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
+//! | disposal    | `T#t#D#{record_id}`           | `DISPOSAL` | `T#t#E#{employee}#D` / `{ms:013}#{rid}`   |
+//!
+//! Only `ct` (the KMS ciphertext) is secret; `expires_at` is the TTL attribute.
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use mynumber_domain::disposal::DisposalRecord;
+use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
+use mynumber_domain::purpose::{Purpose, PurposeSet};
+use mynumber_domain::record::{timestamp, Ciphertext, Content, DependentLabel, Record, Relation};
+use mynumber_domain::retention::Departure;
+use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
+use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const BY_OWNER: &str = "by_owner";
+pub const EXPIRES_AT: &str = "expires_at";
+pub const CT: &str = "ct";
+
+/// Attributes the by_owner index carries besides its keys: everything but `ct`, so a
+/// listing never reads a ciphertext.
+pub const OWNER_PROJECTION: &[&str] = &[
+    "kind",
+    "tenant_id",
+    "record_id",
+    "employee_id",
+    "relation",
+    "dependent_label",
+    "purposes",
+    "status",
+    "verification",
+    "refusal",
+    "created_at",
+    "created_by",
+    "left_on",
+    "last_declaration_year",
+    "due_on",
+    "version",
+    "reason",
+    "disposed_at",
+    "disposed_by",
+    "backup_expires_at",
+];
+
+pub fn record_pk(t: &TenantId, r: &RecordId) -> String {
+    format!("T#{t}#R#{r}")
+}
+pub const RECORD_SK: &str = "RECORD";
+
+pub fn slot_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}")
+}
+pub fn slot_sk(slot: &str) -> String {
+    format!("SLOT#{slot}")
+}
+
+pub fn idem_pk(t: &TenantId, key: &str) -> String {
+    format!("T#{t}#I#{key}")
+}
+pub const IDEM_SK: &str = "IDEM";
+
+pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}#R")
+}
+pub fn owner_sk(at: DateTime<Utc>, r: &RecordId) -> String {
+    format!("{:013}#{r}", at.timestamp_millis())
+}
+
+pub fn disposal_pk(t: &TenantId, r: &RecordId) -> String {
+    format!("T#{t}#D#{r}")
+}
+pub const DISPOSAL_SK: &str = "DISPOSAL";
+pub fn owner_disposals_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}#D")
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn record_to_item(r: &Record) -> Item {
+    let t = &r.tenant_id;
+    let mut item: Item = HashMap::from([
+        (PK.into(), s(record_pk(t, &r.record_id))),
+        (SK.into(), s(RECORD_SK)),
+        (GSI1PK.into(), s(owner_records_pk(t, &r.employee_id))),
+        (GSI1SK.into(), s(owner_sk(r.created_at, &r.record_id))),
+        ("kind".into(), s("record")),
+        ("tenant_id".into(), s(t.as_str())),
+        ("record_id".into(), s(r.record_id.as_str())),
+        ("employee_id".into(), s(r.employee_id.as_str())),
+        ("relation".into(), s(r.relation.code())),
+        (
+            "purposes".into(),
+            AttributeValue::L(r.purposes.iter().map(|p| s(p.code())).collect()),
+        ),
+        ("created_at".into(), s(timestamp(r.created_at))),
+        ("created_by".into(), s(r.created_by.as_str())),
+        ("version".into(), n(r.version)),
+    ]);
+    if let Some(label) = r.relation.label() {
+        item.insert("dependent_label".into(), s(label.as_str()));
+    }
+    match &r.content {
+        Content::Active {
+            verification: v,
+            ciphertext,
+        } => {
+            item.insert("status".into(), s("active"));
+            item.insert(
+                "verification".into(),
+                AttributeValue::M(HashMap::from([
+                    ("number_check".into(), s(v.number_check.code())),
+                    ("identity_check".into(), s(v.identity_check.code())),
+                    ("verified_by".into(), s(v.verified_by.as_str())),
+                    ("verified_on".into(), s(v.verified_on.to_string())),
+                ])),
+            );
+            item.insert(CT.into(), AttributeValue::B(Blob::new(ciphertext.0.clone())));
+        }
+        Content::Refused { refusal } => {
+            item.insert("status".into(), s("refused"));
+            item.insert(
+                "refusal".into(),
+                AttributeValue::M(HashMap::from([
+                    ("reason".into(), s(refusal.reason())),
+                    ("requested_on".into(), s(refusal.requested_on().to_string())),
+                ])),
+            );
+        }
+    }
+    if let Some(d) = &r.departure {
+        item.insert("left_on".into(), s(d.left_on.to_string()));
+        item.insert("due_on".into(), s(d.due_on.to_string()));
+        if let Some(y) = d.last_declaration_year {
+            item.insert("last_declaration_year".into(), n(y));
+        }
+    }
+    item
+}
+
+pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
+    let t = &d.tenant_id;
+    let mut item: Item = HashMap::from([
+        (PK.into(), s(disposal_pk(t, &d.record_id))),
+        (SK.into(), s(DISPOSAL_SK)),
+        (GSI1PK.into(), s(owner_disposals_pk(t, &d.employee_id))),
+        (GSI1SK.into(), s(owner_sk(d.disposed_at, &d.record_id))),
+        ("kind".into(), s("disposal")),
+        ("tenant_id".into(), s(t.as_str())),
+        ("record_id".into(), s(d.record_id.as_str())),
+        ("employee_id".into(), s(d.employee_id.as_str())),
+        ("relation".into(), s(d.relation)),
+        ("reason".into(), s(d.reason.code())),
+        ("disposed_at".into(), s(timestamp(d.disposed_at))),
+        ("backup_expires_at".into(), s(timestamp(d.backup_expires_at))),
+        (
+            "disposed_by".into(),
+            s(match &d.disposed_by {
+                mynumber_domain::disposal::Disposer::Principal(p) => format!("principal:{p}"),
+                mynumber_domain::disposal::Disposer::Schedule => "schedule".to_owned(),
+            }),
+        ),
+        (EXPIRES_AT.into(), n(expires_at.timestamp())),
+    ]);
+    if let Some(label) = &d.dependent_label {
+        item.insert("dependent_label".into(), s(label.as_str()));
+    }
+    item
+}
+
+/// An item that does not parse as the domain expects; names the attribute, never a value.
+#[derive(Debug, thiserror::Error)]
+#[error("stored item has a bad or missing attribute `{0}`")]
+pub struct Corrupt(pub &'static str);
+
+fn get_s<'a>(item: &'a Item, k: &'static str) -> Result<&'a str, Corrupt> {
+    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or(Corrupt(k))
+}
+
+fn opt_s<'a>(item: &'a Item, k: &'static str) -> Option<&'a str> {
+    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+fn date(v: &str, k: &'static str) -> Result<NaiveDate, Corrupt> {
+    v.parse().map_err(|_| Corrupt(k))
+}
+
+/// Parses a record item; `load_ct` says whether the caller read the ciphertext.
+pub fn record_from_item<S>(
+    item: &Item,
+    ciphertext: impl FnOnce(&Item) -> Result<S, Corrupt>,
+) -> Result<Record<S>, Corrupt> {
+    let relation = match get_s(item, "relation")? {
+        "self" => Relation::OwnNumber,
+        "spouse" => Relation::Spouse,
+        "dependent" => Relation::Dependent(
+            DependentLabel::parse(get_s(item, "dependent_label")?).map_err(|_| Corrupt("dependent_label"))?,
+        ),
+        _ => return Err(Corrupt("relation")),
+    };
+    let purposes = item
+        .get("purposes")
+        .and_then(|v| v.as_l().ok())
+        .ok_or(Corrupt("purposes"))?
+        .iter()
+        .map(|v| v.as_s().ok().and_then(|p| Purpose::parse(p)).ok_or(Corrupt("purposes")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let purposes = PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))?;
+    let content = match get_s(item, "status")? {
+        "active" => {
+            let m = item
+                .get("verification")
+                .and_then(|v| v.as_m().ok())
+                .ok_or(Corrupt("verification"))?;
+            let verification = Verification {
+                number_check: NumberCheck::parse(get_s(m, "number_check")?)
+                    .map_err(|_| Corrupt("number_check"))?,
+                identity_check: IdentityCheck::parse(get_s(m, "identity_check")?)
+                    .map_err(|_| Corrupt("identity_check"))?,
+                verified_by: Subject::parse(get_s(m, "verified_by")?).map_err(|_| Corrupt("verified_by"))?,
+                verified_on: date(get_s(m, "verified_on")?, "verified_on")?,
+            };
+            Content::Active {
+                verification,
+                ciphertext: ciphertext(item)?,
+            }
+        }
+        "refused" => {
+            let m = item.get("refusal").and_then(|v| v.as_m().ok()).ok_or(Corrupt("refusal"))?;
+            let requested_on = date(get_s(m, "requested_on")?, "requested_on")?;
+            // Stored refusals passed validation; re-check against their own date only.
+            let refusal = Refusal::new(get_s(m, "reason")?, requested_on, requested_on)
+                .map_err(|_| Corrupt("refusal"))?;
+            Content::Refused { refusal }
+        }
+        _ => return Err(Corrupt("status")),
+    };
+    let departure = match (opt_s(item, "left_on"), opt_s(item, "due_on")) {
+        (Some(l), Some(d)) => Some(Departure {
+            left_on: date(l, "left_on")?,
+            due_on: date(d, "due_on")?,
+            last_declaration_year: item
+                .get("last_declaration_year")
+                .and_then(|v| v.as_n().ok())
+                .map(|v| v.parse().map_err(|_| Corrupt("last_declaration_year")))
+                .transpose()?,
+        }),
+        _ => None,
+    };
+    Ok(Record {
+        record_id: RecordId::parse(get_s(item, "record_id")?).map_err(|_| Corrupt("record_id"))?,
+        tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
+        employee_id: EmployeeId::parse(get_s(item, "employee_id")?).map_err(|_| Corrupt("employee_id"))?,
+        relation,
+        purposes,
+        content,
+        created_at: DateTime::parse_from_rfc3339(get_s(item, "created_at")?)
+            .map_err(|_| Corrupt("created_at"))?
+            .with_timezone(&Utc),
+        created_by: Subject::parse(get_s(item, "created_by")?).map_err(|_| Corrupt("created_by"))?,
+        departure,
+        version: item
+            .get("version")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or(Corrupt("version"))?,
+    })
+}
+
+pub fn ciphertext(item: &Item) -> Result<Ciphertext, Corrupt> {
+    item.get(CT)
+        .and_then(|v| v.as_b().ok())
+        .map(|b| Ciphertext(b.as_ref().to_vec()))
+        .ok_or(Corrupt(CT))
+}
+
+pub fn no_ciphertext(_: &Item) -> Result<(), Corrupt> {
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! Deployment settings from the environment, read once at init.
+
+use chrono::Duration;
+use mynumber_domain::retention::RetentionRule;
+use mynumber_domain::VaultConfig;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `TABLE_NAME`
+    pub table: String,
+    /// `KMS_KEY_ID`: the customer-managed key that encrypts numbers.
+    pub key_id: String,
+    /// `MAC_KEY_ID`: the HMAC key for idempotency fingerprints (intake only).
+    pub mac_key_id: Option<String>,
+    /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
+    pub endpoint_url: Option<String>,
+    /// `MYNUMBER_DEV_AUTH=1`: take the principal from `x-dev-*` headers. Set only by the
+    /// local scripts, never by `infra/`.
+    pub dev_auth: bool,
+    pub vault: VaultConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{0} is not valid")]
+    Invalid(&'static str),
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        let required = |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or(SettingsError::Missing(k));
+        let number = |k: &'static str, default: u32| -> Result<u32, SettingsError> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => v.parse().map_err(|_| SettingsError::Invalid(k)),
+            }
+        };
+        let years = number("RETENTION_YEARS", 7)?;
+        let pitr_days = number("BACKUP_WINDOW_DAYS", 35)?;
+        if !(1..=35).contains(&pitr_days) {
+            return Err(SettingsError::Invalid("BACKUP_WINDOW_DAYS"));
+        }
+        let audit_days = number("AUDIT_RETENTION_DAYS", 3 * 365)?;
+        Ok(Settings {
+            table: required("TABLE_NAME")?,
+            key_id: required("KMS_KEY_ID")?,
+            mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
+            endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
+            dev_auth: get("MYNUMBER_DEV_AUTH").as_deref() == Some("1"),
+            vault: VaultConfig {
+                retention: RetentionRule::new(years)
+                    .map_err(|_| SettingsError::Invalid("RETENTION_YEARS"))?,
+                idempotency_ttl: Duration::hours(24),
+                audit_retention: Duration::days(i64::from(audit_days)),
+                backup_window_days: pitr_days,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_and_dev_mode_off() {
+        let s = Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k")])).unwrap();
+        assert!(!s.dev_auth);
+        assert_eq!(s.vault.backup_window_days, 35);
+        let s = Settings::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("KMS_KEY_ID", "k"),
+            ("MYNUMBER_DEV_AUTH", "true"),
+        ]))
+        .unwrap();
+        assert!(!s.dev_auth, "only the exact value 1 switches dev mode on");
+    }
+
+    #[test]
+    fn refuses_missing_and_bad_values() {
+        assert!(matches!(
+            Settings::from_lookup(env(&[("KMS_KEY_ID", "k")])),
+            Err(SettingsError::Missing("TABLE_NAME"))
+        ));
+        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k"), ("RETENTION_YEARS", "0")])).is_err());
+        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k"), ("BACKUP_WINDOW_DAYS", "40")])).is_err());
+    }
+}

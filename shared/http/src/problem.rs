@@ -1,0 +1,42 @@
+//! RFC 9457 problem responses. The body holds the stable `code`, a constant title and,
+//! for 400s, the fields and rules broken — never an input value.
+
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::{Body, Response};
+use mynumber_domain::{Caller, VaultError};
+use serde_json::json;
+
+pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
+    let mut body = json!({
+        "type": format!("urn:mynumber-vault:problem:{}", err.code()),
+        "title": err.title(),
+        "status": err.status(),
+        "code": err.code(),
+    });
+    if let Some(id) = &caller.request_id {
+        body["request_id"] = json!(id);
+    }
+    if let VaultError::Invalid(errors) = err {
+        body["errors"] = json!(errors);
+    }
+    let mut builder = Response::builder()
+        .status(err.status())
+        .header(CONTENT_TYPE, "application/problem+json")
+        .header(CACHE_CONTROL, "no-store");
+    if matches!(err, VaultError::Unavailable | VaultError::Throttled) {
+        builder = builder.header("retry-after", "1");
+    }
+    builder
+        .body(Body::Text(body.to_string()))
+        .expect("static headers are valid")
+}
+
+/// A JSON response. `no-store` everywhere: responses hold personal data at the least.
+pub fn json_response(status: u16, body: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "application/json")
+        .header(CACHE_CONTROL, "no-store")
+        .body(Body::Text(body))
+        .expect("static headers are valid")
+}
