@@ -1,0 +1,240 @@
+//! Test harness: a moto server per test process on a free port, a fresh table and keys
+//! per test, the real intake and lookup handlers wired to them, API Gateway v2 events, and
+//! a capture of every log line and response body so tests can prove no number leaked.
+
+pub mod events;
+pub mod moto;
+
+use aws_config::SdkConfig;
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, Response};
+use mynumber_aws::{bootstrap, DynamoStore, KmsCipher};
+use mynumber_domain::memory::FixedClock;
+use mynumber_domain::{AuditEvent, AuditSink, Vault, VaultConfig};
+use serde_json::Value;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+pub use events::{Who, req};
+
+/// Every line logged in this test process: diagnostics and audit events alike.
+static CAPTURED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+
+fn captured() -> &'static Mutex<Vec<String>> {
+    CAPTURED.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+#[derive(Clone, Copy)]
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        captured()
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(buf).into_owned());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the production log filter at `trace` for our own crates, writing into the
+/// capture, once per process.
+fn install_capture() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let mut filter = tracing_subscriber::EnvFilter::new("trace");
+        for d in mynumber_http::logging::QUIET_CRATES {
+            filter = filter.add_directive(d.parse().unwrap());
+        }
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(|| CaptureWriter)
+            .try_init();
+    });
+}
+
+/// Audit events as the functions write them (one JSON line each), into the capture and
+/// into this stack's own list for assertions.
+#[derive(Default)]
+pub struct CaptureAudit(Mutex<Vec<Value>>);
+
+impl AuditSink for CaptureAudit {
+    fn emit(&self, event: &AuditEvent) {
+        let line = serde_json::to_string(event).unwrap();
+        captured().lock().unwrap().push(line.clone());
+        self.0.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+    }
+}
+
+/// The response of one call, with the body parsed.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Reply {
+    fn from(resp: Response<Body>) -> Reply {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let raw = match resp.body() {
+            Body::Text(s) => s.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        };
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Reply {
+            status,
+            content_type,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    /// The `{field, rule}` pairs of a 400.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| (e["field"].as_str().unwrap().to_owned(), e["rule"].as_str().unwrap().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// One test's world: its own table and keys on the shared moto server, and the real
+/// functions wired to them.
+pub struct Stack {
+    pub sdk: SdkConfig,
+    pub table: String,
+    pub key_id: String,
+    pub mac_key_id: String,
+    pub clock: Arc<FixedClock>,
+    pub audit: Arc<CaptureAudit>,
+    pub intake: intake::Intake,
+    pub lookup: lookup::Lookup,
+    /// Bodies of every response except reveals, which must never hold a number.
+    pub non_reveal_bodies: Mutex<Vec<String>>,
+}
+
+impl Stack {
+    pub async fn new() -> Stack {
+        Self::with_config(VaultConfig::default()).await
+    }
+
+    pub async fn with_config(config: VaultConfig) -> Stack {
+        install_capture();
+        let endpoint = moto::endpoint();
+        let sdk = mynumber_aws::sdk_config(Some(&endpoint)).await;
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let kms = aws_sdk_kms::Client::new(&sdk);
+        let id = uuid_like();
+        let table = format!("vault-{id}");
+        bootstrap::ensure_table(&ddb, &table).await.unwrap();
+        let key_id = bootstrap::ensure_encryption_key(&kms, &format!("alias/enc-{id}")).await.unwrap();
+        let mac_key_id = bootstrap::ensure_mac_key(&kms, &format!("alias/mac-{id}")).await.unwrap();
+        let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
+        let audit = Arc::new(CaptureAudit::default());
+        let vault = || {
+            Vault::new(
+                Arc::new(DynamoStore::new(ddb.clone(), &table)),
+                Arc::new(KmsCipher::new(kms.clone(), &key_id, Some(mac_key_id.clone()))),
+                audit.clone(),
+                clock.clone(),
+                config.clone(),
+            )
+        };
+        Stack {
+            intake: intake::Intake::new(vault(), false),
+            lookup: lookup::Lookup::new(vault(), false),
+            sdk,
+            table,
+            key_id,
+            mac_key_id,
+            clock,
+            audit,
+            non_reveal_bodies: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn ddb(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.sdk)
+    }
+
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.sdk)
+    }
+
+    pub fn set_now(&self, now: DateTime<Utc>) {
+        *self.clock.0.lock().unwrap() = now;
+    }
+
+    /// Sends a request to whichever function API Gateway would route it to.
+    pub async fn call(&self, request: Request) -> Reply {
+        let path = request.uri().path().to_owned();
+        let is_reveal = path.ends_with("/reveal");
+        let lookup_route = (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
+        let resp = if lookup_route {
+            self.lookup.handle(request).await
+        } else {
+            self.intake.handle(request).await
+        };
+        let reply = Reply::from(resp);
+        if !is_reveal || reply.status != 200 {
+            self.non_reveal_bodies.lock().unwrap().push(reply.raw.clone());
+        }
+        reply
+    }
+
+    pub fn audit_events(&self) -> Vec<Value> {
+        self.audit.0.lock().unwrap().clone()
+    }
+
+    /// Every item of this test's table — a Scan, which only tests do.
+    pub async fn all_items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let out = self.ddb().scan().table_name(&self.table).send().await.unwrap();
+        out.items().to_vec()
+    }
+
+    /// Fails if any number in `numbers` (as 12 ASCII digits) appears in a log line of
+    /// this process, in a non-reveal response of this stack, or in any stored attribute
+    /// other than the ciphertext.
+    pub async fn assert_no_plaintext(&self, numbers: &[&str]) {
+        let logs = captured().lock().unwrap().clone();
+        assert!(!logs.is_empty(), "the capture saw no log lines at all");
+        let bodies = self.non_reveal_bodies.lock().unwrap().clone();
+        let items = format!("{:?}", self.all_items().await);
+        for n in numbers {
+            for line in &logs {
+                assert!(!line.contains(n), "a log line holds a test number: {line}");
+            }
+            for body in &bodies {
+                assert!(!body.contains(n), "a response holds a test number: {body}");
+            }
+            assert!(!items.contains(n), "a stored item holds a test number in plaintext");
+        }
+    }
+}
+
+/// A short random id for table and alias names.
+pub fn uuid_like() -> String {
+    mynumber_domain::RecordId::new_random().as_str()[..8].to_owned()
+}

@@ -47,6 +47,7 @@ impl Settings {
             return Err(SettingsError::Invalid("BACKUP_WINDOW_DAYS"));
         }
         let audit_days = number("AUDIT_RETENTION_DAYS", 3 * 365)?;
+        let reveal_limit = number("REVEAL_LIMIT_PER_HOUR", 200)?;
         Ok(Settings {
             table: required("TABLE_NAME")?,
             key_id: required("KMS_KEY_ID")?,
@@ -59,6 +60,7 @@ impl Settings {
                 idempotency_ttl: Duration::hours(24),
                 audit_retention: Duration::days(i64::from(audit_days)),
                 backup_window_days: pitr_days,
+                reveal_limit_per_hour: reveal_limit,
             },
         })
     }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
-use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, TenantId};
+use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::Record;
 use std::collections::HashMap;
@@ -312,6 +312,33 @@ impl RecordStore for DynamoStore {
                 .ok_or_else(|| corrupt(Corrupt("body")))?,
             expires_at,
         }))
+    }
+
+    async fn take_reveal_quota(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("T#{t}#Q#{sub}#{}", hour.format("%Y-%m-%dT%H"))))
+            .key(SK, s("QUOTA"))
+            .update_expression("ADD used :one SET expires_at = :exp")
+            .condition_expression("attribute_not_exists(used) OR used < :limit")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .expression_attribute_values(":exp", n((hour + chrono::Duration::hours(2)).timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     async fn append_audit(&self, event: &AuditEvent, expires_at: DateTime<Utc>) -> Result<(), Unavailable> {

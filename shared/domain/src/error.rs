@@ -128,17 +128,19 @@ impl VaultError {
             VaultError::IdempotencyMismatch => {
                 "This Idempotency-Key was used with a different request."
             }
-            VaultError::Throttled => "Too many requests; retry later.",
+            VaultError::Throttled => "Too many reveals this hour; retry later.",
             VaultError::Unavailable => "A dependency failed and nothing was written; retry.",
         }
     }
 
     pub fn outcome(&self) -> Outcome {
         match self {
-            VaultError::Unauthenticated | VaultError::Forbidden(_) => Outcome::Denied,
+            VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
+                Outcome::Denied
+            }
             VaultError::NotFound => Outcome::NotFound,
             VaultError::Conflict(_) | VaultError::IdempotencyMismatch => Outcome::Conflict,
-            VaultError::Unavailable | VaultError::Throttled => Outcome::Failed,
+            VaultError::Unavailable => Outcome::Failed,
             VaultError::Invalid(_)
             | VaultError::MethodNotAllowed
             | VaultError::PayloadTooLarge

@@ -19,6 +19,7 @@ struct State {
     slots: HashMap<(String, String, &'static str), RecordId>,
     idempotency: HashMap<(String, String), IdempotencyEntry>,
     audit: Vec<AuditEvent>,
+    quota: HashMap<(String, String, i64), u32>,
     disposals: Vec<crate::disposal::DisposalRecord>,
 }
 
@@ -167,6 +168,26 @@ impl RecordStore for MemoryStore {
             .cloned())
     }
 
+    async fn take_reveal_quota(
+        &self,
+        t: &TenantId,
+        sub: &crate::ids::Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .quota
+            .entry((t.as_str().to_owned(), sub.as_str().to_owned(), hour.timestamp()))
+            .or_default();
+        if *used >= limit {
+            return Ok(false);
+        }
+        *used += 1;
+        Ok(true)
+    }
+
     async fn append_audit(&self, event: &AuditEvent, _: DateTime<Utc>) -> Result<(), Unavailable> {
         self.check()?;
         if self.fail_audit.load(Ordering::SeqCst) {
@@ -245,5 +266,11 @@ pub struct FixedClock(pub Mutex<DateTime<Utc>>);
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().unwrap()
+    }
+}
+
+impl FixedClock {
+    pub fn now_plus(&self, d: chrono::Duration) -> DateTime<Utc> {
+        *self.0.lock().unwrap() + d
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::audit::AuditEvent;
 use crate::disposal::DisposalRecord;
-use crate::ids::{EmployeeId, IdempotencyKey, RecordId, TenantId};
+use crate::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::record::{Ciphertext, Record};
 use async_trait::async_trait;
@@ -176,6 +176,16 @@ pub trait RecordStore: Send + Sync {
         key: &IdempotencyKey,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyEntry>, Unavailable>;
+
+    /// Counts one reveal against the principal's quota for the hour starting at
+    /// `hour`; `false` (and nothing counted) when `limit` reveals were already made.
+    async fn take_reveal_quota(
+        &self,
+        tenant: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable>;
 
     /// Durably stores an audit event (the reveal trail); must fail rather than drop it.
     async fn append_audit(

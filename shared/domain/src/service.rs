@@ -16,7 +16,7 @@ use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, Record, RecordView, Relation};
 use crate::retention::{jst_today, RetentionRule};
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -29,6 +29,8 @@ pub struct VaultConfig {
     pub audit_retention: Duration,
     /// The table's point-in-time-recovery window, stated in disposal records.
     pub backup_window_days: u32,
+    /// Reveals one principal may make in an hour before getting 429 (bulk reading).
+    pub reveal_limit_per_hour: u32,
 }
 
 impl Default for VaultConfig {
@@ -38,6 +40,7 @@ impl Default for VaultConfig {
             idempotency_ttl: Duration::hours(24),
             audit_retention: Duration::days(3 * 365),
             backup_window_days: 35,
+            reveal_limit_per_hour: 200,
         }
     }
 }
@@ -452,6 +455,17 @@ impl Vault {
             let Content::Active { ciphertext, .. } = &record.content else {
                 return Err(VaultError::Conflict(Conflict::NoNumber));
             };
+            let hour = now
+                .duration_trunc(Duration::hours(1))
+                .expect("an hour divides any timestamp");
+            if !self
+                .store
+                .take_reveal_quota(&principal.tenant, &principal.sub, hour, self.config.reveal_limit_per_hour)
+                .await
+                .map_err(unavailable)?
+            {
+                return Err(VaultError::Throttled);
+            }
             // Fail closed: no durable trail, no number.
             let mut trail = event.clone();
             trail.outcome = Outcome::Authorized;

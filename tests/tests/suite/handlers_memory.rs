@@ -1,0 +1,74 @@
+//! Fast handler tests on the in-memory store and local cipher, for failures moto cannot
+//! be made to produce on one call only.
+
+use super::*;
+use mynumber_domain::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryStore};
+use mynumber_domain::Vault;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+
+fn apps() -> (::intake::Intake, ::lookup::Lookup, Arc<MemoryStore>, Arc<MemoryAudit>) {
+    let store = Arc::new(MemoryStore::default());
+    let cipher = Arc::new(LocalCipher::default());
+    let audit = Arc::new(MemoryAudit::default());
+    let clock = Arc::new(FixedClock(Mutex::new(chrono::Utc::now())));
+    let vault = || Vault::new(store.clone(), cipher.clone(), audit.clone(), clock.clone(), Default::default());
+    (::intake::Intake::new(vault(), false), ::lookup::Lookup::new(vault(), false), store, audit)
+}
+
+async fn body(resp: lambda_http::Response<lambda_http::Body>) -> (u16, String) {
+    let status = resp.status().as_u16();
+    let text = match resp.body() {
+        lambda_http::Body::Text(t) => t.clone(),
+        _ => String::new(),
+    };
+    (status, text)
+}
+
+#[tokio::test]
+async fn no_durable_audit_record_means_no_number() {
+    let (intake, lookup, store, audit) = apps();
+    let (status, created) = body(
+        intake
+            .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).json(own_number("E1", N1)).build())
+            .await,
+    )
+    .await;
+    assert_eq!(status, 201);
+    let id: Value = serde_json::from_str(&created).unwrap();
+    let id = id["record_id"].as_str().unwrap();
+    store.fail_audit.store(true, Ordering::SeqCst);
+    let (status, text) = body(
+        lookup
+            .handle(
+                req("POST", &format!("/v1/records/{id}/reveal"))
+                    .who(&Who::handler("acme"))
+                    .json(json!({"purpose": "withholding_tax"}))
+                    .build(),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 503);
+    assert!(!text.contains(N1));
+    let events = audit.0.lock().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(serde_json::to_value(last.outcome).unwrap(), "failed");
+    assert!(store.audit_trail().is_empty());
+}
+
+#[tokio::test]
+async fn a_throttled_store_is_503_and_writes_nothing() {
+    let (intake, _, store, _) = apps();
+    store.fail_all.store(true, Ordering::SeqCst);
+    let (status, text) = body(
+        intake
+            .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).json(own_number("E1", N1)).build())
+            .await,
+    )
+    .await;
+    assert_eq!(status, 503);
+    assert!(text.contains("dependency_failed"));
+    store.fail_all.store(false, Ordering::SeqCst);
+    assert_eq!(store.record_count(), 0);
+}

@@ -1,0 +1,79 @@
+//! The integration suite: the real intake and lookup handlers against a moto server the
+//! harness starts itself. One binary, so the AWS SDK is linked once.
+
+mod adapters;
+mod handlers_memory;
+mod intake;
+mod lookup;
+
+use mynumber_tests::Stack;
+use mynumber_tests::{req, Reply, Who};
+use serde_json::{json, Value};
+
+/// Valid test numbers (check digits computed by the SPEC §2.1 rule).
+pub const N1: &str = "123456789018";
+pub const N2: &str = "023456789013";
+pub const N3: &str = "314159265352";
+pub const N4: &str = "271828182840";
+pub const N5: &str = "161803398872";
+pub const ALL_NUMBERS: &[&str] = &[N1, N2, N3, N4, N5];
+
+pub fn own_number(employee: &str, number: &str) -> Value {
+    json!({
+        "employee_id": employee,
+        "relation": "self",
+        "my_number": number,
+        "purposes": ["withholding_tax", "social_insurance"],
+        "verification": {
+            "number_check": "my_number_card",
+            "identity_check": "my_number_card",
+            "verified_on": "2026-04-01"
+        }
+    })
+}
+
+pub fn dependent(employee: &str, label: &str, number: &str) -> Value {
+    json!({
+        "employee_id": employee,
+        "relation": "dependent",
+        "dependent_label": label,
+        "my_number": number,
+        "purposes": ["dependents_declaration", "withholding_tax"],
+        "verification": {
+            "number_check": "notification_card",
+            "identity_check": "by_employee",
+            "verified_on": "2026-04-01"
+        }
+    })
+}
+
+pub async fn register(stack: &Stack, who: &Who, body: Value) -> Reply {
+    stack.call(req("POST", "/v1/records").who(who).json(body).build()).await
+}
+
+pub async fn reveal(stack: &Stack, who: &Who, record_id: &str, purpose: &str) -> Reply {
+    stack
+        .call(
+            req("POST", &format!("/v1/records/{record_id}/reveal"))
+                .who(who)
+                .json(json!({ "purpose": purpose }))
+                .build(),
+        )
+        .await
+}
+
+pub async fn list(stack: &Stack, who: &Who, employee: &str) -> Reply {
+    stack
+        .call(req("GET", "/v1/records").who(who).query("employee_id", employee).build())
+        .await
+}
+
+/// Asserts a problem+json response with this status and code.
+#[track_caller]
+pub fn assert_problem(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(reply.status, status, "{}", reply.raw);
+    assert_eq!(reply.content_type, "application/problem+json", "{}", reply.raw);
+    assert_eq!(reply.code(), code, "{}", reply.raw);
+    assert_eq!(reply.body["status"], status);
+    assert!(reply.body["type"].as_str().unwrap().ends_with(code));
+}
