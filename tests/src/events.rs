@@ -2,7 +2,7 @@
 //! authorizer's claims, parsed by `lambda_http` exactly as in Lambda.
 
 use lambda_http::Request;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// A principal as the JWT authorizer would describe it.
 #[derive(Debug, Clone)]
@@ -63,7 +63,8 @@ impl ReqBuilder {
         self
     }
     pub fn json(mut self, body: Value) -> Self {
-        self.headers.insert("content-type".into(), json!("application/json"));
+        self.headers
+            .insert("content-type".into(), json!("application/json"));
         self.body = Some(body.to_string());
         self
     }
@@ -147,6 +148,7 @@ impl ReqBuilder {
     }
 
     pub fn build(self) -> Request {
-        lambda_http::request::from_str(&self.event().to_string()).expect("a valid API Gateway v2 event")
+        lambda_http::request::from_str(&self.event().to_string())
+            .expect("a valid API Gateway v2 event")
     }
 }

@@ -8,7 +8,7 @@ pub mod moto;
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
-use mynumber_aws::{bootstrap, DynamoStore, KmsCipher};
+use mynumber_aws::{DynamoStore, KmsCipher, bootstrap};
 use mynumber_domain::memory::FixedClock;
 use mynumber_domain::{AuditEvent, AuditSink, Vault, VaultConfig};
 use serde_json::Value;
@@ -66,7 +66,10 @@ impl AuditSink for CaptureAudit {
     fn emit(&self, event: &AuditEvent) {
         let line = serde_json::to_string(event).unwrap();
         captured().lock().unwrap().push(line.clone());
-        self.0.lock().unwrap().push(serde_json::from_str(&line).unwrap());
+        self.0
+            .lock()
+            .unwrap()
+            .push(serde_json::from_str(&line).unwrap());
     }
 }
 
@@ -109,7 +112,12 @@ impl Reply {
             .as_array()
             .map(|a| {
                 a.iter()
-                    .map(|e| (e["field"].as_str().unwrap().to_owned(), e["rule"].as_str().unwrap().to_owned()))
+                    .map(|e| {
+                        (
+                            e["field"].as_str().unwrap().to_owned(),
+                            e["rule"].as_str().unwrap().to_owned(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -149,14 +157,22 @@ impl Stack {
         let id = uuid_like();
         let table = format!("vault-{id}");
         bootstrap::ensure_table(&ddb, &table).await.unwrap();
-        let key_id = bootstrap::ensure_encryption_key(&kms, &format!("alias/enc-{id}")).await.unwrap();
-        let mac_key_id = bootstrap::ensure_mac_key(&kms, &format!("alias/mac-{id}")).await.unwrap();
+        let key_id = bootstrap::ensure_encryption_key(&kms, &format!("alias/enc-{id}"))
+            .await
+            .unwrap();
+        let mac_key_id = bootstrap::ensure_mac_key(&kms, &format!("alias/mac-{id}"))
+            .await
+            .unwrap();
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         let audit = Arc::new(CaptureAudit::default());
         let vault = || {
             Vault::new(
                 Arc::new(DynamoStore::new(ddb.clone(), &table)),
-                Arc::new(KmsCipher::new(kms.clone(), &key_id, Some(mac_key_id.clone()))),
+                Arc::new(KmsCipher::new(
+                    kms.clone(),
+                    &key_id,
+                    Some(mac_key_id.clone()),
+                )),
                 audit.clone(),
                 clock.clone(),
                 config.clone(),
@@ -191,7 +207,8 @@ impl Stack {
     pub async fn call(&self, request: Request) -> Reply {
         let path = request.uri().path().to_owned();
         let is_reveal = path.ends_with("/reveal");
-        let lookup_route = (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
+        let lookup_route =
+            (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
         let resp = if lookup_route {
             self.lookup.handle(request).await
         } else {
@@ -199,7 +216,10 @@ impl Stack {
         };
         let reply = Reply::from(resp);
         if !is_reveal || reply.status != 200 {
-            self.non_reveal_bodies.lock().unwrap().push(reply.raw.clone());
+            self.non_reveal_bodies
+                .lock()
+                .unwrap()
+                .push(reply.raw.clone());
         }
         reply
     }
@@ -209,8 +229,16 @@ impl Stack {
     }
 
     /// Every item of this test's table — a Scan, which only tests do.
-    pub async fn all_items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let out = self.ddb().scan().table_name(&self.table).send().await.unwrap();
+    pub async fn all_items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        let out = self
+            .ddb()
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
         out.items().to_vec()
     }
 
@@ -229,7 +257,10 @@ impl Stack {
             for body in &bodies {
                 assert!(!body.contains(n), "a response holds a test number: {body}");
             }
-            assert!(!items.contains(n), "a stored item holds a test number in plaintext");
+            assert!(
+                !items.contains(n),
+                "a stored item holds a test number in plaintext"
+            );
         }
     }
 }

@@ -19,7 +19,11 @@ fn moto_binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The endpoint URL of this process's moto server, starting it on first use. Also sets
@@ -48,6 +52,9 @@ pub fn endpoint() -> String {
                  while kill -0 {pid} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done",
                 bin.display()
             );
+            // The watcher outlives this call on purpose: it stops moto once this process
+            // is gone, and is then reaped by init.
+            #[allow(clippy::zombie_processes)]
             Command::new("sh")
                 .arg("-c")
                 .arg(script)
@@ -56,7 +63,10 @@ pub fn endpoint() -> String {
                 .expect("start moto server");
             let started = Instant::now();
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
-                assert!(started.elapsed() < Duration::from_secs(30), "moto server did not start");
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "moto server did not start"
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
             format!("http://127.0.0.1:{port}")

@@ -10,7 +10,7 @@ use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
     Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, Subject, Vault, VaultError,
 };
-use mynumber_http::{caller, json_object, json_response, problem, segments, Fields};
+use mynumber_http::{Fields, caller, json_object, json_response, problem, segments};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -57,7 +57,9 @@ const FIELDS: &[&str] = &[
     "replace",
 ];
 
-fn parse_registration(req: &Request) -> Result<(Registration, Option<IdempotencyRequest>), VaultError> {
+fn parse_registration(
+    req: &Request,
+) -> Result<(Registration, Option<IdempotencyRequest>), VaultError> {
     let mut body = json_object(req)?;
     // Take the number out first, so that it is zeroed however parsing ends and the
     // idempotency digest of the rest of the body never sees it.
@@ -89,7 +91,9 @@ fn parse_registration(req: &Request) -> Result<(Registration, Option<Idempotency
             }
         },
     };
-    let employee_id = f.parse("employee_id", true, |s| EmployeeId::parse(s).map_err(IdRule::code));
+    let employee_id = f.parse("employee_id", true, |s| {
+        EmployeeId::parse(s).map_err(IdRule::code)
+    });
     let relation_code: Option<&'static str> = f.parse("relation", true, |s| {
         ["self", "spouse", "dependent"]
             .into_iter()
@@ -97,7 +101,9 @@ fn parse_registration(req: &Request) -> Result<(Registration, Option<Idempotency
             .ok_or("enum")
     });
     let label_given = f.present("dependent_label");
-    let label = f.parse("dependent_label", false, |s| DependentLabel::parse(s).map_err(|r| r.code()));
+    let label = f.parse("dependent_label", false, |s| {
+        DependentLabel::parse(s).map_err(|r| r.code())
+    });
     let relation = match relation_code {
         Some("dependent") => {
             if !label_given {
@@ -162,12 +168,23 @@ fn parse_registration(req: &Request) -> Result<(Registration, Option<Idempotency
         let verification = f.object(
             "verification",
             true,
-            &["number_check", "identity_check", "verified_on", "verified_by"],
+            &[
+                "number_check",
+                "identity_check",
+                "verified_on",
+                "verified_by",
+            ],
             |o| {
-                let nc = o.parse("number_check", true, |s| NumberCheck::parse(s).map_err(|r| r.code()));
-                let ic = o.parse("identity_check", true, |s| IdentityCheck::parse(s).map_err(|r| r.code()));
+                let nc = o.parse("number_check", true, |s| {
+                    NumberCheck::parse(s).map_err(|r| r.code())
+                });
+                let ic = o.parse("identity_check", true, |s| {
+                    IdentityCheck::parse(s).map_err(|r| r.code())
+                });
                 let on = o.date("verified_on", true);
-                let by = o.parse("verified_by", false, |s| Subject::parse(s).map_err(IdRule::code));
+                let by = o.parse("verified_by", false, |s| {
+                    Subject::parse(s).map_err(IdRule::code)
+                });
                 Some((nc?, ic?, on?, by))
             },
         );

@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::ports::{Cursor, PageRequest};
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
-use mynumber_http::{caller, json_object, json_response, problem, query, segments, Fields};
+use mynumber_http::{Fields, caller, json_object, json_response, problem, query, segments};
 use serde_json::json;
 
 pub struct Lookup {
@@ -23,8 +23,12 @@ impl Lookup {
         let caller = caller(&req, self.dev_auth);
         let result = match (req.method(), segments(&req).as_slice()) {
             (&Method::GET, ["v1", "records"]) => self.list(&req, &caller).await,
-            (&Method::POST, ["v1", "records", id, "reveal"]) => self.reveal(&req, id, &caller).await,
-            (_, ["v1", "records"]) | (_, ["v1", "records", _, "reveal"]) => Err(VaultError::MethodNotAllowed),
+            (&Method::POST, ["v1", "records", id, "reveal"]) => {
+                self.reveal(&req, id, &caller).await
+            }
+            (_, ["v1", "records"]) | (_, ["v1", "records", _, "reveal"]) => {
+                Err(VaultError::MethodNotAllowed)
+            }
             _ => Err(VaultError::NotFound),
         };
         result.unwrap_or_else(|e| problem(&e, &caller))
@@ -39,7 +43,12 @@ impl Lookup {
         Ok(json_response(200, body.to_string()))
     }
 
-    async fn reveal(&self, req: &Request, id: &str, caller: &Caller) -> Result<Response<Body>, VaultError> {
+    async fn reveal(
+        &self,
+        req: &Request,
+        id: &str,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
         let revealed = self.vault.reveal(caller, parse_reveal(req, id)).await?;
         // Every value here is from a closed charset (UUID, digits, snake case), so the
         // body is written directly rather than through an intermediate JSON value.

@@ -1,4 +1,4 @@
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{Error, Request, run, service_fn};
 use mynumber_aws::Settings;
 use mynumber_http::logging::{self, StdoutAudit};
 use std::sync::Arc;
@@ -9,5 +9,8 @@ async fn main() -> Result<(), Error> {
     let settings = Settings::from_env()?;
     let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
     let app = &lookup::Lookup::new(vault, settings.dev_auth);
-    run(service_fn(move |req: Request| async move { Ok::<_, Error>(app.handle(req).await) })).await
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Error>(app.handle(req).await)
+    }))
+    .await
 }

@@ -19,11 +19,26 @@ fn fail<E: std::error::Error>(e: E) -> BootstrapError {
 }
 
 /// Creates the table unless it exists; waits until it is active and TTL is on.
-pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<(), BootstrapError> {
-    if client.describe_table().table_name(table).send().await.is_ok() {
+pub async fn ensure_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+) -> Result<(), BootstrapError> {
+    if client
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
-    let key = |name: &str, kt: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kt).build().expect("complete");
+    let key = |name: &str, kt: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kt)
+            .build()
+            .expect("complete")
+    };
     let attr = |name: &str| {
         AttributeDefinition::builder()
             .attribute_name(name)
@@ -38,7 +53,9 @@ pub async fn ensure_table(client: &aws_sdk_dynamodb::Client, table: &str) -> Res
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(OWNER_PROJECTION.iter().map(|s| s.to_string()).collect()))
+                .set_non_key_attributes(Some(
+                    OWNER_PROJECTION.iter().map(|s| s.to_string()).collect(),
+                ))
                 .build(),
         )
         .build()
@@ -80,10 +97,10 @@ async fn ensure_key(
     spec: KeySpec,
     usage: KeyUsageType,
 ) -> Result<String, BootstrapError> {
-    if let Ok(out) = client.describe_key().key_id(alias).send().await {
-        if let Some(id) = out.key_metadata().map(|m| m.key_id()) {
-            return Ok(id.to_owned());
-        }
+    if let Ok(out) = client.describe_key().key_id(alias).send().await
+        && let Some(id) = out.key_metadata().map(|m| m.key_id())
+    {
+        return Ok(id.to_owned());
     }
     let out = client
         .create_key()
@@ -98,7 +115,12 @@ async fn ensure_key(
         .map(|m| m.key_id().to_owned())
         .ok_or_else(|| BootstrapError("CreateKey returned no key".into()))?;
     if spec == KeySpec::SymmetricDefault {
-        client.enable_key_rotation().key_id(&id).send().await.map_err(fail)?;
+        client
+            .enable_key_rotation()
+            .key_id(&id)
+            .send()
+            .await
+            .map_err(fail)?;
     }
     client
         .create_alias()
@@ -111,13 +133,31 @@ async fn ensure_key(
 }
 
 /// The symmetric key that encrypts numbers.
-pub async fn ensure_encryption_key(client: &aws_sdk_kms::Client, alias: &str) -> Result<String, BootstrapError> {
-    ensure_key(client, alias, KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt).await
+pub async fn ensure_encryption_key(
+    client: &aws_sdk_kms::Client,
+    alias: &str,
+) -> Result<String, BootstrapError> {
+    ensure_key(
+        client,
+        alias,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await
 }
 
 /// The HMAC key behind idempotency fingerprints.
-pub async fn ensure_mac_key(client: &aws_sdk_kms::Client, alias: &str) -> Result<String, BootstrapError> {
-    ensure_key(client, alias, KeySpec::Hmac256, KeyUsageType::GenerateVerifyMac).await
+pub async fn ensure_mac_key(
+    client: &aws_sdk_kms::Client,
+    alias: &str,
+) -> Result<String, BootstrapError> {
+    ensure_key(
+        client,
+        alias,
+        KeySpec::Hmac256,
+        KeyUsageType::GenerateVerifyMac,
+    )
+    .await
 }
 
 pub async fn ensure_log_group(
@@ -135,7 +175,12 @@ pub async fn ensure_log_group(
         .iter()
         .any(|g| g.log_group_name() == Some(name));
     if !exists {
-        client.create_log_group().log_group_name(name).send().await.map_err(fail)?;
+        client
+            .create_log_group()
+            .log_group_name(name)
+            .send()
+            .await
+            .map_err(fail)?;
     }
     client
         .put_retention_policy()

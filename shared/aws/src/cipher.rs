@@ -4,11 +4,11 @@
 
 use crate::describe;
 use async_trait::async_trait;
+use aws_sdk_kms::Client;
 use aws_sdk_kms::error::SdkError;
 use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::MacAlgorithmSpec;
-use aws_sdk_kms::Client;
 use mynumber_domain::ids::{RecordId, TenantId};
 use mynumber_domain::number::MyNumber;
 use mynumber_domain::ports::{CipherError, NumberCipher};
@@ -37,7 +37,12 @@ fn unavailable<E: std::error::Error>(e: E) -> CipherError {
 
 #[async_trait]
 impl NumberCipher for KmsCipher {
-    async fn encrypt(&self, t: &TenantId, r: &RecordId, number: &MyNumber) -> Result<Ciphertext, CipherError> {
+    async fn encrypt(
+        &self,
+        t: &TenantId,
+        r: &RecordId,
+        number: &MyNumber,
+    ) -> Result<Ciphertext, CipherError> {
         // The SDK copies the plaintext into its request buffer, which it does not zero;
         // it lives only for the duration of this call.
         let out = self
@@ -55,7 +60,12 @@ impl NumberCipher for KmsCipher {
             .ok_or_else(|| CipherError::Unavailable("Encrypt returned no ciphertext".into()))
     }
 
-    async fn decrypt(&self, t: &TenantId, r: &RecordId, c: &Ciphertext) -> Result<MyNumber, CipherError> {
+    async fn decrypt(
+        &self,
+        t: &TenantId,
+        r: &RecordId,
+        c: &Ciphertext,
+    ) -> Result<MyNumber, CipherError> {
         let out = self
             .client
             .decrypt()
@@ -69,7 +79,8 @@ impl NumberCipher for KmsCipher {
                 SdkError::ServiceError(se)
                     if matches!(
                         se.err(),
-                        DecryptError::InvalidCiphertextException(_) | DecryptError::IncorrectKeyException(_)
+                        DecryptError::InvalidCiphertextException(_)
+                            | DecryptError::IncorrectKeyException(_)
                     ) =>
                 {
                     CipherError::Rejected

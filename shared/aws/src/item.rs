@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
-use mynumber_domain::record::{timestamp, Ciphertext, Content, DependentLabel, Record, Relation};
+use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation, timestamp};
 use mynumber_domain::retention::Departure;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use std::collections::HashMap;
@@ -134,7 +134,10 @@ pub fn record_to_item(r: &Record) -> Item {
                     ("verified_on".into(), s(v.verified_on.to_string())),
                 ])),
             );
-            item.insert(CT.into(), AttributeValue::B(Blob::new(ciphertext.0.clone())));
+            item.insert(
+                CT.into(),
+                AttributeValue::B(Blob::new(ciphertext.0.clone())),
+            );
         }
         Content::Refused { refusal } => {
             item.insert("status".into(), s("refused"));
@@ -171,7 +174,10 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
         ("relation".into(), s(d.relation)),
         ("reason".into(), s(d.reason.code())),
         ("disposed_at".into(), s(timestamp(d.disposed_at))),
-        ("backup_expires_at".into(), s(timestamp(d.backup_expires_at))),
+        (
+            "backup_expires_at".into(),
+            s(timestamp(d.backup_expires_at)),
+        ),
         (
             "disposed_by".into(),
             s(match &d.disposed_by {
@@ -193,7 +199,10 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
 pub struct Corrupt(pub &'static str);
 
 fn get_s<'a>(item: &'a Item, k: &'static str) -> Result<&'a str, Corrupt> {
-    item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str).ok_or(Corrupt(k))
+    item.get(k)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or(Corrupt(k))
 }
 
 fn opt_s<'a>(item: &'a Item, k: &'static str) -> Option<&'a str> {
@@ -213,7 +222,8 @@ pub fn record_from_item<S>(
         "self" => Relation::OwnNumber,
         "spouse" => Relation::Spouse,
         "dependent" => Relation::Dependent(
-            DependentLabel::parse(get_s(item, "dependent_label")?).map_err(|_| Corrupt("dependent_label"))?,
+            DependentLabel::parse(get_s(item, "dependent_label")?)
+                .map_err(|_| Corrupt("dependent_label"))?,
         ),
         _ => return Err(Corrupt("relation")),
     };
@@ -222,7 +232,12 @@ pub fn record_from_item<S>(
         .and_then(|v| v.as_l().ok())
         .ok_or(Corrupt("purposes"))?
         .iter()
-        .map(|v| v.as_s().ok().and_then(|p| Purpose::parse(p)).ok_or(Corrupt("purposes")))
+        .map(|v| {
+            v.as_s()
+                .ok()
+                .and_then(|p| Purpose::parse(p))
+                .ok_or(Corrupt("purposes"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let purposes = PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))?;
     let content = match get_s(item, "status")? {
@@ -236,7 +251,8 @@ pub fn record_from_item<S>(
                     .map_err(|_| Corrupt("number_check"))?,
                 identity_check: IdentityCheck::parse(get_s(m, "identity_check")?)
                     .map_err(|_| Corrupt("identity_check"))?,
-                verified_by: Subject::parse(get_s(m, "verified_by")?).map_err(|_| Corrupt("verified_by"))?,
+                verified_by: Subject::parse(get_s(m, "verified_by")?)
+                    .map_err(|_| Corrupt("verified_by"))?,
                 verified_on: date(get_s(m, "verified_on")?, "verified_on")?,
             };
             Content::Active {
@@ -245,7 +261,10 @@ pub fn record_from_item<S>(
             }
         }
         "refused" => {
-            let m = item.get("refusal").and_then(|v| v.as_m().ok()).ok_or(Corrupt("refusal"))?;
+            let m = item
+                .get("refusal")
+                .and_then(|v| v.as_m().ok())
+                .ok_or(Corrupt("refusal"))?;
             let requested_on = date(get_s(m, "requested_on")?, "requested_on")?;
             // Stored refusals passed validation; re-check against their own date only.
             let refusal = Refusal::new(get_s(m, "reason")?, requested_on, requested_on)
@@ -269,14 +288,16 @@ pub fn record_from_item<S>(
     Ok(Record {
         record_id: RecordId::parse(get_s(item, "record_id")?).map_err(|_| Corrupt("record_id"))?,
         tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
-        employee_id: EmployeeId::parse(get_s(item, "employee_id")?).map_err(|_| Corrupt("employee_id"))?,
+        employee_id: EmployeeId::parse(get_s(item, "employee_id")?)
+            .map_err(|_| Corrupt("employee_id"))?,
         relation,
         purposes,
         content,
         created_at: DateTime::parse_from_rfc3339(get_s(item, "created_at")?)
             .map_err(|_| Corrupt("created_at"))?
             .with_timezone(&Utc),
-        created_by: Subject::parse(get_s(item, "created_by")?).map_err(|_| Corrupt("created_by"))?,
+        created_by: Subject::parse(get_s(item, "created_by")?)
+            .map_err(|_| Corrupt("created_by"))?,
         departure,
         version: item
             .get("version")

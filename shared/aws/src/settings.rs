@@ -1,8 +1,8 @@
 //! Deployment settings from the environment, read once at init.
 
 use chrono::Duration;
-use mynumber_domain::retention::RetentionRule;
 use mynumber_domain::VaultConfig;
+use mynumber_domain::retention::RetentionRule;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -34,7 +34,11 @@ impl Settings {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
-        let required = |k: &'static str| get(k).filter(|v| !v.is_empty()).ok_or(SettingsError::Missing(k));
+        let required = |k: &'static str| {
+            get(k)
+                .filter(|v| !v.is_empty())
+                .ok_or(SettingsError::Missing(k))
+        };
         let number = |k: &'static str, default: u32| -> Result<u32, SettingsError> {
             match get(k) {
                 None => Ok(default),
@@ -72,7 +76,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -96,7 +103,21 @@ mod tests {
             Settings::from_lookup(env(&[("KMS_KEY_ID", "k")])),
             Err(SettingsError::Missing("TABLE_NAME"))
         ));
-        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k"), ("RETENTION_YEARS", "0")])).is_err());
-        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k"), ("BACKUP_WINDOW_DAYS", "40")])).is_err());
+        assert!(
+            Settings::from_lookup(env(&[
+                ("TABLE_NAME", "t"),
+                ("KMS_KEY_ID", "k"),
+                ("RETENTION_YEARS", "0")
+            ]))
+            .is_err()
+        );
+        assert!(
+            Settings::from_lookup(env(&[
+                ("TABLE_NAME", "t"),
+                ("KMS_KEY_ID", "k"),
+                ("BACKUP_WINDOW_DAYS", "40")
+            ]))
+            .is_err()
+        );
     }
 }

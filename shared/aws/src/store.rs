@@ -4,11 +4,11 @@
 use crate::describe;
 use crate::item::*;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
@@ -86,7 +86,10 @@ impl RecordStore for DynamoStore {
                 .build(),
         )];
         let slot_item = |rid: &RecordId| -> Item {
-            let slot = r.relation.slot().expect("only slotted relations change slots");
+            let slot = r
+                .relation
+                .slot()
+                .expect("only slotted relations change slots");
             HashMap::from([
                 (PK.into(), s(slot_pk(t, &r.employee_id))),
                 (SK.into(), s(slot_sk(slot))),
@@ -128,7 +131,10 @@ impl RecordStore for DynamoStore {
                 items.push((
                     Guard::Disposal,
                     TransactWriteItem::builder()
-                        .put(self.put(disposal_to_item(disposal, expires), "attribute_not_exists(pk)"))
+                        .put(self.put(
+                            disposal_to_item(disposal, expires),
+                            "attribute_not_exists(pk)",
+                        ))
                         .build(),
                 ));
             }
@@ -138,7 +144,10 @@ impl RecordStore for DynamoStore {
                 (PK.into(), s(idem_pk(t, e.key.as_str()))),
                 (SK.into(), s(IDEM_SK)),
                 ("kind".into(), s("idempotency")),
-                ("fp".into(), AttributeValue::B(Blob::new(e.fingerprint.clone()))),
+                (
+                    "fp".into(),
+                    AttributeValue::B(Blob::new(e.fingerprint.clone())),
+                ),
                 ("status".into(), n(e.status)),
                 ("body".into(), s(e.body.clone())),
                 (EXPIRES_AT.into(), n(e.expires_at.timestamp())),
@@ -149,7 +158,10 @@ impl RecordStore for DynamoStore {
                 "attribute_not_exists(pk) OR expires_at < :now",
                 Some((":now", n(r.created_at.timestamp()))),
             );
-            items.push((Guard::Idempotency, TransactWriteItem::builder().put(put).build()));
+            items.push((
+                Guard::Idempotency,
+                TransactWriteItem::builder().put(put).build(),
+            ));
         }
 
         let guards: Vec<Guard> = items.iter().map(|(g, _)| *g).collect();
@@ -173,9 +185,12 @@ impl RecordStore for DynamoStore {
                         Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
                         // A random record id or a disposal id that exists: a bug or a
                         // collision; nothing was written either way.
-                        Some(Guard::NewRecord | Guard::Disposal) | None => Err(CreateError::Unavailable(
-                            Unavailable(format!("transaction cancelled: {}", describe(se.err()))),
-                        )),
+                        Some(Guard::NewRecord | Guard::Disposal) | None => {
+                            Err(CreateError::Unavailable(Unavailable(format!(
+                                "transaction cancelled: {}",
+                                describe(se.err())
+                            ))))
+                        }
                     }
                 }
                 other => Err(CreateError::Unavailable(Unavailable(describe(other)))),
@@ -251,7 +266,10 @@ impl RecordStore for DynamoStore {
                 .exclusive_start_key(GSI1PK, s(&owner))
                 .exclusive_start_key(GSI1SK, s(format!("{ms:013}#{rid}")));
         }
-        let out = query.send().await.map_err(|e| ListError::Unavailable(unavailable(e)))?;
+        let out = query
+            .send()
+            .await
+            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
         let items = out
             .items()
             .iter()
@@ -259,9 +277,13 @@ impl RecordStore for DynamoStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ListError::Unavailable(corrupt(e)))?;
         let next_cursor = match out.last_evaluated_key() {
-            Some(_) => items
-                .last()
-                .and_then(|r| Cursor::parse(&format!("{}.{}", r.created_at.timestamp_millis(), r.record_id))),
+            Some(_) => items.last().and_then(|r| {
+                Cursor::parse(&format!(
+                    "{}.{}",
+                    r.created_at.timestamp_millis(),
+                    r.record_id
+                ))
+            }),
             None => None,
         };
         Ok(Page { items, next_cursor })
@@ -283,7 +305,9 @@ impl RecordStore for DynamoStore {
             .send()
             .await
             .map_err(unavailable)?;
-        let Some(item) = out.item() else { return Ok(None) };
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
         let expires_at = item
             .get(EXPIRES_AT)
             .and_then(|v| v.as_n().ok())
@@ -325,7 +349,10 @@ impl RecordStore for DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(format!("T#{t}#Q#{sub}#{}", hour.format("%Y-%m-%dT%H"))))
+            .key(
+                PK,
+                s(format!("T#{t}#Q#{sub}#{}", hour.format("%Y-%m-%dT%H"))),
+            )
             .key(SK, s("QUOTA"))
             .update_expression("ADD used :one SET expires_at = :exp")
             .condition_expression("attribute_not_exists(used) OR used < :limit")
@@ -336,17 +363,30 @@ impl RecordStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => Ok(false),
+            Err(SdkError::ServiceError(se)) if se.err().is_conditional_check_failed_exception() => {
+                Ok(false)
+            }
             Err(e) => Err(unavailable(e)),
         }
     }
 
-    async fn append_audit(&self, event: &AuditEvent, expires_at: DateTime<Utc>) -> Result<(), Unavailable> {
-        let tenant = event.tenant_id.as_ref().map(TenantId::as_str).unwrap_or("-");
+    async fn append_audit(
+        &self,
+        event: &AuditEvent,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        let tenant = event
+            .tenant_id
+            .as_ref()
+            .map(TenantId::as_str)
+            .unwrap_or("-");
         let day = event.time.get(..10).unwrap_or("0000-00-00");
         let item = HashMap::from([
             (PK.into(), s(format!("T#{tenant}#A#{day}"))),
-            (SK.into(), s(format!("{}#{}", event.time, RecordId::new_random()))),
+            (
+                SK.into(),
+                s(format!("{}#{}", event.time, RecordId::new_random())),
+            ),
             ("kind".into(), s("audit")),
             (
                 "event".into(),

@@ -78,7 +78,10 @@ pub struct Principal {
 
 impl Principal {
     pub fn may(&self, action: Action) -> bool {
-        action.allowed_roles().iter().any(|r| self.roles.contains(r))
+        action
+            .allowed_roles()
+            .iter()
+            .any(|r| self.roles.contains(r))
     }
 }
 
@@ -101,7 +104,14 @@ mod tests {
         let expected: &[(Role, &[Action])] = &[
             (
                 Registrar,
-                &[RegisterRecord, ListRecords, RecordDeparture, CancelDeparture, DisposeRecord, ListDisposals],
+                &[
+                    RegisterRecord,
+                    ListRecords,
+                    RecordDeparture,
+                    CancelDeparture,
+                    DisposeRecord,
+                    ListDisposals,
+                ],
             ),
             (Handler, &[ListRecords, RevealNumber]),
             (Auditor, &[ListRecords, ListDisposals]),

@@ -91,7 +91,12 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(event: AuditKind, action: Option<Action>, caller: &Caller, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        event: AuditKind,
+        action: Option<Action>,
+        caller: &Caller,
+        now: DateTime<Utc>,
+    ) -> Self {
         let principal = caller.principal.as_ref();
         AuditEvent {
             log_type: "audit",

@@ -2,7 +2,7 @@
 //! holding ids and dates only.
 
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
-use crate::record::{timestamp, DependentLabel, Record};
+use crate::record::{DependentLabel, Record, timestamp};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 

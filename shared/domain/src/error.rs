@@ -117,9 +117,7 @@ impl VaultError {
             VaultError::Conflict(Conflict::RecordExists) => {
                 "A record of this relation exists for the employee; send \"replace\": true to replace it."
             }
-            VaultError::Conflict(Conflict::NoNumber) => {
-                "The record holds a refusal and no number."
-            }
+            VaultError::Conflict(Conflict::NoNumber) => "The record holds a refusal and no number.",
             VaultError::Conflict(Conflict::Concurrent) => {
                 "The record changed while this request ran; retry."
             }

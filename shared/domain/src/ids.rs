@@ -174,10 +174,7 @@ mod tests {
         let b = RecordId::new_random();
         assert_ne!(a, b);
         assert_eq!(RecordId::parse(a.as_str()).unwrap(), a);
-        assert_eq!(
-            RecordId::parse("not-a-uuid").unwrap_err(),
-            IdRule::Format
-        );
+        assert_eq!(RecordId::parse("not-a-uuid").unwrap_err(), IdRule::Format);
         assert!(RecordId::parse("7F3C2A90-1111-4B4B-9C9C-0123456789AB").is_err());
     }
 }

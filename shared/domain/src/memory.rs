@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Default)]
 struct State {
@@ -65,26 +65,30 @@ impl RecordStore for MemoryStore {
         let mut s = self.state.lock().unwrap();
         let r = &new.record;
         let t = &r.tenant_id;
-        if let Some(e) = &new.idempotency {
-            if s.idempotency.contains_key(&key(t, e.key.as_str())) {
-                return Err(CreateError::IdempotencyKeyUsed);
-            }
+        if let Some(e) = &new.idempotency
+            && s.idempotency.contains_key(&key(t, e.key.as_str()))
+        {
+            return Err(CreateError::IdempotencyKeyUsed);
         }
-        let slot_key = r
-            .relation
-            .slot()
-            .map(|slot| (t.as_str().to_owned(), r.employee_id.as_str().to_owned(), slot));
+        let slot_key = r.relation.slot().map(|slot| {
+            (
+                t.as_str().to_owned(),
+                r.employee_id.as_str().to_owned(),
+                slot,
+            )
+        });
         match (&new.slot, &slot_key) {
             (SlotChange::Claim, Some(k)) if s.slots.contains_key(k) => {
                 return Err(CreateError::SlotTaken);
             }
-            (SlotChange::Replace { old, .. }, Some(k)) => {
+            (SlotChange::Replace { old, .. }, Some(k))
                 if s.slots.get(k) != Some(&old.record_id)
-                    || s.records.get(&key(t, old.record_id.as_str())).map(|o| o.version)
-                        != Some(old.version)
-                {
-                    return Err(CreateError::ReplacedChanged);
-                }
+                    || s.records
+                        .get(&key(t, old.record_id.as_str()))
+                        .map(|o| o.version)
+                        != Some(old.version) =>
+            {
+                return Err(CreateError::ReplacedChanged);
             }
             _ => {}
         }
@@ -104,7 +108,13 @@ impl RecordStore for MemoryStore {
 
     async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
         self.check()?;
-        Ok(self.state.lock().unwrap().records.get(&key(t, id.as_str())).cloned())
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .records
+            .get(&key(t, id.as_str()))
+            .cloned())
     }
 
     async fn slot_holder(
@@ -149,7 +159,11 @@ impl RecordStore for MemoryStore {
             .map(|r| r.metadata())
             .collect();
         let next_cursor = (start + items.len() < all.len())
-            .then(|| items.last().and_then(|r| Cursor::parse(r.record_id.as_str())))
+            .then(|| {
+                items
+                    .last()
+                    .and_then(|r| Cursor::parse(r.record_id.as_str()))
+            })
             .flatten();
         Ok(Page { items, next_cursor })
     }
@@ -179,7 +193,11 @@ impl RecordStore for MemoryStore {
         let mut s = self.state.lock().unwrap();
         let used = s
             .quota
-            .entry((t.as_str().to_owned(), sub.as_str().to_owned(), hour.timestamp()))
+            .entry((
+                t.as_str().to_owned(),
+                sub.as_str().to_owned(),
+                hour.timestamp(),
+            ))
             .or_default();
         if *used >= limit {
             return Ok(false);
@@ -225,14 +243,24 @@ impl LocalCipher {
 
 #[async_trait]
 impl NumberCipher for LocalCipher {
-    async fn encrypt(&self, t: &TenantId, r: &RecordId, n: &MyNumber) -> Result<Ciphertext, CipherError> {
+    async fn encrypt(
+        &self,
+        t: &TenantId,
+        r: &RecordId,
+        n: &MyNumber,
+    ) -> Result<Ciphertext, CipherError> {
         let ks = self.stream(t, r);
         let mut out = ks[..8].to_vec();
         out.extend(n.expose_digits().bytes().zip(&ks[8..]).map(|(b, k)| b ^ k));
         Ok(Ciphertext(out))
     }
 
-    async fn decrypt(&self, t: &TenantId, r: &RecordId, c: &Ciphertext) -> Result<MyNumber, CipherError> {
+    async fn decrypt(
+        &self,
+        t: &TenantId,
+        r: &RecordId,
+        c: &Ciphertext,
+    ) -> Result<MyNumber, CipherError> {
         let ks = self.stream(t, r);
         if c.0.len() != 20 || c.0[..8] != ks[..8] {
             return Err(CipherError::Rejected);

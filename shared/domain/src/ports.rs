@@ -46,8 +46,11 @@ pub trait NumberCipher: Send + Sync {
 
     /// A keyed MAC of the number, for idempotency fingerprints. A plain hash of a
     /// 12-digit number can be reversed by trying every number, so it must be keyed.
-    async fn fingerprint(&self, tenant: &TenantId, number: &MyNumber)
-    -> Result<Vec<u8>, CipherError>;
+    async fn fingerprint(
+        &self,
+        tenant: &TenantId,
+        number: &MyNumber,
+    ) -> Result<Vec<u8>, CipherError>;
 }
 
 /// A stored idempotent response.

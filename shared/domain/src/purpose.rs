@@ -90,7 +90,12 @@ mod tests {
     #[test]
     fn set_is_non_empty_and_binds() {
         assert_eq!(PurposeSet::new([]), Err(EmptyPurposes));
-        let set = PurposeSet::new([Purpose::SocialInsurance, Purpose::WithholdingTax, Purpose::WithholdingTax]).unwrap();
+        let set = PurposeSet::new([
+            Purpose::SocialInsurance,
+            Purpose::WithholdingTax,
+            Purpose::WithholdingTax,
+        ])
+        .unwrap();
         assert_eq!(set.iter().count(), 2);
         assert!(set.permits(Purpose::WithholdingTax));
         assert!(!set.permits(Purpose::PaymentRecord));

@@ -148,7 +148,9 @@ impl<S> Record<S> {
 
     /// A record past its due date is gone for every read, before purge or TTL catch up.
     pub fn is_gone(&self, today: NaiveDate) -> bool {
-        self.departure.as_ref().is_some_and(|d| d.is_past_due(today))
+        self.departure
+            .as_ref()
+            .is_some_and(|d| d.is_past_due(today))
     }
 
     /// The same record without its ciphertext.
@@ -193,7 +195,10 @@ impl<S> Record<S> {
             created_at: timestamp(self.created_at),
             created_by: self.created_by.clone(),
             left_on: self.departure.as_ref().map(|d| d.left_on),
-            last_declaration_year: self.departure.as_ref().and_then(|d| d.last_declaration_year),
+            last_declaration_year: self
+                .departure
+                .as_ref()
+                .and_then(|d| d.last_declaration_year),
             due_at: self.departure.as_ref().map(|d| d.due_on),
             version: self.version,
         }
@@ -238,8 +243,14 @@ mod tests {
     fn labels() {
         assert_eq!(DependentLabel::parse(" 長男 ").unwrap().as_str(), "長男");
         assert_eq!(DependentLabel::parse("").unwrap_err(), LabelRule::Length);
-        assert_eq!(DependentLabel::parse(&"子".repeat(41)).unwrap_err(), LabelRule::Length);
-        assert_eq!(DependentLabel::parse("a\nb").unwrap_err(), LabelRule::Charset);
+        assert_eq!(
+            DependentLabel::parse(&"子".repeat(41)).unwrap_err(),
+            LabelRule::Length
+        );
+        assert_eq!(
+            DependentLabel::parse("a\nb").unwrap_err(),
+            LabelRule::Charset
+        );
         assert_eq!(
             DependentLabel::parse("長男 123456789018").unwrap_err(),
             LabelRule::ContainsNumber

@@ -163,17 +163,25 @@ mod tests {
 
     #[test]
     fn leap_day_plus_seven_years_is_28_february() {
-        let dep = RetentionRule::default().departure(d(2024, 2, 29), None).unwrap();
+        let dep = RetentionRule::default()
+            .departure(d(2024, 2, 29), None)
+            .unwrap();
         assert_eq!(dep.due_on, d(2031, 2, 28));
         // …and to a leap year it stays 29 February.
-        let dep = RetentionRule::new(4).unwrap().departure(d(2024, 2, 29), None).unwrap();
+        let dep = RetentionRule::new(4)
+            .unwrap()
+            .departure(d(2024, 2, 29), None)
+            .unwrap();
         assert_eq!(dep.due_on, d(2028, 2, 29));
     }
 
     #[test]
     fn configurable_years() {
         assert!(RetentionRule::new(0).is_err());
-        let dep = RetentionRule::new(10).unwrap().departure(d(2026, 4, 1), None).unwrap();
+        let dep = RetentionRule::new(10)
+            .unwrap()
+            .departure(d(2026, 4, 1), None)
+            .unwrap();
         assert_eq!(dep.due_on, d(2036, 4, 1));
     }
 
@@ -193,7 +201,9 @@ mod tests {
 
     #[test]
     fn gone_from_the_day_after_due_in_japan_time() {
-        let dep = RetentionRule::default().departure(d(2026, 1, 5), Some(2025)).unwrap();
+        let dep = RetentionRule::default()
+            .departure(d(2026, 1, 5), Some(2025))
+            .unwrap();
         assert!(!dep.is_past_due(d(2033, 1, 10)));
         assert!(dep.is_past_due(d(2033, 1, 11)));
         assert_eq!(dep.gone_at().to_rfc3339(), "2033-01-10T15:00:00+00:00");

@@ -14,7 +14,7 @@ use crate::ports::{
 };
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, Record, RecordView, Relation};
-use crate::retention::{jst_today, RetentionRule};
+use crate::retention::{RetentionRule, jst_today};
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, Duration, DurationRound, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
@@ -141,8 +141,15 @@ impl Vault {
         self.clock.now()
     }
 
-    fn authorize<'c>(&self, caller: &'c Caller, action: Action) -> Result<&'c Principal, VaultError> {
-        let principal = caller.principal.as_ref().ok_or(VaultError::Unauthenticated)?;
+    fn authorize<'c>(
+        &self,
+        caller: &'c Caller,
+        action: Action,
+    ) -> Result<&'c Principal, VaultError> {
+        let principal = caller
+            .principal
+            .as_ref()
+            .ok_or(VaultError::Unauthenticated)?;
         if principal.may(action) {
             Ok(principal)
         } else {
@@ -168,12 +175,13 @@ impl Vault {
         input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
     ) -> Result<Registered, VaultError> {
         let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::Intake, Some(Action::RegisterRecord), caller, now);
+        let mut event =
+            AuditEvent::new(AuditKind::Intake, Some(Action::RegisterRecord), caller, now);
         let result = self.register_inner(caller, input, now, &mut event).await;
-        if let Ok(r) = &result {
-            if r.replayed {
-                event.outcome = Outcome::Replayed;
-            }
+        if let Ok(r) = &result
+            && r.replayed
+        {
+            event.outcome = Outcome::Replayed;
         }
         self.finish(event, &result);
         result
@@ -247,15 +255,14 @@ impl Vault {
                 Some(h.finalize().to_vec())
             }
         };
-        if let (Some(req), Some(fp)) = (&idem, &fingerprint) {
-            if let Some(entry) = self
+        if let (Some(req), Some(fp)) = (&idem, &fingerprint)
+            && let Some(entry) = self
                 .store
                 .idempotency(tenant, &req.key, now)
                 .await
                 .map_err(unavailable)?
-            {
-                return replay(entry, fp);
-            }
+        {
+            return replay(entry, fp);
         }
 
         let slot = match reg.relation.slot() {
@@ -345,7 +352,9 @@ impl Vault {
             SlotChange::Replace { disposal, .. } => Some((**disposal).clone()),
             _ => None,
         };
-        let key = idempotency.as_ref().map(|e| (e.key.clone(), e.fingerprint.clone()));
+        let key = idempotency
+            .as_ref()
+            .map(|e| (e.key.clone(), e.fingerprint.clone()));
         match self
             .store
             .create_record(NewRecord {
@@ -356,7 +365,9 @@ impl Vault {
             .await
         {
             Ok(()) => {}
-            Err(CreateError::SlotTaken) => return Err(VaultError::Conflict(Conflict::RecordExists)),
+            Err(CreateError::SlotTaken) => {
+                return Err(VaultError::Conflict(Conflict::RecordExists));
+            }
             Err(CreateError::ReplacedChanged) => {
                 return Err(VaultError::Conflict(Conflict::Concurrent));
             }
@@ -374,7 +385,12 @@ impl Vault {
             Err(CreateError::Unavailable(e)) => return Err(unavailable(e)),
         }
         if let Some(disposal) = replaced {
-            let mut d = AuditEvent::new(AuditKind::Disposal, Some(Action::RegisterRecord), caller, now);
+            let mut d = AuditEvent::new(
+                AuditKind::Disposal,
+                Some(Action::RegisterRecord),
+                caller,
+                now,
+            );
             d.record_id = Some(disposal.record_id.clone());
             d.employee_id = Some(disposal.employee_id.clone());
             d.relation = Some(disposal.relation);
@@ -405,7 +421,9 @@ impl Vault {
                 .list_records(&principal.tenant, &employee, &page)
                 .await
                 .map_err(|e| match e {
-                    ListError::BadCursor => VaultError::Invalid(vec![FieldError::new("cursor", "cursor")]),
+                    ListError::BadCursor => {
+                        VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
+                    }
                     ListError::Unavailable(e) => unavailable(e),
                 })?;
             let today = jst_today(now);
@@ -460,7 +478,12 @@ impl Vault {
                 .expect("an hour divides any timestamp");
             if !self
                 .store
-                .take_reveal_quota(&principal.tenant, &principal.sub, hour, self.config.reveal_limit_per_hour)
+                .take_reveal_quota(
+                    &principal.tenant,
+                    &principal.sub,
+                    hour,
+                    self.config.reveal_limit_per_hour,
+                )
                 .await
                 .map_err(unavailable)?
             {

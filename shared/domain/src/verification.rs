@@ -282,7 +282,8 @@ mod tests {
                     ),
                     (&child, &tax, None),
                 ] {
-                    let got = Verification::check(relation, purposes, nc, ic, who(), today(), today());
+                    let got =
+                        Verification::check(relation, purposes, nc, ic, who(), today(), today());
                     assert_eq!(
                         got.as_ref().err().map(|e| e.1),
                         expected,
@@ -298,7 +299,11 @@ mod tests {
         for c in IdentityCheck::ALL {
             assert_eq!(serde_json::to_value(c).unwrap(), c.code());
         }
-        for c in [NumberCheck::MyNumberCard, NumberCheck::NotificationCard, NumberCheck::ResidentRecord] {
+        for c in [
+            NumberCheck::MyNumberCard,
+            NumberCheck::NotificationCard,
+            NumberCheck::ResidentRecord,
+        ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.code());
             assert_eq!(NumberCheck::parse(c.code()), Ok(c));
         }
@@ -310,9 +315,15 @@ mod tests {
             NumberCheck::parse("individual_number_notice"),
             Err(VerificationRule::NotANumberCheck)
         );
-        assert_eq!(NumberCheck::parse("passport"), Err(VerificationRule::UnknownValue));
+        assert_eq!(
+            NumberCheck::parse("passport"),
+            Err(VerificationRule::UnknownValue)
+        );
         assert_eq!(IdentityCheck::parse("jpki"), Ok(IdentityCheck::Jpki));
-        assert_eq!(IdentityCheck::parse("selfie"), Err(VerificationRule::UnknownValue));
+        assert_eq!(
+            IdentityCheck::parse("selfie"),
+            Err(VerificationRule::UnknownValue)
+        );
     }
 
     #[test]
@@ -329,23 +340,35 @@ mod tests {
             today(),
         )
         .unwrap_err();
-        assert_eq!(err, ("verification.verified_on", VerificationRule::FutureDate));
+        assert_eq!(
+            err,
+            ("verification.verified_on", VerificationRule::FutureDate)
+        );
     }
 
     #[test]
     fn refusal_rules() {
         assert!(Refusal::new("本人が提供を拒否", today(), today()).is_ok());
-        assert_eq!(Refusal::new("  ", today(), today()).unwrap_err().1, RefusalRule::Length);
         assert_eq!(
-            Refusal::new(&"あ".repeat(501), today(), today()).unwrap_err().1,
+            Refusal::new("  ", today(), today()).unwrap_err().1,
             RefusalRule::Length
         );
         assert_eq!(
-            Refusal::new("番号は1234 5678 9018", today(), today()).unwrap_err().1,
+            Refusal::new(&"あ".repeat(501), today(), today())
+                .unwrap_err()
+                .1,
+            RefusalRule::Length
+        );
+        assert_eq!(
+            Refusal::new("番号は1234 5678 9018", today(), today())
+                .unwrap_err()
+                .1,
             RefusalRule::ContainsNumber
         );
         assert_eq!(
-            Refusal::new("x", today().succ_opt().unwrap(), today()).unwrap_err().1,
+            Refusal::new("x", today().succ_opt().unwrap(), today())
+                .unwrap_err()
+                .1,
             RefusalRule::FutureDate
         );
     }

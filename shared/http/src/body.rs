@@ -45,7 +45,11 @@ fn safe_name(name: &str) -> String {
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !looks_like_number(name);
-    if plain { name.to_owned() } else { "(unnamed)".to_owned() }
+    if plain {
+        name.to_owned()
+    } else {
+        "(unnamed)".to_owned()
+    }
 }
 
 /// Walks one JSON object, collecting field errors.
@@ -198,7 +202,9 @@ impl<'a> Fields<'a> {
     pub fn finish<T>(self, value: Option<T>) -> Result<T, VaultError> {
         match value {
             Some(v) if self.errors.is_empty() => Ok(v),
-            _ if self.errors.is_empty() => Err(VaultError::invalid(self.prefix_or_body(), "invalid")),
+            _ if self.errors.is_empty() => {
+                Err(VaultError::invalid(self.prefix_or_body(), "invalid"))
+            }
             _ => Err(VaultError::Invalid(self.errors)),
         }
     }
@@ -220,7 +226,10 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, &'static str> {
 }
 
 /// Query parameters, each given at most once and all of them in `known`.
-pub fn query<'r>(req: &'r Request, known: &[&str]) -> Result<HashMap<&'r str, &'r str>, VaultError> {
+pub fn query<'r>(
+    req: &'r Request,
+    known: &[&str],
+) -> Result<HashMap<&'r str, &'r str>, VaultError> {
     let mut out = HashMap::new();
     let mut errors = Vec::new();
     if let Some(q) = req.query_string_parameters_ref() {
@@ -232,7 +241,11 @@ pub fn query<'r>(req: &'r Request, known: &[&str]) -> Result<HashMap<&'r str, &'
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(VaultError::Invalid(errors)) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(VaultError::Invalid(errors))
+    }
 }
 
 #[cfg(test)]
@@ -250,9 +263,14 @@ mod tests {
         assert_eq!(f.str("r", true), None);
         f.object("o", true, &["y"], |o| o.str("y", true));
         let err = f.finish(Some(())).unwrap_err();
-        let VaultError::Invalid(errors) = err else { panic!() };
+        let VaultError::Invalid(errors) = err else {
+            panic!()
+        };
         let pairs: Vec<(String, &str)> = errors.into_iter().map(|e| (e.field, e.rule)).collect();
-        assert!(pairs.contains(&("(unnamed)".into(), "unknown_field")), "{pairs:?}");
+        assert!(
+            pairs.contains(&("(unnamed)".into(), "unknown_field")),
+            "{pairs:?}"
+        );
         assert!(pairs.contains(&("a".into(), "type")));
         assert!(pairs.contains(&("d".into(), "date")));
         assert!(pairs.contains(&("r".into(), "required")));
@@ -263,7 +281,13 @@ mod tests {
     #[test]
     fn dates_are_strict() {
         assert!(parse_date("2025-01-31").is_ok());
-        for bad in ["2025-1-31", "2025-02-29", "20250131", "2025-01-31T00:00:00Z", "２０２５-01-01"] {
+        for bad in [
+            "2025-1-31",
+            "2025-02-29",
+            "20250131",
+            "2025-01-31T00:00:00Z",
+            "２０２５-01-01",
+        ] {
             assert_eq!(parse_date(bad), Err("date"), "{bad}");
         }
     }

@@ -30,7 +30,11 @@ pub fn caller(req: &Request, dev_auth: bool) -> Caller {
         .and_then(|ip| ip.parse().ok());
     let principal = if dev_auth {
         let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        principal_from(header("x-dev-sub"), header("x-dev-tenant"), header("x-dev-roles"))
+        principal_from(
+            header("x-dev-sub"),
+            header("x-dev-tenant"),
+            header("x-dev-roles"),
+        )
     } else {
         ctx.and_then(|c| c.authorizer.as_ref())
             .and_then(|a| a.jwt.as_ref())
@@ -44,7 +48,11 @@ pub fn caller(req: &Request, dev_auth: bool) -> Caller {
 }
 
 fn from_claims(claims: &HashMap<String, String>) -> Option<Principal> {
-    let get = |names: &[&str]| names.iter().find_map(|n| claims.get(*n).map(String::as_str));
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| claims.get(*n).map(String::as_str))
+    };
     principal_from(
         get(&["sub"]),
         get(&["custom:tenant_id", "tenant_id"]),
@@ -54,12 +62,16 @@ fn from_claims(claims: &HashMap<String, String>) -> Option<Principal> {
 
 /// A principal needs a valid `sub` and tenant; unknown role names are ignored (groups
 /// may hold others), so a principal may have no roles and be refused by policy.
-fn principal_from(sub: Option<&str>, tenant: Option<&str>, roles: Option<&str>) -> Option<Principal> {
+fn principal_from(
+    sub: Option<&str>,
+    tenant: Option<&str>,
+    roles: Option<&str>,
+) -> Option<Principal> {
     let sub = Subject::parse(sub?).ok()?;
     let tenant = TenantId::parse(tenant?).ok()?;
     let roles: BTreeSet<Role> = roles
         .unwrap_or_default()
-        .split(|c: char| c == ',' || c == ' ' || c == '[' || c == ']' || c == '"')
+        .split([',', ' ', '[', ']', '"'])
         .filter_map(|r| Role::parse(r.trim()))
         .collect();
     Some(Principal { sub, tenant, roles })
@@ -71,9 +83,18 @@ mod tests {
 
     #[test]
     fn role_claim_shapes() {
-        for shape in ["[registrar handler]", "[\"registrar\",\"handler\"]", "registrar,handler", "registrar, handler, other"] {
+        for shape in [
+            "[registrar handler]",
+            "[\"registrar\",\"handler\"]",
+            "registrar,handler",
+            "registrar, handler, other",
+        ] {
             let p = principal_from(Some("u"), Some("t"), Some(shape)).unwrap();
-            assert_eq!(p.roles, BTreeSet::from([Role::Registrar, Role::Handler]), "{shape}");
+            assert_eq!(
+                p.roles,
+                BTreeSet::from([Role::Registrar, Role::Handler]),
+                "{shape}"
+            );
         }
     }
 

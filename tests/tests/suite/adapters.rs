@@ -9,14 +9,26 @@ use mynumber_domain::{MyNumber, RecordId, TenantId};
 async fn ciphertexts_are_bound_to_tenant_and_record() {
     let stack = Stack::new().await;
     let cipher = KmsCipher::new(stack.kms(), &stack.key_id, Some(stack.mac_key_id.clone()));
-    let (t1, t2) = (TenantId::parse("acme").unwrap(), TenantId::parse("other").unwrap());
+    let (t1, t2) = (
+        TenantId::parse("acme").unwrap(),
+        TenantId::parse("other").unwrap(),
+    );
     let (r1, r2) = (RecordId::new_random(), RecordId::new_random());
     let n = MyNumber::parse(N1).unwrap();
     let ct = cipher.encrypt(&t1, &r1, &n).await.unwrap();
     assert!(!String::from_utf8_lossy(&ct.0).contains(N1));
-    assert_eq!(cipher.decrypt(&t1, &r1, &ct).await.unwrap().expose_digits(), N1);
-    assert_eq!(cipher.decrypt(&t2, &r1, &ct).await.unwrap_err(), CipherError::Rejected);
-    assert_eq!(cipher.decrypt(&t1, &r2, &ct).await.unwrap_err(), CipherError::Rejected);
+    assert_eq!(
+        cipher.decrypt(&t1, &r1, &ct).await.unwrap().expose_digits(),
+        N1
+    );
+    assert_eq!(
+        cipher.decrypt(&t2, &r1, &ct).await.unwrap_err(),
+        CipherError::Rejected
+    );
+    assert_eq!(
+        cipher.decrypt(&t1, &r2, &ct).await.unwrap_err(),
+        CipherError::Rejected
+    );
     // Two encryptions of one number differ (no equality oracle at rest).
     assert_ne!(cipher.encrypt(&t1, &r1, &n).await.unwrap(), ct);
 }
@@ -29,9 +41,21 @@ async fn fingerprints_are_keyed_deterministic_and_per_tenant() {
     let t2 = TenantId::parse("other").unwrap();
     let n = MyNumber::parse(N1).unwrap();
     let a = cipher.fingerprint(&t1, &n).await.unwrap();
-    assert_eq!(a, cipher.fingerprint(&t1, &MyNumber::parse("1234-5678-9018").unwrap()).await.unwrap());
+    assert_eq!(
+        a,
+        cipher
+            .fingerprint(&t1, &MyNumber::parse("1234-5678-9018").unwrap())
+            .await
+            .unwrap()
+    );
     assert_ne!(a, cipher.fingerprint(&t2, &n).await.unwrap());
-    assert_ne!(a, cipher.fingerprint(&t1, &MyNumber::parse(N2).unwrap()).await.unwrap());
+    assert_ne!(
+        a,
+        cipher
+            .fingerprint(&t1, &MyNumber::parse(N2).unwrap())
+            .await
+            .unwrap()
+    );
     assert_eq!(a.len(), 32);
 }
 
@@ -39,12 +63,26 @@ async fn fingerprints_are_keyed_deterministic_and_per_tenant() {
 async fn bootstrap_is_idempotent() {
     let stack = Stack::new().await;
     let ddb = stack.ddb();
-    mynumber_aws::bootstrap::ensure_table(&ddb, &stack.table).await.unwrap();
-    let ttl = ddb.describe_time_to_live().table_name(&stack.table).send().await.unwrap();
+    mynumber_aws::bootstrap::ensure_table(&ddb, &stack.table)
+        .await
+        .unwrap();
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(&stack.table)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        ttl.time_to_live_description().and_then(|d| d.attribute_name()),
+        ttl.time_to_live_description()
+            .and_then(|d| d.attribute_name()),
         Some("expires_at")
     );
-    let rotation = stack.kms().get_key_rotation_status().key_id(&stack.key_id).send().await.unwrap();
+    let rotation = stack
+        .kms()
+        .get_key_rotation_status()
+        .key_id(&stack.key_id)
+        .send()
+        .await
+        .unwrap();
     assert!(rotation.key_rotation_enabled());
 }

@@ -2,18 +2,36 @@
 //! be made to produce on one call only.
 
 use super::*;
-use mynumber_domain::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryStore};
 use mynumber_domain::Vault;
+use mynumber_domain::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryStore};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-fn apps() -> (::intake::Intake, ::lookup::Lookup, Arc<MemoryStore>, Arc<MemoryAudit>) {
+fn apps() -> (
+    ::intake::Intake,
+    ::lookup::Lookup,
+    Arc<MemoryStore>,
+    Arc<MemoryAudit>,
+) {
     let store = Arc::new(MemoryStore::default());
     let cipher = Arc::new(LocalCipher::default());
     let audit = Arc::new(MemoryAudit::default());
     let clock = Arc::new(FixedClock(Mutex::new(chrono::Utc::now())));
-    let vault = || Vault::new(store.clone(), cipher.clone(), audit.clone(), clock.clone(), Default::default());
-    (::intake::Intake::new(vault(), false), ::lookup::Lookup::new(vault(), false), store, audit)
+    let vault = || {
+        Vault::new(
+            store.clone(),
+            cipher.clone(),
+            audit.clone(),
+            clock.clone(),
+            Default::default(),
+        )
+    };
+    (
+        ::intake::Intake::new(vault(), false),
+        ::lookup::Lookup::new(vault(), false),
+        store,
+        audit,
+    )
 }
 
 async fn body(resp: lambda_http::Response<lambda_http::Body>) -> (u16, String) {
@@ -30,7 +48,12 @@ async fn no_durable_audit_record_means_no_number() {
     let (intake, lookup, store, audit) = apps();
     let (status, created) = body(
         intake
-            .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).json(own_number("E1", N1)).build())
+            .handle(
+                req("POST", "/v1/records")
+                    .who(&Who::registrar("acme"))
+                    .json(own_number("E1", N1))
+                    .build(),
+            )
             .await,
     )
     .await;
@@ -63,7 +86,12 @@ async fn a_throttled_store_is_503_and_writes_nothing() {
     store.fail_all.store(true, Ordering::SeqCst);
     let (status, text) = body(
         intake
-            .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).json(own_number("E1", N1)).build())
+            .handle(
+                req("POST", "/v1/records")
+                    .who(&Who::registrar("acme"))
+                    .json(own_number("E1", N1))
+                    .build(),
+            )
             .await,
     )
     .await;

@@ -7,7 +7,12 @@ use futures::future::join_all;
 #[tokio::test]
 async fn registers_a_number_and_answers_metadata_only() {
     let stack = Stack::new().await;
-    let r = register(&stack, &Who::registrar("acme"), own_number("E0001", "1234-5678-9018")).await;
+    let r = register(
+        &stack,
+        &Who::registrar("acme"),
+        own_number("E0001", "1234-5678-9018"),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.raw);
     assert_eq!(r.content_type, "application/json");
     assert_eq!(r.headers["cache-control"], "no-store");
@@ -15,7 +20,10 @@ async fn registers_a_number_and_answers_metadata_only() {
     assert_eq!(b["employee_id"], "E0001");
     assert_eq!(b["relation"], "self");
     assert_eq!(b["status"], "active");
-    assert_eq!(b["purposes"], json!(["withholding_tax", "social_insurance"]));
+    assert_eq!(
+        b["purposes"],
+        json!(["withholding_tax", "social_insurance"])
+    );
     assert_eq!(b["verification"]["verified_by"], "hr-sato");
     assert_eq!(b["created_by"], "hr-sato");
     assert!(b["created_at"].as_str().unwrap().ends_with('Z'));
@@ -24,7 +32,10 @@ async fn registers_a_number_and_answers_metadata_only() {
 
     // At rest: the record holds ciphertext in `ct` and nothing else number-shaped.
     let items = stack.all_items().await;
-    let record = items.iter().find(|i| i["sk"].as_s().unwrap() == "RECORD").unwrap();
+    let record = items
+        .iter()
+        .find(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .unwrap();
     assert!(record["ct"].as_b().unwrap().as_ref().len() > 12);
     let events = stack.audit_events();
     let intake = events.iter().find(|e| e["event"] == "intake").unwrap();
@@ -51,7 +62,12 @@ async fn records_a_refusal_without_a_number() {
     assert_eq!(r.body["refusal"]["reason"], "本人が提供を拒否（2回依頼）");
     let items = stack.all_items().await;
     assert!(items.iter().all(|i| !i.contains_key("ct")));
-    assert!(stack.audit_events().iter().any(|e| e["event"] == "refusal_recorded"));
+    assert!(
+        stack
+            .audit_events()
+            .iter()
+            .any(|e| e["event"] == "refusal_recorded")
+    );
 }
 
 #[tokio::test]
@@ -71,14 +87,32 @@ async fn one_self_per_employee_unless_replaced_explicitly() {
 
     // The old number is gone, with a disposal record that says why and holds no number.
     let handler = Who::handler("acme");
-    let old = reveal(&stack, &handler, first.body["record_id"].as_str().unwrap(), "withholding_tax").await;
+    let old = reveal(
+        &stack,
+        &handler,
+        first.body["record_id"].as_str().unwrap(),
+        "withholding_tax",
+    )
+    .await;
     assert_problem(&old, 404, "not_found");
-    let new = reveal(&stack, &handler, replaced.body["record_id"].as_str().unwrap(), "withholding_tax").await;
+    let new = reveal(
+        &stack,
+        &handler,
+        replaced.body["record_id"].as_str().unwrap(),
+        "withholding_tax",
+    )
+    .await;
     assert_eq!(new.body["my_number"], N2);
     let items = stack.all_items().await;
-    let disposal = items.iter().find(|i| i["sk"].as_s().unwrap() == "DISPOSAL").unwrap();
+    let disposal = items
+        .iter()
+        .find(|i| i["sk"].as_s().unwrap() == "DISPOSAL")
+        .unwrap();
     assert_eq!(disposal["reason"].as_s().unwrap(), "replaced");
-    assert_eq!(disposal["record_id"].as_s().unwrap(), first.body["record_id"].as_str().unwrap());
+    assert_eq!(
+        disposal["record_id"].as_s().unwrap(),
+        first.body["record_id"].as_str().unwrap()
+    );
     assert!(!disposal.contains_key("ct"));
     let listed = list(&stack, &hr, "E0003").await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
@@ -94,8 +128,18 @@ async fn spouse_has_one_slot_and_dependants_many() {
     assert_eq!(register(&stack, &hr, spouse.clone()).await.status, 201);
     spouse["my_number"] = json!(N2);
     assert_problem(&register(&stack, &hr, spouse).await, 409, "record_exists");
-    assert_eq!(register(&stack, &hr, dependent("E0004", "長男", N3)).await.status, 201);
-    assert_eq!(register(&stack, &hr, dependent("E0004", "長女", N4)).await.status, 201);
+    assert_eq!(
+        register(&stack, &hr, dependent("E0004", "長男", N3))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        register(&stack, &hr, dependent("E0004", "長女", N4))
+            .await
+            .status,
+        201
+    );
     let listed = list(&stack, &hr, "E0004").await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 3);
 }
@@ -105,12 +149,26 @@ async fn racing_registrations_of_one_self_record_yield_exactly_one() {
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
     let numbers = [N1, N2, N3, N4, N5];
-    let replies =
-        join_all(numbers.iter().map(|n| register(&stack, &hr, own_number("E0005", n)))).await;
+    let replies = join_all(
+        numbers
+            .iter()
+            .map(|n| register(&stack, &hr, own_number("E0005", n))),
+    )
+    .await;
     let created = replies.iter().filter(|r| r.status == 201).count();
     let conflicts = replies.iter().filter(|r| r.status == 409).count();
-    assert_eq!((created, conflicts), (1, 4), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
-    let records = stack.all_items().await.into_iter().filter(|i| i["sk"].as_s().unwrap() == "RECORD").count();
+    assert_eq!(
+        (created, conflicts),
+        (1, 4),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let records = stack
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .count();
     assert_eq!(records, 1);
 }
 
@@ -119,7 +177,13 @@ async fn idempotency_key_replays_and_refuses_another_body() {
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
     let send = |body: Value, key: &str| {
-        stack.call(req("POST", "/v1/records").who(&hr).header("Idempotency-Key", key).json(body).build())
+        stack.call(
+            req("POST", "/v1/records")
+                .who(&hr)
+                .header("Idempotency-Key", key)
+                .json(body)
+                .build(),
+        )
     };
     let first = send(own_number("E0006", N1), "k-1").await;
     assert_eq!(first.status, 201);
@@ -130,9 +194,22 @@ async fn idempotency_key_replays_and_refuses_another_body() {
     assert_eq!(again.body, first.body);
     assert_eq!(again.headers["idempotent-replayed"], "true");
     // Same key, another number, or another field: 422.
-    assert_problem(&send(own_number("E0006", N2), "k-1").await, 422, "idempotency_key_reused");
-    assert_problem(&send(own_number("E0007", N1), "k-1").await, 422, "idempotency_key_reused");
-    let records = stack.all_items().await.into_iter().filter(|i| i["sk"].as_s().unwrap() == "RECORD").count();
+    assert_problem(
+        &send(own_number("E0006", N2), "k-1").await,
+        422,
+        "idempotency_key_reused",
+    );
+    assert_problem(
+        &send(own_number("E0007", N1), "k-1").await,
+        422,
+        "idempotency_key_reused",
+    );
+    let records = stack
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .count();
     assert_eq!(records, 1);
     // The stored entry holds a keyed fingerprint and metadata, not the number.
     stack.assert_no_plaintext(&[N1, N2]).await;
@@ -166,10 +243,20 @@ async fn racing_retries_with_one_key_create_one_record() {
         .filter(|r| r.status == 201)
         .map(|r| r.body["record_id"].to_string())
         .collect();
-    assert_eq!(ids.len(), 1, "{:?}", replies.iter().map(|r| &r.raw).collect::<Vec<_>>());
+    assert_eq!(
+        ids.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.raw).collect::<Vec<_>>()
+    );
     // A loser that found the winner still writing may get 409 concurrent_change; none 5xx.
     assert!(replies.iter().all(|r| r.status == 201 || r.status == 409));
-    let records = stack.all_items().await.into_iter().filter(|i| i["sk"].as_s().unwrap() == "RECORD").count();
+    let records = stack
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .count();
     assert_eq!(records, 1);
 }
 
@@ -183,34 +270,119 @@ async fn invalid_bodies_name_the_field_and_rule_and_never_echo_the_number() {
         b
     };
     let cases: Vec<(Value, &str, &str)> = vec![
-        (with(&|b| b["my_number"] = json!("123456789010")), "my_number", "check_digit"),
-        (with(&|b| b["my_number"] = json!("12345678901")), "my_number", "length"),
-        (with(&|b| b["my_number"] = json!("12345678901X")), "my_number", "non_digit"),
-        (with(&|b| b["my_number"] = json!(123456789018u64)), "my_number", "type"),
-        (with(&|b| { b.as_object_mut().unwrap().remove("my_number"); }), "my_number", "required"),
-        (with(&|b| b["relation"] = json!("child")), "relation", "enum"),
-        (with(&|b| b["relation"] = json!("dependent")), "dependent_label", "required"),
-        (with(&|b| b["dependent_label"] = json!("長男")), "dependent_label", "only_for_dependent"),
-        (with(&|b| b["employee_id"] = json!("E 1")), "employee_id", "charset"),
-        (with(&|b| b["employee_id"] = json!(N2)), "employee_id", "contains_number"),
-        (with(&|b| b["employee_id"] = json!("")), "employee_id", "length"),
+        (
+            with(&|b| b["my_number"] = json!("123456789010")),
+            "my_number",
+            "check_digit",
+        ),
+        (
+            with(&|b| b["my_number"] = json!("12345678901")),
+            "my_number",
+            "length",
+        ),
+        (
+            with(&|b| b["my_number"] = json!("12345678901X")),
+            "my_number",
+            "non_digit",
+        ),
+        (
+            with(&|b| b["my_number"] = json!(123456789018u64)),
+            "my_number",
+            "type",
+        ),
+        (
+            with(&|b| {
+                b.as_object_mut().unwrap().remove("my_number");
+            }),
+            "my_number",
+            "required",
+        ),
+        (
+            with(&|b| b["relation"] = json!("child")),
+            "relation",
+            "enum",
+        ),
+        (
+            with(&|b| b["relation"] = json!("dependent")),
+            "dependent_label",
+            "required",
+        ),
+        (
+            with(&|b| b["dependent_label"] = json!("長男")),
+            "dependent_label",
+            "only_for_dependent",
+        ),
+        (
+            with(&|b| b["employee_id"] = json!("E 1")),
+            "employee_id",
+            "charset",
+        ),
+        (
+            with(&|b| b["employee_id"] = json!(N2)),
+            "employee_id",
+            "contains_number",
+        ),
+        (
+            with(&|b| b["employee_id"] = json!("")),
+            "employee_id",
+            "length",
+        ),
         (with(&|b| b["purposes"] = json!([])), "purposes", "empty"),
-        (with(&|b| b["purposes"] = json!(["marketing"])), "purposes[0]", "enum"),
-        (with(&|b| b["nickname"] = json!("x")), "nickname", "unknown_field"),
-        (with(&|b| b["verification"]["verified_on"] = json!("2025-02-30")), "verification.verified_on", "date"),
-        (with(&|b| b["verification"]["verified_on"] = json!("2099-01-01")), "verification.verified_on", "future_date"),
-        (with(&|b| b["verification"]["number_check"] = json!("individual_number_notice")), "verification.number_check", "not_a_number_check"),
-        (with(&|b| b["verification"]["identity_check"] = json!("by_employee")), "verification.identity_check", "employer_must_verify"),
-        (with(&|b| b["verification"]["extra"] = json!(1)), "verification.extra", "unknown_field"),
-        (with(&|b| { b.as_object_mut().unwrap().remove("verification"); }), "verification", "required"),
-        (with(&|b| b["refusal"] = json!({"reason": "x", "requested_on": "2026-01-01"})), "refusal", "exclusive_with_my_number"),
+        (
+            with(&|b| b["purposes"] = json!(["marketing"])),
+            "purposes[0]",
+            "enum",
+        ),
+        (
+            with(&|b| b["nickname"] = json!("x")),
+            "nickname",
+            "unknown_field",
+        ),
+        (
+            with(&|b| b["verification"]["verified_on"] = json!("2025-02-30")),
+            "verification.verified_on",
+            "date",
+        ),
+        (
+            with(&|b| b["verification"]["verified_on"] = json!("2099-01-01")),
+            "verification.verified_on",
+            "future_date",
+        ),
+        (
+            with(&|b| b["verification"]["number_check"] = json!("individual_number_notice")),
+            "verification.number_check",
+            "not_a_number_check",
+        ),
+        (
+            with(&|b| b["verification"]["identity_check"] = json!("by_employee")),
+            "verification.identity_check",
+            "employer_must_verify",
+        ),
+        (
+            with(&|b| b["verification"]["extra"] = json!(1)),
+            "verification.extra",
+            "unknown_field",
+        ),
+        (
+            with(&|b| {
+                b.as_object_mut().unwrap().remove("verification");
+            }),
+            "verification",
+            "required",
+        ),
+        (
+            with(&|b| b["refusal"] = json!({"reason": "x", "requested_on": "2026-01-01"})),
+            "refusal",
+            "exclusive_with_my_number",
+        ),
         (with(&|b| b["replace"] = json!("yes")), "replace", "type"),
     ];
     for (body, field, rule) in cases {
         let r = register(&stack, &hr, body.clone()).await;
         assert_problem(&r, 400, "invalid_request");
         assert!(
-            r.field_errors().contains(&(field.to_owned(), rule.to_owned())),
+            r.field_errors()
+                .contains(&(field.to_owned(), rule.to_owned())),
             "{body} → {:?}",
             r.field_errors()
         );
@@ -221,23 +393,46 @@ async fn invalid_bodies_name_the_field_and_rule_and_never_echo_the_number() {
     spouse["purposes"] = json!(["national_pension_dependent_spouse"]);
     spouse["verification"]["identity_check"] = json!("by_employee");
     let r = register(&stack, &hr, spouse).await;
-    assert!(r.field_errors().contains(&("verification.identity_check".into(), "employer_must_verify_spouse".into())));
+    assert!(r.field_errors().contains(&(
+        "verification.identity_check".into(),
+        "employer_must_verify_spouse".into()
+    )));
 
     for (raw, ct, status, code) in [
         ("{not json", "application/json", 400, "invalid_request"),
         ("[1,2]", "application/json", 400, "invalid_request"),
         ("", "application/json", 400, "invalid_request"),
-        ("employee_id=E1", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
+        (
+            "employee_id=E1",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+        ),
     ] {
         let r = stack
-            .call(req("POST", "/v1/records").who(&hr).header("content-type", ct).raw_body(raw).build())
+            .call(
+                req("POST", "/v1/records")
+                    .who(&hr)
+                    .header("content-type", ct)
+                    .raw_body(raw)
+                    .build(),
+            )
             .await;
         assert_problem(&r, status, code);
     }
     let r = stack
-        .call(req("POST", "/v1/records").who(&hr).header("Idempotency-Key", "bad key!").json(own_number("E0009", N1)).build())
+        .call(
+            req("POST", "/v1/records")
+                .who(&hr)
+                .header("Idempotency-Key", "bad key!")
+                .json(own_number("E0009", N1))
+                .build(),
+        )
         .await;
-    assert!(r.field_errors().contains(&("Idempotency-Key".into(), "charset".into())));
+    assert!(
+        r.field_errors()
+            .contains(&("Idempotency-Key".into(), "charset".into()))
+    );
     // Nothing was written by any of them.
     assert!(stack.all_items().await.is_empty());
     stack.assert_no_plaintext(ALL_NUMBERS).await;
@@ -255,9 +450,19 @@ async fn oversized_bodies_are_413() {
 #[tokio::test]
 async fn no_principal_is_401_and_other_roles_are_403() {
     let stack = Stack::new().await;
-    let r = stack.call(req("POST", "/v1/records").json(own_number("E0011", N1)).build()).await;
+    let r = stack
+        .call(
+            req("POST", "/v1/records")
+                .json(own_number("E0011", N1))
+                .build(),
+        )
+        .await;
     assert_problem(&r, 401, "unauthenticated");
-    for who in [Who::handler("acme"), Who::auditor("acme"), Who::admin("acme")] {
+    for who in [
+        Who::handler("acme"),
+        Who::auditor("acme"),
+        Who::admin("acme"),
+    ] {
         let r = register(&stack, &who, own_number("E0011", N1)).await;
         assert_problem(&r, 403, "forbidden_role");
     }
@@ -273,7 +478,11 @@ async fn no_principal_is_401_and_other_roles_are_403() {
         )
         .await;
     assert_problem(&r, 401, "unauthenticated");
-    let denied: Vec<_> = stack.audit_events().into_iter().filter(|e| e["event"] == "denied").collect();
+    let denied: Vec<_> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "denied")
+        .collect();
     assert_eq!(denied.len(), 5);
     assert!(denied.iter().all(|e| e["action"] == "register_record"));
     assert!(stack.all_items().await.is_empty());
@@ -284,8 +493,18 @@ async fn no_principal_is_401_and_other_roles_are_403() {
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
-    assert_problem(&stack.call(req("POST", "/v1/nothing").who(&hr).build()).await, 404, "not_found");
-    assert_problem(&stack.call(req("PUT", "/v1/records").who(&hr).build()).await, 405, "method_not_allowed");
+    assert_problem(
+        &stack
+            .call(req("POST", "/v1/nothing").who(&hr).build())
+            .await,
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &stack.call(req("PUT", "/v1/records").who(&hr).build()).await,
+        405,
+        "method_not_allowed",
+    );
 }
 
 #[tokio::test]
@@ -306,7 +525,13 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     );
     let app = ::intake::Intake::new(vault, false);
     let resp = app
-        .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).header("Idempotency-Key", "k").json(own_number("E0012", N1)).build())
+        .handle(
+            req("POST", "/v1/records")
+                .who(&Who::registrar("acme"))
+                .header("Idempotency-Key", "k")
+                .json(own_number("E0012", N1))
+                .build(),
+        )
         .await;
     assert_eq!(resp.status(), 503);
     assert_eq!(resp.headers()["retry-after"], "1");
@@ -316,15 +541,27 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     // DynamoDB unreachable: 503 too, quickly.
     let dead = mynumber_aws::sdk_config(Some("http://127.0.0.1:9")).await;
     let vault = mynumber_domain::Vault::new(
-        std::sync::Arc::new(mynumber_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&dead), "t")),
-        std::sync::Arc::new(mynumber_aws::KmsCipher::new(aws_sdk_kms::Client::new(&dead), "k", None)),
+        std::sync::Arc::new(mynumber_aws::DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&dead),
+            "t",
+        )),
+        std::sync::Arc::new(mynumber_aws::KmsCipher::new(
+            aws_sdk_kms::Client::new(&dead),
+            "k",
+            None,
+        )),
         stack.audit.clone(),
         stack.clock.clone(),
         Default::default(),
     );
     let app = ::intake::Intake::new(vault, false);
     let resp = app
-        .handle(req("POST", "/v1/records").who(&Who::registrar("acme")).json(own_number("E0012", N1)).build())
+        .handle(
+            req("POST", "/v1/records")
+                .who(&Who::registrar("acme"))
+                .json(own_number("E0012", N1))
+                .build(),
+        )
         .await;
     assert_eq!(resp.status(), 503);
     stack.assert_no_plaintext(&[N1]).await;

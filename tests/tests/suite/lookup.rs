@@ -16,14 +16,22 @@ async fn a_handler_reveals_for_a_stated_purpose_after_a_durable_audit_record() {
     let id = registered(&stack, "acme", "E0100", N1).await;
     let r = reveal(&stack, &Who::handler("acme"), &id, "social_insurance").await;
     assert_eq!(r.status, 200, "{}", r.raw);
-    assert_eq!(r.body, json!({"record_id": id, "my_number": N1, "purpose": "social_insurance"}));
+    assert_eq!(
+        r.body,
+        json!({"record_id": id, "my_number": N1, "purpose": "social_insurance"})
+    );
     assert_eq!(r.headers["cache-control"], "no-store");
 
     // The durable trail in the table, written before the decrypt.
     let items = stack.all_items().await;
     let trail: Vec<Value> = items
         .iter()
-        .filter(|i| i.get("kind").and_then(|k| k.as_s().ok()).map(String::as_str) == Some("audit"))
+        .filter(|i| {
+            i.get("kind")
+                .and_then(|k| k.as_s().ok())
+                .map(String::as_str)
+                == Some("audit")
+        })
         .map(|i| serde_json::from_str(i["event"].as_s().unwrap()).unwrap())
         .collect();
     assert_eq!(trail.len(), 1);
@@ -47,7 +55,11 @@ async fn a_purpose_not_stated_at_intake_is_403_and_audited() {
     let id = registered(&stack, "acme", "E0101", N1).await;
     let r = reveal(&stack, &Who::handler("acme"), &id, "payment_record").await;
     assert_problem(&r, 403, "purpose_not_stated");
-    let denied = stack.audit_events().into_iter().find(|e| e["event"] == "denied").unwrap();
+    let denied = stack
+        .audit_events()
+        .into_iter()
+        .find(|e| e["event"] == "denied")
+        .unwrap();
     assert_eq!(denied["action"], "reveal_number");
     assert_eq!(denied["reason"], "purpose_not_stated");
     assert_eq!(denied["purpose"], "payment_record");
@@ -59,14 +71,33 @@ async fn a_purpose_not_stated_at_intake_is_403_and_audited() {
 async fn only_handlers_reveal() {
     let stack = Stack::new().await;
     let id = registered(&stack, "acme", "E0102", N1).await;
-    for who in [Who::registrar("acme"), Who::auditor("acme"), Who::admin("acme")] {
-        assert_problem(&reveal(&stack, &who, &id, "withholding_tax").await, 403, "forbidden_role");
+    for who in [
+        Who::registrar("acme"),
+        Who::auditor("acme"),
+        Who::admin("acme"),
+    ] {
+        assert_problem(
+            &reveal(&stack, &who, &id, "withholding_tax").await,
+            403,
+            "forbidden_role",
+        );
     }
     let anonymous = stack
-        .call(req("POST", &format!("/v1/records/{id}/reveal")).json(json!({"purpose": "withholding_tax"})).build())
+        .call(
+            req("POST", &format!("/v1/records/{id}/reveal"))
+                .json(json!({"purpose": "withholding_tax"}))
+                .build(),
+        )
         .await;
     assert_problem(&anonymous, 401, "unauthenticated");
-    assert_eq!(stack.audit_events().iter().filter(|e| e["event"] == "denied").count(), 4);
+    assert_eq!(
+        stack
+            .audit_events()
+            .iter()
+            .filter(|e| e["event"] == "denied")
+            .count(),
+        4
+    );
     stack.assert_no_plaintext(&[N1]).await;
 }
 
@@ -74,8 +105,20 @@ async fn only_handlers_reveal() {
 async fn another_tenants_record_is_indistinguishable_from_an_absent_one() {
     let stack = Stack::new().await;
     let id = registered(&stack, "acme", "E0103", N1).await;
-    let other = reveal(&stack, &Who::handler("acme-subsidiary"), &id, "withholding_tax").await;
-    let absent = reveal(&stack, &Who::handler("acme-subsidiary"), &mynumber_domain::RecordId::new_random().to_string(), "withholding_tax").await;
+    let other = reveal(
+        &stack,
+        &Who::handler("acme-subsidiary"),
+        &id,
+        "withholding_tax",
+    )
+    .await;
+    let absent = reveal(
+        &stack,
+        &Who::handler("acme-subsidiary"),
+        &mynumber_domain::RecordId::new_random().to_string(),
+        "withholding_tax",
+    )
+    .await;
     assert_problem(&other, 404, "not_found");
     let strip = |mut v: Value| {
         v.as_object_mut().unwrap().remove("request_id");
@@ -100,7 +143,11 @@ async fn a_refusal_has_no_number_to_reveal() {
     )
     .await;
     let id = r.body["record_id"].as_str().unwrap();
-    assert_problem(&reveal(&stack, &Who::handler("acme"), id, "withholding_tax").await, 409, "no_number");
+    assert_problem(
+        &reveal(&stack, &Who::handler("acme"), id, "withholding_tax").await,
+        409,
+        "no_number",
+    );
 }
 
 #[tokio::test]
@@ -109,18 +156,43 @@ async fn bad_reveal_requests_are_4xx() {
     let id = registered(&stack, "acme", "E0105", N1).await;
     let h = Who::handler("acme");
     let r = reveal(&stack, &h, "not-a-record", "withholding_tax").await;
-    assert!(r.field_errors().contains(&("record_id".into(), "format".into())));
+    assert!(
+        r.field_errors()
+            .contains(&("record_id".into(), "format".into()))
+    );
     let r = reveal(&stack, &h, &id, "curiosity").await;
-    assert!(r.field_errors().contains(&("purpose".into(), "enum".into())));
+    assert!(
+        r.field_errors()
+            .contains(&("purpose".into(), "enum".into()))
+    );
     let r = stack
-        .call(req("POST", &format!("/v1/records/{id}/reveal")).who(&h).json(json!({"purpose": "withholding_tax", "why": "x"})).build())
+        .call(
+            req("POST", &format!("/v1/records/{id}/reveal"))
+                .who(&h)
+                .json(json!({"purpose": "withholding_tax", "why": "x"}))
+                .build(),
+        )
         .await;
-    assert!(r.field_errors().contains(&("why".into(), "unknown_field".into())));
+    assert!(
+        r.field_errors()
+            .contains(&("why".into(), "unknown_field".into()))
+    );
     let r = stack
-        .call(req("POST", &format!("/v1/records/{id}/reveal")).who(&h).json(json!({"purpose": "x".repeat(20_000)})).build())
+        .call(
+            req("POST", &format!("/v1/records/{id}/reveal"))
+                .who(&h)
+                .json(json!({"purpose": "x".repeat(20_000)}))
+                .build(),
+        )
         .await;
     assert_problem(&r, 413, "payload_too_large");
-    let r = stack.call(req("GET", &format!("/v1/records/{id}/reveal")).who(&h).build()).await;
+    let r = stack
+        .call(
+            req("GET", &format!("/v1/records/{id}/reveal"))
+                .who(&h)
+                .build(),
+        )
+        .await;
     assert_problem(&r, 405, "method_not_allowed");
     stack.assert_no_plaintext(&[N1]).await;
 }
@@ -138,16 +210,34 @@ async fn bulk_reveals_are_throttled_per_principal_and_hour() {
         registered(&stack, "acme", "E0108", N3).await,
     ];
     let h = Who::handler("acme");
-    assert_eq!(reveal(&stack, &h, &ids[0], "withholding_tax").await.status, 200);
-    assert_eq!(reveal(&stack, &h, &ids[1], "withholding_tax").await.status, 200);
+    assert_eq!(
+        reveal(&stack, &h, &ids[0], "withholding_tax").await.status,
+        200
+    );
+    assert_eq!(
+        reveal(&stack, &h, &ids[1], "withholding_tax").await.status,
+        200
+    );
     let third = reveal(&stack, &h, &ids[2], "withholding_tax").await;
     assert_problem(&third, 429, "throttled");
     // Another handler has its own quota; the next hour the first one may go on.
     let colleague = Who::new("payroll-kato", "acme", &["handler"]);
-    assert_eq!(reveal(&stack, &colleague, &ids[2], "withholding_tax").await.status, 200);
+    assert_eq!(
+        reveal(&stack, &colleague, &ids[2], "withholding_tax")
+            .await
+            .status,
+        200
+    );
     stack.set_now(stack.clock.now_plus(Duration::hours(1)));
-    assert_eq!(reveal(&stack, &h, &ids[2], "withholding_tax").await.status, 200);
-    let throttled = stack.audit_events().into_iter().find(|e| e["reason"] == "throttled").unwrap();
+    assert_eq!(
+        reveal(&stack, &h, &ids[2], "withholding_tax").await.status,
+        200
+    );
+    let throttled = stack
+        .audit_events()
+        .into_iter()
+        .find(|e| e["reason"] == "throttled")
+        .unwrap();
     assert_eq!(throttled["event"], "denied");
 }
 
@@ -157,16 +247,35 @@ async fn lists_metadata_with_pagination_for_the_three_reading_roles() {
     let hr = Who::registrar("acme");
     for (label, n) in [("長男", N1), ("長女", N2), ("次男", N3)] {
         stack.set_now(stack.clock.now_plus(Duration::seconds(1)));
-        assert_eq!(register(&stack, &hr, dependent("E0110", label, n)).await.status, 201);
+        assert_eq!(
+            register(&stack, &hr, dependent("E0110", label, n))
+                .await
+                .status,
+            201
+        );
     }
-    for who in [Who::registrar("acme"), Who::handler("acme"), Who::auditor("acme")] {
+    for who in [
+        Who::registrar("acme"),
+        Who::handler("acme"),
+        Who::auditor("acme"),
+    ] {
         let first = stack
-            .call(req("GET", "/v1/records").who(&who).query("employee_id", "E0110").query("limit", "2").build())
+            .call(
+                req("GET", "/v1/records")
+                    .who(&who)
+                    .query("employee_id", "E0110")
+                    .query("limit", "2")
+                    .build(),
+            )
             .await;
         assert_eq!(first.status, 200, "{}", first.raw);
         let items = first.body["items"].as_array().unwrap();
         assert_eq!(items.len(), 2);
-        assert!(items.iter().all(|i| i["status"] == "active" && i.get("my_number").is_none()));
+        assert!(
+            items
+                .iter()
+                .all(|i| i["status"] == "active" && i.get("my_number").is_none())
+        );
         let cursor = first.body["next_cursor"].as_str().unwrap();
         let second = stack
             .call(
@@ -181,13 +290,31 @@ async fn lists_metadata_with_pagination_for_the_three_reading_roles() {
         let rest = second.body["items"].as_array().unwrap();
         assert_eq!(rest.len(), 1);
         assert_eq!(second.body["next_cursor"], Value::Null);
-        let labels: Vec<_> = items.iter().chain(rest).map(|i| i["dependent_label"].as_str().unwrap()).collect();
+        let labels: Vec<_> = items
+            .iter()
+            .chain(rest)
+            .map(|i| i["dependent_label"].as_str().unwrap())
+            .collect();
         assert_eq!(labels, ["長男", "長女", "次男"]);
     }
-    assert_problem(&list(&stack, &Who::admin("acme"), "E0110").await, 403, "forbidden_role");
-    let anonymous = stack.call(req("GET", "/v1/records").query("employee_id", "E0110").build()).await;
+    assert_problem(
+        &list(&stack, &Who::admin("acme"), "E0110").await,
+        403,
+        "forbidden_role",
+    );
+    let anonymous = stack
+        .call(
+            req("GET", "/v1/records")
+                .query("employee_id", "E0110")
+                .build(),
+        )
+        .await;
     assert_problem(&anonymous, 401, "unauthenticated");
-    let listed = stack.audit_events().into_iter().filter(|e| e["event"] == "list").count();
+    let listed = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "list")
+        .count();
     assert_eq!(listed, 6);
     stack.assert_no_plaintext(&[N1, N2, N3]).await;
 }
@@ -199,11 +326,31 @@ async fn bad_list_queries_are_400() {
     for (q, field, rule) in [
         (vec![], "employee_id", "required"),
         (vec![("employee_id", "E#1")], "employee_id", "charset"),
-        (vec![("employee_id", "E1"), ("limit", "0")], "limit", "range"),
-        (vec![("employee_id", "E1"), ("limit", "abc")], "limit", "range"),
-        (vec![("employee_id", "E1"), ("cursor", "1700000000000.nope")], "cursor", "cursor"),
-        (vec![("employee_id", "E1"), ("cursor", "!!")], "cursor", "cursor"),
-        (vec![("employee_id", "E1"), ("sort", "x")], "sort", "unknown_field"),
+        (
+            vec![("employee_id", "E1"), ("limit", "0")],
+            "limit",
+            "range",
+        ),
+        (
+            vec![("employee_id", "E1"), ("limit", "abc")],
+            "limit",
+            "range",
+        ),
+        (
+            vec![("employee_id", "E1"), ("cursor", "1700000000000.nope")],
+            "cursor",
+            "cursor",
+        ),
+        (
+            vec![("employee_id", "E1"), ("cursor", "!!")],
+            "cursor",
+            "cursor",
+        ),
+        (
+            vec![("employee_id", "E1"), ("sort", "x")],
+            "sort",
+            "unknown_field",
+        ),
     ] {
         let mut r = req("GET", "/v1/records").who(&a);
         for (k, v) in q {
@@ -211,7 +358,11 @@ async fn bad_list_queries_are_400() {
         }
         let reply = stack.call(r.build()).await;
         assert_problem(&reply, 400, "invalid_request");
-        assert!(reply.field_errors().contains(&(field.into(), rule.into())), "{:?}", reply.field_errors());
+        assert!(
+            reply.field_errors().contains(&(field.into(), rule.into())),
+            "{:?}",
+            reply.field_errors()
+        );
     }
 }
 
@@ -234,14 +385,32 @@ async fn a_record_past_its_due_date_is_gone_for_every_read() {
             .send()
     };
     set_due(today).await.unwrap();
-    assert_eq!(reveal(&stack, &Who::handler("acme"), &id, "withholding_tax").await.status, 200, "due today is still kept");
+    assert_eq!(
+        reveal(&stack, &Who::handler("acme"), &id, "withholding_tax")
+            .await
+            .status,
+        200,
+        "due today is still kept"
+    );
     set_due(today.pred_opt().unwrap()).await.unwrap();
-    assert_problem(&reveal(&stack, &Who::handler("acme"), &id, "withholding_tax").await, 404, "not_found");
-    assert_eq!(list(&stack, &Who::auditor("acme"), "E0111").await.body["items"], json!([]));
+    assert_problem(
+        &reveal(&stack, &Who::handler("acme"), &id, "withholding_tax").await,
+        404,
+        "not_found",
+    );
+    assert_eq!(
+        list(&stack, &Who::auditor("acme"), "E0111").await.body["items"],
+        json!([])
+    );
     // Registering the employee again needs no replace flag: the old record is gone.
     let again = register(&stack, &Who::registrar("acme"), own_number("E0111", N2)).await;
     assert_eq!(again.status, 201, "{}", again.raw);
-    let disposal = stack.all_items().await.into_iter().find(|i| i["sk"].as_s().unwrap() == "DISPOSAL").unwrap();
+    let disposal = stack
+        .all_items()
+        .await
+        .into_iter()
+        .find(|i| i["sk"].as_s().unwrap() == "DISPOSAL")
+        .unwrap();
     assert_eq!(disposal["reason"].as_s().unwrap(), "retention_ended");
 }
 

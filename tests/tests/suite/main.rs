@@ -7,8 +7,8 @@ mod intake;
 mod lookup;
 
 use mynumber_tests::Stack;
-use mynumber_tests::{req, Reply, Who};
-use serde_json::{json, Value};
+use mynumber_tests::{Reply, Who, req};
+use serde_json::{Value, json};
 
 /// Valid test numbers (check digits computed by the SPEC §2.1 rule).
 pub const N1: &str = "123456789018";
@@ -48,7 +48,9 @@ pub fn dependent(employee: &str, label: &str, number: &str) -> Value {
 }
 
 pub async fn register(stack: &Stack, who: &Who, body: Value) -> Reply {
-    stack.call(req("POST", "/v1/records").who(who).json(body).build()).await
+    stack
+        .call(req("POST", "/v1/records").who(who).json(body).build())
+        .await
 }
 
 pub async fn reveal(stack: &Stack, who: &Who, record_id: &str, purpose: &str) -> Reply {
@@ -64,7 +66,12 @@ pub async fn reveal(stack: &Stack, who: &Who, record_id: &str, purpose: &str) ->
 
 pub async fn list(stack: &Stack, who: &Who, employee: &str) -> Reply {
     stack
-        .call(req("GET", "/v1/records").who(who).query("employee_id", employee).build())
+        .call(
+            req("GET", "/v1/records")
+                .who(who)
+                .query("employee_id", employee)
+                .build(),
+        )
         .await
 }
 
@@ -72,7 +79,11 @@ pub async fn list(stack: &Stack, who: &Who, employee: &str) -> Reply {
 #[track_caller]
 pub fn assert_problem(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.status, status, "{}", reply.raw);
-    assert_eq!(reply.content_type, "application/problem+json", "{}", reply.raw);
+    assert_eq!(
+        reply.content_type, "application/problem+json",
+        "{}",
+        reply.raw
+    );
     assert_eq!(reply.code(), code, "{}", reply.raw);
     assert_eq!(reply.body["status"], status);
     assert!(reply.body["type"].as_str().unwrap().ends_with(code));

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `make dev`: moto server + table/keys/log groups + the functions under `cargo lambda watch`
+# on one origin (http://127.0.0.1:$PORT). Ctrl-C stops everything this script started.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+"$root/scripts/tools.sh"
+
+PORT="${PORT:-9000}"
+MOTO_PORT="${MOTO_PORT:-5050}"
+mkdir -p "$root/.local"
+export PATH="$root/.venv/bin:$PATH"
+# Dummy credentials: moto accepts any; they never reach AWS.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=ap-northeast-1
+export AWS_ENDPOINT_URL="http://127.0.0.1:${MOTO_PORT}"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped moto server and the functions"
+}
+trap cleanup EXIT INT TERM
+
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$root/.local/moto.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null && break
+  sleep 0.1
+done
+
+echo "creating the table, keys and log groups on moto (${AWS_ENDPOINT_URL})…"
+settings="$(cargo run --quiet -p mynumber-aws --bin mynumber-bootstrap)"
+# Lines are KEY=value with ids only.
+eval "$settings"
+
+cat <<MSG
+
+mynumber-vault is starting on http://127.0.0.1:${PORT}
+(the first request to each function compiles it: allow a minute or two)
+
+Local mode: the principal comes from x-dev-sub / x-dev-tenant / x-dev-roles headers.
+
+  # register a number (registrar)
+  curl -s http://127.0.0.1:${PORT}/v1/records -H 'content-type: application/json' \\
+    -H 'x-dev-sub: hr-sato' -H 'x-dev-tenant: acme' -H 'x-dev-roles: registrar' \\
+    -d '{"employee_id":"E0001","relation":"self","my_number":"123456789018",
+         "purposes":["withholding_tax","social_insurance"],
+         "verification":{"number_check":"my_number_card","identity_check":"my_number_card","verified_on":"2026-04-01"}}'
+
+  # reveal it for a stated purpose (handler); use the record_id printed above
+  curl -s -X POST http://127.0.0.1:${PORT}/v1/records/RECORD_ID/reveal -H 'content-type: application/json' \\
+    -H 'x-dev-sub: payroll-suzuki' -H 'x-dev-tenant: acme' -H 'x-dev-roles: handler' \\
+    -d '{"purpose":"withholding_tax"}'
+
+  # list an employee's records (registrar, handler or auditor)
+  curl -s 'http://127.0.0.1:${PORT}/v1/records?employee_id=E0001' \\
+    -H 'x-dev-sub: audit-tanaka' -H 'x-dev-tenant: acme' -H 'x-dev-roles: auditor'
+
+Ctrl-C stops everything.
+MSG
+
+env_args=(
+  --env-var "TABLE_NAME=${TABLE_NAME}"
+  --env-var "KMS_KEY_ID=${KMS_KEY_ID}"
+  --env-var "MAC_KEY_ID=${MAC_KEY_ID}"
+  --env-var "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL}"
+  --env-var "AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID}"
+  --env-var "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}"
+  --env-var "AWS_REGION=${AWS_REGION}"
+  --env-var "MYNUMBER_DEV_AUTH=1"
+  --env-var "RUST_LOG=${RUST_LOG:-info}"
+)
+cargo lambda watch -a 127.0.0.1 -P "$PORT" "${env_args[@]}" &
+pids+=($!)
+wait "${pids[-1]}"
