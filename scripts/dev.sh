@@ -72,6 +72,6 @@ env_args=(
   --env-var "MYNUMBER_DEV_AUTH=1"
   --env-var "RUST_LOG=${RUST_LOG:-info}"
 )
-cargo lambda watch -a 127.0.0.1 -P "$PORT" "${env_args[@]}" &
+cargo lambda watch -A 127.0.0.1 -P "$PORT" "${env_args[@]}" &
 pids+=($!)
 wait "${pids[-1]}"

@@ -84,7 +84,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn from(resp: Response<Body>) -> Reply {
+    pub fn from_response(resp: Response<Body>) -> Reply {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let content_type = headers
@@ -214,7 +214,7 @@ impl Stack {
         } else {
             self.intake.handle(request).await
         };
-        let reply = Reply::from(resp);
+        let reply = Reply::from_response(resp);
         if !is_reveal || reply.status != 200 {
             self.non_reveal_bodies
                 .lock()

@@ -5,6 +5,7 @@ mod adapters;
 mod handlers_memory;
 mod intake;
 mod lookup;
+mod openapi;
 
 use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};

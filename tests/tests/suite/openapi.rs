@@ -1,0 +1,409 @@
+//! `docs/openapi.json` against the real handlers: each reply's status must be declared for
+//! its operation and its body must match the declared schema; every declared status of
+//! every operation must be produced by some scenario here, so the document can neither
+//! promise what the functions do not do nor miss what they do.
+
+use super::*;
+use std::collections::BTreeSet;
+
+fn doc() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            resolve(doc, &doc["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+/// The subset of JSON Schema the document uses: $ref, type (or list), required,
+/// properties, additionalProperties: false, enum, items, format date/uuid.
+fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
+    let schema = resolve(doc, schema);
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let ok = types.iter().any(|t| match *t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "boolean" => v.is_boolean(),
+            "null" => v.is_null(),
+            _ => false,
+        });
+        if !ok {
+            errors.push(format!("{at}: expected {types:?}"));
+            return;
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+        if !allowed.contains(v) {
+            errors.push(format!("{at}: not in enum"));
+        }
+    }
+    if let (Some(fmt), Some(s)) = (schema.get("format").and_then(Value::as_str), v.as_str()) {
+        let ok = match fmt {
+            "date" => mynumber_http::body::parse_date(s).is_ok(),
+            "uuid" => mynumber_domain::RecordId::parse(s).is_ok(),
+            "date-time" => chrono::DateTime::parse_from_rfc3339(s).is_ok(),
+            _ => true,
+        };
+        if !ok {
+            errors.push(format!("{at}: not a {fmt}"));
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        let props = schema.get("properties").and_then(Value::as_object);
+        for req in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !obj.contains_key(req.as_str().unwrap()) {
+                errors.push(format!("{at}: missing {req}"));
+            }
+        }
+        for (k, val) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => validate(doc, s, val, &format!("{at}.{k}"), errors),
+                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                    errors.push(format!("{at}: undocumented property {k}"))
+                }
+                None => {}
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        for (i, item) in arr.iter().enumerate() {
+            validate(doc, items, item, &format!("{at}[{i}]"), errors);
+        }
+    }
+}
+
+/// The document's path template that matches a concrete path.
+fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .find(|t| {
+            let ts: Vec<&str> = t.trim_matches('/').split('/').collect();
+            ts.len() == segs.len()
+                && ts
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+}
+
+struct Checker {
+    doc: Value,
+    seen: BTreeSet<(String, String, String)>,
+    errors: Vec<String>,
+}
+
+impl Checker {
+    fn check(&mut self, method: &str, path: &str, reply: &Reply) {
+        // An undeclared method belongs to no operation (API Gateway answers it in AWS);
+        // the functions still answer it as a problem.
+        if reply.status == 405 {
+            assert_problem(reply, 405, "method_not_allowed");
+            return;
+        }
+        let Some(t) = template(&self.doc, path) else {
+            self.errors
+                .push(format!("{method} {path}: no such path in the document"));
+            return;
+        };
+        let op = &self.doc["paths"][t][method.to_ascii_lowercase()];
+        let status = reply.status.to_string();
+        let Some(resp) = op["responses"].get(&status) else {
+            self.errors.push(format!(
+                "{method} {t}: status {status} is not declared ({})",
+                reply.raw
+            ));
+            return;
+        };
+        let content = resp["content"].as_object().unwrap();
+        match content.get(&reply.content_type) {
+            None => self.errors.push(format!(
+                "{method} {t} {status}: content type {} not declared",
+                reply.content_type
+            )),
+            Some(media) => {
+                let doc = self.doc.clone();
+                let mut errs = Vec::new();
+                validate(&doc, &media["schema"], &reply.body, "body", &mut errs);
+                self.errors.extend(
+                    errs.into_iter()
+                        .map(|e| format!("{method} {t} {status}: {e}")),
+                );
+            }
+        }
+        self.seen
+            .insert((t.to_owned(), method.to_ascii_lowercase(), status));
+    }
+}
+
+#[tokio::test]
+async fn handlers_match_the_openapi_document() {
+    let doc = doc();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut c = Checker {
+        doc,
+        seen: BTreeSet::new(),
+        errors: Vec::new(),
+    };
+    let stack = Stack::with_config(mynumber_domain::VaultConfig {
+        reveal_limit_per_hour: 3,
+        ..Default::default()
+    })
+    .await;
+    let hr = Who::registrar("acme");
+    let h = Who::handler("acme");
+    let post = |body: Value| req("POST", "/v1/records").who(&hr).json(body);
+
+    // POST /v1/records
+    let created = stack.call(post(own_number("E1", N1)).build()).await;
+    c.check("POST", "/v1/records", &created);
+    let id = created.body["record_id"].as_str().unwrap().to_owned();
+    let refused = stack
+        .call(
+            post(
+                json!({"employee_id": "E2", "relation": "self", "purposes": ["withholding_tax"],
+                        "refusal": {"reason": "提供拒否", "requested_on": "2026-04-01"}}),
+            )
+            .build(),
+        )
+        .await;
+    c.check("POST", "/v1/records", &refused);
+    let refused_id = refused.body["record_id"].as_str().unwrap().to_owned();
+    let mut bad = own_number("E3", N2);
+    bad["my_number"] = json!("123");
+    for r in [
+        stack.call(post(bad).build()).await,
+        stack
+            .call(
+                req("POST", "/v1/records")
+                    .json(own_number("E3", N2))
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("POST", "/v1/records")
+                    .who(&h)
+                    .json(own_number("E3", N2))
+                    .build(),
+            )
+            .await,
+        stack.call(post(own_number("E1", N2)).build()).await,
+        stack
+            .call(post(json!({"pad": "x".repeat(17_000)})).build())
+            .await,
+        stack
+            .call(
+                req("POST", "/v1/records")
+                    .who(&hr)
+                    .header("content-type", "text/plain")
+                    .raw_body("x")
+                    .build(),
+            )
+            .await,
+        stack.call(req("PUT", "/v1/records").who(&hr).build()).await,
+        stack
+            .call(
+                post(dependent("E3", "長男", N3))
+                    .header("Idempotency-Key", "k")
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                post(dependent("E3", "長男", N4))
+                    .header("Idempotency-Key", "k")
+                    .build(),
+            )
+            .await,
+    ] {
+        c.check(
+            if r.status == 405 { "PUT" } else { "POST" },
+            "/v1/records",
+            &r,
+        );
+    }
+
+    // GET /v1/records
+    for r in [
+        list(&stack, &Who::auditor("acme"), "E1").await,
+        stack.call(req("GET", "/v1/records").who(&h).build()).await,
+        stack
+            .call(req("GET", "/v1/records").query("employee_id", "E1").build())
+            .await,
+        list(&stack, &Who::admin("acme"), "E1").await,
+    ] {
+        c.check("GET", "/v1/records", &r);
+    }
+
+    // POST /v1/records/{id}/reveal
+    let path = format!("/v1/records/{id}/reveal");
+    let absent = format!(
+        "/v1/records/{}/reveal",
+        mynumber_domain::RecordId::new_random()
+    );
+    for (p, r) in [
+        (&path, reveal(&stack, &h, &id, "withholding_tax").await),
+        (&path, reveal(&stack, &h, &id, "payment_record").await),
+        (&path, reveal(&stack, &h, "nope", "withholding_tax").await),
+        (
+            &path,
+            stack
+                .call(
+                    req("POST", &path)
+                        .json(json!({"purpose": "withholding_tax"}))
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            &absent,
+            stack
+                .call(
+                    req("POST", &absent)
+                        .who(&h)
+                        .json(json!({"purpose": "withholding_tax"}))
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            &path,
+            reveal(&stack, &h, &refused_id, "withholding_tax").await,
+        ),
+        (
+            &path,
+            stack
+                .call(
+                    req("POST", &path)
+                        .who(&h)
+                        .json(json!({"purpose": "x".repeat(17_000)}))
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            &path,
+            stack
+                .call(
+                    req("POST", &path)
+                        .who(&h)
+                        .header("content-type", "text/plain")
+                        .raw_body("x")
+                        .build(),
+                )
+                .await,
+        ),
+        (&path, stack.call(req("GET", &path).who(&h).build()).await),
+        // The quota is 3 an hour: the fourth is 429.
+        (&path, reveal(&stack, &h, &id, "withholding_tax").await),
+        (&path, reveal(&stack, &h, &id, "withholding_tax").await),
+        (&path, reveal(&stack, &h, &id, "withholding_tax").await),
+    ] {
+        let method = if r.status == 405 { "GET" } else { "POST" };
+        c.check(method, p, &r);
+    }
+
+    // 503s: a key that does not exist, for both functions.
+    let broken = broken_stack(&stack);
+    let r = mynumber_tests::Reply::from_response(
+        broken
+            .0
+            .handle(
+                req("POST", "/v1/records")
+                    .who(&hr)
+                    .json(own_number("E9", N5))
+                    .build(),
+            )
+            .await,
+    );
+    c.check("POST", "/v1/records", &r);
+    let r = mynumber_tests::Reply::from_response(
+        broken
+            .1
+            .handle(
+                req("POST", &path)
+                    .who(&Who::new("h2", "acme", &["handler"]))
+                    .json(json!({"purpose": "withholding_tax"}))
+                    .build(),
+            )
+            .await,
+    );
+    c.check("POST", &path, &r);
+    let r = mynumber_tests::Reply::from_response(
+        broken
+            .2
+            .handle(
+                req("GET", "/v1/records")
+                    .who(&h)
+                    .query("employee_id", "E1")
+                    .build(),
+            )
+            .await,
+    );
+    c.check("GET", "/v1/records", &r);
+
+    assert!(c.errors.is_empty(), "{:#?}", c.errors);
+    let mut missing = Vec::new();
+    for (t, ops) in c.doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            for status in op["responses"].as_object().unwrap().keys() {
+                if !c
+                    .seen
+                    .contains(&(t.clone(), method.clone(), status.clone()))
+                {
+                    missing.push(format!("{method} {t} {status}"));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "declared but never produced: {missing:?}"
+    );
+}
+
+/// Functions on the test's table with a KMS key id that does not exist, and a lookup
+/// on a table that does not exist.
+fn broken_stack(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup, ::lookup::Lookup) {
+    use std::sync::Arc;
+    let vault = |table: &str| {
+        mynumber_domain::Vault::new(
+            Arc::new(mynumber_aws::DynamoStore::new(stack.ddb(), table)),
+            Arc::new(mynumber_aws::KmsCipher::new(
+                stack.kms(),
+                "11111111-2222-3333-4444-555555555555",
+                Some(stack.mac_key_id.clone()),
+            )),
+            stack.audit.clone(),
+            stack.clock.clone(),
+            Default::default(),
+        )
+    };
+    (
+        ::intake::Intake::new(vault(&stack.table), false),
+        ::lookup::Lookup::new(vault(&stack.table), false),
+        ::lookup::Lookup::new(vault("no-such-table"), false),
+    )
+}
