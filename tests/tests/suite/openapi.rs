@@ -45,10 +45,10 @@ fn validate(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<S
             return;
         }
     }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-        if !allowed.contains(v) {
-            errors.push(format!("{at}: not in enum"));
-        }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(v)
+    {
+        errors.push(format!("{at}: not in enum"));
     }
     if let (Some(fmt), Some(s)) = (schema.get("format").and_then(Value::as_str), v.as_str()) {
         let ok = match fmt {
