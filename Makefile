@@ -6,10 +6,8 @@ dev:
 	./scripts/dev.sh
 
 ## Install what is missing and run every test (domain, handlers, moto-backed suite, lints).
-test: tools
-	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
-	cargo test --workspace
+test:
+	./scripts/test.sh
 
 ## Pinned local tools (moto server, cargo-lambda) into ./.venv.
 tools:
