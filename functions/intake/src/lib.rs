@@ -1,14 +1,19 @@
 //! The intake function: `POST /v1/records` registers a number with its identity
-//! verification, or records that the person refused to give it.
+//! verification, or records that the person refused to give it; `POST`/`DELETE
+//! /v1/employees/{id}/departure` record a departure (starting the retention clock) or
+//! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early.
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use mynumber_domain::disposal::DisposalReason;
 use mynumber_domain::ids::IdRule;
+use mynumber_domain::lifecycle::DepartureInput;
 use mynumber_domain::record::{DependentLabel, Relation};
 use mynumber_domain::service::{IdempotencyRequest, Registration, RegistrationContent};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
-    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, Subject, Vault, VaultError,
+    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject, Vault,
+    VaultError,
 };
 use mynumber_http::{Fields, caller, json_object, json_response, problem, segments};
 use serde_json::Value;
@@ -27,12 +32,35 @@ impl Intake {
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let caller = caller(&req, self.dev_auth);
-        let result = match (req.method(), segments(&req).as_slice()) {
-            (&Method::POST, ["v1", "records"]) => self.register(&req, &caller).await,
-            (_, ["v1", "records"]) => Err(VaultError::MethodNotAllowed),
+        self.route(&req, &caller)
+            .await
+            .unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        match (req.method(), segments(req).as_slice()) {
+            (&Method::POST, ["v1", "records"]) => self.register(req, caller).await,
+            (&Method::DELETE, ["v1", "records", id]) => {
+                let disposal = self.vault.dispose_record(caller, parse_disposal(req, id)).await?;
+                Ok(json_response(200, serde_json::to_string(&disposal).expect("serializes")))
+            }
+            (&Method::POST, ["v1", "employees", employee, "departure"]) => {
+                let view = self
+                    .vault
+                    .record_departure(caller, parse_departure(req, employee))
+                    .await?;
+                Ok(json_response(200, serde_json::to_string(&view).expect("serializes")))
+            }
+            (&Method::DELETE, ["v1", "employees", employee, "departure"]) => {
+                let input = EmployeeId::parse(employee).map_err(|r| VaultError::invalid("employee_id", r.code()));
+                let view = self.vault.cancel_departure(caller, input).await?;
+                Ok(json_response(200, serde_json::to_string(&view).expect("serializes")))
+            }
+            (_, ["v1", "records"])
+            | (_, ["v1", "records", _])
+            | (_, ["v1", "employees", _, "departure"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
-        };
-        result.unwrap_or_else(|e| problem(&e, &caller))
+        }
     }
 
     async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
@@ -45,6 +73,42 @@ impl Intake {
         }
         Ok(response)
     }
+}
+
+fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["left_on", "last_declaration_year"]);
+    let employee_id = EmployeeId::parse(employee);
+    if let Err(rule) = &employee_id {
+        f.fail("employee_id", rule.code());
+    }
+    let left_on = f.date("left_on", true);
+    let year = f.int("last_declaration_year", false);
+    let year = match year.map(i32::try_from) {
+        Some(Ok(y)) => Some(y),
+        Some(Err(_)) => {
+            f.fail("last_declaration_year", "range");
+            None
+        }
+        None => None,
+    };
+    let input = employee_id.ok().zip(left_on).map(|(employee_id, left_on)| DepartureInput {
+        employee_id,
+        left_on,
+        last_declaration_year: year,
+    });
+    f.finish(input)
+}
+
+fn parse_disposal(req: &Request, id: &str) -> Result<(RecordId, DisposalReason), VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["reason"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", rule.code());
+    }
+    let reason = f.parse("reason", true, |s| DisposalReason::parse_early(s).ok_or("enum"));
+    f.finish(record_id.ok().zip(reason))
 }
 
 const FIELDS: &[&str] = &[

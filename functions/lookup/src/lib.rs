@@ -1,5 +1,6 @@
 //! The lookup function: `GET /v1/records` lists an employee's records (never numbers);
-//! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose.
+//! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose;
+//! `GET /v1/disposals` lists disposal records for auditors and registrars.
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
@@ -21,21 +22,31 @@ impl Lookup {
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
         let caller = caller(&req, self.dev_auth);
-        let result = match (req.method(), segments(&req).as_slice()) {
-            (&Method::GET, ["v1", "records"]) => self.list(&req, &caller).await,
+        self.route(&req, &caller)
+            .await
+            .unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        match (req.method(), segments(req).as_slice()) {
+            (&Method::GET, ["v1", "records"]) => self.list(req, caller).await,
             (&Method::POST, ["v1", "records", id, "reveal"]) => {
-                self.reveal(&req, id, &caller).await
+                self.reveal(req, id, caller).await
             }
             (_, ["v1", "records"]) | (_, ["v1", "records", _, "reveal"]) => {
                 Err(VaultError::MethodNotAllowed)
             }
             _ => Err(VaultError::NotFound),
-        };
-        result.unwrap_or_else(|e| problem(&e, &caller))
+        }
     }
 
     async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let page = self.vault.list_records(caller, parse_list(req)).await?;
+        let input = parse_page(req, true).and_then(|(employee, page)| {
+            employee
+                .map(|e| (e, page))
+                .ok_or_else(|| VaultError::invalid("employee_id", "required"))
+        });
+        let page = self.vault.list_records(caller, input).await?;
         let body = json!({
             "items": page.items,
             "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
@@ -62,7 +73,8 @@ impl Lookup {
     }
 }
 
-fn parse_list(req: &Request) -> Result<(EmployeeId, PageRequest), VaultError> {
+/// `employee_id`, `limit` and `cursor` of a listing.
+fn parse_page(req: &Request, employee_required: bool) -> Result<(Option<EmployeeId>, PageRequest), VaultError> {
     let q = query(req, &["employee_id", "cursor", "limit"])?;
     let mut errors = Vec::new();
     let employee = match q.get("employee_id").map(|s| EmployeeId::parse(s)) {
@@ -72,7 +84,9 @@ fn parse_list(req: &Request) -> Result<(EmployeeId, PageRequest), VaultError> {
             None
         }
         None => {
-            errors.push(mynumber_domain::FieldError::new("employee_id", "required"));
+            if employee_required {
+                errors.push(mynumber_domain::FieldError::new("employee_id", "required"));
+            }
             None
         }
     };
@@ -96,9 +110,10 @@ fn parse_list(req: &Request) -> Result<(EmployeeId, PageRequest), VaultError> {
             c
         }
     };
-    match employee {
-        Some(e) if errors.is_empty() => Ok((e, PageRequest { limit, cursor })),
-        _ => Err(VaultError::Invalid(errors)),
+    if errors.is_empty() {
+        Ok((employee, PageRequest { limit, cursor }))
+    } else {
+        Err(VaultError::Invalid(errors))
     }
 }
 

@@ -3,7 +3,7 @@
 //! `infra/template.yaml` creates these instead.
 
 use crate::describe;
-use crate::item::{BY_OWNER, EXPIRES_AT, GSI1PK, GSI1SK, OWNER_PROJECTION, PK, SK};
+use crate::item::{BY_DUE, BY_OWNER, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, OWNER_PROJECTION, PK, SK};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
@@ -46,20 +46,21 @@ pub async fn ensure_table(
             .build()
             .expect("complete")
     };
-    let by_owner = GlobalSecondaryIndex::builder()
-        .index_name(BY_OWNER)
-        .key_schema(key(GSI1PK, KeyType::Hash))
-        .key_schema(key(GSI1SK, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::Include)
-                .set_non_key_attributes(Some(
-                    OWNER_PROJECTION.iter().map(|s| s.to_string()).collect(),
-                ))
-                .build(),
-        )
-        .build()
-        .expect("complete");
+    // Both indexes carry every attribute but the ciphertext.
+    let index = |name: &str, pk: &str, sk: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(pk, KeyType::Hash))
+            .key_schema(key(sk, KeyType::Range))
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::Include)
+                    .set_non_key_attributes(Some(OWNER_PROJECTION.iter().map(|s| s.to_string()).collect()))
+                    .build(),
+            )
+            .build()
+            .expect("complete")
+    };
     client
         .create_table()
         .table_name(table)
@@ -70,7 +71,10 @@ pub async fn ensure_table(
         .attribute_definitions(attr(SK))
         .attribute_definitions(attr(GSI1PK))
         .attribute_definitions(attr(GSI1SK))
-        .global_secondary_indexes(by_owner)
+        .attribute_definitions(attr(DUE_PK))
+        .attribute_definitions(attr(DUE_SK))
+        .global_secondary_indexes(index(BY_OWNER, GSI1PK, GSI1SK))
+        .global_secondary_indexes(index(BY_DUE, DUE_PK, DUE_SK))
         .send()
         .await
         .map_err(fail)?;

@@ -7,14 +7,19 @@
 //! | slot        | `T#t#E#{employee}`            | `SLOT#self`, `SLOT#spouse` | –                         |
 //! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
-//! | disposal    | `T#t#D#{record_id}`           | `DISPOSAL` | `T#t#E#{employee}#D` / `{ms:013}#{rid}`   |
+//! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
+//!
+//! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
+//! shard from the random record id, so no index partition runs hot) and `due_sk` =
+//! `{first day gone}#{tenant}#{record_id}`. Finding what is due is then one range Query per
+//! shard that reads only due items, whatever the table's size.
 //!
 //! Only `ct` (the KMS ciphertext) is secret; `expires_at` is the TTL attribute.
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
-use mynumber_domain::disposal::DisposalRecord;
+use mynumber_domain::disposal::{DisposalReason, DisposalRecord, Disposer};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
 use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation, timestamp};
@@ -81,10 +86,34 @@ pub fn owner_sk(at: DateTime<Utc>, r: &RecordId) -> String {
     format!("{:013}#{r}", at.timestamp_millis())
 }
 
-pub fn disposal_pk(t: &TenantId, r: &RecordId) -> String {
-    format!("T#{t}#D#{r}")
+pub fn disposals_pk(t: &TenantId) -> String {
+    format!("T#{t}#D")
 }
-pub const DISPOSAL_SK: &str = "DISPOSAL";
+
+pub const BY_DUE: &str = "by_due";
+pub const DUE_PK: &str = "due_pk";
+pub const DUE_SK: &str = "due_sk";
+pub const DUE_SHARDS: u8 = 8;
+
+pub fn due_pk(r: &RecordId) -> String {
+    let shard = u8::from_str_radix(&r.as_str()[..2], 16).unwrap_or(0) % DUE_SHARDS;
+    format!("DUE#{shard}")
+}
+
+/// `{first day gone}#{tenant}#{record}`: sorts by the day a record becomes gone.
+pub fn due_sk(d: &Departure, t: &TenantId, r: &RecordId) -> String {
+    let gone_on = d.due_on.succ_opt().expect("a next day exists");
+    format!("{gone_on}#{t}#{r}")
+}
+
+/// The tenant and record named by a `due_sk`.
+pub fn parse_due_sk(sk: &str) -> Option<(TenantId, RecordId)> {
+    let mut parts = sk.splitn(3, '#');
+    let _day = parts.next()?;
+    let t = TenantId::parse(parts.next()?).ok()?;
+    let r = RecordId::parse(parts.next()?).ok()?;
+    Some((t, r))
+}
 pub fn owner_disposals_pk(t: &TenantId, e: &EmployeeId) -> String {
     format!("T#{t}#E#{e}#D")
 }
@@ -163,8 +192,8 @@ pub fn record_to_item(r: &Record) -> Item {
 pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
     let t = &d.tenant_id;
     let mut item: Item = HashMap::from([
-        (PK.into(), s(disposal_pk(t, &d.record_id))),
-        (SK.into(), s(DISPOSAL_SK)),
+        (PK.into(), s(disposals_pk(t))),
+        (SK.into(), s(owner_sk(d.disposed_at, &d.record_id))),
         (GSI1PK.into(), s(owner_disposals_pk(t, &d.employee_id))),
         (GSI1SK.into(), s(owner_sk(d.disposed_at, &d.record_id))),
         ("kind".into(), s("disposal")),
@@ -181,8 +210,8 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
         (
             "disposed_by".into(),
             s(match &d.disposed_by {
-                mynumber_domain::disposal::Disposer::Principal(p) => format!("principal:{p}"),
-                mynumber_domain::disposal::Disposer::Schedule => "schedule".to_owned(),
+                Disposer::Principal(p) => format!("principal:{p}"),
+                Disposer::Schedule => "schedule".to_owned(),
             }),
         ),
         (EXPIRES_AT.into(), n(expires_at.timestamp())),
@@ -316,4 +345,40 @@ pub fn ciphertext(item: &Item) -> Result<Ciphertext, Corrupt> {
 
 pub fn no_ciphertext(_: &Item) -> Result<(), Corrupt> {
     Ok(())
+}
+
+pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
+    let ts = |k: &'static str| -> Result<DateTime<Utc>, Corrupt> {
+        DateTime::parse_from_rfc3339(get_s(item, k)?)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| Corrupt(k))
+    };
+    let relation = match get_s(item, "relation")? {
+        "self" => "self",
+        "spouse" => "spouse",
+        "dependent" => "dependent",
+        _ => return Err(Corrupt("relation")),
+    };
+    let disposed_by = match get_s(item, "disposed_by")? {
+        "schedule" => Disposer::Schedule,
+        other => Disposer::Principal(
+            other
+                .strip_prefix("principal:")
+                .and_then(|p| Subject::parse(p).ok())
+                .ok_or(Corrupt("disposed_by"))?,
+        ),
+    };
+    Ok(DisposalRecord {
+        record_id: RecordId::parse(get_s(item, "record_id")?).map_err(|_| Corrupt("record_id"))?,
+        tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
+        employee_id: EmployeeId::parse(get_s(item, "employee_id")?).map_err(|_| Corrupt("employee_id"))?,
+        relation,
+        dependent_label: opt_s(item, "dependent_label")
+            .map(|l| DependentLabel::parse(l).map_err(|_| Corrupt("dependent_label")))
+            .transpose()?,
+        reason: DisposalReason::parse(get_s(item, "reason")?).ok_or(Corrupt("reason"))?,
+        disposed_at: ts("disposed_at")?,
+        disposed_by,
+        backup_expires_at: ts("backup_expires_at")?,
+    })
 }

@@ -50,15 +50,20 @@ pub async fn build_vault(
     audit: std::sync::Arc<dyn mynumber_domain::AuditSink>,
 ) -> mynumber_domain::Vault {
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &settings.table);
-    let cipher = KmsCipher::new(
-        aws_sdk_kms::Client::new(&config),
-        &settings.key_id,
-        settings.mac_key_id.clone(),
-    );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &settings.table)
+        .with_config(&settings.vault);
+    // Without a key (the purge) the function gets no KMS client at all.
+    let cipher: std::sync::Arc<dyn mynumber_domain::ports::NumberCipher> = match &settings.key_id {
+        Some(key) => std::sync::Arc::new(KmsCipher::new(
+            aws_sdk_kms::Client::new(&config),
+            key,
+            settings.mac_key_id.clone(),
+        )),
+        None => std::sync::Arc::new(mynumber_domain::ports::NoCipher),
+    };
     mynumber_domain::Vault::new(
         std::sync::Arc::new(store),
-        std::sync::Arc::new(cipher),
+        cipher,
         audit,
         std::sync::Arc::new(mynumber_domain::ports::SystemClock),
         settings.vault.clone(),

@@ -8,8 +8,9 @@ use mynumber_domain::retention::RetentionRule;
 pub struct Settings {
     /// `TABLE_NAME`
     pub table: String,
-    /// `KMS_KEY_ID`: the customer-managed key that encrypts numbers.
-    pub key_id: String,
+    /// `KMS_KEY_ID`: the customer-managed key that encrypts numbers (intake, lookup; the
+    /// purge has none).
+    pub key_id: Option<String>,
     /// `MAC_KEY_ID`: the HMAC key for idempotency fingerprints (intake only).
     pub mac_key_id: Option<String>,
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
@@ -52,9 +53,11 @@ impl Settings {
         }
         let audit_days = number("AUDIT_RETENTION_DAYS", 3 * 365)?;
         let reveal_limit = number("REVEAL_LIMIT_PER_HOUR", 200)?;
+        let ttl_grace_days = number("TTL_GRACE_DAYS", 7)?;
+        let disposal_days = number("DISPOSAL_RETENTION_DAYS", 3650)?;
         Ok(Settings {
             table: required("TABLE_NAME")?,
-            key_id: required("KMS_KEY_ID")?,
+            key_id: get("KMS_KEY_ID").filter(|v| !v.is_empty()),
             mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
             dev_auth: get("MYNUMBER_DEV_AUTH").as_deref() == Some("1"),
@@ -65,6 +68,8 @@ impl Settings {
                 audit_retention: Duration::days(i64::from(audit_days)),
                 backup_window_days: pitr_days,
                 reveal_limit_per_hour: reveal_limit,
+                ttl_grace: Duration::days(i64::from(ttl_grace_days)),
+                disposal_retention: Duration::days(i64::from(disposal_days)),
             },
         })
     }
@@ -103,6 +108,7 @@ mod tests {
             Settings::from_lookup(env(&[("KMS_KEY_ID", "k")])),
             Err(SettingsError::Missing("TABLE_NAME"))
         ));
+        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t")])).unwrap().key_id.is_none());
         assert!(
             Settings::from_lookup(env(&[
                 ("TABLE_NAME", "t"),

@@ -9,10 +9,11 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
+use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::record::Record;
 use std::collections::HashMap;
 
@@ -22,15 +23,26 @@ pub struct DynamoStore {
     table: String,
     /// How long disposal evidence is kept (TTL on disposal items).
     disposal_retention: chrono::Duration,
+    /// TTL on a departed record: this long after it is gone (the purge's backstop).
+    ttl_grace: chrono::Duration,
 }
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let defaults = mynumber_domain::VaultConfig::default();
         DynamoStore {
             client,
             table: table.into(),
-            disposal_retention: chrono::Duration::days(10 * 365),
+            disposal_retention: defaults.disposal_retention,
+            ttl_grace: defaults.ttl_grace,
         }
+    }
+
+    /// Takes the retention periods of the deployment's configuration.
+    pub fn with_config(mut self, config: &mynumber_domain::VaultConfig) -> Self {
+        self.disposal_retention = config.disposal_retention;
+        self.ttl_grace = config.ttl_grace;
+        self
     }
 
     pub fn client(&self) -> &Client {
@@ -403,6 +415,331 @@ impl RecordStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+/// What a cancelled transaction's reasons say about the item at `index`.
+fn failed_at(e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Option<Vec<Option<String>>> {
+    match e {
+        SdkError::ServiceError(se) => match se.err() {
+            TransactWriteItemsError::TransactionCanceledException(tc) => Some(
+                tc.cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().map(str::to_owned))
+                    .collect(),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn condition_failed(reasons: &[Option<String>], index: usize) -> bool {
+    reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed")
+}
+
+impl DynamoStore {
+    fn record_key(&self, r: &Record<()>) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), s(record_pk(&r.tenant_id, &r.record_id))),
+            (SK.to_owned(), s(RECORD_SK)),
+        ])
+    }
+
+    async fn dispose_once(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+        free_slot: bool,
+    ) -> Result<Disposed, Option<Vec<Option<String>>>> {
+        let mut items = vec![
+            TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(self.record_key(record)))
+                        .condition_expression("version = :v")
+                        .expression_attribute_values(":v", n(record.version))
+                        .build()
+                        .expect("complete"),
+                )
+                .build(),
+            TransactWriteItem::builder()
+                .put(self.put(
+                    disposal_to_item(disposal, disposal.disposed_at + self.disposal_retention),
+                    "attribute_not_exists(pk)",
+                ))
+                .build(),
+        ];
+        if let (true, Some(slot)) = (free_slot, record.relation.slot()) {
+            items.push(
+                TransactWriteItem::builder()
+                    .delete(
+                        Delete::builder()
+                            .table_name(&self.table)
+                            .key(PK, s(slot_pk(&record.tenant_id, &record.employee_id)))
+                            .key(SK, s(slot_sk(slot)))
+                            .condition_expression("record_id = :r")
+                            .expression_attribute_values(":r", s(record.record_id.as_str()))
+                            .build()
+                            .expect("complete"),
+                    )
+                    .build(),
+            );
+        }
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Disposed::Now),
+            Err(e) => match failed_at(&e) {
+                Some(reasons) if condition_failed(&reasons, 0) => Ok(Disposed::AlreadyGone),
+                Some(reasons) => Err(Some(reasons)),
+                None => {
+                    tracing::warn!(error = %describe(&e), "disposal transaction failed");
+                    Err(None)
+                }
+            },
+        }
+    }
+
+    async fn query_all(
+        &self,
+        build: impl Fn(Option<HashMap<String, AttributeValue>>) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<(Vec<Item>, u64), Unavailable> {
+        let mut items = Vec::new();
+        let mut read = 0u64;
+        let mut start = None;
+        loop {
+            let out = build(start).send().await.map_err(unavailable)?;
+            read += out.scanned_count().max(0) as u64;
+            items.extend(out.items().iter().cloned());
+            match out.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok((items, read)),
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl RetentionStore for DynamoStore {
+    async fn employee_records(&self, t: &TenantId, e: &EmployeeId) -> Result<Vec<Record<()>>, Unavailable> {
+        let owner = owner_records_pk(t, e);
+        let (items, _) = self
+            .query_all(|start| {
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_OWNER)
+                    .key_condition_expression("gsi1pk = :o")
+                    .expression_attribute_values(":o", s(&owner))
+                    .set_exclusive_start_key(start)
+            })
+            .await?;
+        items
+            .iter()
+            .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
+            .collect()
+    }
+
+    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
+        if changes.len() > 100 {
+            // One transaction holds at most 100 items; no employee has that many records.
+            return Err(UpdateError::Unavailable(Unavailable("more than 100 records for one employee".into())));
+        }
+        let items = changes
+            .iter()
+            .map(|c| {
+                let r = &c.record;
+                let mut update = aws_sdk_dynamodb::types::Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(self.record_key(r)))
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", n(r.version))
+                    .expression_attribute_values(":nv", n(r.version + 1));
+                update = match &c.departure {
+                    Some(d) => {
+                        let expires = d.gone_at() + self.ttl_grace;
+                        let mut u = update
+                            .expression_attribute_values(":l", s(d.left_on.to_string()))
+                            .expression_attribute_values(":d", s(d.due_on.to_string()))
+                            .expression_attribute_values(":dp", s(due_pk(&r.record_id)))
+                            .expression_attribute_values(":ds", s(due_sk(d, &r.tenant_id, &r.record_id)))
+                            .expression_attribute_values(":exp", n(expires.timestamp()));
+                        let mut expr = "SET left_on = :l, due_on = :d, due_pk = :dp, due_sk = :ds, \
+                                        expires_at = :exp, version = :nv"
+                            .to_owned();
+                        match d.last_declaration_year {
+                            Some(y) => {
+                                u = u.expression_attribute_values(":y", n(y));
+                                expr.push_str(", last_declaration_year = :y");
+                            }
+                            None => expr.push_str(" REMOVE last_declaration_year"),
+                        }
+                        u.update_expression(expr)
+                    }
+                    None => update.update_expression(
+                        "SET version = :nv REMOVE left_on, due_on, last_declaration_year, due_pk, due_sk, expires_at",
+                    ),
+                };
+                TransactWriteItem::builder()
+                    .update(update.build().expect("complete"))
+                    .build()
+            })
+            .collect();
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match failed_at(&e) {
+                Some(reasons) if reasons.iter().any(|r| r.as_deref() == Some("ConditionalCheckFailed")) => {
+                    Err(UpdateError::Concurrent)
+                }
+                _ => Err(UpdateError::Unavailable(unavailable(e))),
+            },
+        }
+    }
+
+    async fn dispose(&self, record: &Record<()>, disposal: &DisposalRecord) -> Result<Disposed, Unavailable> {
+        match self.dispose_once(record, disposal, true).await {
+            Ok(d) => Ok(d),
+            // The slot names another record (it was re-registered): dispose without it.
+            Err(Some(reasons)) if condition_failed(&reasons, 2) => self
+                .dispose_once(record, disposal, false)
+                .await
+                .map_err(|_| Unavailable("disposal failed twice".into())),
+            Err(_) => {
+                // A conflicting transaction (say, a concurrent purge) may have won.
+                let current = self.get_record(&record.tenant_id, &record.record_id).await?;
+                match current {
+                    Some(r) if r.version == record.version => {
+                        Err(Unavailable("disposal transaction failed; the record is still there".into()))
+                    }
+                    _ => Ok(Disposed::AlreadyGone),
+                }
+            }
+        }
+    }
+
+    async fn due_records(&self, today: NaiveDate, cursor: Option<&Cursor>, limit: u16) -> Result<DuePage, Unavailable> {
+        // Cursor: `{shard}` or `{shard}.{due_sk with '#' as '~'}`.
+        let (shard, start_sk) = match cursor {
+            None => (0u8, None),
+            Some(c) => {
+                let (shard, sk) = match c.as_str().split_once('.') {
+                    Some((a, b)) => (a, Some(b.replace('~', "#"))),
+                    None => (c.as_str(), None),
+                };
+                (shard.parse().map_err(|_| Unavailable("bad due cursor".into()))?, sk)
+            }
+        };
+        let shard_pk = format!("DUE#{shard}");
+        let before = today.succ_opt().expect("a next day exists").to_string();
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DUE)
+            .key_condition_expression("due_pk = :p AND due_sk < :t")
+            .expression_attribute_values(":p", s(&shard_pk))
+            .expression_attribute_values(":t", s(before))
+            .limit(i32::from(limit));
+        if let Some(sk) = &start_sk {
+            let (t, r) = parse_due_sk(sk).ok_or_else(|| Unavailable("bad due cursor".into()))?;
+            query = query
+                .exclusive_start_key(PK, s(record_pk(&t, &r)))
+                .exclusive_start_key(SK, s(RECORD_SK))
+                .exclusive_start_key(DUE_PK, s(&shard_pk))
+                .exclusive_start_key(DUE_SK, s(sk));
+        }
+        let out = query.send().await.map_err(unavailable)?;
+        let items = out
+            .items()
+            .iter()
+            .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match out.last_evaluated_key().and_then(|k| k.get(DUE_SK)).and_then(|v| v.as_s().ok()) {
+            Some(last) => Cursor::parse(&format!("{shard}.{}", last.replace('#', "~"))),
+            None if shard + 1 < DUE_SHARDS => Cursor::parse(&(shard + 1).to_string()),
+            None => None,
+        };
+        Ok(DuePage {
+            items,
+            read: out.scanned_count().max(0) as u64,
+            next,
+        })
+    }
+
+    async fn upcoming(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(TenantId, u64)>, Unavailable> {
+        let first_gone = from.succ_opt().expect("a next day exists").to_string();
+        let last_gone = format!("{}#~", until.succ_opt().expect("a next day exists"));
+        let mut counts: std::collections::BTreeMap<TenantId, u64> = Default::default();
+        for shard in 0..DUE_SHARDS {
+            let shard_pk = format!("DUE#{shard}");
+            let (items, _) = self
+                .query_all(|start| {
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .index_name(BY_DUE)
+                        .key_condition_expression("due_pk = :p AND due_sk BETWEEN :a AND :b")
+                        .expression_attribute_values(":p", s(&shard_pk))
+                        .expression_attribute_values(":a", s(&first_gone))
+                        .expression_attribute_values(":b", s(&last_gone))
+                        .projection_expression("due_sk")
+                        .set_exclusive_start_key(start)
+                })
+                .await?;
+            for item in items {
+                if let Some((t, _)) = item.get(DUE_SK).and_then(|v| v.as_s().ok()).and_then(|sk| parse_due_sk(sk)) {
+                    *counts.entry(t).or_default() += 1;
+                }
+            }
+        }
+        Ok(counts.into_iter().collect())
+    }
+
+    async fn list_disposals(
+        &self,
+        t: &TenantId,
+        employee: Option<&EmployeeId>,
+        page: &PageRequest,
+    ) -> Result<Page<DisposalRecord>, ListError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            .limit(i32::from(page.limit));
+        let tenant_pk = disposals_pk(t);
+        let owner = employee.map(|e| owner_disposals_pk(t, e));
+        query = match &owner {
+            Some(o) => query
+                .index_name(BY_OWNER)
+                .key_condition_expression("gsi1pk = :o")
+                .expression_attribute_values(":o", s(o)),
+            None => query
+                .key_condition_expression("pk = :p")
+                .expression_attribute_values(":p", s(&tenant_pk)),
+        };
+        if let Some(cursor) = &page.cursor {
+            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+            let sk = format!("{ms:013}#{rid}");
+            query = query.exclusive_start_key(PK, s(&tenant_pk)).exclusive_start_key(SK, s(&sk));
+            if let Some(o) = &owner {
+                query = query.exclusive_start_key(GSI1PK, s(o)).exclusive_start_key(GSI1SK, s(&sk));
+            }
+        }
+        let out = query.send().await.map_err(|e| ListError::Unavailable(unavailable(e)))?;
+        let items = out
+            .items()
+            .iter()
+            .map(disposal_from_item)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
+        let next_cursor = match out.last_evaluated_key() {
+            Some(_) => items
+                .last()
+                .and_then(|d| Cursor::parse(&format!("{}.{}", d.disposed_at.timestamp_millis(), d.record_id))),
+            None => None,
+        };
+        Ok(Page { items, next_cursor })
     }
 }
 

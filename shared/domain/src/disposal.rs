@@ -22,6 +22,29 @@ pub enum DisposalReason {
 }
 
 impl DisposalReason {
+    /// The reasons a registrar may give for an early disposal.
+    pub fn parse_early(s: &str) -> Option<Self> {
+        [
+            DisposalReason::NoLongerNeeded,
+            DisposalReason::Withdrawn,
+            DisposalReason::Error,
+        ]
+        .into_iter()
+        .find(|r| r.code() == s)
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            DisposalReason::NoLongerNeeded,
+            DisposalReason::Withdrawn,
+            DisposalReason::Error,
+            DisposalReason::Replaced,
+            DisposalReason::RetentionEnded,
+        ]
+        .into_iter()
+        .find(|r| r.code() == s)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             DisposalReason::NoLongerNeeded => "no_longer_needed",
@@ -64,8 +87,8 @@ fn ser_ts<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Err
 }
 
 impl DisposalRecord {
-    pub fn for_record(
-        record: &Record,
+    pub fn for_record<S>(
+        record: &Record<S>,
         reason: DisposalReason,
         disposed_by: Disposer,
         now: DateTime<Utc>,

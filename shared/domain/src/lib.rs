@@ -6,10 +6,12 @@ pub mod audit;
 pub mod disposal;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod number;
 pub mod ports;
+pub mod purge;
 pub mod purpose;
 pub mod record;
 pub mod retention;

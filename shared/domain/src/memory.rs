@@ -302,3 +302,121 @@ impl FixedClock {
         *self.0.lock().unwrap() + d
     }
 }
+
+#[async_trait]
+impl RetentionStore for MemoryStore {
+    async fn employee_records(&self, t: &TenantId, e: &EmployeeId) -> Result<Vec<Record<()>>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        Ok(s.records
+            .values()
+            .filter(|r| &r.tenant_id == t && &r.employee_id == e)
+            .map(Record::metadata)
+            .collect())
+    }
+
+    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let current = |s: &State, r: &Record<()>| {
+            s.records
+                .get(&key(&r.tenant_id, r.record_id.as_str()))
+                .map(|x| x.version)
+        };
+        if changes.iter().any(|c| current(&s, &c.record) != Some(c.record.version)) {
+            return Err(UpdateError::Concurrent);
+        }
+        for c in changes {
+            let r = s
+                .records
+                .get_mut(&key(&c.record.tenant_id, c.record.record_id.as_str()))
+                .expect("checked above");
+            r.departure = c.departure;
+            r.version += 1;
+        }
+        Ok(())
+    }
+
+    async fn dispose(
+        &self,
+        record: &Record<()>,
+        disposal: &crate::disposal::DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let k = key(&record.tenant_id, record.record_id.as_str());
+        if s.records.get(&k).map(|r| r.version) != Some(record.version) {
+            return Ok(Disposed::AlreadyGone);
+        }
+        s.records.remove(&k);
+        if let Some(slot) = record.relation.slot() {
+            let sk = (record.tenant_id.as_str().to_owned(), record.employee_id.as_str().to_owned(), slot);
+            if s.slots.get(&sk) == Some(&record.record_id) {
+                s.slots.remove(&sk);
+            }
+        }
+        s.disposals.push(disposal.clone());
+        Ok(Disposed::Now)
+    }
+
+    async fn due_records(
+        &self,
+        today: chrono::NaiveDate,
+        _: Option<&Cursor>,
+        _: u16,
+    ) -> Result<DuePage, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let items: Vec<Record<()>> = s
+            .records
+            .values()
+            .filter(|r| r.is_gone(today))
+            .map(Record::metadata)
+            .collect();
+        Ok(DuePage {
+            read: items.len() as u64,
+            items,
+            next: None,
+        })
+    }
+
+    async fn upcoming(
+        &self,
+        from: chrono::NaiveDate,
+        until: chrono::NaiveDate,
+    ) -> Result<Vec<(TenantId, u64)>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut counts: BTreeMap<TenantId, u64> = BTreeMap::new();
+        for r in s.records.values() {
+            if let Some(d) = &r.departure
+                && (from..=until).contains(&d.due_on)
+            {
+                *counts.entry(r.tenant_id.clone()).or_default() += 1;
+            }
+        }
+        Ok(counts.into_iter().collect())
+    }
+
+    async fn list_disposals(
+        &self,
+        t: &TenantId,
+        e: Option<&EmployeeId>,
+        page: &PageRequest,
+    ) -> Result<Page<crate::disposal::DisposalRecord>, ListError> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let items = s
+            .disposals
+            .iter()
+            .rev()
+            .filter(|d| &d.tenant_id == t && e.is_none_or(|e| &d.employee_id == e))
+            .take(page.limit as usize)
+            .cloned()
+            .collect();
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+}

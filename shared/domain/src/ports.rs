@@ -53,6 +53,22 @@ pub trait NumberCipher: Send + Sync {
     ) -> Result<Vec<u8>, CipherError>;
 }
 
+/// The cipher of a function that must never see a number (the purge): every call fails.
+pub struct NoCipher;
+
+#[async_trait]
+impl NumberCipher for NoCipher {
+    async fn encrypt(&self, _: &TenantId, _: &RecordId, _: &MyNumber) -> Result<Ciphertext, CipherError> {
+        Err(CipherError::Unavailable("this function has no key".into()))
+    }
+    async fn decrypt(&self, _: &TenantId, _: &RecordId, _: &Ciphertext) -> Result<MyNumber, CipherError> {
+        Err(CipherError::Unavailable("this function has no key".into()))
+    }
+    async fn fingerprint(&self, _: &TenantId, _: &MyNumber) -> Result<Vec<u8>, CipherError> {
+        Err(CipherError::Unavailable("this function has no key".into()))
+    }
+}
+
 /// A stored idempotent response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyEntry {
@@ -196,6 +212,85 @@ pub trait RecordStore: Send + Sync {
         event: &AuditEvent,
         expires_at: DateTime<Utc>,
     ) -> Result<(), Unavailable>;
+}
+
+/// A change of one record's departure, conditional on the version it was read at.
+#[derive(Debug, Clone)]
+pub struct DepartureChange {
+    pub record: Record<()>,
+    /// `None` cancels the departure (re-hire).
+    pub departure: Option<crate::retention::Departure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    #[error("a record changed meanwhile")]
+    Concurrent,
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// How a disposal attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposed {
+    Now,
+    /// Someone else (another purge, an early disposal) got there first.
+    AlreadyGone,
+}
+
+/// Records whose retention has ended, across tenants, for the schedule only.
+#[derive(Debug, Clone)]
+pub struct DuePage {
+    pub items: Vec<Record<()>>,
+    /// Items the store read to find them (for the purge's cost figures).
+    pub read: u64,
+    pub next: Option<Cursor>,
+}
+
+/// The retention side of the store: departures, disposals and the due-date index.
+#[async_trait]
+pub trait RetentionStore: Send + Sync {
+    /// Every record of an employee (all pages), metadata only.
+    async fn employee_records(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+    ) -> Result<Vec<Record<()>>, Unavailable>;
+
+    /// Sets or clears departures on several records at once, each conditional on its
+    /// version, all or nothing.
+    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError>;
+
+    /// Deletes the record (its ciphertext with it), frees its slot and writes the
+    /// disposal record, all at once; `AlreadyGone` when the record no longer exists at
+    /// the version read.
+    async fn dispose(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable>;
+
+    /// Records gone by `today` (due before it), oldest first, from `cursor`.
+    async fn due_records(
+        &self,
+        today: chrono::NaiveDate,
+        cursor: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<DuePage, Unavailable>;
+
+    /// Records due (last day of retention) from `from` through `until`, per tenant.
+    async fn upcoming(
+        &self,
+        from: chrono::NaiveDate,
+        until: chrono::NaiveDate,
+    ) -> Result<Vec<(TenantId, u64)>, Unavailable>;
+
+    async fn list_disposals(
+        &self,
+        tenant: &TenantId,
+        employee: Option<&EmployeeId>,
+        page: &PageRequest,
+    ) -> Result<Page<DisposalRecord>, ListError>;
 }
 
 pub trait Clock: Send + Sync {

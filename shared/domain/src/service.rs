@@ -10,7 +10,7 @@ use crate::ids::{EmployeeId, IdempotencyKey, RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
     CipherError, Clock, CreateError, IdempotencyEntry, ListError, NewRecord, NumberCipher, Page,
-    PageRequest, RecordStore, SlotChange, Unavailable,
+    PageRequest, RecordStore, RetentionStore, SlotChange, Unavailable,
 };
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, Record, RecordView, Relation};
@@ -31,6 +31,10 @@ pub struct VaultConfig {
     pub backup_window_days: u32,
     /// Reveals one principal may make in an hour before getting 429 (bulk reading).
     pub reveal_limit_per_hour: u32,
+    /// DynamoDB TTL (the backstop) deletes a record this long after it is gone.
+    pub ttl_grace: Duration,
+    /// How long disposal records are kept.
+    pub disposal_retention: Duration,
 }
 
 impl Default for VaultConfig {
@@ -41,6 +45,8 @@ impl Default for VaultConfig {
             audit_retention: Duration::days(3 * 365),
             backup_window_days: 35,
             reveal_limit_per_hour: 200,
+            ttl_grace: Duration::days(7),
+            disposal_retention: Duration::days(3650),
         }
     }
 }
@@ -93,15 +99,19 @@ pub struct Revealed {
     pub number: MyNumber,
 }
 
+/// Everything the vault needs from storage.
+pub trait Store: RecordStore + RetentionStore {}
+impl<T: RecordStore + RetentionStore> Store for T {}
+
 pub struct Vault {
-    store: Arc<dyn RecordStore>,
+    pub(crate) store: Arc<dyn Store>,
     cipher: Arc<dyn NumberCipher>,
-    audit: Arc<dyn AuditSink>,
-    clock: Arc<dyn Clock>,
-    config: VaultConfig,
+    pub(crate) audit: Arc<dyn AuditSink>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: VaultConfig,
 }
 
-fn unavailable(e: impl std::fmt::Display) -> VaultError {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> VaultError {
     tracing::error!(error = %e, "dependency failed");
     VaultError::Unavailable
 }
@@ -118,7 +128,7 @@ fn cipher_failed(e: CipherError) -> VaultError {
 
 impl Vault {
     pub fn new(
-        store: Arc<dyn RecordStore>,
+        store: Arc<dyn Store>,
         cipher: Arc<dyn NumberCipher>,
         audit: Arc<dyn AuditSink>,
         clock: Arc<dyn Clock>,
@@ -141,7 +151,7 @@ impl Vault {
         self.clock.now()
     }
 
-    fn authorize<'c>(
+    pub(crate) fn authorize<'c>(
         &self,
         caller: &'c Caller,
         action: Action,
@@ -157,7 +167,7 @@ impl Vault {
         }
     }
 
-    fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
+    pub(crate) fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
         if let Err(e) = result {
             event.outcome = e.outcome();
             event.reason = Some(e.code());

@@ -1,0 +1,106 @@
+//! The purge function: on the EventBridge schedule, dispose of every record whose retention
+//! has ended, report what falls due within 30 days, and publish both as CloudWatch
+//! Embedded Metric Format lines.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use chrono::{DateTime, Duration, Utc};
+use lambda_runtime::LambdaEvent;
+use mynumber_domain::purge::PurgeSummary;
+use mynumber_domain::{Caller, RequestId, Vault};
+use serde_json::{json, Value};
+use std::io::Write;
+
+pub const METRIC_NAMESPACE: &str = "MyNumberVault";
+
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    /// Anything but the schedule's event is refused: the purge deletes data.
+    #[error("not a scheduled event")]
+    NotScheduled,
+    /// Some disposals failed; the run is reported failed so the schedule's retry and the
+    /// failure alarm see it. Disposals are idempotent, so a retry is safe.
+    #[error("{0} disposals failed; they stay due for the next run")]
+    Failures(u64),
+}
+
+pub struct Purge {
+    vault: Vault,
+    /// Stop starting disposals this long before the Lambda deadline.
+    margin: Duration,
+}
+
+impl Purge {
+    pub fn new(vault: Vault, margin: Duration) -> Self {
+        Purge { vault, margin }
+    }
+
+    pub async fn handle(&self, event: LambdaEvent<EventBridgeEvent>) -> Result<Value, PurgeError> {
+        let (event, ctx) = event.into_parts();
+        if event.detail_type != "Scheduled Event" {
+            tracing::warn!(detail_type = %event.detail_type, "refused a non-scheduled invocation");
+            return Err(PurgeError::NotScheduled);
+        }
+        let deadline: DateTime<Utc> = ctx.deadline().into();
+        let caller = Caller {
+            principal: None,
+            request_id: RequestId::parse(&ctx.request_id).ok(),
+            source_ip: None,
+        };
+        let summary = self.vault.purge(&caller, deadline, self.margin).await;
+        emit_metrics(&summary, self.vault.now(), &mut std::io::stdout().lock());
+        let report = serde_json::to_value(&summary).expect("a summary serializes");
+        tracing::info!(summary = %report, "purge finished");
+        if summary.failed > 0 {
+            return Err(PurgeError::Failures(summary.failed));
+        }
+        Ok(report)
+    }
+}
+
+/// One EMF line per tenant (disposals and advance notice, dimension `TenantId`) and one
+/// for the whole run (no dimension), which the alarms watch.
+pub fn emit_metrics(summary: &PurgeSummary, now: DateTime<Utc>, out: &mut impl Write) {
+    let ts = now.timestamp_millis();
+    for (tenant, t) in &summary.tenants {
+        let line = json!({
+            "_aws": {
+                "Timestamp": ts,
+                "CloudWatchMetrics": [{
+                    "Namespace": METRIC_NAMESPACE,
+                    "Dimensions": [["TenantId"]],
+                    "Metrics": [
+                        {"Name": "RecordsDisposed", "Unit": "Count"},
+                        {"Name": "RecordsDueWithin30Days", "Unit": "Count"}
+                    ]
+                }]
+            },
+            "TenantId": tenant,
+            "RecordsDisposed": t.disposed,
+            "RecordsDueWithin30Days": t.due_within_30_days,
+        });
+        let _ = writeln!(out, "{line}");
+    }
+    let line = json!({
+        "_aws": {
+            "Timestamp": ts,
+            "CloudWatchMetrics": [{
+                "Namespace": METRIC_NAMESPACE,
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "PurgeDisposed", "Unit": "Count"},
+                    {"Name": "PurgeFailures", "Unit": "Count"},
+                    {"Name": "PurgeLeftForNextRun", "Unit": "Count"},
+                    {"Name": "PurgeItemsRead", "Unit": "Count"},
+                    {"Name": "RecordsDueWithin30Days", "Unit": "Count"}
+                ]
+            }]
+        },
+        "PurgeDisposed": summary.disposed,
+        "PurgeFailures": summary.failed,
+        "PurgeLeftForNextRun": summary.left_for_next_run,
+        "PurgeItemsRead": summary.items_read,
+        "RecordsDueWithin30Days": summary.due_within_30_days,
+    });
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}

@@ -1,0 +1,234 @@
+//! Departures, re-hires, early disposal and the disposal log (SPEC §2.6).
+
+use crate::access::Action;
+use crate::audit::{AuditEvent, AuditKind, Caller};
+use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
+use crate::error::{Conflict, FieldError, VaultError};
+use crate::ids::{EmployeeId, RecordId};
+use crate::ports::{Disposed, DepartureChange, ListError, Page, PageRequest, UpdateError};
+use crate::retention::jst_today;
+use crate::service::{unavailable, Vault};
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+/// The first day the My Number system issued numbers; no one left an employer holding
+/// one before it.
+pub const EARLIEST_LEFT_ON: NaiveDate = match NaiveDate::from_ymd_opt(2015, 10, 5) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+#[derive(Debug, Clone)]
+pub struct DepartureInput {
+    pub employee_id: EmployeeId,
+    pub left_on: NaiveDate,
+    pub last_declaration_year: Option<i32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordDue {
+    pub record_id: RecordId,
+    /// Last day of retention; `null` once a departure is cancelled.
+    pub due_at: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartureView {
+    pub employee_id: EmployeeId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_declaration_year: Option<i32>,
+    pub records: Vec<RecordDue>,
+}
+
+fn update_failed(e: UpdateError) -> VaultError {
+    match e {
+        UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
+        UpdateError::Unavailable(e) => unavailable(e),
+    }
+}
+
+impl Vault {
+    /// `POST /v1/employees/{id}/departure`: every live record of the employee gets the
+    /// due date of §2.6, all at once.
+    pub async fn record_departure(
+        &self,
+        caller: &Caller,
+        input: Result<DepartureInput, VaultError>,
+    ) -> Result<DepartureView, VaultError> {
+        let now = self.clock.now();
+        let mut event = AuditEvent::new(AuditKind::Departure, Some(Action::RecordDeparture), caller, now);
+        let result = async {
+            let principal = self.authorize(caller, Action::RecordDeparture)?;
+            let input = input?;
+            event.employee_id = Some(input.employee_id.clone());
+            let today = jst_today(now);
+            if input.left_on < EARLIEST_LEFT_ON || input.left_on > today + Duration::days(366) {
+                return Err(VaultError::invalid("left_on", "range"));
+            }
+            let departure = self
+                .config
+                .retention
+                .departure(input.left_on, input.last_declaration_year)
+                .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
+            let records: Vec<_> = self
+                .store
+                .employee_records(&principal.tenant, &input.employee_id)
+                .await
+                .map_err(unavailable)?
+                .into_iter()
+                .filter(|r| !r.is_gone(today))
+                .collect();
+            if records.is_empty() {
+                return Err(VaultError::NotFound);
+            }
+            let changes: Vec<DepartureChange> = records
+                .into_iter()
+                .map(|record| DepartureChange {
+                    record,
+                    departure: Some(departure),
+                })
+                .collect();
+            self.store.set_departures(&changes).await.map_err(update_failed)?;
+            event.count = Some(changes.len() as u64);
+            Ok(DepartureView {
+                employee_id: input.employee_id,
+                left_on: Some(departure.left_on),
+                last_declaration_year: departure.last_declaration_year,
+                records: changes
+                    .iter()
+                    .map(|c| RecordDue {
+                        record_id: c.record.record_id.clone(),
+                        due_at: Some(departure.due_on),
+                    })
+                    .collect(),
+            })
+        }
+        .await;
+        self.finish(event, &result);
+        result
+    }
+
+    /// `DELETE /v1/employees/{id}/departure`: re-hired within retention; records that are
+    /// already gone stay gone.
+    pub async fn cancel_departure(
+        &self,
+        caller: &Caller,
+        input: Result<EmployeeId, VaultError>,
+    ) -> Result<DepartureView, VaultError> {
+        let now = self.clock.now();
+        let mut event =
+            AuditEvent::new(AuditKind::DepartureCancelled, Some(Action::CancelDeparture), caller, now);
+        let result = async {
+            let principal = self.authorize(caller, Action::CancelDeparture)?;
+            let employee_id = input?;
+            event.employee_id = Some(employee_id.clone());
+            let today = jst_today(now);
+            let changes: Vec<DepartureChange> = self
+                .store
+                .employee_records(&principal.tenant, &employee_id)
+                .await
+                .map_err(unavailable)?
+                .into_iter()
+                .filter(|r| r.departure.is_some() && !r.is_gone(today))
+                .map(|record| DepartureChange {
+                    record,
+                    departure: None,
+                })
+                .collect();
+            if changes.is_empty() {
+                return Err(VaultError::NotFound);
+            }
+            self.store.set_departures(&changes).await.map_err(update_failed)?;
+            event.count = Some(changes.len() as u64);
+            Ok(DepartureView {
+                employee_id,
+                left_on: None,
+                last_declaration_year: None,
+                records: changes
+                    .iter()
+                    .map(|c| RecordDue {
+                        record_id: c.record.record_id.clone(),
+                        due_at: None,
+                    })
+                    .collect(),
+            })
+        }
+        .await;
+        self.finish(event, &result);
+        result
+    }
+
+    /// `DELETE /v1/records/{id}`: early disposal of a record no longer needed.
+    pub async fn dispose_record(
+        &self,
+        caller: &Caller,
+        input: Result<(RecordId, DisposalReason), VaultError>,
+    ) -> Result<DisposalRecord, VaultError> {
+        let now = self.clock.now();
+        let mut event = AuditEvent::new(AuditKind::Disposal, Some(Action::DisposeRecord), caller, now);
+        let result = async {
+            let principal = self.authorize(caller, Action::DisposeRecord)?;
+            let (record_id, reason) = input?;
+            event.record_id = Some(record_id.clone());
+            let record = self
+                .store
+                .get_record(&principal.tenant, &record_id)
+                .await
+                .map_err(unavailable)?
+                .filter(|r| !r.is_gone(jst_today(now)))
+                .ok_or(VaultError::NotFound)?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.code());
+            event.reason = Some(reason.code());
+            let disposal = DisposalRecord::for_record(
+                &record,
+                reason,
+                Disposer::Principal(principal.sub.clone()),
+                now,
+                self.config.backup_window_days,
+            );
+            match self
+                .store
+                .dispose(&record.metadata(), &disposal)
+                .await
+                .map_err(unavailable)?
+            {
+                Disposed::Now => Ok(disposal),
+                Disposed::AlreadyGone => Err(VaultError::NotFound),
+            }
+        }
+        .await;
+        self.finish(event, &result);
+        result
+    }
+
+    /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
+    pub async fn list_disposals(
+        &self,
+        caller: &Caller,
+        input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
+    ) -> Result<Page<DisposalRecord>, VaultError> {
+        let now = self.clock.now();
+        let mut event = AuditEvent::new(AuditKind::ListDisposals, Some(Action::ListDisposals), caller, now);
+        let result = async {
+            let principal = self.authorize(caller, Action::ListDisposals)?;
+            let (employee, page) = input?;
+            event.employee_id = employee.clone();
+            let page = self
+                .store
+                .list_disposals(&principal.tenant, employee.as_ref(), &page)
+                .await
+                .map_err(|e| match e {
+                    ListError::BadCursor => VaultError::Invalid(vec![FieldError::new("cursor", "cursor")]),
+                    ListError::Unavailable(e) => unavailable(e),
+                })?;
+            event.count = Some(page.items.len() as u64);
+            Ok(page)
+        }
+        .await;
+        self.finish(event, &result);
+        result
+    }
+}
