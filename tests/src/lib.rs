@@ -137,6 +137,7 @@ pub struct Stack {
     pub mac_key_id: String,
     pub clock: Arc<FixedClock>,
     pub audit: Arc<CaptureAudit>,
+    pub config: VaultConfig,
     pub intake: intake::Intake,
     pub lookup: lookup::Lookup,
     /// Bodies of every response except reveals, which must never hold a number.
@@ -167,7 +168,7 @@ impl Stack {
         let audit = Arc::new(CaptureAudit::default());
         let vault = || {
             Vault::new(
-                Arc::new(DynamoStore::new(ddb.clone(), &table)),
+                Arc::new(DynamoStore::new(ddb.clone(), &table).with_config(&config)),
                 Arc::new(KmsCipher::new(
                     kms.clone(),
                     &key_id,
@@ -187,8 +188,48 @@ impl Stack {
             mac_key_id,
             clock,
             audit,
+            config,
             non_reveal_bodies: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The purge function on this stack's table, with no KMS key, on `clock`.
+    pub fn purge_with_clock(&self, clock: Arc<dyn mynumber_domain::ports::Clock>) -> purge::Purge {
+        let vault = Vault::new(
+            Arc::new(DynamoStore::new(self.ddb(), &self.table).with_config(&self.config)),
+            Arc::new(mynumber_domain::ports::NoCipher),
+            self.audit.clone(),
+            clock,
+            self.config.clone(),
+        );
+        purge::Purge::with_metrics(
+            vault,
+            chrono::Duration::seconds(10),
+            Arc::new(Mutex::new(CaptureWriter)),
+        )
+    }
+
+    pub fn purge(&self) -> purge::Purge {
+        self.purge_with_clock(self.clock.clone())
+    }
+
+    /// Invokes a purge with the repo's scheduled-event payload and a deadline.
+    pub async fn run_purge(
+        &self,
+        purge: &purge::Purge,
+        deadline: DateTime<Utc>,
+    ) -> Result<Value, purge::PurgeError> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../events/scheduled-event.json"
+        );
+        let event = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut ctx = lambda_runtime::Context::default();
+        ctx.request_id = format!("purge-{}", uuid_like());
+        ctx.deadline = u64::try_from(deadline.timestamp_millis()).unwrap();
+        purge
+            .handle(lambda_runtime::LambdaEvent::new(event, ctx))
+            .await
     }
 
     pub fn ddb(&self) -> aws_sdk_dynamodb::Client {
@@ -209,6 +250,8 @@ impl Stack {
         let is_reveal = path.ends_with("/reveal");
         let lookup_route =
             (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
+        let lookup_route =
+            lookup_route || (request.method() == "GET" && path.starts_with("/v1/disposals"));
         let resp = if lookup_route {
             self.lookup.handle(request).await
         } else {
@@ -240,6 +283,23 @@ impl Stack {
             .await
             .unwrap();
         out.items().to_vec()
+    }
+
+    /// The stored items of one kind (`record`, `disposal`, `slot`, `audit`, …).
+    pub async fn items_of_kind(
+        &self,
+        kind: &str,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        self.all_items()
+            .await
+            .into_iter()
+            .filter(|i| {
+                i.get("kind")
+                    .and_then(|k| k.as_s().ok())
+                    .map(String::as_str)
+                    == Some(kind)
+            })
+            .collect()
     }
 
     /// Fails if any number in `numbers` (as 12 ASCII digits) appears in a log line of

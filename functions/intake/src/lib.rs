@@ -41,20 +41,33 @@ impl Intake {
         match (req.method(), segments(req).as_slice()) {
             (&Method::POST, ["v1", "records"]) => self.register(req, caller).await,
             (&Method::DELETE, ["v1", "records", id]) => {
-                let disposal = self.vault.dispose_record(caller, parse_disposal(req, id)).await?;
-                Ok(json_response(200, serde_json::to_string(&disposal).expect("serializes")))
+                let disposal = self
+                    .vault
+                    .dispose_record(caller, parse_disposal(req, id))
+                    .await?;
+                Ok(json_response(
+                    200,
+                    serde_json::to_string(&disposal).expect("serializes"),
+                ))
             }
             (&Method::POST, ["v1", "employees", employee, "departure"]) => {
                 let view = self
                     .vault
                     .record_departure(caller, parse_departure(req, employee))
                     .await?;
-                Ok(json_response(200, serde_json::to_string(&view).expect("serializes")))
+                Ok(json_response(
+                    200,
+                    serde_json::to_string(&view).expect("serializes"),
+                ))
             }
             (&Method::DELETE, ["v1", "employees", employee, "departure"]) => {
-                let input = EmployeeId::parse(employee).map_err(|r| VaultError::invalid("employee_id", r.code()));
+                let input = EmployeeId::parse(employee)
+                    .map_err(|r| VaultError::invalid("employee_id", r.code()));
                 let view = self.vault.cancel_departure(caller, input).await?;
-                Ok(json_response(200, serde_json::to_string(&view).expect("serializes")))
+                Ok(json_response(
+                    200,
+                    serde_json::to_string(&view).expect("serializes"),
+                ))
             }
             (_, ["v1", "records"])
             | (_, ["v1", "records", _])
@@ -92,11 +105,14 @@ fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, Vaul
         }
         None => None,
     };
-    let input = employee_id.ok().zip(left_on).map(|(employee_id, left_on)| DepartureInput {
-        employee_id,
-        left_on,
-        last_declaration_year: year,
-    });
+    let input = employee_id
+        .ok()
+        .zip(left_on)
+        .map(|(employee_id, left_on)| DepartureInput {
+            employee_id,
+            left_on,
+            last_declaration_year: year,
+        });
     f.finish(input)
 }
 
@@ -107,7 +123,9 @@ fn parse_disposal(req: &Request, id: &str) -> Result<(RecordId, DisposalReason),
     if let Err(rule) = &record_id {
         f.fail("record_id", rule.code());
     }
-    let reason = f.parse("reason", true, |s| DisposalReason::parse_early(s).ok_or("enum"));
+    let reason = f.parse("reason", true, |s| {
+        DisposalReason::parse_early(s).ok_or("enum")
+    });
     f.finish(record_id.ok().zip(reason))
 }
 

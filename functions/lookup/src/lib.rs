@@ -5,7 +5,7 @@
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
-use mynumber_domain::ports::{Cursor, PageRequest};
+use mynumber_domain::ports::{Cursor, Page, PageRequest};
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
 use mynumber_http::{Fields, caller, json_object, json_response, problem, query, segments};
 use serde_json::json;
@@ -30,14 +30,25 @@ impl Lookup {
     async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         match (req.method(), segments(req).as_slice()) {
             (&Method::GET, ["v1", "records"]) => self.list(req, caller).await,
-            (&Method::POST, ["v1", "records", id, "reveal"]) => {
-                self.reveal(req, id, caller).await
-            }
-            (_, ["v1", "records"]) | (_, ["v1", "records", _, "reveal"]) => {
-                Err(VaultError::MethodNotAllowed)
-            }
+            (&Method::POST, ["v1", "records", id, "reveal"]) => self.reveal(req, id, caller).await,
+            (&Method::GET, ["v1", "disposals"]) => self.disposals(req, caller).await,
+            (_, ["v1", "records"])
+            | (_, ["v1", "records", _, "reveal"])
+            | (_, ["v1", "disposals"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
         }
+    }
+
+    async fn disposals(
+        &self,
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
+        let page = self
+            .vault
+            .list_disposals(caller, parse_page(req, false))
+            .await?;
+        Ok(page_response(page))
     }
 
     async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
@@ -47,11 +58,7 @@ impl Lookup {
                 .ok_or_else(|| VaultError::invalid("employee_id", "required"))
         });
         let page = self.vault.list_records(caller, input).await?;
-        let body = json!({
-            "items": page.items,
-            "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
-        });
-        Ok(json_response(200, body.to_string()))
+        Ok(page_response(page))
     }
 
     async fn reveal(
@@ -73,8 +80,20 @@ impl Lookup {
     }
 }
 
+/// `{"items": […], "next_cursor": …}`, the shape of every listing.
+fn page_response<T: serde::Serialize>(page: Page<T>) -> Response<Body> {
+    let body = json!({
+        "items": page.items,
+        "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
+    });
+    json_response(200, body.to_string())
+}
+
 /// `employee_id`, `limit` and `cursor` of a listing.
-fn parse_page(req: &Request, employee_required: bool) -> Result<(Option<EmployeeId>, PageRequest), VaultError> {
+fn parse_page(
+    req: &Request,
+    employee_required: bool,
+) -> Result<(Option<EmployeeId>, PageRequest), VaultError> {
     let q = query(req, &["employee_id", "cursor", "limit"])?;
     let mut errors = Vec::new();
     let employee = match q.get("employee_id").map(|s| EmployeeId::parse(s)) {

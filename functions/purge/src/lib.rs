@@ -7,8 +7,9 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_runtime::LambdaEvent;
 use mynumber_domain::purge::PurgeSummary;
 use mynumber_domain::{Caller, RequestId, Vault};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::io::Write;
+use std::sync::{Arc, Mutex};
 
 pub const METRIC_NAMESPACE: &str = "MyNumberVault";
 
@@ -23,15 +24,27 @@ pub enum PurgeError {
     Failures(u64),
 }
 
+/// Where EMF lines go: stdout in Lambda (CloudWatch Logs turns them into metrics).
+pub type MetricsOut = Arc<Mutex<dyn Write + Send>>;
+
 pub struct Purge {
     vault: Vault,
     /// Stop starting disposals this long before the Lambda deadline.
     margin: Duration,
+    metrics: MetricsOut,
 }
 
 impl Purge {
     pub fn new(vault: Vault, margin: Duration) -> Self {
-        Purge { vault, margin }
+        Self::with_metrics(vault, margin, Arc::new(Mutex::new(std::io::stdout())))
+    }
+
+    pub fn with_metrics(vault: Vault, margin: Duration, metrics: MetricsOut) -> Self {
+        Purge {
+            vault,
+            margin,
+            metrics,
+        }
     }
 
     pub async fn handle(&self, event: LambdaEvent<EventBridgeEvent>) -> Result<Value, PurgeError> {
@@ -47,7 +60,9 @@ impl Purge {
             source_ip: None,
         };
         let summary = self.vault.purge(&caller, deadline, self.margin).await;
-        emit_metrics(&summary, self.vault.now(), &mut std::io::stdout().lock());
+        if let Ok(mut out) = self.metrics.lock() {
+            emit_metrics(&summary, self.vault.now(), &mut *out);
+        }
         let report = serde_json::to_value(&summary).expect("a summary serializes");
         tracing::info!(summary = %report, "purge finished");
         if summary.failed > 0 {
@@ -59,7 +74,7 @@ impl Purge {
 
 /// One EMF line per tenant (disposals and advance notice, dimension `TenantId`) and one
 /// for the whole run (no dimension), which the alarms watch.
-pub fn emit_metrics(summary: &PurgeSummary, now: DateTime<Utc>, out: &mut impl Write) {
+pub fn emit_metrics(summary: &PurgeSummary, now: DateTime<Utc>, out: &mut dyn Write) {
     let ts = now.timestamp_millis();
     for (tenant, t) in &summary.tenants {
         let line = json!({

@@ -1,4 +1,4 @@
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use mynumber_aws::Settings;
 use mynumber_http::logging::{self, StdoutAudit};
 use std::sync::Arc;
@@ -13,5 +13,8 @@ async fn main() -> Result<(), Error> {
         .unwrap_or(10);
     let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
     let purge = &purge::Purge::new(vault, chrono::Duration::seconds(margin_secs));
-    run(service_fn(move |event: LambdaEvent<_>| async move { purge.handle(event).await.map_err(Error::from) })).await
+    run(service_fn(move |event: LambdaEvent<_>| async move {
+        purge.handle(event).await.map_err(Error::from)
+    }))
+    .await
 }

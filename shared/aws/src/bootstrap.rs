@@ -3,7 +3,9 @@
 //! `infra/template.yaml` creates these instead.
 
 use crate::describe;
-use crate::item::{BY_DUE, BY_OWNER, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, OWNER_PROJECTION, PK, SK};
+use crate::item::{
+    BY_DUE, BY_OWNER, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, OWNER_PROJECTION, PK, SK,
+};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
@@ -55,7 +57,9 @@ pub async fn ensure_table(
             .projection(
                 Projection::builder()
                     .projection_type(ProjectionType::Include)
-                    .set_non_key_attributes(Some(OWNER_PROJECTION.iter().map(|s| s.to_string()).collect()))
+                    .set_non_key_attributes(Some(
+                        OWNER_PROJECTION.iter().map(|s| s.to_string()).collect(),
+                    ))
                     .build(),
             )
             .build()

@@ -371,7 +371,8 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
     Ok(DisposalRecord {
         record_id: RecordId::parse(get_s(item, "record_id")?).map_err(|_| Corrupt("record_id"))?,
         tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
-        employee_id: EmployeeId::parse(get_s(item, "employee_id")?).map_err(|_| Corrupt("employee_id"))?,
+        employee_id: EmployeeId::parse(get_s(item, "employee_id")?)
+            .map_err(|_| Corrupt("employee_id"))?,
         relation,
         dependent_label: opt_s(item, "dependent_label")
             .map(|l| DependentLabel::parse(l).map_err(|_| Corrupt("dependent_label")))

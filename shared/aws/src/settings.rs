@@ -108,7 +108,12 @@ mod tests {
             Settings::from_lookup(env(&[("KMS_KEY_ID", "k")])),
             Err(SettingsError::Missing("TABLE_NAME"))
         ));
-        assert!(Settings::from_lookup(env(&[("TABLE_NAME", "t")])).unwrap().key_id.is_none());
+        assert!(
+            Settings::from_lookup(env(&[("TABLE_NAME", "t")]))
+                .unwrap()
+                .key_id
+                .is_none()
+        );
         assert!(
             Settings::from_lookup(env(&[
                 ("TABLE_NAME", "t"),

@@ -11,9 +11,9 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
-use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::record::Record;
 use std::collections::HashMap;
 
@@ -419,7 +419,9 @@ impl RecordStore for DynamoStore {
 }
 
 /// What a cancelled transaction's reasons say about the item at `index`.
-fn failed_at(e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>) -> Option<Vec<Option<String>>> {
+fn failed_at(
+    e: &SdkError<TransactWriteItemsError, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> Option<Vec<Option<String>>> {
     match e {
         SdkError::ServiceError(se) => match se.err() {
             TransactWriteItemsError::TransactionCanceledException(tc) => Some(
@@ -487,7 +489,13 @@ impl DynamoStore {
                     .build(),
             );
         }
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(Disposed::Now),
             Err(e) => match failed_at(&e) {
                 Some(reasons) if condition_failed(&reasons, 0) => Ok(Disposed::AlreadyGone),
@@ -502,7 +510,9 @@ impl DynamoStore {
 
     async fn query_all(
         &self,
-        build: impl Fn(Option<HashMap<String, AttributeValue>>) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        build: impl Fn(
+            Option<HashMap<String, AttributeValue>>,
+        ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<(Vec<Item>, u64), Unavailable> {
         let mut items = Vec::new();
         let mut read = 0u64;
@@ -521,7 +531,11 @@ impl DynamoStore {
 
 #[async_trait]
 impl RetentionStore for DynamoStore {
-    async fn employee_records(&self, t: &TenantId, e: &EmployeeId) -> Result<Vec<Record<()>>, Unavailable> {
+    async fn employee_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Vec<Record<()>>, Unavailable> {
         let owner = owner_records_pk(t, e);
         let (items, _) = self
             .query_all(|start| {
@@ -543,7 +557,9 @@ impl RetentionStore for DynamoStore {
     async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
         if changes.len() > 100 {
             // One transaction holds at most 100 items; no employee has that many records.
-            return Err(UpdateError::Unavailable(Unavailable("more than 100 records for one employee".into())));
+            return Err(UpdateError::Unavailable(Unavailable(
+                "more than 100 records for one employee".into(),
+            )));
         }
         let items = changes
             .iter()
@@ -585,10 +601,20 @@ impl RetentionStore for DynamoStore {
                     .build()
             })
             .collect();
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => match failed_at(&e) {
-                Some(reasons) if reasons.iter().any(|r| r.as_deref() == Some("ConditionalCheckFailed")) => {
+                Some(reasons)
+                    if reasons
+                        .iter()
+                        .any(|r| r.as_deref() == Some("ConditionalCheckFailed")) =>
+                {
                     Err(UpdateError::Concurrent)
                 }
                 _ => Err(UpdateError::Unavailable(unavailable(e))),
@@ -596,7 +622,11 @@ impl RetentionStore for DynamoStore {
         }
     }
 
-    async fn dispose(&self, record: &Record<()>, disposal: &DisposalRecord) -> Result<Disposed, Unavailable> {
+    async fn dispose(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
         match self.dispose_once(record, disposal, true).await {
             Ok(d) => Ok(d),
             // The slot names another record (it was re-registered): dispose without it.
@@ -606,18 +636,25 @@ impl RetentionStore for DynamoStore {
                 .map_err(|_| Unavailable("disposal failed twice".into())),
             Err(_) => {
                 // A conflicting transaction (say, a concurrent purge) may have won.
-                let current = self.get_record(&record.tenant_id, &record.record_id).await?;
+                let current = self
+                    .get_record(&record.tenant_id, &record.record_id)
+                    .await?;
                 match current {
-                    Some(r) if r.version == record.version => {
-                        Err(Unavailable("disposal transaction failed; the record is still there".into()))
-                    }
+                    Some(r) if r.version == record.version => Err(Unavailable(
+                        "disposal transaction failed; the record is still there".into(),
+                    )),
                     _ => Ok(Disposed::AlreadyGone),
                 }
             }
         }
     }
 
-    async fn due_records(&self, today: NaiveDate, cursor: Option<&Cursor>, limit: u16) -> Result<DuePage, Unavailable> {
+    async fn due_records(
+        &self,
+        today: NaiveDate,
+        cursor: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<DuePage, Unavailable> {
         // Cursor: `{shard}` or `{shard}.{due_sk with '#' as '~'}`.
         let (shard, start_sk) = match cursor {
             None => (0u8, None),
@@ -626,7 +663,12 @@ impl RetentionStore for DynamoStore {
                     Some((a, b)) => (a, Some(b.replace('~', "#"))),
                     None => (c.as_str(), None),
                 };
-                (shard.parse().map_err(|_| Unavailable("bad due cursor".into()))?, sk)
+                (
+                    shard
+                        .parse()
+                        .map_err(|_| Unavailable("bad due cursor".into()))?,
+                    sk,
+                )
             }
         };
         let shard_pk = format!("DUE#{shard}");
@@ -654,7 +696,11 @@ impl RetentionStore for DynamoStore {
             .iter()
             .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
             .collect::<Result<Vec<_>, _>>()?;
-        let next = match out.last_evaluated_key().and_then(|k| k.get(DUE_SK)).and_then(|v| v.as_s().ok()) {
+        let next = match out
+            .last_evaluated_key()
+            .and_then(|k| k.get(DUE_SK))
+            .and_then(|v| v.as_s().ok())
+        {
             Some(last) => Cursor::parse(&format!("{shard}.{}", last.replace('#', "~"))),
             None if shard + 1 < DUE_SHARDS => Cursor::parse(&(shard + 1).to_string()),
             None => None,
@@ -666,7 +712,41 @@ impl RetentionStore for DynamoStore {
         })
     }
 
-    async fn upcoming(&self, from: NaiveDate, until: NaiveDate) -> Result<Vec<(TenantId, u64)>, Unavailable> {
+    async fn due_count(&self, today: NaiveDate) -> Result<u64, Unavailable> {
+        let before = today.succ_opt().expect("a next day exists").to_string();
+        let mut total = 0u64;
+        for shard in 0..DUE_SHARDS {
+            let shard_pk = format!("DUE#{shard}");
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(BY_DUE)
+                    .key_condition_expression("due_pk = :p AND due_sk < :t")
+                    .expression_attribute_values(":p", s(&shard_pk))
+                    .expression_attribute_values(":t", s(&before))
+                    .select(aws_sdk_dynamodb::types::Select::Count)
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                total += out.count().max(0) as u64;
+                match out.last_evaluated_key() {
+                    Some(k) => start = Some(k.clone()),
+                    None => break,
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    async fn upcoming(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<(TenantId, u64)>, Unavailable> {
         let first_gone = from.succ_opt().expect("a next day exists").to_string();
         let last_gone = format!("{}#~", until.succ_opt().expect("a next day exists"));
         let mut counts: std::collections::BTreeMap<TenantId, u64> = Default::default();
@@ -687,7 +767,11 @@ impl RetentionStore for DynamoStore {
                 })
                 .await?;
             for item in items {
-                if let Some((t, _)) = item.get(DUE_SK).and_then(|v| v.as_s().ok()).and_then(|sk| parse_due_sk(sk)) {
+                if let Some((t, _)) = item
+                    .get(DUE_SK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| parse_due_sk(sk))
+                {
                     *counts.entry(t).or_default() += 1;
                 }
             }
@@ -721,12 +805,19 @@ impl RetentionStore for DynamoStore {
         if let Some(cursor) = &page.cursor {
             let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
             let sk = format!("{ms:013}#{rid}");
-            query = query.exclusive_start_key(PK, s(&tenant_pk)).exclusive_start_key(SK, s(&sk));
+            query = query
+                .exclusive_start_key(PK, s(&tenant_pk))
+                .exclusive_start_key(SK, s(&sk));
             if let Some(o) = &owner {
-                query = query.exclusive_start_key(GSI1PK, s(o)).exclusive_start_key(GSI1SK, s(&sk));
+                query = query
+                    .exclusive_start_key(GSI1PK, s(o))
+                    .exclusive_start_key(GSI1SK, s(&sk));
             }
         }
-        let out = query.send().await.map_err(|e| ListError::Unavailable(unavailable(e)))?;
+        let out = query
+            .send()
+            .await
+            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
         let items = out
             .items()
             .iter()
@@ -734,9 +825,13 @@ impl RetentionStore for DynamoStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ListError::Unavailable(corrupt(e)))?;
         let next_cursor = match out.last_evaluated_key() {
-            Some(_) => items
-                .last()
-                .and_then(|d| Cursor::parse(&format!("{}.{}", d.disposed_at.timestamp_millis(), d.record_id))),
+            Some(_) => items.last().and_then(|d| {
+                Cursor::parse(&format!(
+                    "{}.{}",
+                    d.disposed_at.timestamp_millis(),
+                    d.record_id
+                ))
+            }),
             None => None,
         };
         Ok(Page { items, next_cursor })

@@ -5,9 +5,9 @@ use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, FieldError, VaultError};
 use crate::ids::{EmployeeId, RecordId};
-use crate::ports::{Disposed, DepartureChange, ListError, Page, PageRequest, UpdateError};
+use crate::ports::{DepartureChange, Disposed, ListError, Page, PageRequest, UpdateError};
 use crate::retention::jst_today;
-use crate::service::{unavailable, Vault};
+use crate::service::{Vault, unavailable};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
@@ -58,7 +58,12 @@ impl Vault {
         input: Result<DepartureInput, VaultError>,
     ) -> Result<DepartureView, VaultError> {
         let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::Departure, Some(Action::RecordDeparture), caller, now);
+        let mut event = AuditEvent::new(
+            AuditKind::Departure,
+            Some(Action::RecordDeparture),
+            caller,
+            now,
+        );
         let result = async {
             let principal = self.authorize(caller, Action::RecordDeparture)?;
             let input = input?;
@@ -90,7 +95,10 @@ impl Vault {
                     departure: Some(departure),
                 })
                 .collect();
-            self.store.set_departures(&changes).await.map_err(update_failed)?;
+            self.store
+                .set_departures(&changes)
+                .await
+                .map_err(update_failed)?;
             event.count = Some(changes.len() as u64);
             Ok(DepartureView {
                 employee_id: input.employee_id,
@@ -118,8 +126,12 @@ impl Vault {
         input: Result<EmployeeId, VaultError>,
     ) -> Result<DepartureView, VaultError> {
         let now = self.clock.now();
-        let mut event =
-            AuditEvent::new(AuditKind::DepartureCancelled, Some(Action::CancelDeparture), caller, now);
+        let mut event = AuditEvent::new(
+            AuditKind::DepartureCancelled,
+            Some(Action::CancelDeparture),
+            caller,
+            now,
+        );
         let result = async {
             let principal = self.authorize(caller, Action::CancelDeparture)?;
             let employee_id = input?;
@@ -140,7 +152,10 @@ impl Vault {
             if changes.is_empty() {
                 return Err(VaultError::NotFound);
             }
-            self.store.set_departures(&changes).await.map_err(update_failed)?;
+            self.store
+                .set_departures(&changes)
+                .await
+                .map_err(update_failed)?;
             event.count = Some(changes.len() as u64);
             Ok(DepartureView {
                 employee_id,
@@ -167,7 +182,12 @@ impl Vault {
         input: Result<(RecordId, DisposalReason), VaultError>,
     ) -> Result<DisposalRecord, VaultError> {
         let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::Disposal, Some(Action::DisposeRecord), caller, now);
+        let mut event = AuditEvent::new(
+            AuditKind::Disposal,
+            Some(Action::DisposeRecord),
+            caller,
+            now,
+        );
         let result = async {
             let principal = self.authorize(caller, Action::DisposeRecord)?;
             let (record_id, reason) = input?;
@@ -211,7 +231,12 @@ impl Vault {
         input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
     ) -> Result<Page<DisposalRecord>, VaultError> {
         let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::ListDisposals, Some(Action::ListDisposals), caller, now);
+        let mut event = AuditEvent::new(
+            AuditKind::ListDisposals,
+            Some(Action::ListDisposals),
+            caller,
+            now,
+        );
         let result = async {
             let principal = self.authorize(caller, Action::ListDisposals)?;
             let (employee, page) = input?;
@@ -221,7 +246,9 @@ impl Vault {
                 .list_disposals(&principal.tenant, employee.as_ref(), &page)
                 .await
                 .map_err(|e| match e {
-                    ListError::BadCursor => VaultError::Invalid(vec![FieldError::new("cursor", "cursor")]),
+                    ListError::BadCursor => {
+                        VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
+                    }
                     ListError::Unavailable(e) => unavailable(e),
                 })?;
             event.count = Some(page.items.len() as u64);

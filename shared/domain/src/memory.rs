@@ -305,7 +305,11 @@ impl FixedClock {
 
 #[async_trait]
 impl RetentionStore for MemoryStore {
-    async fn employee_records(&self, t: &TenantId, e: &EmployeeId) -> Result<Vec<Record<()>>, Unavailable> {
+    async fn employee_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Vec<Record<()>>, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();
         Ok(s.records
@@ -323,7 +327,10 @@ impl RetentionStore for MemoryStore {
                 .get(&key(&r.tenant_id, r.record_id.as_str()))
                 .map(|x| x.version)
         };
-        if changes.iter().any(|c| current(&s, &c.record) != Some(c.record.version)) {
+        if changes
+            .iter()
+            .any(|c| current(&s, &c.record) != Some(c.record.version))
+        {
             return Err(UpdateError::Concurrent);
         }
         for c in changes {
@@ -350,7 +357,11 @@ impl RetentionStore for MemoryStore {
         }
         s.records.remove(&k);
         if let Some(slot) = record.relation.slot() {
-            let sk = (record.tenant_id.as_str().to_owned(), record.employee_id.as_str().to_owned(), slot);
+            let sk = (
+                record.tenant_id.as_str().to_owned(),
+                record.employee_id.as_str().to_owned(),
+                slot,
+            );
             if s.slots.get(&sk) == Some(&record.record_id) {
                 s.slots.remove(&sk);
             }
@@ -378,6 +389,18 @@ impl RetentionStore for MemoryStore {
             items,
             next: None,
         })
+    }
+
+    async fn due_count(&self, today: chrono::NaiveDate) -> Result<u64, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .records
+            .values()
+            .filter(|r| r.is_gone(today))
+            .count() as u64)
     }
 
     async fn upcoming(

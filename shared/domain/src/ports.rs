@@ -58,10 +58,20 @@ pub struct NoCipher;
 
 #[async_trait]
 impl NumberCipher for NoCipher {
-    async fn encrypt(&self, _: &TenantId, _: &RecordId, _: &MyNumber) -> Result<Ciphertext, CipherError> {
+    async fn encrypt(
+        &self,
+        _: &TenantId,
+        _: &RecordId,
+        _: &MyNumber,
+    ) -> Result<Ciphertext, CipherError> {
         Err(CipherError::Unavailable("this function has no key".into()))
     }
-    async fn decrypt(&self, _: &TenantId, _: &RecordId, _: &Ciphertext) -> Result<MyNumber, CipherError> {
+    async fn decrypt(
+        &self,
+        _: &TenantId,
+        _: &RecordId,
+        _: &Ciphertext,
+    ) -> Result<MyNumber, CipherError> {
         Err(CipherError::Unavailable("this function has no key".into()))
     }
     async fn fingerprint(&self, _: &TenantId, _: &MyNumber) -> Result<Vec<u8>, CipherError> {
@@ -277,6 +287,9 @@ pub trait RetentionStore: Send + Sync {
         cursor: Option<&Cursor>,
         limit: u16,
     ) -> Result<DuePage, Unavailable>;
+
+    /// How many records are gone by `today` and not yet disposed of.
+    async fn due_count(&self, today: chrono::NaiveDate) -> Result<u64, Unavailable>;
 
     /// Records due (last day of retention) from `from` through `until`, per tenant.
     async fn upcoming(

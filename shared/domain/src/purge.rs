@@ -36,9 +36,9 @@ pub struct PurgeSummary {
     pub items_read: u64,
     /// Stopped before the Lambda deadline with work left.
     pub stopped_early: bool,
-    /// Due records seen but left for the next run.
+    /// Due records left for the next run (counted when the run stopped early).
     pub left_for_next_run: u64,
-    /// True when the index had further pages not read this run.
+    /// True when the count of what is left failed, so `left_for_next_run` is a lower bound.
     pub more_may_remain: bool,
     pub due_within_30_days: u64,
     pub tenants: BTreeMap<TenantId, TenantPurge>,
@@ -47,7 +47,12 @@ pub struct PurgeSummary {
 impl Vault {
     /// Runs one purge. It stops starting new disposals once `deadline - margin` is
     /// reached, so that it always returns its summary before Lambda kills it.
-    pub async fn purge(&self, caller: &Caller, deadline: DateTime<Utc>, margin: Duration) -> PurgeSummary {
+    pub async fn purge(
+        &self,
+        caller: &Caller,
+        deadline: DateTime<Utc>,
+        margin: Duration,
+    ) -> PurgeSummary {
         let start = self.clock.now();
         let today = jst_today(start);
         let mut summary = PurgeSummary {
@@ -111,7 +116,11 @@ impl Vault {
                     match outcome {
                         Ok(Disposed::Now) => {
                             summary.disposed += 1;
-                            summary.tenants.entry(record.tenant_id.clone()).or_default().disposed += 1;
+                            summary
+                                .tenants
+                                .entry(record.tenant_id.clone())
+                                .or_default()
+                                .disposed += 1;
                             self.audit.emit(&event);
                         }
                         Ok(Disposed::AlreadyGone) => summary.already_gone += 1,
@@ -130,11 +139,30 @@ impl Vault {
             }
         }
 
-        match self.store.upcoming(today, today + Duration::days(NOTICE_DAYS)).await {
+        if summary.stopped_early {
+            // Say exactly how many the next run inherits (what this run disposed of is gone).
+            match self.store.due_count(today).await {
+                Ok(n) => {
+                    summary.left_for_next_run = n;
+                    summary.more_may_remain = false;
+                }
+                Err(e) => tracing::warn!(error = %e, "counting the records left failed"),
+            }
+        }
+
+        match self
+            .store
+            .upcoming(today, today + Duration::days(NOTICE_DAYS))
+            .await
+        {
             Ok(per_tenant) => {
                 for (tenant, count) in per_tenant {
                     summary.due_within_30_days += count;
-                    summary.tenants.entry(tenant.clone()).or_default().due_within_30_days = count;
+                    summary
+                        .tenants
+                        .entry(tenant.clone())
+                        .or_default()
+                        .due_within_30_days = count;
                     let mut notice = AuditEvent::new(AuditKind::AdvanceNotice, None, caller, start);
                     notice.tenant_id = Some(tenant);
                     notice.count = Some(count);

@@ -103,11 +103,7 @@ async fn one_self_per_employee_unless_replaced_explicitly() {
     )
     .await;
     assert_eq!(new.body["my_number"], N2);
-    let items = stack.all_items().await;
-    let disposal = items
-        .iter()
-        .find(|i| i["sk"].as_s().unwrap() == "DISPOSAL")
-        .unwrap();
+    let disposal = stack.items_of_kind("disposal").await.remove(0);
     assert_eq!(disposal["reason"].as_s().unwrap(), "replaced");
     assert_eq!(
         disposal["record_id"].as_s().unwrap(),

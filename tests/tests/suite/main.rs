@@ -6,6 +6,7 @@ mod handlers_memory;
 mod intake;
 mod lookup;
 mod openapi;
+mod retention;
 
 use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};
