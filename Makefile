@@ -1,5 +1,5 @@
 # mynumber-vault — the two commands a newcomer needs are `make dev` and `make test`.
-.PHONY: dev test tools fmt lint unit
+.PHONY: dev test bench tools fmt
 
 ## Run the whole product locally on http://127.0.0.1:9000 (PORT=… to change).
 dev:
@@ -8,6 +8,10 @@ dev:
 ## Install what is missing and run every test (domain, handlers, moto-backed suite, lints).
 test:
 	./scripts/test.sh
+
+## Purge cost at 20,000 records with 200 due (prints figures; moto started by the harness).
+bench: tools
+	cargo run --quiet -p mynumber-tests --bin bench-purge
 
 ## Pinned local tools (moto server, cargo-lambda) into ./.venv.
 tools:

@@ -55,6 +55,8 @@ impl Settings {
         let reveal_limit = number("REVEAL_LIMIT_PER_HOUR", 200)?;
         let ttl_grace_days = number("TTL_GRACE_DAYS", 7)?;
         let disposal_days = number("DISPOSAL_RETENTION_DAYS", 3650)?;
+        // Enough to hide DynamoDB latency, few enough to stay far from throttling.
+        let purge_concurrency = number("PURGE_CONCURRENCY", 8)?;
         Ok(Settings {
             table: required("TABLE_NAME")?,
             key_id: get("KMS_KEY_ID").filter(|v| !v.is_empty()),
@@ -70,6 +72,7 @@ impl Settings {
                 reveal_limit_per_hour: reveal_limit,
                 ttl_grace: Duration::days(i64::from(ttl_grace_days)),
                 disposal_retention: Duration::days(i64::from(disposal_days)),
+                purge_concurrency: purge_concurrency.clamp(1, 64) as usize,
             },
         })
     }

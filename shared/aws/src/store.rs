@@ -45,6 +45,50 @@ impl DynamoStore {
         self
     }
 
+    /// Writes whole records (and their due-index keys) in batches of 25, unconditionally:
+    /// for loading benchmarks and test fixtures, never a request path.
+    pub async fn bulk_load(&self, records: &[Record]) -> Result<(), Unavailable> {
+        for chunk in records.chunks(25) {
+            let mut pending: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
+                .iter()
+                .map(|r| {
+                    let mut item = record_to_item(r);
+                    if let Some(d) = &r.departure {
+                        item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
+                        item.insert(DUE_SK.into(), s(due_sk(d, &r.tenant_id, &r.record_id)));
+                        item.insert(
+                            EXPIRES_AT.into(),
+                            n((d.gone_at() + self.ttl_grace).timestamp()),
+                        );
+                    }
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(
+                            aws_sdk_dynamodb::types::PutRequest::builder()
+                                .set_item(Some(item))
+                                .build()
+                                .expect("complete"),
+                        )
+                        .build()
+                })
+                .collect();
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                pending = out
+                    .unprocessed_items()
+                    .and_then(|m| m.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }

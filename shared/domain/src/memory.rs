@@ -30,6 +30,8 @@ pub struct MemoryStore {
     pub fail_all: AtomicBool,
     /// Makes only `append_audit` fail.
     pub fail_audit: AtomicBool,
+    /// Makes departure updates lose a race (someone changed a record meanwhile).
+    pub lose_update_race: AtomicBool,
 }
 
 impl MemoryStore {
@@ -321,6 +323,9 @@ impl RetentionStore for MemoryStore {
 
     async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
         self.check()?;
+        if self.lose_update_race.load(Ordering::SeqCst) {
+            return Err(UpdateError::Concurrent);
+        }
         let mut s = self.state.lock().unwrap();
         let current = |s: &State, r: &Record<()>| {
             s.records

@@ -11,9 +11,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Disposals run this many at a time: enough to hide DynamoDB latency, few enough to
-/// stay far from throttling.
-const CONCURRENCY: usize = 8;
 const PAGE: u16 = 100;
 
 /// Records due within this many days are reported in advance.
@@ -93,7 +90,8 @@ impl Vault {
                     summary.more_may_remain |= page.next.is_some();
                     break 'pages;
                 }
-                let (chunk, rest) = pending.split_at(pending.len().min(CONCURRENCY));
+                let (chunk, rest) =
+                    pending.split_at(pending.len().min(self.config.purge_concurrency.max(1)));
                 pending = rest;
                 let now = self.clock.now();
                 let attempts = chunk.iter().map(|record| {

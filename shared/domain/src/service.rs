@@ -35,6 +35,8 @@ pub struct VaultConfig {
     pub ttl_grace: Duration,
     /// How long disposal records are kept.
     pub disposal_retention: Duration,
+    /// Disposals the purge runs at once.
+    pub purge_concurrency: usize,
 }
 
 impl Default for VaultConfig {
@@ -47,6 +49,7 @@ impl Default for VaultConfig {
             reveal_limit_per_hour: 200,
             ttl_grace: Duration::days(7),
             disposal_retention: Duration::days(3650),
+            purge_concurrency: 8,
         }
     }
 }

@@ -364,6 +364,268 @@ async fn handlers_match_the_openapi_document() {
     );
     c.check("GET", "/v1/records", &r);
 
+    // Departures.
+    let dep = |e: &str| format!("/v1/employees/{e}/departure");
+    let body = json!({"left_on": "2026-03-31", "last_declaration_year": 2025});
+    for (method, path, r) in [
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(req("POST", &dep("E1")).who(&hr).json(body.clone()).build())
+                .await,
+        ),
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(
+                    req("POST", &dep("E1"))
+                        .who(&hr)
+                        .json(json!({"left_on": "x"}))
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(req("POST", &dep("E1")).json(body.clone()).build())
+                .await,
+        ),
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(req("POST", &dep("E1")).who(&h).json(body.clone()).build())
+                .await,
+        ),
+        (
+            "POST",
+            dep("E404"),
+            stack
+                .call(
+                    req("POST", &dep("E404"))
+                        .who(&hr)
+                        .json(body.clone())
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(
+                    req("POST", &dep("E1"))
+                        .who(&hr)
+                        .json(json!({"pad": "x".repeat(17_000)}))
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            "POST",
+            dep("E1"),
+            stack
+                .call(
+                    req("POST", &dep("E1"))
+                        .who(&hr)
+                        .header("content-type", "text/plain")
+                        .raw_body("x")
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            "DELETE",
+            dep("E1"),
+            stack.call(req("DELETE", &dep("E1")).who(&hr).build()).await,
+        ),
+        (
+            "DELETE",
+            dep("E1"),
+            stack.call(req("DELETE", &dep("E1")).who(&hr).build()).await,
+        ),
+        (
+            "DELETE",
+            dep("E%231"),
+            stack
+                .call(req("DELETE", &dep("E%231")).who(&hr).build())
+                .await,
+        ),
+        (
+            "DELETE",
+            dep("E1"),
+            stack.call(req("DELETE", &dep("E1")).build()).await,
+        ),
+        (
+            "DELETE",
+            dep("E1"),
+            stack.call(req("DELETE", &dep("E1")).who(&h).build()).await,
+        ),
+    ] {
+        c.check(method, &path, &r);
+    }
+
+    // Early disposal and the disposal log.
+    let child = stack.call(post(dependent("E1", "長女", N4)).build()).await;
+    let child_path = format!("/v1/records/{}", child.body["record_id"].as_str().unwrap());
+    let reason = json!({"reason": "no_longer_needed"});
+    for r in [
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&hr)
+                    .json(reason.clone())
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&hr)
+                    .json(reason.clone())
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&hr)
+                    .json(json!({"reason": "bored"}))
+                    .build(),
+            )
+            .await,
+        stack
+            .call(req("DELETE", &child_path).json(reason.clone()).build())
+            .await,
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&h)
+                    .json(reason.clone())
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&hr)
+                    .json(json!({"pad": "x".repeat(17_000)}))
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("DELETE", &child_path)
+                    .who(&hr)
+                    .header("content-type", "text/plain")
+                    .raw_body("x")
+                    .build(),
+            )
+            .await,
+    ] {
+        c.check("DELETE", &child_path, &r);
+    }
+    for r in [
+        stack
+            .call(
+                req("GET", "/v1/disposals")
+                    .who(&Who::auditor("acme"))
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("GET", "/v1/disposals")
+                    .who(&hr)
+                    .query("employee_id", "E1")
+                    .build(),
+            )
+            .await,
+        stack
+            .call(
+                req("GET", "/v1/disposals")
+                    .who(&hr)
+                    .query("limit", "0")
+                    .build(),
+            )
+            .await,
+        stack.call(req("GET", "/v1/disposals").build()).await,
+        stack
+            .call(req("GET", "/v1/disposals").who(&h).build())
+            .await,
+    ] {
+        c.check("GET", "/v1/disposals", &r);
+    }
+    // 503s without a table, and 409s from a lost race (staged on the in-memory store).
+    let (no_table_intake, no_table_lookup) = no_table(&stack);
+    for (method, path, r) in [
+        (
+            "POST",
+            dep("E1"),
+            no_table_intake
+                .handle(req("POST", &dep("E1")).who(&hr).json(body.clone()).build())
+                .await,
+        ),
+        (
+            "DELETE",
+            dep("E1"),
+            no_table_intake
+                .handle(req("DELETE", &dep("E1")).who(&hr).build())
+                .await,
+        ),
+        (
+            "DELETE",
+            child_path.clone(),
+            no_table_intake
+                .handle(
+                    req("DELETE", &child_path)
+                        .who(&hr)
+                        .json(reason.clone())
+                        .build(),
+                )
+                .await,
+        ),
+        (
+            "GET",
+            "/v1/disposals".into(),
+            no_table_lookup
+                .handle(req("GET", "/v1/disposals").who(&hr).build())
+                .await,
+        ),
+    ] {
+        c.check(method, &path, &mynumber_tests::Reply::from_response(r));
+    }
+    let (memory_intake, store) = racing_intake();
+    memory_intake
+        .handle(post(own_number("E7", N1)).build())
+        .await;
+    memory_intake
+        .handle(req("POST", &dep("E7")).who(&hr).json(body.clone()).build())
+        .await;
+    store
+        .lose_update_race
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    for (method, r) in [
+        (
+            "POST",
+            memory_intake
+                .handle(req("POST", &dep("E7")).who(&hr).json(body.clone()).build())
+                .await,
+        ),
+        (
+            "DELETE",
+            memory_intake
+                .handle(req("DELETE", &dep("E7")).who(&hr).build())
+                .await,
+        ),
+    ] {
+        c.check(method, &dep("E7"), &mynumber_tests::Reply::from_response(r));
+    }
+
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();
     for (t, ops) in c.doc["paths"].as_object().unwrap() {
@@ -382,6 +644,40 @@ async fn handlers_match_the_openapi_document() {
         missing.is_empty(),
         "declared but never produced: {missing:?}"
     );
+}
+
+fn no_table(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup) {
+    use std::sync::Arc;
+    let vault = || {
+        mynumber_domain::Vault::new(
+            Arc::new(mynumber_aws::DynamoStore::new(stack.ddb(), "no-such-table")),
+            Arc::new(mynumber_domain::ports::NoCipher),
+            stack.audit.clone(),
+            stack.clock.clone(),
+            Default::default(),
+        )
+    };
+    (
+        ::intake::Intake::new(vault(), false),
+        ::lookup::Lookup::new(vault(), false),
+    )
+}
+
+fn racing_intake() -> (
+    ::intake::Intake,
+    std::sync::Arc<mynumber_domain::memory::MemoryStore>,
+) {
+    use mynumber_domain::memory::*;
+    use std::sync::{Arc, Mutex};
+    let store = Arc::new(MemoryStore::default());
+    let vault = mynumber_domain::Vault::new(
+        store.clone(),
+        Arc::new(LocalCipher::default()),
+        Arc::new(MemoryAudit::default()),
+        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
+        Default::default(),
+    );
+    (::intake::Intake::new(vault, false), store)
 }
 
 /// Functions on the test's table with a KMS key id that does not exist, and a lookup

@@ -612,3 +612,25 @@ fn purge_metrics_are_embedded_metric_format() {
         }
     }
 }
+
+/// cargo-lambda sends a relative "deadline" (about 3000); the purge must still run.
+#[tokio::test]
+async fn a_purge_without_a_real_deadline_runs_on_a_bounded_budget() {
+    let stack = Stack::new().await;
+    seed_due(&stack, 3).await;
+    stack.set_now(jst_noon(2034, 1, 1));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/scheduled-event.json"
+    );
+    let event = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ctx = lambda_runtime::Context::default();
+    ctx.deadline = 3000;
+    let summary = stack
+        .purge()
+        .handle(lambda_runtime::LambdaEvent::new(event, ctx))
+        .await
+        .unwrap();
+    assert_eq!(summary["stopped_early"], false);
+    assert_eq!(summary["disposed"], 3);
+}
