@@ -50,7 +50,7 @@ fn record(i: usize, departure: Option<mynumber_domain::retention::Departure>) ->
         record_id: RecordId::new_random(),
         tenant_id: TenantId::parse(["acme", "beta", "gamma"][i % 3]).unwrap(),
         employee_id: EmployeeId::parse(&format!("E{i:06}")).unwrap(),
-        relation: if i % 4 == 0 {
+        relation: if i.is_multiple_of(4) {
             Relation::OwnNumber
         } else {
             Relation::Dependent(DependentLabel::parse("子").unwrap())
@@ -94,7 +94,7 @@ async fn main() {
         .map(|i| {
             let departure = match i {
                 i if i < DUE => Some(rule.departure(due_left_on, None).unwrap()),
-                i if i % 2 == 0 => Some(rule.departure(later_left_on, None).unwrap()),
+                i if i.is_multiple_of(2) => Some(rule.departure(later_left_on, None).unwrap()),
                 _ => None,
             };
             record(i, departure)
