@@ -11,7 +11,7 @@ test:
 
 ## Purge cost at 20,000 records with 200 due (prints figures; moto started by the harness).
 bench: tools
-	cargo run --quiet -p mynumber-tests --bin bench-purge
+	MOTO_SERVER=$(CURDIR)/scripts/moto-bench-server cargo run --quiet -p mynumber-tests --bin bench-purge
 
 ## Pinned local tools (moto server, cargo-lambda) into ./.venv.
 tools:

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod moto;
+pub mod schema;
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
@@ -62,9 +63,11 @@ fn install_capture() {
 #[derive(Default)]
 pub struct CaptureAudit(Mutex<Vec<Value>>);
 
+/// Every event the functions emit in any test is held to the documented schema here.
 impl AuditSink for CaptureAudit {
     fn emit(&self, event: &AuditEvent) {
         let line = serde_json::to_string(event).unwrap();
+        schema::assert_audit_event(&serde_json::from_str(&line).unwrap());
         captured().lock().unwrap().push(line.clone());
         self.0
             .lock()

@@ -48,29 +48,40 @@ impl DynamoStore {
     /// Writes whole records (and their due-index keys) in batches of 25, unconditionally:
     /// for loading benchmarks and test fixtures, never a request path.
     pub async fn bulk_load(&self, records: &[Record]) -> Result<(), Unavailable> {
-        for chunk in records.chunks(25) {
-            let mut pending: Vec<aws_sdk_dynamodb::types::WriteRequest> = chunk
-                .iter()
-                .map(|r| {
-                    let mut item = record_to_item(r);
-                    if let Some(d) = &r.departure {
-                        item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
-                        item.insert(DUE_SK.into(), s(due_sk(d, &r.tenant_id, &r.record_id)));
-                        item.insert(
-                            EXPIRES_AT.into(),
-                            n((d.gone_at() + self.ttl_grace).timestamp()),
-                        );
-                    }
-                    aws_sdk_dynamodb::types::WriteRequest::builder()
-                        .put_request(
-                            aws_sdk_dynamodb::types::PutRequest::builder()
-                                .set_item(Some(item))
-                                .build()
-                                .expect("complete"),
-                        )
-                        .build()
-                })
-                .collect();
+        // At most 24 writes per batch: a record and, for self/spouse, its slot.
+        for chunk in records.chunks(12) {
+            let put = |item: Item| {
+                aws_sdk_dynamodb::types::WriteRequest::builder()
+                    .put_request(
+                        aws_sdk_dynamodb::types::PutRequest::builder()
+                            .set_item(Some(item))
+                            .build()
+                            .expect("complete"),
+                    )
+                    .build()
+            };
+            let mut pending = Vec::new();
+            for r in chunk {
+                let mut item = record_to_item(r);
+                if let Some(d) = &r.departure {
+                    item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
+                    item.insert(DUE_SK.into(), s(due_sk(d, &r.tenant_id, &r.record_id)));
+                    item.insert(
+                        EXPIRES_AT.into(),
+                        n((d.gone_at() + self.ttl_grace).timestamp()),
+                    );
+                }
+                pending.push(put(item));
+                // The slot intake would have claimed for a self or spouse record.
+                if let Some(slot) = r.relation.slot() {
+                    pending.push(put(HashMap::from([
+                        (PK.into(), s(slot_pk(&r.tenant_id, &r.employee_id))),
+                        (SK.into(), s(slot_sk(slot))),
+                        ("kind".into(), s("slot")),
+                        ("record_id".into(), s(r.record_id.as_str())),
+                    ])));
+                }
+            }
             while !pending.is_empty() {
                 let out = self
                     .client

@@ -88,6 +88,9 @@ pub struct AuditEvent {
     pub count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replaced_record_id: Option<RecordId>,
+    /// On `purge_run`: due records left for the next run (past due, not yet disposed of).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
 }
 
 impl AuditEvent {
@@ -117,6 +120,7 @@ impl AuditEvent {
             purpose: None,
             count: None,
             replaced_record_id: None,
+            remaining: None,
         }
     }
 }

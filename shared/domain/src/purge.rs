@@ -175,6 +175,7 @@ impl Vault {
 
         let mut run = AuditEvent::new(AuditKind::PurgeRun, None, caller, start);
         run.count = Some(summary.disposed);
+        run.remaining = Some(summary.left_for_next_run);
         if summary.failed > 0 {
             run.outcome = Outcome::Failed;
             run.reason = Some("disposal_failed");

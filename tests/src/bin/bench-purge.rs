@@ -1,6 +1,10 @@
 //! `make bench`: seeds 20,000 records (200 of them due) into a moto table, runs the purge
 //! once, and prints what it cost: index items read per due item, DynamoDB calls by
 //! operation, and wall time. Figures, not assertions: the suite's tests check behaviour.
+//!
+//! `make bench` runs moto through `scripts/moto-bench-server`, which skips moto's
+//! whole-table snapshot per transaction item (O(table) time and memory, gigabytes at this
+//! size); wall time is still moto's, not DynamoDB's.
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
