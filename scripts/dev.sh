@@ -14,17 +14,20 @@ export PATH="$root/.venv/bin:$PATH"
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=ap-northeast-1
 export AWS_ENDPOINT_URL="http://127.0.0.1:${MOTO_PORT}"
 
-pids=()
+killtree() {
+  local c
+  for c in $(pgrep -P "$1"); do killtree "$c"; done
+  kill "$1" 2>/dev/null || true
+}
 cleanup() {
   trap - EXIT INT TERM
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for c in $(pgrep -P $$); do killtree "$c"; done
   wait 2>/dev/null || true
-  echo "stopped moto server and the functions"
+  echo "stopped moto server, the functions and the log shipper"
 }
 trap cleanup EXIT INT TERM
 
 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$root/.local/moto.log" 2>&1 &
-pids+=($!)
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null && break
   sleep 0.1
@@ -58,6 +61,13 @@ Local mode: the principal comes from x-dev-sub / x-dev-tenant / x-dev-roles head
   curl -s 'http://127.0.0.1:${PORT}/v1/records?employee_id=E0001' \\
     -H 'x-dev-sub: audit-tanaka' -H 'x-dev-tenant: acme' -H 'x-dev-roles: auditor'
 
+  # run the daily purge now
+  curl -s -X POST http://127.0.0.1:${PORT}/2015-03-31/functions/purge/invocations -d @events/scheduled-event.json
+
+  # audit review of this session (from moto's CloudWatch Logs, while this runs)
+  AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=ap-northeast-1 \\
+    target/debug/mynumber-audit review --since $(date -u +%Y-%m-%dT%H:%M:%SZ)
+
 Ctrl-C stops everything.
 MSG
 
@@ -72,6 +82,11 @@ env_args=(
   --env-var "MYNUMBER_DEV_AUTH=1"
   --env-var "RUST_LOG=${RUST_LOG:-info}"
 )
-cargo lambda watch -A 127.0.0.1 -P "$PORT" "${env_args[@]}" &
-pids+=($!)
-wait "${pids[-1]}"
+# As Lambda sends function output to CloudWatch Logs in AWS, the functions' audit lines go
+# to moto's log groups here, so `mynumber-audit review` reads the local stack like a real one.
+cargo build --quiet -p mynumber-audit
+log="$root/.local/functions.log"
+: >"$log"
+tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
+cargo lambda watch -A 127.0.0.1 -P "$PORT" "${env_args[@]}" 2>&1 | tee -a "$log" &
+wait $!

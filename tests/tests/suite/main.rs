@@ -2,6 +2,7 @@
 //! harness starts itself. One binary, so the AWS SDK is linked once.
 
 mod adapters;
+mod audit_review;
 mod handlers_memory;
 mod intake;
 mod lookup;

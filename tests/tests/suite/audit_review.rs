@@ -1,0 +1,252 @@
+//! The audit review over a generated stream of audit events, read back from moto's
+//! CloudWatch Logs (as shipped there by function) and from a JSON-lines file: the same
+//! report, with figures checked exactly.
+
+use super::*;
+use chrono::{DateTime, TimeZone, Utc};
+use mynumber_audit::report::{Report, ReviewConfig, review};
+use mynumber_audit::source;
+
+fn jst(d: u32, h: u32, m: u32) -> DateTime<Utc> {
+    chrono::FixedOffset::east_opt(9 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+const R1: &str = "11111111-1111-4111-8111-111111111111";
+const R2: &str = "22222222-2222-4222-8222-222222222222";
+const R3: &str = "33333333-3333-4333-8333-333333333333";
+const RX: &str = "99999999-9999-4999-8999-999999999999";
+
+fn ev(time: DateTime<Utc>, event: &str, outcome: &str, extra: Value) -> Value {
+    let mut v = json!({
+        "log_type": "audit", "schema": "mynumber-vault.audit/1", "event": event,
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "outcome": outcome,
+    });
+    for (k, x) in extra.as_object().unwrap() {
+        v[k] = x.clone();
+    }
+    mynumber_tests::schema::assert_audit_event(&v);
+    v
+}
+
+fn reveal(time: DateTime<Utc>, actor: &str, record: &str, purpose: &str) -> Value {
+    ev(
+        time,
+        "reveal",
+        "success",
+        json!({"action": "reveal_number", "actor": actor, "tenant_id": "acme", "record_id": record, "purpose": purpose, "source_ip": "203.0.113.7"}),
+    )
+}
+
+/// Two office days (Tue 24, Wed 25 November 2026, JST), with diagnostics and EMF lines
+/// mixed in as the real log groups have them.
+fn stream() -> Vec<String> {
+    let mut v = vec![
+        reveal(jst(24, 10, 0), "suzuki", R1, "withholding_tax"),
+        reveal(jst(24, 10, 5), "suzuki", R2, "withholding_tax"),
+        reveal(jst(24, 11, 0), "suzuki", R3, "social_insurance"),
+        reveal(jst(24, 22, 30), "suzuki", R1, "withholding_tax"), // out of hours
+        reveal(jst(25, 9, 30), "kato", R1, "withholding_tax"),
+        reveal(jst(25, 9, 45), "ito", R1, "withholding_tax"), // R1 now by 3 principals
+        ev(jst(24, 12, 0), "reveal", "failed", json!({"action": "reveal_number", "actor": "suzuki", "reason": "dependency_failed", "record_id": R2, "purpose": "withholding_tax"})),
+        ev(jst(24, 13, 0), "denied", "denied", json!({"action": "reveal_number", "actor": "suzuki", "tenant_id": "acme", "reason": "purpose_not_stated", "record_id": R2, "purpose": "payment_record", "source_ip": "203.0.113.7"})),
+        ev(jst(24, 14, 0), "denied", "denied", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "reason": "forbidden_role"})),
+        ev(jst(24, 15, 0), "intake", "success", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "record_id": R3, "employee_id": "E1"})),
+        ev(jst(24, 16, 0), "disposal", "success", json!({"action": "dispose_record", "actor": "sato", "tenant_id": "acme", "record_id": R2, "employee_id": "E2", "reason": "no_longer_needed"})),
+        ev(jst(24, 3, 0), "disposal", "failed", json!({"tenant_id": "acme", "record_id": RX, "employee_id": "E9", "reason": "retention_ended"})),
+        ev(jst(24, 3, 0), "purge_run", "failed", json!({"count": 1, "remaining": 0, "reason": "disposal_failed"})),
+        ev(jst(25, 3, 0), "disposal", "success", json!({"tenant_id": "acme", "record_id": R3, "employee_id": "E1", "reason": "retention_ended"})),
+        ev(jst(25, 3, 0), "purge_run", "success", json!({"count": 1, "remaining": 4, "reason": "deadline"})),
+        ev(jst(25, 3, 0), "advance_notice", "success", json!({"tenant_id": "acme", "count": 7})),
+        // Outside the range: must not count.
+        reveal(jst(26, 10, 0), "suzuki", R1, "withholding_tax"),
+    ]
+    .into_iter()
+    .map(|v| v.to_string())
+    .collect::<Vec<_>>();
+    v.push(r#"{"level":"INFO","fields":{"message":"purge finished"},"target":"purge"}"#.into());
+    v.push(r#"{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"PurgeDisposed":1}"#.into());
+    v
+}
+
+fn config() -> ReviewConfig {
+    let mut c = ReviewConfig::new(jst(24, 0, 0), jst(26, 0, 0));
+    c.max_reveals_per_day = 2;
+    c.max_principals_per_record = 2;
+    c
+}
+
+fn check(r: &Report) {
+    assert_eq!(r.reveals, 6);
+    let by: Vec<(String, String, String, u64)> = r
+        .reveals_by_handler_purpose_day
+        .iter()
+        .map(|c| {
+            (
+                c.day.to_string(),
+                c.actor.clone(),
+                c.purpose.clone(),
+                c.count,
+            )
+        })
+        .collect();
+    assert_eq!(
+        by,
+        [
+            (
+                "2026-11-24".into(),
+                "suzuki".into(),
+                "social_insurance".into(),
+                1
+            ),
+            (
+                "2026-11-24".into(),
+                "suzuki".into(),
+                "withholding_tax".into(),
+                3
+            ),
+            (
+                "2026-11-25".into(),
+                "ito".into(),
+                "withholding_tax".into(),
+                1
+            ),
+            (
+                "2026-11-25".into(),
+                "kato".into(),
+                "withholding_tax".into(),
+                1
+            ),
+        ]
+    );
+    let r1 = r
+        .reveals_per_record
+        .iter()
+        .find(|x| x.record_id == R1)
+        .unwrap();
+    assert_eq!(
+        (r1.reveals, r1.principals.clone()),
+        (4, vec!["ito".to_owned(), "kato".into(), "suzuki".into()])
+    );
+    assert_eq!(r.denials.len(), 2);
+    assert_eq!(r.out_of_hours_reveals.len(), 1);
+    assert_eq!(
+        r.out_of_hours_reveals[0].local_time,
+        "2026-11-24 Tue 22:30:00+09:00"
+    );
+    assert_eq!(r.heavy_revealers.len(), 1);
+    assert_eq!(
+        (
+            r.heavy_revealers[0].actor.as_str(),
+            r.heavy_revealers[0].records
+        ),
+        ("suzuki", 3)
+    );
+    assert_eq!(r.widely_revealed_records.len(), 1);
+    assert_eq!(r.disposals.len(), 2);
+    assert_eq!(r.disposals_by_reason.get("no_longer_needed"), Some(&1));
+    assert_eq!(r.disposals_by_reason.get("retention_ended"), Some(&1));
+    assert_eq!(
+        r.disposals
+            .iter()
+            .find(|d| d.reason.as_deref() == Some("retention_ended"))
+            .unwrap()
+            .by,
+        "schedule"
+    );
+    assert_eq!(r.purge_runs.len(), 2);
+    assert_eq!(r.overdue.left_by_last_purge, 4);
+    assert_eq!(r.overdue.failed_disposals, [RX]);
+    assert!(r.overdue.days_without_purge.is_empty());
+    let mut kinds: Vec<&str> = r.anomalies.iter().map(|a| a.kind).collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "denial",
+            "disposal_failed",
+            "many_reveals_by_one_principal",
+            "overdue_records",
+            "purge_failed",
+            "record_revealed_by_many",
+            "reveal_out_of_hours"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn review_reads_cloudwatch_logs_by_function_and_pages() {
+    let stack = Stack::new().await;
+    let client = aws_sdk_cloudwatchlogs::Client::new(&stack.sdk);
+    let prefix = format!("/aws/lambda/audit-{}", mynumber_tests::uuid_like());
+    let input = stream().join("\n");
+    let shipped = source::ship(&client, &prefix, input.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(
+        shipped, 17,
+        "diagnostics and metrics lines are not audit events"
+    );
+    let groups: Vec<String> = ["intake", "lookup", "purge"]
+        .iter()
+        .map(|f| format!("{prefix}-{f}"))
+        .collect();
+    let events = source::from_cloudwatch(&client, &groups, jst(24, 0, 0), jst(26, 0, 0), Some(2))
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 16, "the range is applied when reading");
+    let report = review(&events, &config());
+    check(&report);
+    // A log group that does not exist is an error, not an empty report.
+    let missing = source::from_cloudwatch(
+        &client,
+        &[format!("{prefix}-nope")],
+        jst(24, 0, 0),
+        jst(26, 0, 0),
+        None,
+    )
+    .await;
+    assert!(missing.is_err());
+}
+
+#[test]
+fn review_reads_a_json_lines_file_the_same_way() {
+    let dir = std::env::temp_dir().join(format!("audit-{}", mynumber_tests::uuid_like()));
+    std::fs::write(&dir, stream().join("\n")).unwrap();
+    let events =
+        source::from_lines(std::io::BufReader::new(std::fs::File::open(&dir).unwrap())).unwrap();
+    let report = review(&events, &config());
+    check(&report);
+    // Lambda's JSON log records wrap the line in `message`: read through.
+    let wrapped: String = stream()
+        .iter()
+        .map(|l| json!({"timestamp": "x", "level": "INFO", "message": l}).to_string() + "\n")
+        .collect();
+    let events = source::from_lines(wrapped.as_bytes()).unwrap();
+    check(&review(&events, &config()));
+    let _ = std::fs::remove_file(dir);
+}
+
+#[test]
+fn a_quiet_day_has_no_anomalies_but_a_missing_purge_run_is_one() {
+    let lines = [
+        reveal(jst(24, 10, 0), "suzuki", R1, "withholding_tax").to_string(),
+        ev(
+            jst(24, 3, 0),
+            "purge_run",
+            "success",
+            json!({"count": 0, "remaining": 0}),
+        )
+        .to_string(),
+    ];
+    let events = source::from_lines(lines.join("\n").as_bytes()).unwrap();
+    let one_day = ReviewConfig::new(jst(24, 0, 0), jst(25, 0, 0));
+    assert!(review(&events, &one_day).anomalies.is_empty());
+    let two_days = ReviewConfig::new(jst(24, 0, 0), jst(26, 0, 0));
+    let r = review(&events, &two_days);
+    assert_eq!(r.overdue.days_without_purge.len(), 1);
+    assert_eq!(r.anomalies[0].kind, "purge_missing");
+}

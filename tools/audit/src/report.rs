@@ -1,0 +1,439 @@
+//! The audit review: from audit events to the figures an auditor asks for (SPEC §2.4,
+//! §2.6; the PPC guideline's 取扱状況の記録). Pure: events in, report out.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The fields of an audit event the review uses (see docs/audit-event.schema.json).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Event {
+    pub log_type: String,
+    pub event: String,
+    pub time: DateTime<Utc>,
+    pub outcome: String,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub actor: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub source_ip: Option<String>,
+    #[serde(default)]
+    pub record_id: Option<String>,
+    #[serde(default)]
+    pub employee_id: Option<String>,
+    #[serde(default)]
+    pub purpose: Option<String>,
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default)]
+    pub remaining: Option<u64>,
+}
+
+impl Event {
+    /// An audit event from one log message: the event itself, or a Lambda JSON log record
+    /// whose `message` holds it. Anything else (diagnostics, metrics) is `None`.
+    pub fn from_message(message: &str) -> Option<Event> {
+        let value: serde_json::Value = serde_json::from_str(message.trim()).ok()?;
+        let value = if value.get("log_type").is_some() {
+            value
+        } else {
+            match value.get("message")? {
+                serde_json::Value::String(s) => serde_json::from_str(s).ok()?,
+                v @ serde_json::Value::Object(_) => v.clone(),
+                _ => return None,
+            }
+        };
+        let event: Event = serde_json::from_value(value).ok()?;
+        (event.log_type == "audit").then_some(event)
+    }
+
+    fn is_reveal(&self) -> bool {
+        self.event == "reveal" && self.outcome == "success"
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReviewConfig {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// The office's time zone (JST by default): days and business hours are counted in it.
+    pub offset: FixedOffset,
+    pub business_start: NaiveTime,
+    pub business_end: NaiveTime,
+    /// A principal revealing more distinct records than this in a day is flagged.
+    pub max_reveals_per_day: usize,
+    /// A record revealed by more distinct principals than this is flagged.
+    pub max_principals_per_record: usize,
+}
+
+impl ReviewConfig {
+    pub fn new(since: DateTime<Utc>, until: DateTime<Utc>) -> Self {
+        ReviewConfig {
+            since,
+            until,
+            offset: FixedOffset::east_opt(9 * 3600).expect("valid"),
+            business_start: NaiveTime::from_hms_opt(9, 0, 0).expect("valid"),
+            business_end: NaiveTime::from_hms_opt(18, 0, 0).expect("valid"),
+            max_reveals_per_day: 50,
+            max_principals_per_record: 2,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RevealCount {
+    pub day: NaiveDate,
+    pub actor: String,
+    pub purpose: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecordReveals {
+    pub record_id: String,
+    pub reveals: u64,
+    pub principals: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Denial {
+    pub time: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub tenant_id: Option<String>,
+    pub action: Option<String>,
+    pub reason: Option<String>,
+    pub record_id: Option<String>,
+    pub purpose: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OutOfHours {
+    pub time: DateTime<Utc>,
+    pub local_time: String,
+    pub actor: String,
+    pub record_id: Option<String>,
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HeavyRevealer {
+    pub day: NaiveDate,
+    pub actor: String,
+    pub records: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Disposal {
+    pub time: DateTime<Utc>,
+    pub record_id: Option<String>,
+    pub employee_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub reason: Option<String>,
+    /// The principal, or `schedule`.
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PurgeRun {
+    pub time: DateTime<Utc>,
+    pub disposed: u64,
+    pub remaining: u64,
+    pub outcome: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct Overdue {
+    /// Due records the last purge run left for the next (past due, not yet disposed of).
+    pub left_by_last_purge: u64,
+    /// Disposals the purge reported failed and that no later disposal resolved.
+    pub failed_disposals: Vec<String>,
+    /// Whole days of the range in which no purge run was seen.
+    pub days_without_purge: Vec<NaiveDate>,
+}
+
+/// Something an auditor should look at; any makes the command exit with status 2.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Anomaly {
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub events: usize,
+    pub reveals: u64,
+    pub reveals_by_handler_purpose_day: Vec<RevealCount>,
+    pub reveals_per_record: Vec<RecordReveals>,
+    pub denials: Vec<Denial>,
+    pub out_of_hours_reveals: Vec<OutOfHours>,
+    pub heavy_revealers: Vec<HeavyRevealer>,
+    pub widely_revealed_records: Vec<RecordReveals>,
+    pub disposals: Vec<Disposal>,
+    pub disposals_by_reason: BTreeMap<String, u64>,
+    pub purge_runs: Vec<PurgeRun>,
+    pub overdue: Overdue,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// Denials worth an auditor's attention by themselves: a use for a purpose not stated at
+/// intake, and bulk reading cut off by the quota.
+const ALARMING_DENIALS: &[&str] = &["purpose_not_stated", "throttled"];
+
+pub fn review(events: &[Event], cfg: &ReviewConfig) -> Report {
+    let mut events: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.time >= cfg.since && e.time < cfg.until)
+        .collect();
+    events.sort_by_key(|e| e.time);
+    let day = |t: DateTime<Utc>| t.with_timezone(&cfg.offset).date_naive();
+
+    let mut by_hpd: BTreeMap<(NaiveDate, String, String), u64> = BTreeMap::new();
+    let mut per_record: BTreeMap<String, (u64, BTreeSet<String>)> = BTreeMap::new();
+    let mut per_actor_day: BTreeMap<(NaiveDate, String), BTreeSet<String>> = BTreeMap::new();
+    let mut out_of_hours = Vec::new();
+    let mut denials = Vec::new();
+    let mut disposals = Vec::new();
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    let mut purge_runs = Vec::new();
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    let mut reveals = 0u64;
+
+    for e in &events {
+        if e.is_reveal() {
+            reveals += 1;
+            let actor = e.actor.clone().unwrap_or_else(|| "-".into());
+            let purpose = e.purpose.clone().unwrap_or_else(|| "-".into());
+            *by_hpd
+                .entry((day(e.time), actor.clone(), purpose))
+                .or_default() += 1;
+            if let Some(r) = &e.record_id {
+                let entry = per_record.entry(r.clone()).or_default();
+                entry.0 += 1;
+                entry.1.insert(actor.clone());
+                per_actor_day
+                    .entry((day(e.time), actor.clone()))
+                    .or_default()
+                    .insert(r.clone());
+            }
+            let local = e.time.with_timezone(&cfg.offset);
+            let t = local.time();
+            let weekend = matches!(local.format("%u").to_string().as_str(), "6" | "7");
+            if weekend || t < cfg.business_start || t >= cfg.business_end {
+                out_of_hours.push(OutOfHours {
+                    time: e.time,
+                    local_time: local.format("%Y-%m-%d %a %H:%M:%S%:z").to_string(),
+                    actor,
+                    record_id: e.record_id.clone(),
+                    purpose: e.purpose.clone(),
+                });
+            }
+        }
+        match (e.event.as_str(), e.outcome.as_str()) {
+            ("denied", _) => denials.push(Denial {
+                time: e.time,
+                actor: e.actor.clone(),
+                tenant_id: e.tenant_id.clone(),
+                action: e.action.clone(),
+                reason: e.reason.clone(),
+                record_id: e.record_id.clone(),
+                purpose: e.purpose.clone(),
+                source_ip: e.source_ip.clone(),
+            }),
+            ("disposal", "success") => {
+                if let Some(r) = &e.record_id {
+                    failed.remove(r);
+                }
+                let reason = e.reason.clone().unwrap_or_else(|| "-".into());
+                *by_reason.entry(reason).or_default() += 1;
+                disposals.push(Disposal {
+                    time: e.time,
+                    record_id: e.record_id.clone(),
+                    employee_id: e.employee_id.clone(),
+                    tenant_id: e.tenant_id.clone(),
+                    reason: e.reason.clone(),
+                    by: e.actor.clone().unwrap_or_else(|| "schedule".into()),
+                });
+            }
+            ("disposal", "failed") => {
+                if let Some(r) = &e.record_id {
+                    failed.insert(r.clone());
+                }
+            }
+            ("purge_run", _) => purge_runs.push(PurgeRun {
+                time: e.time,
+                disposed: e.count.unwrap_or(0),
+                remaining: e.remaining.unwrap_or(0),
+                outcome: e.outcome.clone(),
+                reason: e.reason.clone(),
+            }),
+            _ => {}
+        }
+    }
+
+    let reveals_per_record: Vec<RecordReveals> = per_record
+        .into_iter()
+        .map(|(record_id, (reveals, principals))| RecordReveals {
+            record_id,
+            reveals,
+            principals: principals.into_iter().collect(),
+        })
+        .collect();
+    let widely: Vec<RecordReveals> = reveals_per_record
+        .iter()
+        .filter(|r| r.principals.len() > cfg.max_principals_per_record)
+        .cloned()
+        .collect();
+    let heavy: Vec<HeavyRevealer> = per_actor_day
+        .into_iter()
+        .filter(|(_, records)| records.len() > cfg.max_reveals_per_day)
+        .map(|((day, actor), records)| HeavyRevealer {
+            day,
+            actor,
+            records: records.len(),
+        })
+        .collect();
+
+    // Days wholly inside the range with no purge run — only once purge events are in the
+    // input at all (a file of one function's log is not evidence of a missing schedule).
+    let mut days_without_purge = Vec::new();
+    if !purge_runs.is_empty() {
+        let ran: BTreeSet<NaiveDate> = purge_runs.iter().map(|r| day(r.time)).collect();
+        let mut d = day(cfg.since);
+        while d <= day(cfg.until) {
+            let start = d
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight")
+                .and_local_timezone(cfg.offset)
+                .single();
+            let whole = start.is_some_and(|s| {
+                s.with_timezone(&Utc) >= cfg.since
+                    && s.with_timezone(&Utc) + Duration::days(1) <= cfg.until
+            });
+            if whole && !ran.contains(&d) {
+                days_without_purge.push(d);
+            }
+            d = d.succ_opt().expect("a next day");
+        }
+    }
+    let overdue = Overdue {
+        left_by_last_purge: purge_runs.last().map(|r| r.remaining).unwrap_or(0),
+        failed_disposals: failed.into_iter().collect(),
+        days_without_purge,
+    };
+
+    let mut anomalies = Vec::new();
+    for o in &out_of_hours {
+        anomalies.push(Anomaly {
+            kind: "reveal_out_of_hours",
+            detail: format!(
+                "{} revealed {} at {}",
+                o.actor,
+                o.record_id.as_deref().unwrap_or("-"),
+                o.local_time
+            ),
+        });
+    }
+    for h in &heavy {
+        anomalies.push(Anomaly {
+            kind: "many_reveals_by_one_principal",
+            detail: format!(
+                "{} revealed {} records on {} (limit {})",
+                h.actor, h.records, h.day, cfg.max_reveals_per_day
+            ),
+        });
+    }
+    for r in &widely {
+        anomalies.push(Anomaly {
+            kind: "record_revealed_by_many",
+            detail: format!(
+                "{} revealed by {} principals: {} (limit {})",
+                r.record_id,
+                r.principals.len(),
+                r.principals.join(", "),
+                cfg.max_principals_per_record
+            ),
+        });
+    }
+    for d in denials.iter().filter(|d| {
+        d.reason
+            .as_deref()
+            .is_some_and(|r| ALARMING_DENIALS.contains(&r))
+    }) {
+        anomalies.push(Anomaly {
+            kind: "denial",
+            detail: format!(
+                "{} denied {} ({}) on {}",
+                d.actor.as_deref().unwrap_or("-"),
+                d.action.as_deref().unwrap_or("-"),
+                d.reason.as_deref().unwrap_or("-"),
+                d.record_id.as_deref().unwrap_or("-")
+            ),
+        });
+    }
+    if overdue.left_by_last_purge > 0 {
+        anomalies.push(Anomaly {
+            kind: "overdue_records",
+            detail: format!(
+                "the last purge run left {} due records for the next run",
+                overdue.left_by_last_purge
+            ),
+        });
+    }
+    for r in &overdue.failed_disposals {
+        anomalies.push(Anomaly {
+            kind: "disposal_failed",
+            detail: format!("{r} is past due and its disposal failed"),
+        });
+    }
+    for d in &overdue.days_without_purge {
+        anomalies.push(Anomaly {
+            kind: "purge_missing",
+            detail: format!("no purge run on {d}"),
+        });
+    }
+    for r in purge_runs.iter().filter(|r| r.outcome == "failed") {
+        anomalies.push(Anomaly {
+            kind: "purge_failed",
+            detail: format!(
+                "purge run at {} failed ({})",
+                r.time,
+                r.reason.as_deref().unwrap_or("-")
+            ),
+        });
+    }
+
+    Report {
+        since: cfg.since,
+        until: cfg.until,
+        events: events.len(),
+        reveals,
+        reveals_by_handler_purpose_day: by_hpd
+            .into_iter()
+            .map(|((day, actor, purpose), count)| RevealCount {
+                day,
+                actor,
+                purpose,
+                count,
+            })
+            .collect(),
+        reveals_per_record,
+        denials,
+        out_of_hours_reveals: out_of_hours,
+        heavy_revealers: heavy,
+        widely_revealed_records: widely,
+        disposals,
+        disposals_by_reason: by_reason,
+        purge_runs,
+        overdue,
+        anomalies,
+    }
+}
