@@ -328,6 +328,41 @@ impl Stack {
     }
 }
 
+/// Valid test numbers (check digits by the SPEC §2.1 rule). Every log line of the process is
+/// scanned for them whenever a `Stack` is dropped, so no test can leak one unnoticed.
+pub const TEST_NUMBERS: [&str; 5] = [
+    "123456789018",
+    "023456789013",
+    "314159265352",
+    "271828182840",
+    "161803398872",
+];
+
+/// Fails if a log line holds a test number (ASCII or full-width digits).
+pub fn assert_logs_clean() {
+    let logs = captured().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for n in TEST_NUMBERS {
+        let wide: String = n
+            .chars()
+            .map(|c| char::from_u32('０' as u32 + c.to_digit(10).unwrap()).unwrap())
+            .collect();
+        for line in &logs {
+            assert!(
+                !line.contains(n) && !line.contains(&wide),
+                "a log line holds a test number: {line}"
+            );
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            assert_logs_clean();
+        }
+    }
+}
+
 /// A short random id for table and alias names.
 pub fn uuid_like() -> String {
     mynumber_domain::RecordId::new_random().as_str()[..8].to_owned()

@@ -13,13 +13,14 @@ use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};
 use serde_json::{Value, json};
 
-/// Valid test numbers (check digits computed by the SPEC §2.1 rule).
-pub const N1: &str = "123456789018";
-pub const N2: &str = "023456789013";
-pub const N3: &str = "314159265352";
-pub const N4: &str = "271828182840";
-pub const N5: &str = "161803398872";
-pub const ALL_NUMBERS: &[&str] = &[N1, N2, N3, N4, N5];
+use mynumber_tests::TEST_NUMBERS;
+
+pub const N1: &str = TEST_NUMBERS[0];
+pub const N2: &str = TEST_NUMBERS[1];
+pub const N3: &str = TEST_NUMBERS[2];
+pub const N4: &str = TEST_NUMBERS[3];
+pub const N5: &str = TEST_NUMBERS[4];
+pub const ALL_NUMBERS: &[&str] = &TEST_NUMBERS;
 
 pub fn own_number(employee: &str, number: &str) -> Value {
     json!({
