@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make build: the three Lambda functions as release arm64 zips for infra/template.yaml,
+#   target/lambda/{intake,lookup,purge}/bootstrap.zip   (the template's CodeUri; SAM uploads
+#                                                        a .zip CodeUri as it is)
+# Installs what is missing first: the pinned tools of scripts/tools.sh (cargo-lambda), the
+# pinned ziglang of scripts/requirements-infra.txt ([venv]) and the rustup target. Only the
+# function binaries are built: not the local helpers mynumber-bootstrap and bench-purge.
+# Fails when a zip reaches MAX_ZIP_BYTES (5 MB = 5,000,000 bytes).
+set -euo pipefail
+
+FUNCTIONS=(intake lookup purge)
+MAX_ZIP_BYTES=5000000
+TARGET=aarch64-unknown-linux-gnu
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+venv="$root/.venv"
+
+./scripts/tools.sh
+
+# ziglang (the cross linker cargo-lambda uses) at its pinned version.
+zig_pin="$(awk '/^# \[/ { on = ($0 == "# [venv]"); next } on && /^ziglang==/ { print; exit }' \
+    scripts/requirements-infra.txt)"
+if [ -z "$zig_pin" ]; then
+    echo "build: no ziglang pin in the [venv] section of scripts/requirements-infra.txt" >&2
+    exit 1
+fi
+have_zig="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("ziglang"))' 2>/dev/null || true)"
+if [ "ziglang==$have_zig" != "$zig_pin" ]; then
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input "$zig_pin"
+    echo "build: installed $zig_pin into .venv" >&2
+fi
+
+if ! rustup target list --installed | grep -qx "$TARGET"; then
+    rustup target add "$TARGET"
+fi
+
+export PATH="$venv/bin:$PATH"
+packages=()
+for f in "${FUNCTIONS[@]}"; do
+    packages+=(--package "$f")
+done
+started=$SECONDS
+cargo lambda build --release --arm64 --output-format zip "${packages[@]}"
+echo "build: cargo lambda build took $((SECONDS - started)) s"
+
+status=0
+for f in "${FUNCTIONS[@]}"; do
+    zip="target/lambda/$f/bootstrap.zip"
+    if [ ! -f "$zip" ]; then
+        echo "build: $zip is missing" >&2
+        status=1
+        continue
+    fi
+    bytes=$(stat -c %s "$zip")
+    mb=$(awk -v b="$bytes" 'BEGIN { printf "%.2f", b / 1000000 }')
+    if [ "$bytes" -ge "$MAX_ZIP_BYTES" ]; then
+        printf 'build: %-7s %s  %10d bytes  %s MB  TOO LARGE (limit %d bytes)\n' \
+            "$f" "$zip" "$bytes" "$mb" "$MAX_ZIP_BYTES" >&2
+        status=1
+    else
+        printf 'build: %-7s %s  %10d bytes  %s MB\n' "$f" "$zip" "$bytes" "$mb"
+    fi
+done
+exit "$status"
