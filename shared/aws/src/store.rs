@@ -333,27 +333,12 @@ impl RecordStore for DynamoStore {
                 .exclusive_start_key(GSI1PK, s(&owner))
                 .exclusive_start_key(GSI1SK, s(format!("{ms:013}#{rid}")));
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
-        let items = out
-            .items()
-            .iter()
-            .map(|item| record_from_item(item, no_ciphertext))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
-        let next_cursor = match out.last_evaluated_key() {
-            Some(_) => items.last().and_then(|r| {
-                Cursor::parse(&format!(
-                    "{}.{}",
-                    r.created_at.timestamp_millis(),
-                    r.record_id
-                ))
-            }),
-            None => None,
-        };
-        Ok(Page { items, next_cursor })
+        page_of(
+            query,
+            |i| record_from_item(i, no_ciphertext),
+            |r| (r.created_at, &r.record_id),
+        )
+        .await
     }
 
     async fn idempotency(
@@ -869,30 +854,37 @@ impl RetentionStore for DynamoStore {
                     .exclusive_start_key(GSI1SK, s(&sk));
             }
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
-        let items = out
-            .items()
-            .iter()
-            .map(disposal_from_item)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
-        let next_cursor = match out.last_evaluated_key() {
-            Some(_) => items.last().and_then(|d| {
-                Cursor::parse(&format!(
-                    "{}.{}",
-                    d.disposed_at.timestamp_millis(),
-                    d.record_id
-                ))
-            }),
-            None => None,
-        };
-        Ok(Page { items, next_cursor })
+        page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
     }
 }
 
+/// Runs one listing query; the page's cursor is the last item's position.
+async fn page_of<T>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    parse: impl Fn(&Item) -> Result<T, Corrupt>,
+    position: impl Fn(&T) -> (DateTime<Utc>, &RecordId),
+) -> Result<Page<T>, ListError> {
+    let out = query
+        .send()
+        .await
+        .map_err(|e| ListError::Unavailable(unavailable(e)))?;
+    let items = out
+        .items()
+        .iter()
+        .map(parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ListError::Unavailable(corrupt(e)))?;
+    let next_cursor = match out.last_evaluated_key() {
+        Some(_) => items.last().and_then(|item| {
+            let (at, rid) = position(item);
+            Cursor::parse(&format!("{}.{rid}", at.timestamp_millis()))
+        }),
+        None => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The inverse of the position `page_of` writes: `{ms}.{record_id}`.
 fn parse_cursor(c: &Cursor) -> Option<(i64, RecordId)> {
     let (ms, rid) = c.as_str().split_once('.')?;
     if ms.is_empty() || ms.len() > 13 || !ms.bytes().all(|b| b.is_ascii_digit()) {

@@ -1,7 +1,7 @@
 //! Departures, re-hires, early disposal and the disposal log (SPEC §2.6).
 
 use crate::access::Action;
-use crate::audit::{AuditEvent, AuditKind, Caller};
+use crate::audit::{AuditKind, Caller};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, FieldError, VaultError};
 use crate::ids::{EmployeeId, RecordId};
@@ -57,65 +57,60 @@ impl Vault {
         caller: &Caller,
         input: Result<DepartureInput, VaultError>,
     ) -> Result<DepartureView, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(
+        self.audited(
             AuditKind::Departure,
-            Some(Action::RecordDeparture),
+            Action::RecordDeparture,
             caller,
-            now,
-        );
-        let result = async {
-            let principal = self.authorize(caller, Action::RecordDeparture)?;
-            let input = input?;
-            event.employee_id = Some(input.employee_id.clone());
-            let today = jst_today(now);
-            if input.left_on < EARLIEST_LEFT_ON || input.left_on > today + Duration::days(366) {
-                return Err(VaultError::invalid("left_on", "range"));
-            }
-            let departure = self
-                .config
-                .retention
-                .departure(input.left_on, input.last_declaration_year)
-                .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
-            let records: Vec<_> = self
-                .store
-                .employee_records(&principal.tenant, &input.employee_id)
-                .await
-                .map_err(unavailable)?
-                .into_iter()
-                .filter(|r| !r.is_gone(today))
-                .collect();
-            if records.is_empty() {
-                return Err(VaultError::NotFound);
-            }
-            let changes: Vec<DepartureChange> = records
-                .into_iter()
-                .map(|record| DepartureChange {
-                    record,
-                    departure: Some(departure),
-                })
-                .collect();
-            self.store
-                .set_departures(&changes)
-                .await
-                .map_err(update_failed)?;
-            event.count = Some(changes.len() as u64);
-            Ok(DepartureView {
-                employee_id: input.employee_id,
-                left_on: Some(departure.left_on),
-                last_declaration_year: departure.last_declaration_year,
-                records: changes
-                    .iter()
-                    .map(|c| RecordDue {
-                        record_id: c.record.record_id.clone(),
-                        due_at: Some(departure.due_on),
+            async |event, principal, now| {
+                let input = input?;
+                event.employee_id = Some(input.employee_id.clone());
+                let today = jst_today(now);
+                if input.left_on < EARLIEST_LEFT_ON || input.left_on > today + Duration::days(366) {
+                    return Err(VaultError::invalid("left_on", "range"));
+                }
+                let departure = self
+                    .config
+                    .retention
+                    .departure(input.left_on, input.last_declaration_year)
+                    .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
+                let records: Vec<_> = self
+                    .store
+                    .employee_records(&principal.tenant, &input.employee_id)
+                    .await
+                    .map_err(unavailable)?
+                    .into_iter()
+                    .filter(|r| !r.is_gone(today))
+                    .collect();
+                if records.is_empty() {
+                    return Err(VaultError::NotFound);
+                }
+                let changes: Vec<DepartureChange> = records
+                    .into_iter()
+                    .map(|record| DepartureChange {
+                        record,
+                        departure: Some(departure),
                     })
-                    .collect(),
-            })
-        }
-        .await;
-        self.finish(event, &result);
-        result
+                    .collect();
+                self.store
+                    .set_departures(&changes)
+                    .await
+                    .map_err(update_failed)?;
+                event.count = Some(changes.len() as u64);
+                Ok(DepartureView {
+                    employee_id: input.employee_id,
+                    left_on: Some(departure.left_on),
+                    last_declaration_year: departure.last_declaration_year,
+                    records: changes
+                        .iter()
+                        .map(|c| RecordDue {
+                            record_id: c.record.record_id.clone(),
+                            due_at: Some(departure.due_on),
+                        })
+                        .collect(),
+                })
+            },
+        )
+        .await
     }
 
     /// `DELETE /v1/employees/{id}/departure`: re-hired within retention; records that are
@@ -125,54 +120,49 @@ impl Vault {
         caller: &Caller,
         input: Result<EmployeeId, VaultError>,
     ) -> Result<DepartureView, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(
+        self.audited(
             AuditKind::DepartureCancelled,
-            Some(Action::CancelDeparture),
+            Action::CancelDeparture,
             caller,
-            now,
-        );
-        let result = async {
-            let principal = self.authorize(caller, Action::CancelDeparture)?;
-            let employee_id = input?;
-            event.employee_id = Some(employee_id.clone());
-            let today = jst_today(now);
-            let changes: Vec<DepartureChange> = self
-                .store
-                .employee_records(&principal.tenant, &employee_id)
-                .await
-                .map_err(unavailable)?
-                .into_iter()
-                .filter(|r| r.departure.is_some() && !r.is_gone(today))
-                .map(|record| DepartureChange {
-                    record,
-                    departure: None,
-                })
-                .collect();
-            if changes.is_empty() {
-                return Err(VaultError::NotFound);
-            }
-            self.store
-                .set_departures(&changes)
-                .await
-                .map_err(update_failed)?;
-            event.count = Some(changes.len() as u64);
-            Ok(DepartureView {
-                employee_id,
-                left_on: None,
-                last_declaration_year: None,
-                records: changes
-                    .iter()
-                    .map(|c| RecordDue {
-                        record_id: c.record.record_id.clone(),
-                        due_at: None,
+            async |event, principal, now| {
+                let employee_id = input?;
+                event.employee_id = Some(employee_id.clone());
+                let today = jst_today(now);
+                let changes: Vec<DepartureChange> = self
+                    .store
+                    .employee_records(&principal.tenant, &employee_id)
+                    .await
+                    .map_err(unavailable)?
+                    .into_iter()
+                    .filter(|r| r.departure.is_some() && !r.is_gone(today))
+                    .map(|record| DepartureChange {
+                        record,
+                        departure: None,
                     })
-                    .collect(),
-            })
-        }
-        .await;
-        self.finish(event, &result);
-        result
+                    .collect();
+                if changes.is_empty() {
+                    return Err(VaultError::NotFound);
+                }
+                self.store
+                    .set_departures(&changes)
+                    .await
+                    .map_err(update_failed)?;
+                event.count = Some(changes.len() as u64);
+                Ok(DepartureView {
+                    employee_id,
+                    left_on: None,
+                    last_declaration_year: None,
+                    records: changes
+                        .iter()
+                        .map(|c| RecordDue {
+                            record_id: c.record.record_id.clone(),
+                            due_at: None,
+                        })
+                        .collect(),
+                })
+            },
+        )
+        .await
     }
 
     /// `DELETE /v1/records/{id}`: early disposal of a record no longer needed.
@@ -181,47 +171,42 @@ impl Vault {
         caller: &Caller,
         input: Result<(RecordId, DisposalReason), VaultError>,
     ) -> Result<DisposalRecord, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(
+        self.audited(
             AuditKind::Disposal,
-            Some(Action::DisposeRecord),
+            Action::DisposeRecord,
             caller,
-            now,
-        );
-        let result = async {
-            let principal = self.authorize(caller, Action::DisposeRecord)?;
-            let (record_id, reason) = input?;
-            event.record_id = Some(record_id.clone());
-            let record = self
-                .store
-                .get_record(&principal.tenant, &record_id)
-                .await
-                .map_err(unavailable)?
-                .filter(|r| !r.is_gone(jst_today(now)))
-                .ok_or(VaultError::NotFound)?;
-            event.employee_id = Some(record.employee_id.clone());
-            event.relation = Some(record.relation.code());
-            event.reason = Some(reason.code());
-            let disposal = DisposalRecord::for_record(
-                &record,
-                reason,
-                Disposer::Principal(principal.sub.clone()),
-                now,
-                self.config.backup_window_days,
-            );
-            match self
-                .store
-                .dispose(&record.metadata(), &disposal)
-                .await
-                .map_err(unavailable)?
-            {
-                Disposed::Now => Ok(disposal),
-                Disposed::AlreadyGone => Err(VaultError::NotFound),
-            }
-        }
-        .await;
-        self.finish(event, &result);
-        result
+            async |event, principal, now| {
+                let (record_id, reason) = input?;
+                event.record_id = Some(record_id.clone());
+                let record = self
+                    .store
+                    .get_record(&principal.tenant, &record_id)
+                    .await
+                    .map_err(unavailable)?
+                    .filter(|r| !r.is_gone(jst_today(now)))
+                    .ok_or(VaultError::NotFound)?;
+                event.employee_id = Some(record.employee_id.clone());
+                event.relation = Some(record.relation.code());
+                event.reason = Some(reason.code());
+                let disposal = DisposalRecord::for_record(
+                    &record,
+                    reason,
+                    Disposer::Principal(principal.sub.clone()),
+                    now,
+                    self.config.backup_window_days,
+                );
+                match self
+                    .store
+                    .dispose(&record.metadata(), &disposal)
+                    .await
+                    .map_err(unavailable)?
+                {
+                    Disposed::Now => Ok(disposal),
+                    Disposed::AlreadyGone => Err(VaultError::NotFound),
+                }
+            },
+        )
+        .await
     }
 
     /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
@@ -230,32 +215,27 @@ impl Vault {
         caller: &Caller,
         input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
     ) -> Result<Page<DisposalRecord>, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(
+        self.audited(
             AuditKind::ListDisposals,
-            Some(Action::ListDisposals),
+            Action::ListDisposals,
             caller,
-            now,
-        );
-        let result = async {
-            let principal = self.authorize(caller, Action::ListDisposals)?;
-            let (employee, page) = input?;
-            event.employee_id = employee.clone();
-            let page = self
-                .store
-                .list_disposals(&principal.tenant, employee.as_ref(), &page)
-                .await
-                .map_err(|e| match e {
-                    ListError::BadCursor => {
-                        VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
-                    }
-                    ListError::Unavailable(e) => unavailable(e),
-                })?;
-            event.count = Some(page.items.len() as u64);
-            Ok(page)
-        }
-        .await;
-        self.finish(event, &result);
-        result
+            async |event, principal, _now| {
+                let (employee, page) = input?;
+                event.employee_id = employee.clone();
+                let page = self
+                    .store
+                    .list_disposals(&principal.tenant, employee.as_ref(), &page)
+                    .await
+                    .map_err(|e| match e {
+                        ListError::BadCursor => {
+                            VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
+                        }
+                        ListError::Unavailable(e) => unavailable(e),
+                    })?;
+                event.count = Some(page.items.len() as u64);
+                Ok(page)
+            },
+        )
+        .await
     }
 }

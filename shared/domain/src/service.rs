@@ -154,7 +154,7 @@ impl Vault {
         self.clock.now()
     }
 
-    pub(crate) fn authorize<'c>(
+    fn authorize<'c>(
         &self,
         caller: &'c Caller,
         action: Action,
@@ -170,7 +170,26 @@ impl Vault {
         }
     }
 
-    pub(crate) fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
+    /// Runs one use case for `caller`: authorises `action`, runs `body` with the audit
+    /// event to fill in, the principal and the time, and emits the event however it ends.
+    pub(crate) async fn audited<T>(
+        &self,
+        kind: AuditKind,
+        action: Action,
+        caller: &Caller,
+        body: impl AsyncFnOnce(&mut AuditEvent, &Principal, DateTime<Utc>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let now = self.clock.now();
+        let mut event = AuditEvent::new(kind, Some(action), caller, now);
+        let result = match self.authorize(caller, action) {
+            Ok(principal) => body(&mut event, principal, now).await,
+            Err(e) => Err(e),
+        };
+        self.finish(event, &result);
+        result
+    }
+
+    fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
         if let Err(e) = result {
             event.outcome = e.outcome();
             event.reason = Some(e.code());
@@ -187,27 +206,33 @@ impl Vault {
         caller: &Caller,
         input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
     ) -> Result<Registered, VaultError> {
-        let now = self.clock.now();
-        let mut event =
-            AuditEvent::new(AuditKind::Intake, Some(Action::RegisterRecord), caller, now);
-        let result = self.register_inner(caller, input, now, &mut event).await;
-        if let Ok(r) = &result
-            && r.replayed
-        {
-            event.outcome = Outcome::Replayed;
-        }
-        self.finish(event, &result);
-        result
+        self.audited(
+            AuditKind::Intake,
+            Action::RegisterRecord,
+            caller,
+            async |event, principal, now| {
+                let registered = self
+                    .register_inner(caller, principal, input, now, event)
+                    .await;
+                if let Ok(r) = &registered
+                    && r.replayed
+                {
+                    event.outcome = Outcome::Replayed;
+                }
+                registered
+            },
+        )
+        .await
     }
 
     async fn register_inner(
         &self,
         caller: &Caller,
+        principal: &Principal,
         input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<Registered, VaultError> {
-        let principal = self.authorize(caller, Action::RegisterRecord)?;
         let (reg, idem) = input?;
         let tenant = &principal.tenant;
         let today = jst_today(now);
@@ -423,38 +448,38 @@ impl Vault {
         caller: &Caller,
         input: Result<(EmployeeId, PageRequest), VaultError>,
     ) -> Result<Page<RecordView>, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::List, Some(Action::ListRecords), caller, now);
-        let result = async {
-            let principal = self.authorize(caller, Action::ListRecords)?;
-            let (employee, page) = input?;
-            event.employee_id = Some(employee.clone());
-            let page = self
-                .store
-                .list_records(&principal.tenant, &employee, &page)
-                .await
-                .map_err(|e| match e {
-                    ListError::BadCursor => {
-                        VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
-                    }
-                    ListError::Unavailable(e) => unavailable(e),
-                })?;
-            let today = jst_today(now);
-            let items: Vec<RecordView> = page
-                .items
-                .iter()
-                .filter(|r| !r.is_gone(today))
-                .map(Record::view)
-                .collect();
-            event.count = Some(items.len() as u64);
-            Ok(Page {
-                items,
-                next_cursor: page.next_cursor,
-            })
-        }
-        .await;
-        self.finish(event, &result);
-        result
+        self.audited(
+            AuditKind::List,
+            Action::ListRecords,
+            caller,
+            async |event, principal, now| {
+                let (employee, page) = input?;
+                event.employee_id = Some(employee.clone());
+                let page = self
+                    .store
+                    .list_records(&principal.tenant, &employee, &page)
+                    .await
+                    .map_err(|e| match e {
+                        ListError::BadCursor => {
+                            VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
+                        }
+                        ListError::Unavailable(e) => unavailable(e),
+                    })?;
+                let today = jst_today(now);
+                let items: Vec<RecordView> = page
+                    .items
+                    .iter()
+                    .filter(|r| !r.is_gone(today))
+                    .map(Record::view)
+                    .collect();
+                event.count = Some(items.len() as u64);
+                Ok(Page {
+                    items,
+                    next_cursor: page.next_cursor,
+                })
+            },
+        )
+        .await
     }
 
     /// `POST /v1/records/{id}/reveal`: handler only, purpose bound, and the number only
@@ -464,65 +489,65 @@ impl Vault {
         caller: &Caller,
         input: Result<(RecordId, Purpose), VaultError>,
     ) -> Result<Revealed, VaultError> {
-        let now = self.clock.now();
-        let mut event = AuditEvent::new(AuditKind::Reveal, Some(Action::RevealNumber), caller, now);
-        let result = async {
-            let principal = self.authorize(caller, Action::RevealNumber)?;
-            let (record_id, purpose) = input?;
-            event.record_id = Some(record_id.clone());
-            event.purpose = Some(purpose);
-            let record = self
-                .store
-                .get_record(&principal.tenant, &record_id)
-                .await
-                .map_err(unavailable)?
-                .filter(|r| !r.is_gone(jst_today(now)))
-                .ok_or(VaultError::NotFound)?;
-            event.employee_id = Some(record.employee_id.clone());
-            event.relation = Some(record.relation.code());
-            if !record.purposes.permits(purpose) {
-                return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
-            }
-            let Content::Active { ciphertext, .. } = &record.content else {
-                return Err(VaultError::Conflict(Conflict::NoNumber));
-            };
-            let hour = now
-                .duration_trunc(Duration::hours(1))
-                .expect("an hour divides any timestamp");
-            if !self
-                .store
-                .take_reveal_quota(
-                    &principal.tenant,
-                    &principal.sub,
-                    hour,
-                    self.config.reveal_limit_per_hour,
-                )
-                .await
-                .map_err(unavailable)?
-            {
-                return Err(VaultError::Throttled);
-            }
-            // Fail closed: no durable trail, no number.
-            let mut trail = event.clone();
-            trail.outcome = Outcome::Authorized;
-            self.store
-                .append_audit(&trail, now + self.config.audit_retention)
-                .await
-                .map_err(|e: Unavailable| unavailable(e))?;
-            let number = self
-                .cipher
-                .decrypt(&principal.tenant, &record_id, ciphertext)
-                .await
-                .map_err(cipher_failed)?;
-            Ok(Revealed {
-                record_id,
-                purpose,
-                number,
-            })
-        }
-        .await;
-        self.finish(event, &result);
-        result
+        self.audited(
+            AuditKind::Reveal,
+            Action::RevealNumber,
+            caller,
+            async |event, principal, now| {
+                let (record_id, purpose) = input?;
+                event.record_id = Some(record_id.clone());
+                event.purpose = Some(purpose);
+                let record = self
+                    .store
+                    .get_record(&principal.tenant, &record_id)
+                    .await
+                    .map_err(unavailable)?
+                    .filter(|r| !r.is_gone(jst_today(now)))
+                    .ok_or(VaultError::NotFound)?;
+                event.employee_id = Some(record.employee_id.clone());
+                event.relation = Some(record.relation.code());
+                if !record.purposes.permits(purpose) {
+                    return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
+                }
+                let Content::Active { ciphertext, .. } = &record.content else {
+                    return Err(VaultError::Conflict(Conflict::NoNumber));
+                };
+                let hour = now
+                    .duration_trunc(Duration::hours(1))
+                    .expect("an hour divides any timestamp");
+                if !self
+                    .store
+                    .take_reveal_quota(
+                        &principal.tenant,
+                        &principal.sub,
+                        hour,
+                        self.config.reveal_limit_per_hour,
+                    )
+                    .await
+                    .map_err(unavailable)?
+                {
+                    return Err(VaultError::Throttled);
+                }
+                // Fail closed: no durable trail, no number.
+                let mut trail = event.clone();
+                trail.outcome = Outcome::Authorized;
+                self.store
+                    .append_audit(&trail, now + self.config.audit_retention)
+                    .await
+                    .map_err(|e: Unavailable| unavailable(e))?;
+                let number = self
+                    .cipher
+                    .decrypt(&principal.tenant, &record_id, ciphertext)
+                    .await
+                    .map_err(cipher_failed)?;
+                Ok(Revealed {
+                    record_id,
+                    purpose,
+                    number,
+                })
+            },
+        )
+        .await
     }
 }
 
