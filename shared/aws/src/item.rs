@@ -125,7 +125,43 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-pub fn record_to_item(r: &Record) -> Item {
+/// The employee's departure item: beside the slots, read consistently by intake.
+pub const DEPARTURE_SK: &str = "DEPARTURE";
+
+pub fn departure_to_item(
+    t: &TenantId,
+    e: &EmployeeId,
+    d: &Departure,
+    ttl_grace: chrono::Duration,
+) -> Item {
+    let mut item: Item = HashMap::from([
+        (PK.into(), s(slot_pk(t, e))),
+        (SK.into(), s(DEPARTURE_SK)),
+        ("kind".into(), s("departure")),
+        ("left_on".into(), s(d.left_on.to_string())),
+        ("due_on".into(), s(d.due_on.to_string())),
+        (EXPIRES_AT.into(), n((d.gone_at() + ttl_grace).timestamp())),
+    ]);
+    if let Some(y) = d.last_declaration_year {
+        item.insert("last_declaration_year".into(), n(y));
+    }
+    item
+}
+
+pub fn departure_from_item(item: &Item) -> Result<Departure, Corrupt> {
+    Ok(Departure {
+        left_on: date(get_s(item, "left_on")?, "left_on")?,
+        due_on: date(get_s(item, "due_on")?, "due_on")?,
+        last_declaration_year: item
+            .get("last_declaration_year")
+            .and_then(|v| v.as_n().ok())
+            .map(|v| v.parse().map_err(|_| Corrupt("last_declaration_year")))
+            .transpose()?,
+    })
+}
+
+/// A record's item; a departed record also gets its due-index keys and TTL.
+pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
     let t = &r.tenant_id;
     let mut item: Item = HashMap::from([
         (PK.into(), s(record_pk(t, &r.record_id))),
@@ -185,6 +221,9 @@ pub fn record_to_item(r: &Record) -> Item {
         if let Some(y) = d.last_declaration_year {
             item.insert("last_declaration_year".into(), n(y));
         }
+        item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
+        item.insert(DUE_SK.into(), s(due_sk(d, t, &r.record_id)));
+        item.insert(EXPIRES_AT.into(), n((d.gone_at() + ttl_grace).timestamp()));
     }
     item
 }

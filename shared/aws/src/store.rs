@@ -62,15 +62,7 @@ impl DynamoStore {
             };
             let mut pending = Vec::new();
             for r in chunk {
-                let mut item = record_to_item(r);
-                if let Some(d) = &r.departure {
-                    item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
-                    item.insert(DUE_SK.into(), s(due_sk(d, &r.tenant_id, &r.record_id)));
-                    item.insert(
-                        EXPIRES_AT.into(),
-                        n((d.gone_at() + self.ttl_grace).timestamp()),
-                    );
-                }
+                let item = record_to_item(r, self.ttl_grace);
                 pending.push(put(item));
                 // The slot intake would have claimed for a self or spouse record.
                 if let Some(slot) = r.relation.slot() {
@@ -139,6 +131,7 @@ enum Guard {
     ReplacedRecord,
     Disposal,
     Idempotency,
+    Departure,
 }
 
 #[async_trait]
@@ -149,7 +142,10 @@ impl RecordStore for DynamoStore {
         let mut items: Vec<(Guard, TransactWriteItem)> = vec![(
             Guard::NewRecord,
             TransactWriteItem::builder()
-                .put(self.put(record_to_item(r), "attribute_not_exists(pk)"))
+                .put(self.put(
+                    record_to_item(r, self.ttl_grace),
+                    "attribute_not_exists(pk)",
+                ))
                 .build(),
         )];
         let slot_item = |rid: &RecordId| -> Item {
@@ -166,6 +162,16 @@ impl RecordStore for DynamoStore {
         };
         match &new.slot {
             SlotChange::None => {}
+            SlotChange::Reclaim { missing } => items.push((
+                Guard::Slot,
+                TransactWriteItem::builder()
+                    .put(self.put_with(
+                        slot_item(&r.record_id),
+                        "record_id = :old",
+                        Some((":old", s(missing.as_str()))),
+                    ))
+                    .build(),
+            )),
             SlotChange::Claim => items.push((
                 Guard::Slot,
                 TransactWriteItem::builder()
@@ -206,6 +212,23 @@ impl RecordStore for DynamoStore {
                 ));
             }
         }
+        // The departure intake read must still be the employee's departure.
+        let departure_check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(slot_pk(t, &r.employee_id)))
+            .key(SK, s(DEPARTURE_SK));
+        let departure_check = match &new.employee_departure {
+            None => departure_check.condition_expression("attribute_not_exists(pk)"),
+            Some(d) => departure_check
+                .condition_expression("due_on = :d")
+                .expression_attribute_values(":d", s(d.due_on.to_string())),
+        };
+        items.push((
+            Guard::Departure,
+            TransactWriteItem::builder()
+                .condition_check(departure_check.build().expect("complete"))
+                .build(),
+        ));
         if let Some(e) = &new.idempotency {
             let item = HashMap::from([
                 (PK.into(), s(idem_pk(t, e.key.as_str()))),
@@ -242,13 +265,24 @@ impl RecordStore for DynamoStore {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(se)) => match se.err() {
                 TransactWriteItemsError::TransactionCanceledException(tc) => {
-                    let failed = tc
+                    let failed: Vec<Guard> = tc
                         .cancellation_reasons()
                         .iter()
-                        .position(|reason| reason.code() == Some("ConditionalCheckFailed"));
-                    match failed.map(|i| guards[i]) {
+                        .zip(&guards)
+                        .filter(|(reason, _)| reason.code() == Some("ConditionalCheckFailed"))
+                        .map(|(_, g)| *g)
+                        .collect();
+                    // A twin request that committed fails both the slot and the key: the
+                    // key decides, so the retry is answered with the first response.
+                    let decisive = if failed.iter().any(|g| matches!(g, Guard::Idempotency)) {
+                        Some(Guard::Idempotency)
+                    } else {
+                        failed.first().copied()
+                    };
+                    match decisive {
                         Some(Guard::Slot) => Err(CreateError::SlotTaken),
                         Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
+                        Some(Guard::Departure) => Err(CreateError::DepartureChanged),
                         Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
                         // A random record id or a disposal id that exists: a bug or a
                         // collision; nothing was written either way.
@@ -279,6 +313,26 @@ impl RecordStore for DynamoStore {
             .map_err(unavailable)?;
         out.item()
             .map(|item| record_from_item(item, ciphertext).map_err(corrupt))
+            .transpose()
+    }
+
+    async fn employee_departure(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<mynumber_domain::retention::Departure>, Unavailable> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(slot_pk(t, e)))
+            .key(SK, s(DEPARTURE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item()
+            .map(|item| departure_from_item(item).map_err(corrupt))
             .transpose()
     }
 
@@ -594,14 +648,21 @@ impl RetentionStore for DynamoStore {
             .collect()
     }
 
-    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
-        if changes.len() > 100 {
-            // One transaction holds at most 100 items; no employee has that many records.
+    async fn set_departures(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        departure: Option<mynumber_domain::retention::Departure>,
+        changes: &[DepartureChange],
+    ) -> Result<(), UpdateError> {
+        if changes.len() > 99 {
+            // One transaction holds at most 100 items (the records and the employee's
+            // departure); no employee has that many records.
             return Err(UpdateError::Unavailable(Unavailable(
                 "more than 100 records for one employee".into(),
             )));
         }
-        let items = changes
+        let mut items: Vec<TransactWriteItem> = changes
             .iter()
             .map(|c| {
                 let r = &c.record;
@@ -641,6 +702,27 @@ impl RetentionStore for DynamoStore {
                     .build()
             })
             .collect();
+        items.push(match &departure {
+            Some(d) => TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(departure_to_item(t, e, d, self.ttl_grace)))
+                        .build()
+                        .expect("complete"),
+                )
+                .build(),
+            None => TransactWriteItem::builder()
+                .delete(
+                    Delete::builder()
+                        .table_name(&self.table)
+                        .key(PK, s(slot_pk(t, e)))
+                        .key(SK, s(DEPARTURE_SK))
+                        .build()
+                        .expect("complete"),
+                )
+                .build(),
+        });
         match self
             .client
             .transact_write_items()

@@ -2,7 +2,7 @@
 //! CloudTrail logs in plaintext) and audit events, so each is a short, plain charset that
 //! can hold no key separator, no markup and no My Number.
 
-use crate::number::looks_like_number;
+use crate::number::holds_digit_run;
 use serde::Serialize;
 use std::fmt;
 
@@ -40,7 +40,7 @@ fn check_plain(s: &str, max: usize, extra: &[char]) -> Result<(), IdRule> {
     {
         return Err(IdRule::Charset);
     }
-    if looks_like_number(s) {
+    if holds_digit_run(s) {
         return Err(IdRule::LooksLikeNumber);
     }
     Ok(())

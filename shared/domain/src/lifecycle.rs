@@ -92,7 +92,12 @@ impl Vault {
                     })
                     .collect();
                 self.store
-                    .set_departures(&changes)
+                    .set_departures(
+                        &principal.tenant,
+                        &input.employee_id,
+                        Some(departure),
+                        &changes,
+                    )
                     .await
                     .map_err(update_failed)?;
                 event.count = Some(changes.len() as u64);
@@ -144,7 +149,7 @@ impl Vault {
                     return Err(VaultError::NotFound);
                 }
                 self.store
-                    .set_departures(&changes)
+                    .set_departures(&principal.tenant, &employee_id, None, &changes)
                     .await
                     .map_err(update_failed)?;
                 event.count = Some(changes.len() as u64);
@@ -202,7 +207,16 @@ impl Vault {
                     .map_err(unavailable)?
                 {
                     Disposed::Now => Ok(disposal),
-                    Disposed::AlreadyGone => Err(VaultError::NotFound),
+                    // Gone, or changed meanwhile (say, a departure posted): tell them apart.
+                    Disposed::AlreadyGone => match self
+                        .store
+                        .get_record(&principal.tenant, &record_id)
+                        .await
+                        .map_err(unavailable)?
+                    {
+                        Some(_) => Err(VaultError::Conflict(Conflict::Concurrent)),
+                        None => Err(VaultError::NotFound),
+                    },
                 }
             },
         )

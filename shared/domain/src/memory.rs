@@ -20,6 +20,7 @@ struct State {
     idempotency: HashMap<(String, String), IdempotencyEntry>,
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
+    departures: HashMap<(String, String), crate::retention::Departure>,
     disposals: Vec<crate::disposal::DisposalRecord>,
 }
 
@@ -32,6 +33,8 @@ pub struct MemoryStore {
     pub fail_audit: AtomicBool,
     /// Makes departure updates lose a race (someone changed a record meanwhile).
     pub lose_update_race: AtomicBool,
+    /// Makes disposals lose a race (the record changed meanwhile, but still exists).
+    pub lose_dispose_race: AtomicBool,
 }
 
 impl MemoryStore {
@@ -83,6 +86,9 @@ impl RecordStore for MemoryStore {
             (SlotChange::Claim, Some(k)) if s.slots.contains_key(k) => {
                 return Err(CreateError::SlotTaken);
             }
+            (SlotChange::Reclaim { missing }, Some(k)) if s.slots.get(k) != Some(missing) => {
+                return Err(CreateError::SlotTaken);
+            }
             (SlotChange::Replace { old, .. }, Some(k))
                 if s.slots.get(k) != Some(&old.record_id)
                     || s.records
@@ -93,6 +99,9 @@ impl RecordStore for MemoryStore {
                 return Err(CreateError::ReplacedChanged);
             }
             _ => {}
+        }
+        if s.departures.get(&key(t, r.employee_id.as_str())) != new.employee_departure.as_ref() {
+            return Err(CreateError::DepartureChanged);
         }
         if let SlotChange::Replace { old, disposal } = &new.slot {
             s.records.remove(&key(t, old.record_id.as_str()));
@@ -117,6 +126,21 @@ impl RecordStore for MemoryStore {
             .records
             .get(&key(t, id.as_str()))
             .cloned())
+    }
+
+    async fn employee_departure(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<crate::retention::Departure>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .departures
+            .get(&key(t, e.as_str()))
+            .copied())
     }
 
     async fn slot_holder(
@@ -321,7 +345,13 @@ impl RetentionStore for MemoryStore {
             .collect())
     }
 
-    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError> {
+    async fn set_departures(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        departure: Option<crate::retention::Departure>,
+        changes: &[DepartureChange],
+    ) -> Result<(), UpdateError> {
         self.check()?;
         if self.lose_update_race.load(Ordering::SeqCst) {
             return Err(UpdateError::Concurrent);
@@ -338,6 +368,10 @@ impl RetentionStore for MemoryStore {
         {
             return Err(UpdateError::Concurrent);
         }
+        match departure {
+            Some(d) => s.departures.insert(key(t, e.as_str()), d),
+            None => s.departures.remove(&key(t, e.as_str())),
+        };
         for c in changes {
             let r = s
                 .records
@@ -357,7 +391,9 @@ impl RetentionStore for MemoryStore {
         self.check()?;
         let mut s = self.state.lock().unwrap();
         let k = key(&record.tenant_id, record.record_id.as_str());
-        if s.records.get(&k).map(|r| r.version) != Some(record.version) {
+        if self.lose_dispose_race.load(Ordering::SeqCst)
+            || s.records.get(&k).map(|r| r.version) != Some(record.version)
+        {
             return Ok(Disposed::AlreadyGone);
         }
         s.records.remove(&k);

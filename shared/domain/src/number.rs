@@ -125,19 +125,66 @@ pub fn check_digit(first11: &[u8]) -> u8 {
     if r <= 1 { 0 } else { (11 - r) as u8 }
 }
 
-/// True when free text holds a run of 12 or more digits (ASCII or full-width, separators
-/// allowed between them): such text could carry a My Number into a field that is stored
-/// or logged in plaintext, so those fields refuse it.
-pub fn looks_like_number(text: &str) -> bool {
+fn ascii_digit(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8),
+        '０'..='９' => Some(b'0' + (c as u32 - '０' as u32) as u8),
+        _ => None,
+    }
+}
+
+/// True when an id or a field name holds 12 or more digits (ASCII or full-width) with only
+/// non-letters between them (`1234.5678.9018`, `1234_5678_9018`). Ids are key material that
+/// ends up in keys, KMS contexts and CloudTrail, so the rule is strict and never depends on
+/// the check digit: the same id is always refused.
+pub fn holds_digit_run(text: &str) -> bool {
     let mut run = 0;
     for c in text.chars() {
-        if c.is_ascii_digit() || ('０'..='９').contains(&c) {
+        if ascii_digit(c).is_some() {
             run += 1;
             if run >= 12 {
                 return true;
             }
-        } else if !is_separator(c) {
+        } else if c.is_alphabetic() {
             run = 0;
+        }
+    }
+    false
+}
+
+/// True when free text holds a My Number however it is written: whole groups of digits
+/// separated by anything but letters (spaces, hyphens, dots, ・, commas, newlines, …) that
+/// add up to 12 digits passing the check digit, or 12 such digits inside a longer group.
+/// Text with dates or amounts passes unless they happen to form a valid number.
+pub fn holds_my_number(text: &str) -> bool {
+    let mut segments: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new()]];
+    for c in text.chars() {
+        let segment = segments.last_mut().expect("never empty");
+        if let Some(d) = ascii_digit(c) {
+            segment.last_mut().expect("never empty").push(d);
+        } else if c.is_alphabetic() {
+            segments.push(vec![Vec::new()]);
+        } else if !segment.last().expect("never empty").is_empty() {
+            segment.push(Vec::new());
+        }
+    }
+    let valid =
+        |digits: &[u8]| digits.len() == 12 && check_digit(&digits[..11]) == digits[11] - b'0';
+    for groups in &segments {
+        for start in 0..groups.len() {
+            let mut span: Vec<u8> = Vec::new();
+            for g in &groups[start..] {
+                if g.len() >= 12 && span.is_empty() && g.windows(12).any(valid) {
+                    return true;
+                }
+                span.extend_from_slice(g);
+                if span.len() >= 12 {
+                    if valid(&span) {
+                        return true;
+                    }
+                    break;
+                }
+            }
         }
     }
     false
@@ -210,12 +257,43 @@ mod tests {
     }
 
     #[test]
-    fn number_like_text() {
-        assert!(looks_like_number("番号 1234-5678-9018"));
-        assert!(looks_like_number("１２３４５６７８９０１８"));
-        assert!(!looks_like_number("長男"));
-        assert!(!looks_like_number("E00012345678")); // 11 digits
-        assert!(!looks_like_number("12345 678901")); // space is a separator, but only 11
+    fn digit_runs_in_ids() {
+        for id in [
+            "123456789018",
+            "1234.5678.9018",
+            "1234_5678_9018",
+            "E-2026-04-01-0001",
+        ] {
+            assert!(holds_digit_run(id), "{id}");
+        }
+        for id in ["E00012345678", "E0001", "A123456B123456"] {
+            assert!(!holds_digit_run(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn my_numbers_in_free_text_however_written() {
+        for text in [
+            "番号 1234-5678-9018",
+            "１２３４５６７８９０１８",
+            "番号1234.5678.9018",
+            "1234・5678・9018",
+            "1234_5678_9018",
+            "１２３４，５６７８，９０１８",
+            "1234\n5678\n9018",
+            "x 1023456789013 y", // inside a longer group
+        ] {
+            assert!(holds_my_number(text), "{text:?}");
+        }
+        for text in [
+            "長男",
+            "2026-04-01, 2026-05-01に依頼",
+            "1234-5678-9010",       // fails the check digit
+            "12345 678901",         // 11 digits
+            "番号1234は5678と9018", // letters between the groups
+        ] {
+            assert!(!holds_my_number(text), "{text:?}");
+        }
     }
 
     fn with_check_digit(first11: &[u8; 11]) -> String {

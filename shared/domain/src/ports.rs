@@ -97,6 +97,9 @@ pub enum SlotChange {
     None,
     /// Take a free slot; fails with `SlotTaken` if someone holds it.
     Claim,
+    /// Take over a slot whose record no longer exists (TTL deleted it before the purge
+    /// could); fails with `SlotTaken` if the slot changed meanwhile.
+    Reclaim { missing: RecordId },
     /// Take over the slot from `old` (explicit replace, or `old` is past due), deleting
     /// `old` and writing its disposal record in the same transaction.
     Replace {
@@ -110,6 +113,9 @@ pub struct NewRecord {
     pub record: Record,
     pub slot: SlotChange,
     pub idempotency: Option<IdempotencyEntry>,
+    /// The employee's departure as intake read it; the write fails with
+    /// `DepartureChanged` if it changed meanwhile, so no record misses a due date.
+    pub employee_departure: Option<crate::retention::Departure>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,6 +126,8 @@ pub enum CreateError {
     IdempotencyKeyUsed,
     #[error("the replaced record changed meanwhile")]
     ReplacedChanged,
+    #[error("the employee's departure changed meanwhile")]
+    DepartureChanged,
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -181,6 +189,13 @@ pub trait RecordStore: Send + Sync {
         tenant: &TenantId,
         record: &RecordId,
     ) -> Result<Option<Record>, Unavailable>;
+
+    /// The employee's recorded departure, read consistently.
+    async fn employee_departure(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+    ) -> Result<Option<crate::retention::Departure>, Unavailable>;
 
     /// The record holding an employee's `self` or `spouse` slot.
     async fn slot_holder(
@@ -267,9 +282,15 @@ pub trait RetentionStore: Send + Sync {
         employee: &EmployeeId,
     ) -> Result<Vec<Record<()>>, Unavailable>;
 
-    /// Sets or clears departures on several records at once, each conditional on its
-    /// version, all or nothing.
-    async fn set_departures(&self, changes: &[DepartureChange]) -> Result<(), UpdateError>;
+    /// Sets (or, with `None`, clears) the employee's departure and the departures of
+    /// their records, each conditional on its version, all or nothing.
+    async fn set_departures(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+        departure: Option<crate::retention::Departure>,
+        changes: &[DepartureChange],
+    ) -> Result<(), UpdateError>;
 
     /// Deletes the record (its ciphertext with it), frees its slot and writes the
     /// disposal record, all at once; `AlreadyGone` when the record no longer exists at

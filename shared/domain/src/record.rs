@@ -1,7 +1,7 @@
 //! The record model (SPEC §3): metadata in the clear, the number only as KMS ciphertext.
 
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
-use crate::number::looks_like_number;
+use crate::number::holds_my_number;
 use crate::purpose::PurposeSet;
 use crate::retention::Departure;
 use crate::verification::{Refusal, Verification};
@@ -78,7 +78,7 @@ impl DependentLabel {
         if s.chars().any(char::is_control) {
             return Err(LabelRule::Charset);
         }
-        if looks_like_number(s) {
+        if holds_my_number(s) {
             return Err(LabelRule::ContainsNumber);
         }
         Ok(DependentLabel(s.to_owned()))

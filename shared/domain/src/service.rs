@@ -313,38 +313,53 @@ impl Vault {
                     .map_err(unavailable)?
                 {
                     None => SlotChange::Claim,
-                    Some(old_id) => {
-                        let old = self
-                            .store
-                            .get_record(tenant, &old_id)
-                            .await
-                            .map_err(unavailable)?
-                            // The holder vanished between two reads: a concurrent disposal.
-                            .ok_or(VaultError::Conflict(Conflict::Concurrent))?;
-                        let reason = if old.is_gone(today) {
-                            // Past due is gone: registering again needs no replace flag.
-                            DisposalReason::RetentionEnded
-                        } else if reg.replace {
-                            DisposalReason::Replaced
-                        } else {
-                            return Err(VaultError::Conflict(Conflict::RecordExists));
-                        };
-                        event.replaced_record_id = Some(old.record_id.clone());
-                        let disposal = DisposalRecord::for_record(
-                            &old,
-                            reason,
-                            Disposer::Principal(principal.sub.clone()),
-                            now,
-                            self.config.backup_window_days,
-                        );
-                        SlotChange::Replace {
-                            old: Box::new(old),
-                            disposal: Box::new(disposal),
+                    Some(old_id) => match self
+                        .store
+                        .get_record(tenant, &old_id)
+                        .await
+                        .map_err(unavailable)?
+                    {
+                        // The holder is gone without a disposal through the vault (TTL,
+                        // the backstop, deleted it): take the slot over, conditionally.
+                        None => SlotChange::Reclaim { missing: old_id },
+                        Some(old) => {
+                            let reason = if old.is_gone(today) {
+                                // Past due is gone: registering again needs no replace flag.
+                                DisposalReason::RetentionEnded
+                            } else if reg.replace {
+                                DisposalReason::Replaced
+                            } else {
+                                let (key, fp) =
+                                    (idem.as_ref().map(|r| &r.key), fingerprint.as_deref());
+                                return self
+                                    .replay_or(tenant, key, fp, now, Conflict::RecordExists)
+                                    .await;
+                            };
+                            event.replaced_record_id = Some(old.record_id.clone());
+                            let disposal = DisposalRecord::for_record(
+                                &old,
+                                reason,
+                                Disposer::Principal(principal.sub.clone()),
+                                now,
+                                self.config.backup_window_days,
+                            );
+                            SlotChange::Replace {
+                                old: Box::new(old),
+                                disposal: Box::new(disposal),
+                            }
                         }
-                    }
+                    },
                 }
             }
         };
+
+        // A record registered after the employee's departure is due when the others are.
+        let employee_departure = self
+            .store
+            .employee_departure(tenant, &reg.employee_id)
+            .await
+            .map_err(unavailable)?;
+        let departure = employee_departure.filter(|d| !d.is_past_due(today));
 
         let record_id = RecordId::new_random();
         event.record_id = Some(record_id.clone());
@@ -372,7 +387,7 @@ impl Vault {
             content,
             created_at: now,
             created_by: principal.sub.clone(),
-            departure: None,
+            departure,
             version: 1,
         };
         let body = serde_json::to_string(&record.view()).expect("views serialize");
@@ -399,14 +414,21 @@ impl Vault {
                 record,
                 slot,
                 idempotency,
+                employee_departure,
             })
             .await
         {
             Ok(()) => {}
             Err(CreateError::SlotTaken) => {
-                return Err(VaultError::Conflict(Conflict::RecordExists));
+                let (key, fp) = match &key {
+                    Some((k, fp)) => (Some(k), Some(fp.as_slice())),
+                    None => (None, None),
+                };
+                return self
+                    .replay_or(tenant, key, fp, now, Conflict::RecordExists)
+                    .await;
             }
-            Err(CreateError::ReplacedChanged) => {
+            Err(CreateError::ReplacedChanged | CreateError::DepartureChanged) => {
                 return Err(VaultError::Conflict(Conflict::Concurrent));
             }
             Err(CreateError::IdempotencyKeyUsed) => {
@@ -440,6 +462,28 @@ impl Vault {
             body,
             replayed: false,
         })
+    }
+
+    /// A conflict, unless a twin of this request (same key) committed first: then its
+    /// answer, or 422 if the twin's body differed.
+    async fn replay_or(
+        &self,
+        tenant: &crate::ids::TenantId,
+        key: Option<&IdempotencyKey>,
+        fingerprint: Option<&[u8]>,
+        now: DateTime<Utc>,
+        conflict: Conflict,
+    ) -> Result<Registered, VaultError> {
+        if let (Some(key), Some(fp)) = (key, fingerprint)
+            && let Some(entry) = self
+                .store
+                .idempotency(tenant, key, now)
+                .await
+                .map_err(unavailable)?
+        {
+            return replay(entry, fp);
+        }
+        Err(VaultError::Conflict(conflict))
     }
 
     /// `GET /v1/records?employee_id=…`: metadata only, past-due records left out.

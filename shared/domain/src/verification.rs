@@ -2,7 +2,7 @@
 //! identity check (身元確認), and the refusal record (未提供理由) when a person declines.
 
 use crate::ids::Subject;
-use crate::number::looks_like_number;
+use crate::number::holds_my_number;
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::Relation;
 use chrono::NaiveDate;
@@ -132,7 +132,7 @@ impl Verification {
     /// a resident-record copy needs a separate identity check, which every
     /// `IdentityCheck` except `ByEmployee` is. The employee's own number is always
     /// verified by the employer; a dependant's may be verified by the employee, except a
-    /// spouse whose number is collected for 国民年金第3号, whom the employer verifies.
+    /// number collected for 国民年金第3号 (a spouse's), which the employer verifies.
     pub fn check(
         relation: &Relation,
         purposes: &PurposeSet,
@@ -153,7 +153,8 @@ impl Verification {
                         VerificationRule::EmployerMustVerify,
                     ));
                 }
-                Relation::Spouse if purposes.permits(Purpose::NationalPensionDependentSpouse) => {
+                // 国民年金第3号 is a spouse's matter whatever relation the body names.
+                _ if purposes.permits(Purpose::NationalPensionDependentSpouse) => {
                     return Err((
                         "verification.identity_check",
                         VerificationRule::EmployerMustVerifySpouse,
@@ -183,6 +184,8 @@ pub struct Refusal {
 pub enum RefusalRule {
     /// `refusal.reason`: empty or over 500 characters.
     Length,
+    /// `refusal.reason`: holds a control character.
+    Charset,
     /// `refusal.reason`: holds what looks like a My Number.
     ContainsNumber,
     /// `refusal.requested_on`: later than today.
@@ -193,6 +196,7 @@ impl RefusalRule {
     pub fn code(self) -> &'static str {
         match self {
             RefusalRule::Length => "length",
+            RefusalRule::Charset => "charset",
             RefusalRule::ContainsNumber => "contains_number",
             RefusalRule::FutureDate => "future_date",
         }
@@ -210,7 +214,13 @@ impl Refusal {
         if chars == 0 || chars > 500 {
             return Err(("refusal.reason", RefusalRule::Length));
         }
-        if looks_like_number(reason) {
+        if reason
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(("refusal.reason", RefusalRule::Charset));
+        }
+        if holds_my_number(reason) {
             return Err(("refusal.reason", RefusalRule::ContainsNumber));
         }
         if requested_on > today {
@@ -281,6 +291,12 @@ mod tests {
                             .then_some(VerificationRule::EmployerMustVerifySpouse),
                     ),
                     (&child, &tax, None),
+                    (
+                        &child,
+                        &pension,
+                        (ic == IdentityCheck::ByEmployee)
+                            .then_some(VerificationRule::EmployerMustVerifySpouse),
+                    ),
                 ] {
                     let got =
                         Verification::check(relation, purposes, nc, ic, who(), today(), today());

@@ -5,7 +5,7 @@ use crate::MAX_BODY_BYTES;
 use chrono::NaiveDate;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, RequestExt};
-use mynumber_domain::number::looks_like_number;
+use mynumber_domain::number::holds_digit_run;
 use mynumber_domain::{FieldError, VaultError};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ fn safe_name(name: &str) -> String {
     let plain = !name.is_empty()
         && name.len() <= 64
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !looks_like_number(name);
+        && !holds_digit_run(name);
     if plain {
         name.to_owned()
     } else {

@@ -523,9 +523,11 @@ async fn handlers_match_the_openapi_document() {
         c.check(method, &path, &mynumber_tests::Reply::from_response(r));
     }
     let (memory_intake, store) = racing_intake();
-    memory_intake
-        .handle(post(own_number("E7", N1)).build())
-        .await;
+    let e7 = mynumber_tests::Reply::from_response(
+        memory_intake
+            .handle(post(own_number("E7", N1)).build())
+            .await,
+    );
     memory_intake
         .handle(req("POST", &dep("E7")).who(&hr).json(body.clone()).build())
         .await;
@@ -548,6 +550,19 @@ async fn handlers_match_the_openapi_document() {
     ] {
         c.check(method, &dep("E7"), &mynumber_tests::Reply::from_response(r));
     }
+    store
+        .lose_dispose_race
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let e7_path = format!("/v1/records/{}", e7.body["record_id"].as_str().unwrap());
+    let r = memory_intake
+        .handle(
+            req("DELETE", &e7_path)
+                .who(&hr)
+                .json(reason.clone())
+                .build(),
+        )
+        .await;
+    c.check("DELETE", &e7_path, &mynumber_tests::Reply::from_response(r));
 
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();

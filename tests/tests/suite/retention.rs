@@ -634,3 +634,69 @@ async fn a_purge_without_a_real_deadline_runs_on_a_bounded_budget() {
     assert_eq!(summary["stopped_early"], false);
     assert_eq!(summary["disposed"], 3);
 }
+
+#[tokio::test]
+async fn records_registered_after_a_departure_share_its_due_date() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    register(&stack, &hr, own_number("E0220", N1)).await;
+    departure(&stack, "E0220", json!({"left_on": "2026-03-31"})).await;
+    // A dependant added later, and a typo fixed with replace: both due with the rest.
+    let child = register(&stack, &hr, dependent("E0220", "長男", N2)).await;
+    assert_eq!(child.body["due_at"], "2033-03-31", "{}", child.raw);
+    let mut fixed = own_number("E0220", N3);
+    fixed["replace"] = json!(true);
+    let fixed = register(&stack, &hr, fixed).await;
+    assert_eq!(fixed.body["due_at"], "2033-03-31", "{}", fixed.raw);
+    // …so the purge disposes of all of them when the day comes.
+    stack.set_now(jst_noon(2033, 4, 1));
+    let summary = stack
+        .run_purge(&stack.purge(), jst_noon(2033, 4, 1) + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(summary["disposed"], 2, "{summary}");
+    assert_eq!(record_items(&stack.all_items().await), 0);
+    // After a re-hire, new records are not due at all.
+    stack.set_now(jst_noon(2026, 11, 24));
+    register(&stack, &hr, own_number("E0221", N4)).await;
+    departure(&stack, "E0221", json!({"left_on": "2026-03-31"})).await;
+    stack
+        .call(
+            req("DELETE", "/v1/employees/E0221/departure")
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    let late = register(&stack, &hr, dependent("E0221", "長女", N5)).await;
+    assert!(late.body.get("due_at").is_none(), "{}", late.raw);
+}
+
+#[tokio::test]
+async fn a_slot_whose_record_ttl_deleted_is_taken_over() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let first = register(&stack, &hr, own_number("E0222", N1)).await;
+    // DynamoDB TTL deletes the record itself (the purge did not run): the slot stays.
+    stack
+        .ddb()
+        .delete_item()
+        .table_name(&stack.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!(
+                "T#acme#R#{}",
+                first.body["record_id"].as_str().unwrap()
+            )),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("RECORD".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let again = register(&stack, &hr, own_number("E0222", N2)).await;
+    assert_eq!(again.status, 201, "{}", again.raw);
+    let second = register(&stack, &hr, own_number("E0222", N3)).await;
+    assert_problem(&second, 409, "record_exists");
+}
