@@ -89,10 +89,33 @@ plain_id!(
     /// A principal's `sub`: `[A-Za-z0-9._@:+-]{1,128}`.
     Subject, 128, &['_', '-', '.', '@', ':', '+']
 );
-plain_id!(
-    /// A client's `Idempotency-Key`: `[A-Za-z0-9._:-]{1,128}` (UUIDs fit).
-    IdempotencyKey, 128, &['_', '-', '.', ':']
-);
+/// A client's `Idempotency-Key`: `[A-Za-z0-9._:-]{1,128}`, or any UUID (whose last group
+/// may be 12 digits without being a number).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(s: &str) -> Result<Self, IdRule> {
+        if uuid::Uuid::try_parse(s)
+            .is_ok_and(|u| u.hyphenated().to_string() == s.to_ascii_lowercase())
+        {
+            return Ok(Self(s.to_owned()));
+        }
+        check_plain(s, 128, &['_', '-', '.', ':'])?;
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdempotencyKey({})", self.0)
+    }
+}
 plain_id!(
     /// A request id from Lambda or API Gateway, for audit correlation.
     RequestId, 128, &['_', '-', '.', ':', '=', '+', '/']
@@ -166,6 +189,17 @@ mod tests {
             EmployeeId::parse("123456789018").unwrap_err(),
             IdRule::LooksLikeNumber
         );
+    }
+
+    #[test]
+    fn uuid_idempotency_keys_are_accepted_even_with_a_digit_tail() {
+        assert!(IdempotencyKey::parse("550e8400-e29b-41d4-a716-446655440000").is_ok());
+        assert!(IdempotencyKey::parse("550E8400-E29B-41D4-A716-446655440000").is_ok());
+        assert_eq!(
+            IdempotencyKey::parse("1234-5678-9018").unwrap_err(),
+            IdRule::LooksLikeNumber
+        );
+        assert!(IdempotencyKey::parse("order-2026-11-24-7").is_ok());
     }
 
     #[test]
