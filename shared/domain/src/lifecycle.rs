@@ -183,13 +183,7 @@ impl Vault {
             async |event, principal, now| {
                 let (record_id, reason) = input?;
                 event.record_id = Some(record_id.clone());
-                let record = self
-                    .store
-                    .get_record(&principal.tenant, &record_id)
-                    .await
-                    .map_err(unavailable)?
-                    .filter(|r| !r.is_gone(jst_today(now)))
-                    .ok_or(VaultError::NotFound)?;
+                let record = self.live_record(&principal.tenant, &record_id, now).await?;
                 event.employee_id = Some(record.employee_id.clone());
                 event.relation = Some(record.relation.code());
                 event.reason = Some(reason.code());

@@ -464,6 +464,22 @@ impl Vault {
         })
     }
 
+    /// The record as every read sees it: absent, another tenant's and past due are all
+    /// `NotFound`.
+    pub(crate) async fn live_record(
+        &self,
+        tenant: &crate::ids::TenantId,
+        record_id: &RecordId,
+        now: DateTime<Utc>,
+    ) -> Result<Record, VaultError> {
+        self.store
+            .get_record(tenant, record_id)
+            .await
+            .map_err(unavailable)?
+            .filter(|r| !r.is_gone(jst_today(now)))
+            .ok_or(VaultError::NotFound)
+    }
+
     /// A conflict, unless a twin of this request (same key) committed first: then its
     /// answer, or 422 if the twin's body differed.
     async fn replay_or(
@@ -541,13 +557,7 @@ impl Vault {
                 let (record_id, purpose) = input?;
                 event.record_id = Some(record_id.clone());
                 event.purpose = Some(purpose);
-                let record = self
-                    .store
-                    .get_record(&principal.tenant, &record_id)
-                    .await
-                    .map_err(unavailable)?
-                    .filter(|r| !r.is_gone(jst_today(now)))
-                    .ok_or(VaultError::NotFound)?;
+                let record = self.live_record(&principal.tenant, &record_id, now).await?;
                 event.employee_id = Some(record.employee_id.clone());
                 event.relation = Some(record.relation.code());
                 if !record.purposes.permits(purpose) {
