@@ -15,7 +15,7 @@ use mynumber_domain::{
     Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject, Vault,
     VaultError,
 };
-use mynumber_http::{Fields, caller, json_object, json_response, problem, segments};
+use mynumber_http::{Fields, caller, json_object, json_response, json_value, problem, segments};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -45,29 +45,20 @@ impl Intake {
                     .vault
                     .dispose_record(caller, parse_disposal(req, id))
                     .await?;
-                Ok(json_response(
-                    200,
-                    serde_json::to_string(&disposal).expect("serializes"),
-                ))
+                Ok(json_value(200, &disposal))
             }
             (&Method::POST, ["v1", "employees", employee, "departure"]) => {
                 let view = self
                     .vault
                     .record_departure(caller, parse_departure(req, employee))
                     .await?;
-                Ok(json_response(
-                    200,
-                    serde_json::to_string(&view).expect("serializes"),
-                ))
+                Ok(json_value(200, &view))
             }
             (&Method::DELETE, ["v1", "employees", employee, "departure"]) => {
                 let input = EmployeeId::parse(employee)
                     .map_err(|r| VaultError::invalid("employee_id", r.code()));
                 let view = self.vault.cancel_departure(caller, input).await?;
-                Ok(json_response(
-                    200,
-                    serde_json::to_string(&view).expect("serializes"),
-                ))
+                Ok(json_value(200, &view))
             }
             (_, ["v1", "records"])
             | (_, ["v1", "records", _])

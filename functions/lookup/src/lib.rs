@@ -7,7 +7,9 @@ use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::ports::{Cursor, Page, PageRequest};
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
-use mynumber_http::{Fields, caller, json_object, json_response, problem, query, segments};
+use mynumber_http::{
+    Fields, caller, json_object, json_response, json_value, problem, query, segments,
+};
 use serde_json::json;
 
 pub struct Lookup {
@@ -82,11 +84,13 @@ impl Lookup {
 
 /// `{"items": […], "next_cursor": …}`, the shape of every listing.
 fn page_response<T: serde::Serialize>(page: Page<T>) -> Response<Body> {
-    let body = json!({
-        "items": page.items,
-        "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
-    });
-    json_response(200, body.to_string())
+    json_value(
+        200,
+        &json!({
+            "items": page.items,
+            "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
+        }),
+    )
 }
 
 /// `employee_id`, `limit` and `cursor` of a listing.

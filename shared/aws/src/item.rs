@@ -67,6 +67,11 @@ pub fn record_pk(t: &TenantId, r: &RecordId) -> String {
 }
 pub const RECORD_SK: &str = "RECORD";
 
+/// The primary key of a record's item.
+pub fn record_key(t: &TenantId, r: &RecordId) -> Item {
+    HashMap::from([(PK.into(), s(record_pk(t, r))), (SK.into(), s(RECORD_SK))])
+}
+
 pub fn slot_pk(t: &TenantId, e: &EmployeeId) -> String {
     format!("T#{t}#E#{e}")
 }

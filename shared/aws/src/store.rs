@@ -191,8 +191,7 @@ impl RecordStore for DynamoStore {
                         .delete(
                             Delete::builder()
                                 .table_name(&self.table)
-                                .key(PK, s(record_pk(t, &old.record_id)))
-                                .key(SK, s(RECORD_SK))
+                                .set_key(Some(record_key(t, &old.record_id)))
                                 .condition_expression("version = :v")
                                 .expression_attribute_values(":v", n(old.version))
                                 .build()
@@ -305,8 +304,7 @@ impl RecordStore for DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(record_pk(t, id)))
-            .key(SK, s(RECORD_SK))
+            .set_key(Some(record_key(t, id)))
             .consistent_read(true)
             .send()
             .await
@@ -535,13 +533,6 @@ fn condition_failed(reasons: &[Option<String>], index: usize) -> bool {
 }
 
 impl DynamoStore {
-    fn record_key(&self, r: &Record<()>) -> HashMap<String, AttributeValue> {
-        HashMap::from([
-            (PK.to_owned(), s(record_pk(&r.tenant_id, &r.record_id))),
-            (SK.to_owned(), s(RECORD_SK)),
-        ])
-    }
-
     async fn dispose_once(
         &self,
         record: &Record<()>,
@@ -553,7 +544,7 @@ impl DynamoStore {
                 .delete(
                     Delete::builder()
                         .table_name(&self.table)
-                        .set_key(Some(self.record_key(record)))
+                        .set_key(Some(record_key(&record.tenant_id, &record.record_id)))
                         .condition_expression("version = :v")
                         .expression_attribute_values(":v", n(record.version))
                         .build()
@@ -668,7 +659,7 @@ impl RetentionStore for DynamoStore {
                 let r = &c.record;
                 let mut update = aws_sdk_dynamodb::types::Update::builder()
                     .table_name(&self.table)
-                    .set_key(Some(self.record_key(r)))
+                    .set_key(Some(record_key(&r.tenant_id, &r.record_id)))
                     .condition_expression("version = :v")
                     .expression_attribute_values(":v", n(r.version))
                     .expression_attribute_values(":nv", n(r.version + 1));

@@ -8,7 +8,7 @@ pub mod problem;
 
 pub use body::{Fields, json_object, query};
 pub use caller::caller;
-pub use problem::{json_response, problem};
+pub use problem::{json_response, json_value, problem};
 
 /// Bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -40,3 +40,11 @@ pub fn json_response(status: u16, body: String) -> Response<Body> {
         .body(Body::Text(body))
         .expect("static headers are valid")
 }
+
+/// A value as a JSON response.
+pub fn json_value<T: serde::Serialize>(status: u16, value: &T) -> Response<Body> {
+    json_response(
+        status,
+        serde_json::to_string(value).expect("response values serialize"),
+    )
+}
