@@ -196,14 +196,38 @@ impl Stack {
         }
     }
 
-    /// The purge function on this stack's table, with no KMS key, on `clock`.
-    pub fn purge_with_clock(&self, clock: Arc<dyn mynumber_domain::ports::Clock>) -> purge::Purge {
-        let vault = Vault::new(
-            Arc::new(DynamoStore::new(self.ddb(), &self.table).with_config(&self.config)),
-            Arc::new(mynumber_domain::ports::NoCipher),
+    /// A vault as this stack's functions have it, but on `table`, with `cipher` and
+    /// `clock`: for the purge, and for staging failures (a missing table or key).
+    pub fn vault_on(
+        &self,
+        table: &str,
+        cipher: Arc<dyn mynumber_domain::ports::NumberCipher>,
+        clock: Arc<dyn mynumber_domain::ports::Clock>,
+    ) -> Vault {
+        Vault::new(
+            Arc::new(DynamoStore::new(self.ddb(), table).with_config(&self.config)),
+            cipher,
             self.audit.clone(),
             clock,
             self.config.clone(),
+        )
+    }
+
+    /// A KMS cipher whose data key does not exist (moto ignores DisableKey).
+    pub fn missing_key_cipher(&self) -> Arc<dyn mynumber_domain::ports::NumberCipher> {
+        Arc::new(KmsCipher::new(
+            self.kms(),
+            "11111111-2222-3333-4444-555555555555",
+            Some(self.mac_key_id.clone()),
+        ))
+    }
+
+    /// The purge function on this stack's table, with no KMS key, on `clock`.
+    pub fn purge_with_clock(&self, clock: Arc<dyn mynumber_domain::ports::Clock>) -> purge::Purge {
+        let vault = self.vault_on(
+            &self.table,
+            Arc::new(mynumber_domain::ports::NoCipher),
+            clock,
         );
         purge::Purge::with_metrics(
             vault,

@@ -572,16 +572,10 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     let stack = Stack::new().await;
     // KMS refuses (moto ignores DisableKey, so the function is given a key that does not
     // exist): no record, no slot, no idempotency entry.
-    let vault = mynumber_domain::Vault::new(
-        std::sync::Arc::new(mynumber_aws::DynamoStore::new(stack.ddb(), &stack.table)),
-        std::sync::Arc::new(mynumber_aws::KmsCipher::new(
-            stack.kms(),
-            "11111111-2222-3333-4444-555555555555",
-            Some(stack.mac_key_id.clone()),
-        )),
-        stack.audit.clone(),
+    let vault = stack.vault_on(
+        &stack.table,
+        stack.missing_key_cipher(),
         stack.clock.clone(),
-        Default::default(),
     );
     let app = ::intake::Intake::new(vault, false);
     let resp = app

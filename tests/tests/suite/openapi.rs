@@ -585,14 +585,11 @@ async fn handlers_match_the_openapi_document() {
 }
 
 fn no_table(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup) {
-    use std::sync::Arc;
     let vault = || {
-        mynumber_domain::Vault::new(
-            Arc::new(mynumber_aws::DynamoStore::new(stack.ddb(), "no-such-table")),
-            Arc::new(mynumber_domain::ports::NoCipher),
-            stack.audit.clone(),
+        stack.vault_on(
+            "no-such-table",
+            std::sync::Arc::new(mynumber_domain::ports::NoCipher),
             stack.clock.clone(),
-            Default::default(),
         )
     };
     (
@@ -621,20 +618,8 @@ fn racing_intake() -> (
 /// Functions on the test's table with a KMS key id that does not exist, and a lookup
 /// on a table that does not exist.
 fn broken_stack(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup, ::lookup::Lookup) {
-    use std::sync::Arc;
-    let vault = |table: &str| {
-        mynumber_domain::Vault::new(
-            Arc::new(mynumber_aws::DynamoStore::new(stack.ddb(), table)),
-            Arc::new(mynumber_aws::KmsCipher::new(
-                stack.kms(),
-                "11111111-2222-3333-4444-555555555555",
-                Some(stack.mac_key_id.clone()),
-            )),
-            stack.audit.clone(),
-            stack.clock.clone(),
-            Default::default(),
-        )
-    };
+    let vault =
+        |table: &str| stack.vault_on(table, stack.missing_key_cipher(), stack.clock.clone());
     (
         ::intake::Intake::new(vault(&stack.table), false),
         ::lookup::Lookup::new(vault(&stack.table), false),
