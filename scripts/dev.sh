@@ -88,5 +88,7 @@ cargo build --quiet -p mynumber-audit
 log="$root/.local/functions.log"
 : >"$log"
 tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
-cargo lambda watch -A 127.0.0.1 -P "$PORT" "${env_args[@]}" 2>&1 | tee -a "$log" &
+# Development auth exists only in builds with the dev-auth feature, which `make build`
+# never enables (scripts/check-binaries.sh checks the release binaries for it).
+cargo lambda watch -A 127.0.0.1 -P "$PORT" --features mynumber-http/dev-auth "${env_args[@]}" 2>&1 | tee -a "$log" &
 wait $!

@@ -34,7 +34,19 @@ impl Who {
     }
 }
 
+/// Which bearer token a request carries.
+#[derive(Debug, Clone)]
+enum Token {
+    /// The IdP's token for the request's `who`, if any.
+    OfWho,
+    None,
+    Raw(String),
+}
+
 pub struct ReqBuilder {
+    token: Token,
+    /// Whether the authorizer context (claims of `who`) is present.
+    authorizer: bool,
     method: String,
     path: String,
     query: Vec<(String, String)>,
@@ -47,6 +59,8 @@ pub struct ReqBuilder {
 /// Starts a request: `req("POST", "/v1/records")`.
 pub fn req(method: &str, path: &str) -> ReqBuilder {
     ReqBuilder {
+        token: Token::OfWho,
+        authorizer: true,
         method: method.into(),
         path: path.into(),
         query: Vec::new(),
@@ -60,6 +74,21 @@ pub fn req(method: &str, path: &str) -> ReqBuilder {
 impl ReqBuilder {
     pub fn who(mut self, who: &Who) -> Self {
         self.who = Some(who.clone());
+        self
+    }
+    /// Sends `token` as the bearer token instead of the IdP's token for `who`.
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.token = Token::Raw(token.into());
+        self
+    }
+    /// Sends no bearer token.
+    pub fn no_token(mut self) -> Self {
+        self.token = Token::None;
+        self
+    }
+    /// Leaves out the authorizer context, as a direct invoke might.
+    pub fn no_authorizer(mut self) -> Self {
+        self.authorizer = false;
         self
     }
     pub fn json(mut self, body: Value) -> Self {
@@ -116,14 +145,23 @@ impl ReqBuilder {
             "time": "24/Nov/2026:09:00:00 +0000",
             "timeEpoch": 1_795_000_000_000i64
         });
-        if let Some(who) = &self.who {
+        let mut headers = self.headers.clone();
+        let token = match (&self.token, &self.who) {
+            (Token::OfWho, Some(who)) => Some(crate::jwt::token_for(who)),
+            (Token::Raw(t), _) => Some(t.clone()),
+            _ => None,
+        };
+        if let Some(t) = token {
+            headers.insert("authorization".into(), json!(format!("Bearer {t}")));
+        }
+        if let (Some(who), true) = (&self.who, self.authorizer) {
             ctx["authorizer"] = json!({
                 "jwt": {
                     "claims": {
                         "sub": who.sub,
                         "custom:tenant_id": who.tenant,
                         "cognito:groups": format!("[{}]", who.roles.join(" ")),
-                        "iss": "https://cognito-idp.ap-northeast-1.amazonaws.com/test"
+                        "iss": crate::jwt::ISSUER
                     },
                     "scopes": null
                 }
@@ -134,7 +172,7 @@ impl ReqBuilder {
             "routeKey": "$default",
             "rawPath": self.path,
             "rawQueryString": raw_query,
-            "headers": self.headers,
+            "headers": headers,
             "requestContext": ctx,
             "isBase64Encoded": false
         });

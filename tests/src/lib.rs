@@ -3,6 +3,7 @@
 //! a capture of every log line and response body so tests can prove no number leaked.
 
 pub mod events;
+pub mod jwt;
 pub mod moto;
 pub mod schema;
 
@@ -41,21 +42,70 @@ impl Write for CaptureWriter {
     }
 }
 
-/// Installs the production log filter at `trace` for our own crates, writing into the
-/// capture, once per process.
+/// Installs the production log filter at the most verbose level the product allows
+/// (`RUST_LOG=trace`), writing into the capture, once per process.
 fn install_capture() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
-        let mut filter = tracing_subscriber::EnvFilter::new("trace");
-        for d in mynumber_http::logging::QUIET_CRATES {
-            filter = filter.add_directive(d.parse().unwrap());
-        }
-        let _ = tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .with_writer(|| CaptureWriter)
+        let levels = mynumber_http::logging::LogLevels::from_rust_log(Some("trace"));
+        let _ = tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_target(true)
+                    .with_writer(|| CaptureWriter)
+                    .with_filter(levels.filter()),
+            )
             .try_init();
     });
+}
+
+/// SHA-256 digests (hex and base64) of every request body this process sent to KMS:
+/// what aws-sigv4 would log as the last line of a canonical request at `trace`.
+static KMS_BODY_DIGESTS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+
+fn kms_body_digests() -> &'static Mutex<Vec<String>> {
+    KMS_BODY_DIGESTS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Records the digest of each KMS request body as it is sent.
+#[derive(Debug)]
+struct KmsBodyDigests;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for KmsBodyDigests {
+    fn name(&self) -> &'static str {
+        "KmsBodyDigests"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        use base64::Engine;
+        use sha2::Digest;
+        if let Some(body) = context.request().body().bytes() {
+            let digest = sha2::Sha256::digest(body);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest);
+            let mut all = kms_body_digests().lock().unwrap();
+            all.push(hex);
+            all.push(b64);
+        }
+        Ok(())
+    }
+}
+
+/// A KMS client on `sdk` that records the digest of every request body it sends.
+pub fn recording_kms(sdk: &SdkConfig) -> aws_sdk_kms::Client {
+    let conf = aws_sdk_kms::config::Builder::from(sdk)
+        .interceptor(KmsBodyDigests)
+        .build();
+    aws_sdk_kms::Client::from_conf(conf)
 }
 
 /// Audit events as the functions write them (one JSON line each), into the capture and
@@ -157,7 +207,7 @@ impl Stack {
         let endpoint = moto::endpoint();
         let sdk = mynumber_aws::sdk_config(Some(&endpoint)).await;
         let ddb = aws_sdk_dynamodb::Client::new(&sdk);
-        let kms = aws_sdk_kms::Client::new(&sdk);
+        let kms = recording_kms(&sdk);
         let id = uuid_like();
         let table = format!("vault-{id}");
         bootstrap::ensure_table(&ddb, &table).await.unwrap();
@@ -183,8 +233,8 @@ impl Stack {
             )
         };
         Stack {
-            intake: intake::Intake::new(vault(), false),
-            lookup: lookup::Lookup::new(vault(), false),
+            intake: intake::Intake::new(vault(), jwt::authenticator()),
+            lookup: lookup::Lookup::new(vault(), jwt::authenticator()),
             sdk,
             table,
             key_id,
@@ -264,7 +314,7 @@ impl Stack {
     }
 
     pub fn kms(&self) -> aws_sdk_kms::Client {
-        aws_sdk_kms::Client::new(&self.sdk)
+        recording_kms(&self.sdk)
     }
 
     pub fn set_now(&self, now: DateTime<Utc>) {
@@ -362,9 +412,31 @@ pub const TEST_NUMBERS: [&str; 5] = [
     "161803398872",
 ];
 
-/// Fails if a log line holds a test number (ASCII or full-width digits).
+/// Fails if a log line holds a test number (ASCII or full-width digits), comes from a
+/// crate that is not the product's own at a level below `warn`, or holds the SHA-256 of
+/// any request body sent to KMS.
 pub fn assert_logs_clean() {
     let logs = captured().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let digests = kms_body_digests()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    for line in &logs {
+        if let Ok(v) = serde_json::from_str::<Value>(line)
+            && let (Some(target), Some(level)) = (v["target"].as_str(), v["level"].as_str())
+        {
+            assert!(
+                mynumber_http::logging::is_ours(target) || matches!(level, "WARN" | "ERROR"),
+                "a foreign crate logged below warn: {line}"
+            );
+        }
+        for d in &digests {
+            assert!(
+                !line.contains(d.as_str()),
+                "a log line holds the SHA-256 of a KMS request body: {line}"
+            );
+        }
+    }
     for n in TEST_NUMBERS {
         let wide: String = n
             .chars()

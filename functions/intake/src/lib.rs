@@ -15,23 +15,24 @@ use mynumber_domain::{
     Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject, Vault,
     VaultError,
 };
-use mynumber_http::{Fields, caller, json_object, json_response, json_value, problem, segments};
+use mynumber_http::Authenticator;
+use mynumber_http::{Fields, json_object, json_response, json_value, problem, segments};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub struct Intake {
     vault: Vault,
-    dev_auth: bool,
+    auth: Authenticator,
 }
 
 impl Intake {
-    pub fn new(vault: Vault, dev_auth: bool) -> Self {
-        Intake { vault, dev_auth }
+    pub fn new(vault: Vault, auth: Authenticator) -> Self {
+        Intake { vault, auth }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = caller(&req, self.dev_auth);
+        let caller = self.auth.caller(&req).await;
         self.route(&req, &caller)
             .await
             .unwrap_or_else(|e| problem(&e, &caller))

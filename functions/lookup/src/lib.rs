@@ -7,23 +7,22 @@ use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::ports::{Cursor, Page, PageRequest};
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
-use mynumber_http::{
-    Fields, caller, json_object, json_response, json_value, problem, query, segments,
-};
+use mynumber_http::Authenticator;
+use mynumber_http::{Fields, json_object, json_response, json_value, problem, query, segments};
 use serde_json::json;
 
 pub struct Lookup {
     vault: Vault,
-    dev_auth: bool,
+    auth: Authenticator,
 }
 
 impl Lookup {
-    pub fn new(vault: Vault, dev_auth: bool) -> Self {
-        Lookup { vault, dev_auth }
+    pub fn new(vault: Vault, auth: Authenticator) -> Self {
+        Lookup { vault, auth }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = caller(&req, self.dev_auth);
+        let caller = self.auth.caller(&req).await;
         self.route(&req, &caller)
             .await
             .unwrap_or_else(|e| problem(&e, &caller))

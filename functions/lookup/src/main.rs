@@ -1,5 +1,6 @@
 use lambda_http::{Error, Request, run, service_fn};
 use mynumber_aws::Settings;
+use mynumber_http::Authenticator;
 use mynumber_http::logging::{self, StdoutAudit};
 use std::sync::Arc;
 
@@ -7,8 +8,9 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
+    let auth = Authenticator::from_env()?;
     let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
-    let app = &lookup::Lookup::new(vault, settings.dev_auth);
+    let app = &lookup::Lookup::new(vault, auth);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(app.handle(req).await)
     }))

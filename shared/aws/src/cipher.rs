@@ -9,7 +9,7 @@ use aws_sdk_kms::error::SdkError;
 use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::MacAlgorithmSpec;
-use mynumber_domain::ids::{RecordId, TenantId};
+use mynumber_domain::ids::{IdempotencyKey, KeyDigest, RecordId, TenantId};
 use mynumber_domain::number::MyNumber;
 use mynumber_domain::ports::{CipherError, NumberCipher};
 use mynumber_domain::record::Ciphertext;
@@ -94,17 +94,30 @@ impl NumberCipher for KmsCipher {
     }
 
     async fn fingerprint(&self, t: &TenantId, number: &MyNumber) -> Result<Vec<u8>, CipherError> {
+        let message = format!("{}\n{}", t.as_str(), number.expose_digits());
+        self.mac(message.into_bytes()).await
+    }
+
+    async fn key_digest(&self, t: &TenantId, k: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
+        // A distinct prefix, so a key's MAC can never equal a number's.
+        let message = format!("idempotency-key\n{}\n{}", t.as_str(), k.as_str());
+        Ok(KeyDigest::from_mac(&self.mac(message.into_bytes()).await?))
+    }
+}
+
+impl KmsCipher {
+    /// HMAC-SHA-256 of `message` under the MAC key (GenerateMac).
+    async fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, CipherError> {
         let key = self
             .mac_key_id
             .as_deref()
             .ok_or_else(|| CipherError::Unavailable("MAC_KEY_ID is not configured".into()))?;
-        let message = format!("{}\n{}", t.as_str(), number.expose_digits());
         let out = self
             .client
             .generate_mac()
             .key_id(key)
             .mac_algorithm(MacAlgorithmSpec::HmacSha256)
-            .message(Blob::new(message.into_bytes()))
+            .message(Blob::new(message))
             .send()
             .await
             .map_err(unavailable)?;

@@ -5,6 +5,9 @@
 //! |-------------|-------------------------------|------------|-------------------------------------------|
 //! | record      | `T#t#R#{record_id}`           | `RECORD`   | `T#t#E#{employee}#R` / `{ms:013}#{rid}`   |
 //! | slot        | `T#t#E#{employee}`            | `SLOT#self`, `SLOT#spouse` | –                         |
+//! | departure   | `T#t#E#{employee}`            | `DEPARTURE` | –                                        |
+//! | membership  | `T#t#E#{employee}`            | `REC#{record_id}` | –                                  |
+//! | revision    | `T#t#E#{employee}`            | `REV`      | –                                         |
 //! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
 //! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
@@ -78,6 +81,26 @@ pub fn slot_pk(t: &TenantId, e: &EmployeeId) -> String {
 pub fn slot_sk(slot: &str) -> String {
     format!("SLOT#{slot}")
 }
+
+/// A record's entry in its employee's partition, written and deleted in the same
+/// transactions as the record: a strongly consistent Query of the partition lists the
+/// employee's records, which the eventually consistent `by_owner` index cannot promise.
+pub fn member_sk(r: &RecordId) -> String {
+    format!("REC#{r}")
+}
+pub const MEMBER_PREFIX: &str = "REC#";
+
+pub fn member_item(r: &Record) -> Item {
+    HashMap::from([
+        (PK.into(), s(slot_pk(&r.tenant_id, &r.employee_id))),
+        (SK.into(), s(member_sk(&r.record_id))),
+        ("kind".into(), s("member")),
+        ("record_id".into(), s(r.record_id.as_str())),
+    ])
+}
+/// The employee's revision (`rev`): every intake adds one, and a departure's transaction
+/// is conditioned on the value it read.
+pub const REVISION_SK: &str = "REV";
 
 pub fn idem_pk(t: &TenantId, key: &str) -> String {
     format!("T#{t}#I#{key}")

@@ -15,9 +15,6 @@ pub struct Settings {
     pub mac_key_id: Option<String>,
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
     pub endpoint_url: Option<String>,
-    /// `MYNUMBER_DEV_AUTH=1`: take the principal from `x-dev-*` headers. Set only by the
-    /// local scripts, never by `infra/`.
-    pub dev_auth: bool,
     pub vault: VaultConfig,
 }
 
@@ -62,7 +59,6 @@ impl Settings {
             key_id: get("KMS_KEY_ID").filter(|v| !v.is_empty()),
             mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
-            dev_auth: get("MYNUMBER_DEV_AUTH").as_deref() == Some("1"),
             vault: VaultConfig {
                 retention: RetentionRule::new(years)
                     .map_err(|_| SettingsError::Invalid("RETENTION_YEARS"))?,
@@ -92,17 +88,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_dev_mode_off() {
+    fn defaults() {
         let s = Settings::from_lookup(env(&[("TABLE_NAME", "t"), ("KMS_KEY_ID", "k")])).unwrap();
-        assert!(!s.dev_auth);
         assert_eq!(s.vault.backup_window_days, 35);
-        let s = Settings::from_lookup(env(&[
-            ("TABLE_NAME", "t"),
-            ("KMS_KEY_ID", "k"),
-            ("MYNUMBER_DEV_AUTH", "true"),
-        ]))
-        .unwrap();
-        assert!(!s.dev_auth, "only the exact value 1 switches dev mode on");
     }
 
     #[test]

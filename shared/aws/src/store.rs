@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::disposal::DisposalRecord;
-use mynumber_domain::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
+use mynumber_domain::ids::{EmployeeId, KeyDigest, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::Record;
 use std::collections::HashMap;
@@ -48,8 +48,9 @@ impl DynamoStore {
     /// Writes whole records (and their due-index keys) in batches of 25, unconditionally:
     /// for loading benchmarks and test fixtures, never a request path.
     pub async fn bulk_load(&self, records: &[Record]) -> Result<(), Unavailable> {
-        // At most 24 writes per batch: a record and, for self/spouse, its slot.
-        for chunk in records.chunks(12) {
+        // At most 24 writes per batch: a record, its membership entry and, for
+        // self/spouse, its slot.
+        for chunk in records.chunks(8) {
             let put = |item: Item| {
                 aws_sdk_dynamodb::types::WriteRequest::builder()
                     .put_request(
@@ -64,6 +65,7 @@ impl DynamoStore {
             for r in chunk {
                 let item = record_to_item(r, self.ttl_grace);
                 pending.push(put(item));
+                pending.push(put(member_item(r)));
                 // The slot intake would have claimed for a self or spouse record.
                 if let Some(slot) = r.relation.slot() {
                     pending.push(put(HashMap::from([
@@ -100,6 +102,16 @@ impl DynamoStore {
         &self.table
     }
 
+    /// Deletes a record's entry in its employee's partition.
+    fn member_delete(&self, t: &TenantId, e: &EmployeeId, r: &RecordId) -> Delete {
+        Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(slot_pk(t, e)))
+            .key(SK, s(member_sk(r)))
+            .build()
+            .expect("complete")
+    }
+
     fn put(&self, item: Item, condition: &str) -> Put {
         self.put_with(item, condition, None)
     }
@@ -132,6 +144,7 @@ enum Guard {
     Disposal,
     Idempotency,
     Departure,
+    Membership,
 }
 
 #[async_trait]
@@ -199,6 +212,12 @@ impl RecordStore for DynamoStore {
                         )
                         .build(),
                 ));
+                items.push((
+                    Guard::Membership,
+                    TransactWriteItem::builder()
+                        .delete(self.member_delete(t, &r.employee_id, &old.record_id))
+                        .build(),
+                ));
                 let expires = disposal.disposed_at + self.disposal_retention;
                 items.push((
                     Guard::Disposal,
@@ -226,6 +245,30 @@ impl RecordStore for DynamoStore {
             Guard::Departure,
             TransactWriteItem::builder()
                 .condition_check(departure_check.build().expect("complete"))
+                .build(),
+        ));
+        // The record's entry in its employee's partition, and the employee's revision,
+        // which a departure read before this intake will find changed.
+        items.push((
+            Guard::Membership,
+            TransactWriteItem::builder()
+                .put(self.put(member_item(r), "attribute_not_exists(pk)"))
+                .build(),
+        ));
+        items.push((
+            Guard::Membership,
+            TransactWriteItem::builder()
+                .update(
+                    aws_sdk_dynamodb::types::Update::builder()
+                        .table_name(&self.table)
+                        .key(PK, s(slot_pk(t, &r.employee_id)))
+                        .key(SK, s(REVISION_SK))
+                        .update_expression("SET kind = :k ADD rev :one")
+                        .expression_attribute_values(":k", s("revision"))
+                        .expression_attribute_values(":one", n(1))
+                        .build()
+                        .expect("complete"),
+                )
                 .build(),
         ));
         if let Some(e) = &new.idempotency {
@@ -285,7 +328,7 @@ impl RecordStore for DynamoStore {
                         Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
                         // A random record id or a disposal id that exists: a bug or a
                         // collision; nothing was written either way.
-                        Some(Guard::NewRecord | Guard::Disposal) | None => {
+                        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {
                             Err(CreateError::Unavailable(Unavailable(format!(
                                 "transaction cancelled: {}",
                                 describe(se.err())
@@ -396,7 +439,7 @@ impl RecordStore for DynamoStore {
     async fn idempotency(
         &self,
         t: &TenantId,
-        key: &IdempotencyKey,
+        key: &KeyDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyEntry>, Unavailable> {
         let out = self
@@ -532,6 +575,10 @@ fn condition_failed(reasons: &[Option<String>], index: usize) -> bool {
     reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed")
 }
 
+/// Where a disposal transaction holds the slot delete (after the record delete, the
+/// disposal record and the membership delete).
+const SLOT_ITEM: usize = 3;
+
 impl DynamoStore {
     async fn dispose_once(
         &self,
@@ -555,6 +602,13 @@ impl DynamoStore {
                 .put(self.put(
                     disposal_to_item(disposal, disposal.disposed_at + self.disposal_retention),
                     "attribute_not_exists(pk)",
+                ))
+                .build(),
+            TransactWriteItem::builder()
+                .delete(self.member_delete(
+                    &record.tenant_id,
+                    &record.employee_id,
+                    &record.record_id,
                 ))
                 .build(),
         ];
@@ -620,23 +674,49 @@ impl RetentionStore for DynamoStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
-    ) -> Result<Vec<Record<()>>, Unavailable> {
-        let owner = owner_records_pk(t, e);
+    ) -> Result<EmployeeRecords, Unavailable> {
+        // The employee's partition, strongly consistent: membership entries and revision.
+        let partition = slot_pk(t, e);
         let (items, _) = self
             .query_all(|start| {
                 self.client
                     .query()
                     .table_name(&self.table)
-                    .index_name(BY_OWNER)
-                    .key_condition_expression("gsi1pk = :o")
-                    .expression_attribute_values(":o", s(&owner))
+                    .key_condition_expression("pk = :p")
+                    .expression_attribute_values(":p", s(&partition))
+                    .consistent_read(true)
                     .set_exclusive_start_key(start)
             })
             .await?;
-        items
-            .iter()
-            .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
-            .collect()
+        let mut revision = 0u64;
+        let mut ids = Vec::new();
+        for item in &items {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok());
+            match sk.map(String::as_str) {
+                Some(REVISION_SK) => {
+                    revision = item
+                        .get("rev")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                }
+                Some(sk) if sk.starts_with(MEMBER_PREFIX) => {
+                    if let Ok(id) = RecordId::parse(&sk[MEMBER_PREFIX.len()..]) {
+                        ids.push(id);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Each record by a consistent GetItem; an entry whose record TTL removed is
+        // skipped.
+        let records = futures::future::try_join_all(ids.iter().map(|id| self.get_record(t, id)))
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|r| r.metadata())
+            .collect();
+        Ok(EmployeeRecords { records, revision })
     }
 
     async fn set_departures(
@@ -645,10 +725,11 @@ impl RetentionStore for DynamoStore {
         e: &EmployeeId,
         departure: Option<mynumber_domain::retention::Departure>,
         changes: &[DepartureChange],
+        revision: u64,
     ) -> Result<(), UpdateError> {
-        if changes.len() > 99 {
-            // One transaction holds at most 100 items (the records and the employee's
-            // departure); no employee has that many records.
+        if changes.len() > 98 {
+            // One transaction holds at most 100 items (the records, the employee's
+            // departure and revision); no employee has that many records.
             return Err(UpdateError::Unavailable(Unavailable(
                 "more than 100 records for one employee".into(),
             )));
@@ -714,6 +795,23 @@ impl RetentionStore for DynamoStore {
                 )
                 .build(),
         });
+        // No intake for this employee since the records were read.
+        let check = aws_sdk_dynamodb::types::ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(slot_pk(t, e)))
+            .key(SK, s(REVISION_SK));
+        let check = if revision == 0 {
+            check.condition_expression("attribute_not_exists(rev)")
+        } else {
+            check
+                .condition_expression("rev = :rev")
+                .expression_attribute_values(":rev", n(revision))
+        };
+        items.push(
+            TransactWriteItem::builder()
+                .condition_check(check.build().expect("complete"))
+                .build(),
+        );
         match self
             .client
             .transact_write_items()
@@ -743,7 +841,7 @@ impl RetentionStore for DynamoStore {
         match self.dispose_once(record, disposal, true).await {
             Ok(d) => Ok(d),
             // The slot names another record (it was re-registered): dispose without it.
-            Err(Some(reasons)) if condition_failed(&reasons, 2) => self
+            Err(Some(reasons)) if condition_failed(&reasons, SLOT_ITEM) => self
                 .dispose_once(record, disposal, false)
                 .await
                 .map_err(|_| Unavailable("disposal failed twice".into())),

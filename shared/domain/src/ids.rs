@@ -111,9 +111,37 @@ impl IdempotencyKey {
     }
 }
 
+/// A client chose the key, and a key may hold anything a UUID can — 12 digits that are a
+/// My Number among them — so it is never shown.
 impl fmt::Debug for IdempotencyKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdempotencyKey({})", self.0)
+        f.write_str("IdempotencyKey(…)")
+    }
+}
+
+/// What the store keeps of an `Idempotency-Key`: a keyed MAC of the tenant and the key,
+/// in hex, never the key itself (a plain hash could be reversed by trying every number).
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyDigest(String);
+
+impl KeyDigest {
+    pub fn from_mac(mac: &[u8]) -> Self {
+        use fmt::Write;
+        let mut hex = String::with_capacity(mac.len() * 2);
+        for b in mac {
+            let _ = write!(hex, "{b:02x}");
+        }
+        KeyDigest(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for KeyDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyDigest({})", self.0)
     }
 }
 plain_id!(

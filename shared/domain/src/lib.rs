@@ -21,7 +21,7 @@ pub mod verification;
 pub use access::{Action, Principal, Role};
 pub use audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};
 pub use error::{FieldError, VaultError};
-pub use ids::{EmployeeId, IdempotencyKey, RecordId, RequestId, Subject, TenantId};
+pub use ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, RequestId, Subject, TenantId};
 pub use number::MyNumber;
 pub use purpose::{Purpose, PurposeSet};
 pub use record::{Record, RecordView, Relation};

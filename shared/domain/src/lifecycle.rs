@@ -49,7 +49,44 @@ fn update_failed(e: UpdateError) -> VaultError {
     }
 }
 
+/// How often a departure is re-read and retried when an intake for the same employee
+/// commits between its read and its write, before it answers 409.
+const DEPARTURE_ATTEMPTS: usize = 3;
+
 impl Vault {
+    /// Reads the employee's records consistently, lets `plan` choose the departure and
+    /// the changes, and writes them conditioned on the employee's revision; an intake in
+    /// between makes the write fail, and the whole is planned again from a fresh read.
+    async fn with_employee_records(
+        &self,
+        tenant: &crate::ids::TenantId,
+        employee: &EmployeeId,
+        plan: impl Fn(
+            &[crate::record::Record<()>],
+        )
+            -> Result<(Option<crate::retention::Departure>, Vec<DepartureChange>), VaultError>,
+    ) -> Result<Vec<DepartureChange>, VaultError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let read = self
+                .store
+                .employee_records(tenant, employee)
+                .await
+                .map_err(unavailable)?;
+            let (departure, changes) = plan(&read.records)?;
+            match self
+                .store
+                .set_departures(tenant, employee, departure, &changes, read.revision)
+                .await
+            {
+                Ok(()) => return Ok(changes),
+                Err(UpdateError::Concurrent) if attempt < DEPARTURE_ATTEMPTS => continue,
+                Err(e) => return Err(update_failed(e)),
+            }
+        }
+    }
+
     /// `POST /v1/employees/{id}/departure`: every live record of the employee gets the
     /// due date of §2.6, all at once.
     pub async fn record_departure(
@@ -73,33 +110,22 @@ impl Vault {
                     .retention
                     .departure(input.left_on, input.last_declaration_year)
                     .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
-                let records: Vec<_> = self
-                    .store
-                    .employee_records(&principal.tenant, &input.employee_id)
-                    .await
-                    .map_err(unavailable)?
-                    .into_iter()
-                    .filter(|r| !r.is_gone(today))
-                    .collect();
-                if records.is_empty() {
-                    return Err(VaultError::NotFound);
-                }
-                let changes: Vec<DepartureChange> = records
-                    .into_iter()
-                    .map(|record| DepartureChange {
-                        record,
-                        departure: Some(departure),
+                let changes = self
+                    .with_employee_records(&principal.tenant, &input.employee_id, |records| {
+                        let changes: Vec<DepartureChange> = records
+                            .iter()
+                            .filter(|r| !r.is_gone(today))
+                            .map(|record| DepartureChange {
+                                record: record.clone(),
+                                departure: Some(departure),
+                            })
+                            .collect();
+                        if changes.is_empty() {
+                            return Err(VaultError::NotFound);
+                        }
+                        Ok((Some(departure), changes))
                     })
-                    .collect();
-                self.store
-                    .set_departures(
-                        &principal.tenant,
-                        &input.employee_id,
-                        Some(departure),
-                        &changes,
-                    )
-                    .await
-                    .map_err(update_failed)?;
+                    .await?;
                 event.count = Some(changes.len() as u64);
                 Ok(DepartureView {
                     employee_id: input.employee_id,
@@ -133,25 +159,31 @@ impl Vault {
                 let employee_id = input?;
                 event.employee_id = Some(employee_id.clone());
                 let today = jst_today(now);
-                let changes: Vec<DepartureChange> = self
+                // The employee's departure is cleared even when no live record carries
+                // it any more (all disposed of early): otherwise a re-hired employee's
+                // new records would inherit the old due date.
+                let departed = self
                     .store
-                    .employee_records(&principal.tenant, &employee_id)
+                    .employee_departure(&principal.tenant, &employee_id)
                     .await
                     .map_err(unavailable)?
-                    .into_iter()
-                    .filter(|r| r.departure.is_some() && !r.is_gone(today))
-                    .map(|record| DepartureChange {
-                        record,
-                        departure: None,
+                    .is_some();
+                let changes = self
+                    .with_employee_records(&principal.tenant, &employee_id, |records| {
+                        let changes: Vec<DepartureChange> = records
+                            .iter()
+                            .filter(|r| r.departure.is_some() && !r.is_gone(today))
+                            .map(|record| DepartureChange {
+                                record: record.clone(),
+                                departure: None,
+                            })
+                            .collect();
+                        if changes.is_empty() && !departed {
+                            return Err(VaultError::NotFound);
+                        }
+                        Ok((None, changes))
                     })
-                    .collect();
-                if changes.is_empty() {
-                    return Err(VaultError::NotFound);
-                }
-                self.store
-                    .set_departures(&principal.tenant, &employee_id, None, &changes)
-                    .await
-                    .map_err(update_failed)?;
+                    .await?;
                 event.count = Some(changes.len() as u64);
                 Ok(DepartureView {
                     employee_id,

@@ -2,7 +2,7 @@
 //! cipher: `mynumber-aws` is tested against moto.
 
 use crate::audit::AuditEvent;
-use crate::ids::{EmployeeId, IdempotencyKey, RecordId, TenantId};
+use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, TenantId};
 use crate::number::MyNumber;
 use crate::ports::*;
 use crate::record::{Ciphertext, Record};
@@ -21,6 +21,8 @@ struct State {
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
     departures: HashMap<(String, String), crate::retention::Departure>,
+    /// Per employee: how many records intake has created (the revision).
+    revisions: HashMap<(String, String), u64>,
     disposals: Vec<crate::disposal::DisposalRecord>,
 }
 
@@ -113,6 +115,9 @@ impl RecordStore for MemoryStore {
         if let Some(e) = new.idempotency.clone() {
             s.idempotency.insert(key(t, e.key.as_str()), e);
         }
+        *s.revisions
+            .entry(key(t, r.employee_id.as_str()))
+            .or_default() += 1;
         s.records.insert(key(t, r.record_id.as_str()), new.record);
         Ok(())
     }
@@ -197,7 +202,7 @@ impl RecordStore for MemoryStore {
     async fn idempotency(
         &self,
         t: &TenantId,
-        k: &IdempotencyKey,
+        k: &KeyDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyEntry>, Unavailable> {
         self.check()?;
@@ -302,6 +307,16 @@ impl NumberCipher for LocalCipher {
         h.update(n.expose_digits());
         Ok(h.finalize().to_vec())
     }
+
+    async fn key_digest(&self, t: &TenantId, k: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
+        let mut h = Sha256::new();
+        h.update(self.secret);
+        h.update(b"idempotency-key\n");
+        h.update(t.as_str());
+        h.update(b"\n");
+        h.update(k.as_str());
+        Ok(KeyDigest::from_mac(&h.finalize()))
+    }
 }
 
 /// Collects audit events in memory.
@@ -335,14 +350,18 @@ impl RetentionStore for MemoryStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
-    ) -> Result<Vec<Record<()>>, Unavailable> {
+    ) -> Result<crate::ports::EmployeeRecords, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();
-        Ok(s.records
-            .values()
-            .filter(|r| &r.tenant_id == t && &r.employee_id == e)
-            .map(Record::metadata)
-            .collect())
+        Ok(crate::ports::EmployeeRecords {
+            records: s
+                .records
+                .values()
+                .filter(|r| &r.tenant_id == t && &r.employee_id == e)
+                .map(Record::metadata)
+                .collect(),
+            revision: s.revisions.get(&key(t, e.as_str())).copied().unwrap_or(0),
+        })
     }
 
     async fn set_departures(
@@ -351,12 +370,16 @@ impl RetentionStore for MemoryStore {
         e: &EmployeeId,
         departure: Option<crate::retention::Departure>,
         changes: &[DepartureChange],
+        revision: u64,
     ) -> Result<(), UpdateError> {
         self.check()?;
         if self.lose_update_race.load(Ordering::SeqCst) {
             return Err(UpdateError::Concurrent);
         }
         let mut s = self.state.lock().unwrap();
+        if s.revisions.get(&key(t, e.as_str())).copied().unwrap_or(0) != revision {
+            return Err(UpdateError::Concurrent);
+        }
         let current = |s: &State, r: &Record<()>| {
             s.records
                 .get(&key(&r.tenant_id, r.record_id.as_str()))

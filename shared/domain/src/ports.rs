@@ -3,7 +3,7 @@
 
 use crate::audit::AuditEvent;
 use crate::disposal::DisposalRecord;
-use crate::ids::{EmployeeId, IdempotencyKey, RecordId, Subject, TenantId};
+use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::record::{Ciphertext, Record};
 use async_trait::async_trait;
@@ -51,6 +51,14 @@ pub trait NumberCipher: Send + Sync {
         tenant: &TenantId,
         number: &MyNumber,
     ) -> Result<Vec<u8>, CipherError>;
+
+    /// A keyed MAC of an `Idempotency-Key`, under which the store files its entry: the
+    /// key is the client's text and may hold a number.
+    async fn key_digest(
+        &self,
+        tenant: &TenantId,
+        key: &IdempotencyKey,
+    ) -> Result<KeyDigest, CipherError>;
 }
 
 /// The cipher of a function that must never see a number (the purge): every call fails.
@@ -77,12 +85,16 @@ impl NumberCipher for NoCipher {
     async fn fingerprint(&self, _: &TenantId, _: &MyNumber) -> Result<Vec<u8>, CipherError> {
         Err(CipherError::Unavailable("this function has no key".into()))
     }
+
+    async fn key_digest(&self, _: &TenantId, _: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
+        Err(CipherError::Unavailable("this function has no key".into()))
+    }
 }
 
 /// A stored idempotent response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyEntry {
-    pub key: IdempotencyKey,
+    pub key: KeyDigest,
     pub fingerprint: Vec<u8>,
     pub status: u16,
     /// The response body (record metadata, never a number).
@@ -217,7 +229,7 @@ pub trait RecordStore: Send + Sync {
     async fn idempotency(
         &self,
         tenant: &TenantId,
-        key: &IdempotencyKey,
+        key: &KeyDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyEntry>, Unavailable>;
 
@@ -272,24 +284,35 @@ pub struct DuePage {
     pub next: Option<Cursor>,
 }
 
+/// An employee's records, read strongly consistently (never from an index that may lag),
+/// with the employee's revision: every intake for the employee changes it, so a write
+/// conditioned on it cannot miss a record registered after this read.
+#[derive(Debug, Clone, Default)]
+pub struct EmployeeRecords {
+    pub records: Vec<Record<()>>,
+    pub revision: u64,
+}
+
 /// The retention side of the store: departures, disposals and the due-date index.
 #[async_trait]
 pub trait RetentionStore: Send + Sync {
-    /// Every record of an employee (all pages), metadata only.
+    /// Every record of an employee, metadata only, and the employee's revision.
     async fn employee_records(
         &self,
         tenant: &TenantId,
         employee: &EmployeeId,
-    ) -> Result<Vec<Record<()>>, Unavailable>;
+    ) -> Result<EmployeeRecords, Unavailable>;
 
     /// Sets (or, with `None`, clears) the employee's departure and the departures of
-    /// their records, each conditional on its version, all or nothing.
+    /// their records, each conditional on its version and the whole on the employee's
+    /// `revision` being unchanged (no record registered since it was read), all or nothing.
     async fn set_departures(
         &self,
         tenant: &TenantId,
         employee: &EmployeeId,
         departure: Option<crate::retention::Departure>,
         changes: &[DepartureChange],
+        revision: u64,
     ) -> Result<(), UpdateError>;
 
     /// Deletes the record (its ciphertext with it), frees its slot and writes the

@@ -6,7 +6,7 @@ use crate::access::{Action, Principal};
 use crate::audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, FieldError, Forbidden, VaultError};
-use crate::ids::{EmployeeId, IdempotencyKey, RecordId, Subject};
+use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
     CipherError, Clock, CreateError, IdempotencyEntry, ListError, NewRecord, NumberCipher, Page,
@@ -273,30 +273,37 @@ impl Vault {
             }
         };
 
-        let fingerprint = match (&idem, &number) {
-            (None, _) => None,
-            (Some(req), n) => {
+        // The key's digest and the number's MAC: two KMS calls, made at once.
+        let (digest, fingerprint) = match &idem {
+            None => (None, None),
+            Some(req) => {
+                let number_mac = async {
+                    match &number {
+                        Some(n) => self.cipher.fingerprint(tenant, n).await.map(Some),
+                        None => Ok(None),
+                    }
+                };
+                let (digest, mac) =
+                    futures::join!(self.cipher.key_digest(tenant, &req.key), number_mac);
                 let mut h = Sha256::new();
                 h.update(req.digest_without_number);
-                match n {
-                    Some(n) => {
-                        let mac = self
-                            .cipher
-                            .fingerprint(tenant, n)
-                            .await
-                            .map_err(cipher_failed)?;
+                match mac.map_err(cipher_failed)? {
+                    Some(mac) => {
                         h.update(b"number:");
                         h.update(mac);
                     }
                     None => h.update(b"refusal"),
                 }
-                Some(h.finalize().to_vec())
+                (
+                    Some(digest.map_err(cipher_failed)?),
+                    Some(h.finalize().to_vec()),
+                )
             }
         };
-        if let (Some(req), Some(fp)) = (&idem, &fingerprint)
+        if let (Some(key), Some(fp)) = (&digest, &fingerprint)
             && let Some(entry) = self
                 .store
-                .idempotency(tenant, &req.key, now)
+                .idempotency(tenant, key, now)
                 .await
                 .map_err(unavailable)?
         {
@@ -329,8 +336,7 @@ impl Vault {
                             } else if reg.replace {
                                 DisposalReason::Replaced
                             } else {
-                                let (key, fp) =
-                                    (idem.as_ref().map(|r| &r.key), fingerprint.as_deref());
+                                let (key, fp) = (digest.as_ref(), fingerprint.as_deref());
                                 return self
                                     .replay_or(tenant, key, fp, now, Conflict::RecordExists)
                                     .await;
@@ -391,9 +397,9 @@ impl Vault {
             version: 1,
         };
         let body = serde_json::to_string(&record.view()).expect("views serialize");
-        let idempotency = match (idem, fingerprint) {
-            (Some(req), Some(fp)) => Some(IdempotencyEntry {
-                key: req.key,
+        let idempotency = match (digest, fingerprint) {
+            (Some(key), Some(fp)) => Some(IdempotencyEntry {
+                key,
                 fingerprint: fp,
                 status: 201,
                 body: body.clone(),
@@ -485,7 +491,7 @@ impl Vault {
     async fn replay_or(
         &self,
         tenant: &crate::ids::TenantId,
-        key: Option<&IdempotencyKey>,
+        key: Option<&KeyDigest>,
         fingerprint: Option<&[u8]>,
         now: DateTime<Utc>,
         conflict: Conflict,

@@ -1,107 +1,156 @@
 //! The principal behind a request.
 //!
-//! In AWS the API Gateway JWT authorizer has verified the token and passes its claims in
-//! `requestContext.authorizer.jwt.claims`:
-//! - `sub`: the principal's id;
-//! - `custom:tenant_id` (or `tenant_id`): the tenant the principal belongs to;
-//! - `cognito:groups` (or `roles`): its roles — `registrar`, `handler`, `auditor`, `admin`.
-//!   HTTP APIs flatten array claims to `[a b]`; `["a","b"]` and `a,b` are read too.
+//! In AWS the API Gateway JWT authorizer verifies the bearer token and passes its claims
+//! in `requestContext.authorizer.jwt.claims`. Those claims are not trusted on their own: a
+//! direct invoke of the function may carry any. The function verifies the bearer token
+//! itself (`mynumber_auth`), takes the principal from the verified token, and refuses a
+//! request whose authorizer claims disagree with it.
 //!
-//! Locally there is no authorizer. Only when the local scripts set `MYNUMBER_DEV_AUTH=1`
-//! are the headers `x-dev-sub`, `x-dev-tenant` and `x-dev-roles` read instead; otherwise
-//! they are ignored.
+//! Locally there is no authorizer and no IdP. Only in a build with the `dev-auth` feature
+//! (`make dev` and the tests; never `make build`), only when `MYNUMBER_DEV_AUTH=1`, and
+//! only for a request without an authorizer context are the development headers
+//! (`x-dev-sub`, `x-dev-tenant`, `x-dev-roles`) read instead.
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
-use mynumber_domain::{Caller, Principal, RequestId, Role, Subject, TenantId};
-use std::collections::{BTreeSet, HashMap};
+use mynumber_auth::{AuthError, ConfigError, HttpJwks, JwtConfig, JwtVerifier};
+use mynumber_domain::{Caller, Principal, RequestId};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-pub fn caller(req: &Request, dev_auth: bool) -> Caller {
-    let ctx = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
-        _ => None,
-    };
-    let request_id = ctx
-        .and_then(|c| c.request_id.as_deref())
-        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.as_str()))
-        .and_then(|id| RequestId::parse(id).ok());
-    let source_ip = ctx
-        .and_then(|c| c.http.source_ip.as_deref())
-        .and_then(|ip| ip.parse().ok());
-    let principal = if dev_auth {
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-        principal_from(
-            header("x-dev-sub"),
-            header("x-dev-tenant"),
-            header("x-dev-roles"),
-        )
-    } else {
-        ctx.and_then(|c| c.authorizer.as_ref())
-            .and_then(|a| a.jwt.as_ref())
-            .and_then(|jwt| from_claims(&jwt.claims))
-    };
-    Caller {
-        principal,
-        request_id,
-        source_ip,
-    }
+/// Why the functions could not set up authentication at init.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("JWT_ISSUER is not set")]
+    NoIssuer,
+    #[error("the JWKS client could not be built: {0}")]
+    Client(String),
 }
 
-fn from_claims(claims: &HashMap<String, String>) -> Option<Principal> {
-    let get = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| claims.get(*n).map(String::as_str))
-    };
-    principal_from(
-        get(&["sub"]),
-        get(&["custom:tenant_id", "tenant_id"]),
-        get(&["cognito:groups", "roles"]),
-    )
+/// Decides who is calling.
+pub struct Authenticator {
+    jwt: Option<Arc<JwtVerifier>>,
+    #[cfg(feature = "dev-auth")]
+    dev_headers: bool,
 }
 
-/// A principal needs a valid `sub` and tenant; unknown role names are ignored (groups
-/// may hold others), so a principal may have no roles and be refused by policy.
-fn principal_from(
-    sub: Option<&str>,
-    tenant: Option<&str>,
-    roles: Option<&str>,
-) -> Option<Principal> {
-    let sub = Subject::parse(sub?).ok()?;
-    let tenant = TenantId::parse(tenant?).ok()?;
-    let roles: BTreeSet<Role> = roles
-        .unwrap_or_default()
-        .split([',', ' ', '[', ']', '"'])
-        .filter_map(|r| Role::parse(r.trim()))
-        .collect();
-    Some(Principal { sub, tenant, roles })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_claim_shapes() {
-        for shape in [
-            "[registrar handler]",
-            "[\"registrar\",\"handler\"]",
-            "registrar,handler",
-            "registrar, handler, other",
-        ] {
-            let p = principal_from(Some("u"), Some("t"), Some(shape)).unwrap();
-            assert_eq!(
-                p.roles,
-                BTreeSet::from([Role::Registrar, Role::Handler]),
-                "{shape}"
-            );
+impl Authenticator {
+    /// Bearer tokens verified by `verifier`; nothing else is believed.
+    pub fn new(verifier: Arc<JwtVerifier>) -> Self {
+        Authenticator {
+            jwt: Some(verifier),
+            #[cfg(feature = "dev-auth")]
+            dev_headers: false,
         }
     }
 
-    #[test]
-    fn bad_sub_or_tenant_is_no_principal() {
-        assert!(principal_from(None, Some("t"), None).is_none());
-        assert!(principal_from(Some("u"), Some("bad tenant"), None).is_none());
-        assert!(principal_from(Some("u"), None, Some("handler")).is_none());
+    /// From the function's environment: `JWT_ISSUER` and the rest of `JwtConfig` are
+    /// required, except in a `dev-auth` build with `MYNUMBER_DEV_AUTH=1`.
+    pub fn from_env() -> Result<Self, AuthSetupError> {
+        let jwt = match JwtConfig::from_env()? {
+            Some(config) => {
+                let source = HttpJwks::new(&config.jwks_url).map_err(AuthSetupError::Client)?;
+                Some(Arc::new(JwtVerifier::new(config, Arc::new(source))))
+            }
+            None => None,
+        };
+        #[cfg(feature = "dev-auth")]
+        {
+            let dev_headers = std::env::var("MYNUMBER_DEV_AUTH").as_deref() == Ok("1");
+            if dev_headers {
+                tracing::warn!("development auth: x-dev-* headers are trusted");
+                return Ok(Authenticator { jwt, dev_headers });
+            }
+        }
+        let jwt = jwt.ok_or(AuthSetupError::NoIssuer)?;
+        Ok(Self::new(jwt))
+    }
+
+    /// Development headers too, for requests without an authorizer context (tests).
+    #[cfg(feature = "dev-auth")]
+    pub fn with_dev_headers(mut self) -> Self {
+        self.dev_headers = true;
+        self
+    }
+
+    pub async fn caller(&self, req: &Request) -> Caller {
+        let ctx = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+            _ => None,
+        };
+        let request_id = ctx
+            .and_then(|c| c.request_id.as_deref())
+            .or_else(|| req.lambda_context_ref().map(|c| c.request_id.as_str()))
+            .and_then(|id| RequestId::parse(id).ok());
+        let source_ip = ctx
+            .and_then(|c| c.http.source_ip.as_deref())
+            .and_then(|ip| ip.parse().ok());
+        let authorizer = ctx
+            .and_then(|c| c.authorizer.as_ref())
+            .and_then(|a| a.jwt.as_ref())
+            .map(|jwt| &jwt.claims);
+        let principal = match self.principal(req, authorizer).await {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::warn!(reason = e.code(), "request not authenticated");
+                None
+            }
+        };
+        Caller {
+            principal,
+            request_id,
+            source_ip,
+        }
+    }
+
+    async fn principal(
+        &self,
+        req: &Request,
+        authorizer: Option<&HashMap<String, String>>,
+    ) -> Result<Principal, AuthError> {
+        #[cfg(feature = "dev-auth")]
+        if self.dev_headers && authorizer.is_none() {
+            return dev::principal(req).ok_or(AuthError::Claims);
+        }
+        let verifier = self.jwt.as_ref().ok_or(AuthError::Missing)?;
+        let token = bearer(req).ok_or(AuthError::Missing)?;
+        let verified = verifier.verify(token).await?;
+        if let Some(claims) = authorizer
+            && !verifier.agrees(&verified, claims)
+        {
+            return Err(AuthError::Mismatch);
+        }
+        Ok(verified.principal)
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(feature = "dev-auth")]
+mod dev {
+    use super::*;
+    use mynumber_domain::{Role, Subject, TenantId};
+
+    /// The principal named by the development headers; roles comma-separated.
+    pub fn principal(req: &Request) -> Option<Principal> {
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let sub = Subject::parse(header("x-dev-sub")?).ok()?;
+        let tenant = TenantId::parse(header("x-dev-tenant")?).ok()?;
+        let roles = header("x-dev-roles")
+            .unwrap_or_default()
+            .split(',')
+            .filter_map(|r| Role::parse(r.trim()))
+            .collect();
+        Some(Principal { sub, tenant, roles })
     }
 }

@@ -7,7 +7,7 @@ pub mod logging;
 pub mod problem;
 
 pub use body::{Fields, json_object, query};
-pub use caller::caller;
+pub use caller::{AuthSetupError, Authenticator};
 pub use problem::{json_response, json_value, problem};
 
 /// Bodies above this are refused with 413 before parsing.

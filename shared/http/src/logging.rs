@@ -1,45 +1,94 @@
 //! Logs: diagnostics through `tracing` as JSON lines, and audit events as their own JSON
 //! lines, both on stdout, which Lambda sends to the function's CloudWatch log group.
+//!
+//! The filter denies by default. Only the product's own crates log at the configured
+//! level; every other target (the AWS SDK, its signer, the HTTP and TLS stacks, the Lambda
+//! runtime) is held at `warn` at most, whatever `RUST_LOG` says. At `debug`/`trace` those
+//! crates log request bodies and aws-sigv4's canonical request, whose last line is the
+//! SHA-256 of the body: for a KMS Encrypt or GenerateMac body beside the ids in the same
+//! log group, a hash that 10^11 guesses reverse into the number.
 
 use mynumber_domain::{AuditEvent, AuditSink};
 use std::io::Write;
-use tracing_subscriber::EnvFilter;
+use tracing::{Level, Metadata};
+use tracing_subscriber::filter::{FilterFn, LevelFilter};
 
-/// SDK and HTTP-stack crates stay at `warn` whatever `RUST_LOG` says: at `debug` and
-/// below they log request bodies, and a KMS Encrypt body holds a plaintext number.
-pub const QUIET_CRATES: &[&str] = &[
-    "aws_smithy_runtime=warn",
-    "aws_smithy_runtime_api=warn",
-    "aws_smithy_http_client=warn",
-    "aws_sdk_dynamodb=warn",
-    "aws_sdk_kms=warn",
-    "aws_sdk_cloudwatchlogs=warn",
-    "aws_config=warn",
-    "hyper=warn",
-    "hyper_util=warn",
-    "h2=warn",
-    "rustls=warn",
-    "lambda_runtime=info",
-    "lambda_http=info",
+/// The crates whose diagnostics follow `RUST_LOG`: the product's own, and no other.
+pub const OUR_CRATES: &[&str] = &[
+    "mynumber_domain",
+    "mynumber_aws",
+    "mynumber_http",
+    "mynumber_auth",
+    "intake",
+    "lookup",
+    "purge",
+    "backstop",
 ];
 
-/// `RUST_LOG` (default `info`) with `QUIET_CRATES` appended so they always win.
-pub fn filter() -> EnvFilter {
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    for directive in QUIET_CRATES {
-        filter = filter.add_directive(directive.parse().expect("static directives parse"));
+/// Whether `target` (a `tracing` target: a module path) belongs to one of `OUR_CRATES`.
+pub fn is_ours(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or_default();
+    OUR_CRATES.contains(&krate)
+}
+
+/// The levels for a `RUST_LOG` value. It must be a bare level (`trace`, `debug`, `info`,
+/// `warn`, `error`, `off`); anything else — per-target directives included, which could
+/// otherwise switch a foreign crate to `trace` — counts as unset, i.e. `info`.
+#[derive(Debug, Clone, Copy)]
+pub struct LogLevels {
+    ours: LevelFilter,
+    others: LevelFilter,
+}
+
+impl LogLevels {
+    pub fn from_rust_log(rust_log: Option<&str>) -> Self {
+        let ours = rust_log
+            .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+            .unwrap_or(LevelFilter::INFO);
+        // LevelFilter orders by verbosity: `min` is the quieter of the two.
+        LogLevels {
+            ours,
+            others: ours.min(LevelFilter::WARN),
+        }
     }
-    filter
+
+    /// Whether an event of `level` from `target` is written. Matching is by whole crate
+    /// name (a `Targets` filter matches prefixes, so `intake` would admit `intake_x`).
+    pub fn allows(&self, target: &str, level: &Level) -> bool {
+        let max = if is_ours(target) {
+            self.ours
+        } else {
+            self.others
+        };
+        level <= &max
+    }
+
+    /// The per-layer filter that applies these levels.
+    pub fn filter(self) -> FilterFn<impl Fn(&Metadata<'_>) -> bool + Send + Sync + 'static> {
+        FilterFn::new(move |meta: &Metadata<'_>| self.allows(meta.target(), meta.level()))
+            .with_max_level_hint(self.ours.max(self.others))
+    }
+}
+
+/// The levels of the process's `RUST_LOG`.
+pub fn levels() -> LogLevels {
+    LogLevels::from_rust_log(std::env::var("RUST_LOG").ok().as_deref())
 }
 
 /// Installs the JSON subscriber once per process (init of a Lambda function).
 pub fn init() {
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter())
-        .with_current_span(false)
-        .with_target(true)
-        .without_time() // CloudWatch stamps each line
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(false)
+                .with_target(true)
+                .without_time() // CloudWatch stamps each line
+                .with_filter(levels().filter()),
+        )
         .try_init();
 }
 
@@ -53,5 +102,71 @@ impl AuditSink for StdoutAudit {
             let _ = writeln!(out, "{line}");
             let _ = out.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enabled(f: &LogLevels, target: &str, level: Level) -> bool {
+        f.allows(target, &level)
+    }
+
+    #[test]
+    fn foreign_crates_never_below_warn_whatever_rust_log_says() {
+        let hostile = [
+            None,
+            Some("trace"),
+            Some("debug"),
+            Some("trace,aws_sigv4=trace"),
+            Some("aws_smithy_runtime::client=trace"),
+            Some("aws_sigv4::http_request=trace,aws_runtime=trace,aws_smithy_http=trace"),
+            Some("[{x}]=trace"),
+        ];
+        let foreign = [
+            "aws_sigv4::http_request::sign",
+            "aws_runtime::auth",
+            "aws_smithy_http::body",
+            "aws_smithy_runtime::client::orchestrator",
+            "aws_sdk_kms::operation::encrypt",
+            "hyper_util::client::legacy",
+            "rustls::client",
+            "lambda_runtime",
+            "intake_but_not_ours",
+        ];
+        for value in hostile {
+            let f = &LogLevels::from_rust_log(value);
+            for target in foreign {
+                assert!(
+                    !enabled(f, target, Level::INFO),
+                    "{value:?} lets {target} log at info"
+                );
+                assert!(enabled(f, target, Level::WARN) || value == Some("off"));
+            }
+        }
+    }
+
+    #[test]
+    fn our_crates_follow_a_plain_level() {
+        let f = &LogLevels::from_rust_log(Some("trace"));
+        assert!(enabled(f, "lookup", Level::TRACE));
+        assert!(enabled(f, "mynumber_aws::store", Level::TRACE));
+        let f = &LogLevels::from_rust_log(Some("warn"));
+        assert!(!enabled(f, "intake", Level::INFO));
+        // A directive list is not a level: the default applies to our crates too.
+        let f = &LogLevels::from_rust_log(Some("intake=trace,aws_sigv4=trace"));
+        assert!(enabled(f, "intake", Level::INFO));
+        assert!(!enabled(f, "intake", Level::DEBUG));
+        let f = &LogLevels::from_rust_log(Some("error"));
+        assert!(!enabled(f, "hyper", Level::WARN));
+    }
+
+    #[test]
+    fn ours_is_by_whole_crate_name() {
+        assert!(is_ours("mynumber_http::caller"));
+        assert!(is_ours("purge"));
+        assert!(!is_ours("purge_helper"));
+        assert!(!is_ours("aws_sigv4"));
     }
 }

@@ -79,10 +79,18 @@ fn record(i: usize, departure: Option<mynumber_domain::retention::Departure>) ->
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(mynumber_http::logging::filter())
-        .with_writer(std::io::stderr)
-        .init();
+    {
+        use tracing_subscriber::Layer;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_filter(mynumber_http::logging::levels().filter()),
+            )
+            .init();
+    }
     let endpoint = mynumber_tests::moto::endpoint();
     let sdk = mynumber_aws::sdk_config(Some(&endpoint)).await;
     let table = format!("bench-{}", mynumber_tests::uuid_like());

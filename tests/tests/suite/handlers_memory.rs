@@ -27,8 +27,8 @@ fn apps() -> (
         )
     };
     (
-        ::intake::Intake::new(vault(), false),
-        ::lookup::Lookup::new(vault(), false),
+        ::intake::Intake::new(vault(), mynumber_tests::jwt::authenticator()),
+        ::lookup::Lookup::new(vault(), mynumber_tests::jwt::authenticator()),
         store,
         audit,
     )

@@ -577,7 +577,7 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
         stack.missing_key_cipher(),
         stack.clock.clone(),
     );
-    let app = ::intake::Intake::new(vault, false);
+    let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app
         .handle(
             req("POST", "/v1/records")
@@ -608,7 +608,7 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
         stack.clock.clone(),
         Default::default(),
     );
-    let app = ::intake::Intake::new(vault, false);
+    let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app
         .handle(
             req("POST", "/v1/records")
@@ -619,4 +619,37 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
         .await;
     assert_eq!(resp.status(), 503);
     stack.assert_no_plaintext(&[N1]).await;
+}
+
+#[tokio::test]
+async fn a_number_hidden_in_an_idempotency_key_is_never_stored() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    // A canonical UUID whose last group is a valid My Number.
+    let key = format!("00000000-0000-4000-8000-{N1}");
+    let send = || async {
+        stack
+            .call(
+                req("POST", "/v1/records")
+                    .who(&hr)
+                    .header("idempotency-key", &key)
+                    .json(own_number("E0401", N2))
+                    .build(),
+            )
+            .await
+    };
+    let first = send().await;
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let again = send().await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body, "the key still replays");
+    let entries = stack.items_of_kind("idempotency").await;
+    assert_eq!(entries.len(), 1);
+    let pk = entries[0]["pk"].as_s().unwrap();
+    assert!(
+        !pk.contains(&key),
+        "the key is stored as a MAC, not as written"
+    );
+    // The scan covers every attribute, keys included.
+    stack.assert_no_plaintext(&[N1, N2]).await;
 }

@@ -3,6 +3,7 @@
 
 mod adapters;
 mod audit_review;
+mod auth;
 mod handlers_memory;
 mod intake;
 mod lookup;

@@ -593,8 +593,8 @@ fn no_table(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup) {
         )
     };
     (
-        ::intake::Intake::new(vault(), false),
-        ::lookup::Lookup::new(vault(), false),
+        ::intake::Intake::new(vault(), mynumber_tests::jwt::authenticator()),
+        ::lookup::Lookup::new(vault(), mynumber_tests::jwt::authenticator()),
     )
 }
 
@@ -612,7 +612,10 @@ fn racing_intake() -> (
         Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
         Default::default(),
     );
-    (::intake::Intake::new(vault, false), store)
+    (
+        ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator()),
+        store,
+    )
 }
 
 /// Functions on the test's table with a KMS key id that does not exist, and a lookup
@@ -621,8 +624,8 @@ fn broken_stack(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup, ::lookup:
     let vault =
         |table: &str| stack.vault_on(table, stack.missing_key_cipher(), stack.clock.clone());
     (
-        ::intake::Intake::new(vault(&stack.table), false),
-        ::lookup::Lookup::new(vault(&stack.table), false),
-        ::lookup::Lookup::new(vault("no-such-table"), false),
+        ::intake::Intake::new(vault(&stack.table), mynumber_tests::jwt::authenticator()),
+        ::lookup::Lookup::new(vault(&stack.table), mynumber_tests::jwt::authenticator()),
+        ::lookup::Lookup::new(vault("no-such-table"), mynumber_tests::jwt::authenticator()),
     )
 }

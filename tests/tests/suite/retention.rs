@@ -700,3 +700,144 @@ async fn a_slot_whose_record_ttl_deleted_is_taken_over() {
     let second = register(&stack, &hr, own_number("E0222", N3)).await;
     assert_problem(&second, 409, "record_exists");
 }
+
+/// Takes a record out of the `by_owner` index, as a GSI that has not caught up would
+/// show it: its index keys are removed from the item.
+async fn hide_from_owner_index(stack: &Stack, record_id: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    stack
+        .ddb()
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", A::S(format!("T#acme#R#{record_id}")))
+        .key("sk", A::S("RECORD".into()))
+        .update_expression("REMOVE gsi1pk, gsi1sk")
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_departure_reaches_a_record_the_owner_index_has_not_caught_up_with() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let own = register(&stack, &hr, own_number("E0301", N1)).await;
+    let child = register(&stack, &hr, dependent("E0301", "長男", N2)).await;
+    let child_id = child.body["record_id"].as_str().unwrap();
+    hide_from_owner_index(&stack, child_id).await;
+    let r = departure(&stack, "E0301", json!({"left_on": "2026-03-31"})).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let mut got: Vec<&str> = r.body["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["record_id"].as_str().unwrap())
+        .collect();
+    got.sort();
+    let mut want = vec![own.body["record_id"].as_str().unwrap(), child_id];
+    want.sort();
+    assert_eq!(got, want, "both records get the due date");
+    let items = stack.items_of_kind("record").await;
+    assert!(
+        items
+            .iter()
+            .all(|i| i.contains_key("due_on") && i.contains_key("due_pk")),
+        "every record carries the due date and the due index keys"
+    );
+    // And a re-hire clears it from the hidden record too.
+    let r = stack
+        .call(
+            req("DELETE", "/v1/employees/E0301/departure")
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2);
+    let items = stack.items_of_kind("record").await;
+    assert!(items.iter().all(|i| !i.contains_key("due_on")));
+}
+
+#[tokio::test]
+async fn an_intake_between_a_departures_read_and_write_makes_the_write_fail() {
+    use mynumber_domain::ports::{DepartureChange, RetentionStore, UpdateError};
+    use mynumber_domain::retention::RetentionRule;
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    register(&stack, &hr, own_number("E0302", N1)).await;
+    let store = mynumber_aws::DynamoStore::new(stack.ddb(), &stack.table);
+    let tenant = mynumber_domain::TenantId::parse("acme").unwrap();
+    let employee = mynumber_domain::EmployeeId::parse("E0302").unwrap();
+    let read = store.employee_records(&tenant, &employee).await.unwrap();
+    assert_eq!(read.records.len(), 1);
+    // Another registrar adds a dependant now.
+    let late = register(&stack, &hr, dependent("E0302", "長女", N2)).await;
+    assert_eq!(late.status, 201);
+    let departure = RetentionRule::new(7)
+        .unwrap()
+        .departure(NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(), None)
+        .unwrap();
+    let changes: Vec<DepartureChange> = read
+        .records
+        .iter()
+        .map(|r| DepartureChange {
+            record: r.clone(),
+            departure: Some(departure),
+        })
+        .collect();
+    let stale = store
+        .set_departures(&tenant, &employee, Some(departure), &changes, read.revision)
+        .await;
+    assert_eq!(
+        stale,
+        Err(UpdateError::Concurrent),
+        "the stale read must not win"
+    );
+    assert!(
+        stack
+            .items_of_kind("record")
+            .await
+            .iter()
+            .all(|i| !i.contains_key("due_on")),
+        "nothing was written"
+    );
+    // Through the API the departure reads again and reaches both records.
+    let r = departure_call(&stack, "E0302").await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 2);
+}
+
+async fn departure_call(stack: &Stack, employee: &str) -> Reply {
+    departure(stack, employee, json!({"left_on": "2026-03-31"})).await
+}
+
+#[tokio::test]
+async fn a_rehire_clears_the_departure_even_when_no_live_record_carries_it() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let own = register(&stack, &hr, own_number("E0303", N1)).await;
+    departure(&stack, "E0303", json!({"left_on": "2026-03-31"})).await;
+    // The only record is disposed of early; the employee's departure stays behind.
+    let d = dispose(&stack, own.body["record_id"].as_str().unwrap(), "withdrawn").await;
+    assert_eq!(d.status, 200, "{}", d.raw);
+    let cancel = || async {
+        stack
+            .call(
+                req("DELETE", "/v1/employees/E0303/departure")
+                    .who(&hr)
+                    .build(),
+            )
+            .await
+    };
+    let r = cancel().await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(r.body["records"], json!([]));
+    // Re-hired: a new record has no due date.
+    let again = register(&stack, &hr, own_number("E0303", N2)).await;
+    assert_eq!(again.status, 201, "{}", again.raw);
+    assert!(again.body.get("due_at").is_none() || again.body["due_at"].is_null());
+    let listed = list(&stack, &hr, "E0303").await;
+    assert!(listed.body["items"][0].get("due_at").is_none());
+    // Now there is nothing to cancel.
+    assert_problem(&cancel().await, 404, "not_found");
+}

@@ -1,0 +1,66 @@
+//! Reading the issuer's JWKS over HTTPS.
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::time::Duration;
+
+/// Where the keys come from: HTTPS in a function; anything in a unit test.
+#[async_trait]
+pub trait JwksSource: Send + Sync {
+    /// The JWKS document's bytes, or why it could not be read.
+    async fn fetch(&self) -> Result<Vec<u8>, String>;
+}
+
+/// A JWKS document is a few KB; anything far larger is not one.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+pub struct HttpJwks {
+    url: hyper::Uri,
+    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+}
+
+impl HttpJwks {
+    pub fn new(url: &str) -> Result<Self, String> {
+        let url: hyper::Uri = url
+            .parse()
+            .map_err(|_| "JWKS_URL is not a URL".to_owned())?;
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| format!("no TLS roots: {e}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(HttpJwks {
+            url,
+            client: Client::builder(TokioExecutor::new()).build(https),
+        })
+    }
+}
+
+#[async_trait]
+impl JwksSource for HttpJwks {
+    async fn fetch(&self) -> Result<Vec<u8>, String> {
+        let get = async {
+            let resp = self
+                .client
+                .get(self.url.clone())
+                .await
+                .map_err(|e| format!("request failed: {e}"))?;
+            if !resp.status().is_success() {
+                return Err(format!("status {}", resp.status()));
+            }
+            let body = Limited::new(resp.into_body(), MAX_JWKS_BYTES)
+                .collect()
+                .await
+                .map_err(|e| format!("body: {e}"))?;
+            Ok(body.to_bytes().to_vec())
+        };
+        tokio::time::timeout(Duration::from_secs(3), get)
+            .await
+            .map_err(|_| "timed out".to_owned())?
+    }
+}
