@@ -286,6 +286,17 @@ impl Stack {
         )
     }
 
+    /// The TTL backstop function on this stack's table (no KMS key), writing its metric
+    /// lines into `metrics`.
+    pub fn backstop(&self, metrics: Arc<Mutex<Vec<u8>>>) -> backstop::Backstop {
+        let vault = self.vault_on(
+            &self.table,
+            Arc::new(mynumber_domain::ports::NoCipher),
+            self.clock.clone(),
+        );
+        backstop::Backstop::with_metrics(vault, metrics)
+    }
+
     pub fn purge(&self) -> purge::Purge {
         self.purge_with_clock(self.clock.clone())
     }

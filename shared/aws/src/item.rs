@@ -279,6 +279,7 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
             s(match &d.disposed_by {
                 Disposer::Principal(p) => format!("principal:{p}"),
                 Disposer::Schedule => "schedule".to_owned(),
+                Disposer::DynamodbTtl => "dynamodb_ttl".to_owned(),
             }),
         ),
         (EXPIRES_AT.into(), n(expires_at.timestamp())),
@@ -428,6 +429,7 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
     };
     let disposed_by = match get_s(item, "disposed_by")? {
         "schedule" => Disposer::Schedule,
+        "dynamodb_ttl" => Disposer::DynamodbTtl,
         other => Disposer::Principal(
             other
                 .strip_prefix("principal:")

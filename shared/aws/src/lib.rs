@@ -10,7 +10,7 @@ pub mod store;
 
 pub use cipher::KmsCipher;
 pub use settings::Settings;
-pub use store::DynamoStore;
+pub use store::{DynamoStore, record_from_image};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;

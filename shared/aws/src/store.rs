@@ -575,6 +575,12 @@ fn condition_failed(reasons: &[Option<String>], index: usize) -> bool {
     reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed")
 }
 
+/// The metadata of a record from an item image (a DynamoDB stream's `OldImage`); the
+/// ciphertext, if the image holds one, is left out.
+pub fn record_from_image(item: &Item) -> Result<Record<()>, Unavailable> {
+    record_from_item(item, no_ciphertext).map_err(corrupt)
+}
+
 /// Where a disposal transaction holds the slot delete (after the record delete, the
 /// disposal record and the membership delete).
 const SLOT_ITEM: usize = 3;
@@ -858,6 +864,62 @@ impl RetentionStore for DynamoStore {
                 }
             }
         }
+    }
+
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        let t = &record.tenant_id;
+        let written = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(self.put(
+                        disposal_to_item(disposal, disposal.disposed_at + self.disposal_retention),
+                        "attribute_not_exists(pk)",
+                    ))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .delete(self.member_delete(t, &record.employee_id, &record.record_id))
+                    .build(),
+            )
+            .send()
+            .await;
+        match written {
+            Ok(_) => {}
+            Err(e) => {
+                return match failed_at(&e) {
+                    Some(reasons) if condition_failed(&reasons, 0) => Ok(Disposed::AlreadyGone),
+                    _ => Err(unavailable(e)),
+                };
+            }
+        }
+        // The slot, unless intake has already given it to a new record.
+        if let Some(slot) = record.relation.slot() {
+            let freed = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key(PK, s(slot_pk(t, &record.employee_id)))
+                .key(SK, s(slot_sk(slot)))
+                .condition_expression("record_id = :r")
+                .expression_attribute_values(":r", s(record.record_id.as_str()))
+                .send()
+                .await;
+            if let Err(e) = freed
+                && !e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception())
+            {
+                return Err(unavailable(e));
+            }
+        }
+        Ok(Disposed::Now)
     }
 
     async fn due_records(

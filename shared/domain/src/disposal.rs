@@ -19,6 +19,8 @@ pub enum DisposalReason {
     Replaced,
     /// Retention ended (the schedule, or an intake that found it past due).
     RetentionEnded,
+    /// DynamoDB TTL deleted the record before the purge did: the purge failed.
+    TtlBackstop,
 }
 
 impl DisposalReason {
@@ -40,6 +42,7 @@ impl DisposalReason {
             DisposalReason::Error,
             DisposalReason::Replaced,
             DisposalReason::RetentionEnded,
+            DisposalReason::TtlBackstop,
         ]
         .into_iter()
         .find(|r| r.code() == s)
@@ -52,6 +55,7 @@ impl DisposalReason {
             DisposalReason::Error => "error",
             DisposalReason::Replaced => "replaced",
             DisposalReason::RetentionEnded => "retention_ended",
+            DisposalReason::TtlBackstop => "ttl_backstop",
         }
     }
 }
@@ -62,6 +66,8 @@ impl DisposalReason {
 pub enum Disposer {
     Principal(Subject),
     Schedule,
+    /// DynamoDB's TTL process (the backstop), seen through the table's stream.
+    DynamodbTtl,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

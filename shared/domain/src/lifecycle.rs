@@ -249,6 +249,40 @@ impl Vault {
         .await
     }
 
+    /// A record DynamoDB TTL deleted before the purge could (seen on the table's stream):
+    /// its disposal record (reason `ttl_backstop`, by `dynamodb_ttl`, at the deletion's
+    /// time) and a disposal audit event. A stream record delivered again writes nothing new.
+    pub async fn record_ttl_deletion(
+        &self,
+        caller: &Caller,
+        record: &crate::record::Record<()>,
+        deleted_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Disposed, VaultError> {
+        let disposal = DisposalRecord::for_record(
+            record,
+            DisposalReason::TtlBackstop,
+            Disposer::DynamodbTtl,
+            deleted_at,
+            self.config.backup_window_days,
+        );
+        let outcome = self
+            .store
+            .record_ttl_disposal(record, &disposal)
+            .await
+            .map_err(unavailable)?;
+        if outcome == Disposed::Now {
+            let mut event =
+                crate::audit::AuditEvent::new(AuditKind::Disposal, None, caller, self.now());
+            event.tenant_id = Some(record.tenant_id.clone());
+            event.record_id = Some(record.record_id.clone());
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.code());
+            event.reason = Some(DisposalReason::TtlBackstop.code());
+            self.audit.emit(&event);
+        }
+        Ok(outcome)
+    }
+
     /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
     pub async fn list_disposals(
         &self,

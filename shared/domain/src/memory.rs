@@ -406,6 +406,32 @@ impl RetentionStore for MemoryStore {
         Ok(())
     }
 
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &crate::disposal::DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        if s.disposals.iter().any(|d| d == disposal) {
+            return Ok(Disposed::AlreadyGone);
+        }
+        s.records
+            .remove(&key(&record.tenant_id, record.record_id.as_str()));
+        if let Some(slot) = record.relation.slot() {
+            let sk = (
+                record.tenant_id.as_str().to_owned(),
+                record.employee_id.as_str().to_owned(),
+                slot,
+            );
+            if s.slots.get(&sk) == Some(&record.record_id) {
+                s.slots.remove(&sk);
+            }
+        }
+        s.disposals.push(disposal.clone());
+        Ok(Disposed::Now)
+    }
+
     async fn dispose(
         &self,
         record: &Record<()>,

@@ -125,69 +125,251 @@ pub fn check_digit(first11: &[u8]) -> u8 {
     if r <= 1 { 0 } else { (11 - r) as u8 }
 }
 
-fn ascii_digit(c: char) -> Option<u8> {
-    match c {
-        '0'..='9' => Some(c as u8),
-        '０'..='９' => Some(b'0' + (c as u32 - '０' as u32) as u8),
-        _ => None,
+/// The zero of every run of General Category Nd (decimal digit) characters, sorted.
+/// Every Nd character belongs to a contiguous run of ten whose first is its zero (a rule
+/// Unicode keeps; Unicode Standard §4.6, Numeric Value), so its value is its distance
+/// from the nearest zero at or below it. Generated from UnicodeData.txt of Unicode 18.0.0
+/// (the version of `unicode_normalization::UNICODE_VERSION`; the Python `unicodedata2`
+/// 18.0.0 backport) by listing the code points with field 2 = `Nd` and field 6 = `0`:
+/// 77 runs, 770 characters; Unicode 16.0 has the same list less U+11DE0.
+const DECIMAL_ZEROS: [u32; 77] = [
+    0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66,
+    0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
+    0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10,
+    0x104A0, 0x10D30, 0x10D40, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0,
+    0x11650, 0x116C0, 0x116D0, 0x116DA, 0x11730, 0x118E0, 0x11950, 0x11BF0, 0x11C50, 0x11D50,
+    0x11DA0, 0x11DE0, 0x11F50, 0x16130, 0x16A60, 0x16AC0, 0x16B50, 0x16D70, 0x1CCF0, 0x1D7CE,
+    0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E4F0, 0x1E5F1, 0x1E950, 0x1FBF0,
+];
+
+/// The value of a Unicode decimal digit (General Category Nd) of any script, as an ASCII
+/// digit. `char::is_numeric` would be wrong here: it also admits No and Nl (½, Ⅻ, ௰).
+fn decimal_digit(c: char) -> Option<u8> {
+    if c.is_ascii_digit() {
+        return Some(c as u8);
+    }
+    let cp = u32::from(c);
+    let zero = DECIMAL_ZEROS[DECIMAL_ZEROS.partition_point(|&z| z <= cp).checked_sub(1)?];
+    let value = cp - zero;
+    (value < 10).then(|| b'0' + value as u8)
+}
+
+/// How the detectors read one character of NFKC-normalised text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A decimal digit, as its ASCII digit.
+    Digit(u8),
+    /// White space (newlines included). Joins digit groups into one stream, except right
+    /// after a comma: `1, 2` is a list.
+    Space,
+    /// A comma (`,`, full-width `，`, Arabic `،`). Joins digit groups into one stream unless
+    /// white space follows it.
+    Comma,
+    /// What else people put between the groups of one number: hyphens, dashes and minus
+    /// signs, the katakana prolonged sound mark ー that Japanese IMEs type for a hyphen,
+    /// dots and middle dots (・), underscores, Arabic decimal and thousands separators; and
+    /// invisible characters (default-ignorable code points such as zero-width spaces and
+    /// joiners, the soft hyphen, bidi controls, variation selectors, tags; combining marks
+    /// that are not letters, such as the keycap U+20E3). Joins digit groups into one stream.
+    Joiner,
+    /// Any other non-letter (brackets, slashes, colons, the list comma 、 and full stop 。,
+    /// currency signs, …): ends the digit stream, but whole groups of digits may still add
+    /// up across it.
+    Other,
+    /// A letter: ends everything.
+    Letter,
+}
+
+fn kind(c: char) -> Kind {
+    if let Some(d) = decimal_digit(c) {
+        return Kind::Digit(d);
+    }
+    if c.is_whitespace() {
+        return Kind::Space;
+    }
+    if matches!(c, ',' | '\u{060C}') {
+        return Kind::Comma;
+    }
+    if is_joiner(c)
+        || is_default_ignorable(c)
+        || (unicode_normalization::char::is_combining_mark(c) && !c.is_alphabetic())
+    {
+        return Kind::Joiner;
+    }
+    if c.is_alphabetic() {
+        Kind::Letter
+    } else {
+        Kind::Other
     }
 }
 
-/// True when an id or a field name holds 12 or more digits (ASCII or full-width) with only
-/// non-letters between them (`1234.5678.9018`, `1234_5678_9018`). Ids are key material that
-/// ends up in keys, KMS contexts and CloudTrail, so the rule is strict and never depends on
-/// the check digit: the same id is always refused.
+/// Visible joiners after NFKC (which already folds the full- and half-width forms).
+fn is_joiner(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'
+            ..='\u{2015}' // hyphen, non-breaking hyphen, figure dash, en/em dash, bar
+            | '\u{2212}' // minus sign
+            | '\u{30FC}' // katakana-hiragana prolonged sound mark ー
+            | '.' | '\u{00B7}' | '\u{2027}' | '\u{30FB}' // dots, middle dots, katakana middle dot ・
+            | '\u{066B}' | '\u{066C}' // Arabic decimal and thousands separators
+            | '_'
+    )
+}
+
+/// Default_Ignorable_Code_Point of DerivedCoreProperties.txt (Unicode 16/18).
+fn is_default_ignorable(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFF8}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// The text's characters as the detectors read them: NFKC first, so compatibility digits
+/// (full-width, mathematical, circled, superscript, segmented) become ASCII digits. The
+/// normaliser streams over the text with a small inline buffer; no copy of the text is made.
+fn kinds(text: &str) -> impl Iterator<Item = Kind> + '_ {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfkc().map(kind)
+}
+
+/// True when an id or a field name holds 12 or more digits (decimal digits of any script,
+/// or characters that NFKC folds to digits) with only non-letters between them
+/// (`1234.5678.9018`, `1234_5678_9018`, `1234ー5678ー9018`). Ids are key material that ends
+/// up in keys, KMS contexts and CloudTrail, so the rule is strict and never depends on the
+/// check digit: the same id is always refused.
 pub fn holds_digit_run(text: &str) -> bool {
     let mut run = 0;
-    for c in text.chars() {
-        if ascii_digit(c).is_some() {
-            run += 1;
-            if run >= 12 {
-                return true;
+    for k in kinds(text) {
+        match k {
+            Kind::Digit(_) => {
+                run += 1;
+                if run >= 12 {
+                    return true;
+                }
             }
-        } else if c.is_alphabetic() {
-            run = 0;
+            Kind::Letter => run = 0,
+            Kind::Space | Kind::Comma | Kind::Joiner | Kind::Other => {}
         }
     }
     false
 }
 
-/// True when free text holds a My Number however it is written: whole groups of digits
-/// separated by anything but letters (spaces, hyphens, dots, ・, commas, newlines, …) that
-/// add up to 12 digits passing the check digit, or 12 such digits inside a longer group.
-/// Text with dates or amounts passes unless they happen to form a valid number.
+/// True when free text holds a My Number however it is written. After NFKC, decimal digits
+/// of any script count with their value. Then:
+///
+/// - Groups of digits joined by separators (spaces, hyphens, dots, ・, commas, newlines, …;
+///   see [`Kind`]) form one digit stream: any 12 consecutive digits of the stream that pass
+///   the check digit are a number, across group boundaries and at any offset
+///   (`20241234-5678-9018`, `1234 5678 901899`). A list (`, ` or 、) ends the stream.
+/// - Whole groups separated by anything but letters (so also `/`, `:`, brackets, 。) that
+///   add up to exactly 12 digits passing the check digit are a number (`1234/5678/9018`).
+///
+/// Letters end both. Text with dates or amounts passes unless 12 consecutive digits of one
+/// stream happen to form a valid number (about one chance in ten per window). The last 12
+/// digits live in a stack buffer that is zeroed before returning; nothing goes to the heap.
 pub fn holds_my_number(text: &str) -> bool {
-    let mut segments: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new()]];
-    for c in text.chars() {
-        let segment = segments.last_mut().expect("never empty");
-        if let Some(d) = ascii_digit(c) {
-            segment.last_mut().expect("never empty").push(d);
-        } else if c.is_alphabetic() {
-            segments.push(vec![Vec::new()]);
-        } else if !segment.last().expect("never empty").is_empty() {
-            segment.push(Vec::new());
-        }
-    }
-    let valid =
-        |digits: &[u8]| digits.len() == 12 && check_digit(&digits[..11]) == digits[11] - b'0';
-    for groups in &segments {
-        for start in 0..groups.len() {
-            let mut span: Vec<u8> = Vec::new();
-            for g in &groups[start..] {
-                if g.len() >= 12 && span.is_empty() && g.windows(12).any(valid) {
-                    return true;
+    let mut detector = Detector::default();
+    kinds(text).any(|k| detector.feed(k)) || detector.close_group()
+}
+
+#[derive(Default)]
+struct Detector {
+    /// The last 12 digits since the last letter, oldest first.
+    last12: [u8; 12],
+    /// Digits in the current stream.
+    stream: usize,
+    /// Digits in the current group.
+    group: usize,
+    /// Lengths (capped at 13) of the groups closed since the last letter, newest last;
+    /// only the last 12 matter, as a group has at least one digit.
+    groups: [u8; 12],
+    closed: usize,
+    /// A comma came since the last digit.
+    after_comma: bool,
+}
+
+impl Detector {
+    /// Reads one character; true once a number is found.
+    fn feed(&mut self, k: Kind) -> bool {
+        match k {
+            Kind::Digit(d) => {
+                self.after_comma = false;
+                self.last12.copy_within(1.., 0);
+                self.last12[11] = d;
+                self.group += 1;
+                self.stream += 1;
+                self.stream >= 12 && self.last12_valid()
+            }
+            Kind::Space => {
+                if self.after_comma {
+                    self.stream = 0;
                 }
-                span.extend_from_slice(g);
-                if span.len() >= 12 {
-                    if valid(&span) {
-                        return true;
-                    }
-                    break;
-                }
+                self.close_group()
+            }
+            Kind::Comma => {
+                self.after_comma = true;
+                self.close_group()
+            }
+            Kind::Joiner => self.close_group(),
+            Kind::Other => {
+                self.stream = 0;
+                self.close_group()
+            }
+            Kind::Letter => {
+                let found = self.close_group();
+                self.stream = 0;
+                self.closed = 0;
+                found
             }
         }
     }
-    false
+
+    /// Ends the current group, if any; true when it ends whole groups of exactly 12 digits
+    /// that pass the check digit.
+    fn close_group(&mut self) -> bool {
+        if self.group == 0 {
+            return false;
+        }
+        self.groups.copy_within(1.., 0);
+        self.groups[11] = self.group.min(13) as u8;
+        self.group = 0;
+        self.closed += 1;
+        let mut total = 0;
+        for &len in self.groups.iter().rev().take(self.closed.min(12)) {
+            total += usize::from(len);
+            if total >= 12 {
+                return total == 12 && self.last12_valid();
+            }
+        }
+        false
+    }
+
+    fn last12_valid(&self) -> bool {
+        check_digit(&self.last12[..11]) == self.last12[11] - b'0'
+    }
+}
+
+impl Drop for Detector {
+    fn drop(&mut self) {
+        self.last12.zeroize();
+    }
 }
 
 #[cfg(test)]
@@ -296,6 +478,188 @@ mod tests {
         }
     }
 
+    /// The zero of each digit script the detector must read: ASCII, full-width,
+    /// mathematical bold, Arabic-Indic, Devanagari.
+    const SCRIPT_ZEROS: [u32; 5] = [0x30, 0xFF10, 0x1D7CE, 0x660, 0x966];
+
+    fn in_script(ascii_digit: u8, script: usize) -> char {
+        char::from_u32(SCRIPT_ZEROS[script] + u32::from(ascii_digit - b'0')).unwrap()
+    }
+
+    fn written_in(ascii: &str, script: usize) -> String {
+        ascii.bytes().map(|d| in_script(d, script)).collect()
+    }
+
+    /// What people put between groups of digits: spaces, hyphens and dashes, dots, middle
+    /// dots, commas, underscores, newlines (and the full- and half-width forms of these).
+    const STREAM_SEPARATORS: [&str; 21] = [
+        " ", "\u{3000}", "\t", "\n", "\r\n", "-", "\u{2010}", "\u{2013}", "\u{2014}", "\u{2212}",
+        "－", "ー", ".", "・", "･", ",", "，", "_", "\u{00A0}", "．", "\u{200B}",
+    ];
+
+    /// Anything else that is not a letter, which only whole groups may span; and lists.
+    const OTHER_SEPARATORS: [&str; 9] = ["/", ": ", "(", ")", "。", "#", "、", ", ", "，\n"];
+
+    /// One to three stream separators, never a comma followed by white space (a list).
+    fn separator() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(&STREAM_SEPARATORS[..]), 1..=3)
+            .prop_map(|parts| parts.concat())
+            .prop_filter("a list", |sep| {
+                sep.find([',', '，'])
+                    .is_none_or(|i| !sep[i..].chars().any(char::is_whitespace))
+            })
+    }
+
+    fn any_separator() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => separator(),
+            1 => proptest::sample::select(&OTHER_SEPARATORS[..]).prop_map(str::to_string),
+        ]
+    }
+
+    /// Japanese and ASCII prose without any digit.
+    fn prose() -> impl Strategy<Value = String> {
+        "[a-zA-Zぁ-んァ-ヶ一-龥 、。：（）!?「」]{0,12}"
+    }
+
+    #[test]
+    fn reported_gaps_are_detected() {
+        for text in [
+            "20241234-5678-9018",
+            "1234 5678 901899",
+            "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟖",
+            "𝟷𝟸𝟹𝟺𝟻𝟼𝟽𝟾𝟿𝟶𝟷𝟾",
+            "١٢٣٤٥٦٧٨٩٠١٨",
+            "١٢٣٤-٥٦٧٨-٩٠١٨",
+            "۱۲۳۴۵۶۷۸۹۰۱۸",
+            "१२३४५६७८९०१८",
+            "理由: १२३४ ५६७८ ९०१८ です",
+            "①②③④⑤⑥⑦⑧⑨⓪①⑧",
+            "2024.1234.5678.9018",
+            "番号は 0000 1234-5678-9018 です",
+            "1234ー5678ー9018",
+            "1234\u{200B}5678\u{200B}901899",
+            "1234\u{00AD}5678\u{00AD}9018",
+        ] {
+            assert!(holds_my_number(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn unicode_digit_runs_in_ids() {
+        for id in [
+            "١٢٣٤٥٦٧٨٩٠١٢",
+            "E-१२३४५६७८९०१२",
+            "𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗𝟎𝟏𝟐",
+            "①②③④⑤⑥⑦⑧⑨⓪①②",
+            "1234ー5678ー9012",
+            "1234\u{200B}5678\u{200B}9012",
+        ] {
+            assert!(holds_digit_run(id), "{id:?}");
+        }
+    }
+
+    /// Numeric characters that are not decimal digits (No, Nl) and that NFKC does not map
+    /// to digits are not digits: Tamil and Malayalam ten, Ethiopic numbers, counting rods.
+    #[test]
+    fn non_decimal_numerics_are_not_digits() {
+        let text = "௰௱൰፲፳𝍠𝍡𝍢𝍣𝍤𝍥𝍦";
+        assert!(text.chars().all(char::is_numeric));
+        assert!(!holds_digit_run(text));
+        assert!(!holds_my_number(text));
+        // Roman numerals fold to letters.
+        assert!(!holds_digit_run("ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩⅪⅫ"));
+    }
+
+    #[test]
+    fn decimal_digit_table_is_sound() {
+        assert!(DECIMAL_ZEROS.windows(2).all(|w| w[0] + 10 <= w[1]));
+        let mut count = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let Some(d) = decimal_digit(c) else { continue };
+            count += 1;
+            // Nd digits are numeric and never letters…
+            assert!(c.is_numeric() && !c.is_alphabetic(), "{c:?}");
+            // …and where NFKC folds one, it folds it to the ASCII digit of the same value.
+            use unicode_normalization::UnicodeNormalization;
+            let folded: String = std::iter::once(c).nfkc().collect();
+            assert!(
+                folded == c.to_string() || folded == (d as char).to_string(),
+                "{c:?}"
+            );
+        }
+        assert_eq!(count, 770);
+        assert_eq!(decimal_digit('/'), None);
+        assert_eq!(decimal_digit(':'), None);
+        assert_eq!(decimal_digit('\u{065F}'), None);
+        assert_eq!(decimal_digit('\u{066A}'), None);
+        assert_eq!(decimal_digit('٩'), Some(b'9'));
+        assert_eq!(decimal_digit('\u{1FBF9}'), Some(b'9'));
+        assert_eq!(decimal_digit('\u{1E5FA}'), Some(b'9'));
+        assert_eq!(decimal_digit('½'), None);
+        assert_eq!(decimal_digit('Ⅻ'), None);
+    }
+
+    /// The detector as it was before digit streams and Unicode digits, kept to prove that
+    /// whatever it found is still found.
+    fn previous_holds_my_number(text: &str) -> bool {
+        fn ascii_digit(c: char) -> Option<u8> {
+            match c {
+                '0'..='9' => Some(c as u8),
+                '０'..='９' => Some(b'0' + (c as u32 - '０' as u32) as u8),
+                _ => None,
+            }
+        }
+        let mut segments: Vec<Vec<Vec<u8>>> = vec![vec![Vec::new()]];
+        for c in text.chars() {
+            let segment = segments.last_mut().expect("never empty");
+            if let Some(d) = ascii_digit(c) {
+                segment.last_mut().expect("never empty").push(d);
+            } else if c.is_alphabetic() {
+                segments.push(vec![Vec::new()]);
+            } else if !segment.last().expect("never empty").is_empty() {
+                segment.push(Vec::new());
+            }
+        }
+        let valid =
+            |digits: &[u8]| digits.len() == 12 && check_digit(&digits[..11]) == digits[11] - b'0';
+        for groups in &segments {
+            for start in 0..groups.len() {
+                let mut span: Vec<u8> = Vec::new();
+                for g in &groups[start..] {
+                    if g.len() >= 12 && span.is_empty() && g.windows(12).any(valid) {
+                        return true;
+                    }
+                    span.extend_from_slice(g);
+                    if span.len() >= 12 {
+                        if valid(&span) {
+                            return true;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Dates, amounts, phone numbers and postcodes in ordinary prose.
+    #[test]
+    fn ordinary_prose_passes() {
+        for text in [
+            "2026-04-01, 2026-05-01に依頼",
+            "2026年4月1日に本人確認書類を依頼、5月1日に再依頼",
+            "本人が提出を拒否（2026/04/01 10:30）",
+            "電話 03-1234-5678 で確認済み",
+            "〒100-0001 東京都千代田区千代田1-1",
+            "扶養者 長男 2015-06-30生",
+            "金額 1,234,567円",
+            "Refused on 2026-04-01 by phone, call ref 4471",
+        ] {
+            assert!(!holds_my_number(text), "{text:?}");
+        }
+    }
+
     fn with_check_digit(first11: &[u8; 11]) -> String {
         let mut s: String = first11.iter().map(|d| (b'0' + d) as char).collect();
         let ascii: Vec<u8> = s.bytes().collect();
@@ -342,6 +706,95 @@ mod tests {
                 Ok(n) => prop_assert_eq!(n.expose_digits().len(), 12),
                 Err(rule) => prop_assert!(["length", "non_digit", "check_digit"].contains(&rule.code())),
             }
+        }
+
+        /// (1) A valid number, split anywhere with any separators, each digit in any of the
+        /// scripts, inside digit-free prose, is found.
+        #[test]
+        fn a_valid_number_is_found_however_written(
+            d in proptest::array::uniform11(0u8..10),
+            scripts in proptest::collection::vec(0..SCRIPT_ZEROS.len(), 12),
+            cuts in proptest::collection::vec(proptest::option::weighted(0.3, any_separator()), 11),
+            before in prose(),
+            after in prose(),
+        ) {
+            let valid = with_check_digit(&d);
+            let mut text = before.clone();
+            for (i, digit) in valid.bytes().enumerate() {
+                text.push(in_script(digit, scripts[i]));
+                if let Some(Some(sep)) = cuts.get(i) {
+                    text.push_str(sep);
+                }
+            }
+            text.push_str(&after);
+            prop_assert!(holds_my_number(&text), "{:?}", text);
+        }
+
+        /// (2) A valid number anywhere inside a longer stream of digit groups is found,
+        /// whatever the groups' boundaries.
+        #[test]
+        fn a_valid_number_is_found_inside_a_longer_digit_stream(
+            d in proptest::array::uniform11(0u8..10),
+            head in proptest::collection::vec(0u8..10, 0..16),
+            tail in proptest::collection::vec(0u8..10, 0..16),
+            scripts in proptest::collection::vec(0..SCRIPT_ZEROS.len(), 44),
+            cuts in proptest::collection::vec(proptest::option::weighted(0.4, separator()), 44),
+            before in prose(),
+            after in prose(),
+        ) {
+            let valid = with_check_digit(&d);
+            let stream: Vec<u8> = head
+                .iter()
+                .map(|d| b'0' + d)
+                .chain(valid.bytes())
+                .chain(tail.iter().map(|d| b'0' + d))
+                .collect();
+            let mut text = before.clone();
+            for (i, &digit) in stream.iter().enumerate() {
+                text.push(in_script(digit, scripts[i]));
+                if i + 1 < stream.len()
+                    && let Some(sep) = &cuts[i]
+                {
+                    text.push_str(sep);
+                }
+            }
+            text.push_str(&after);
+            prop_assert!(holds_my_number(&text), "{:?}", text);
+        }
+
+        /// (3) Text without any digit (even after NFKC) is never flagged.
+        #[test]
+        fn text_without_digits_is_never_flagged(raw in prop_oneof!["\\PC{0,80}", "[a-zA-Zぁ-んァ-ヶ一-龥 、。・ー－,.\\-\n]{0,80}"]) {
+            use unicode_normalization::UnicodeNormalization;
+            let text: String = raw
+                .chars()
+                .filter(|c| !std::iter::once(*c).nfkc().any(char::is_numeric))
+                .collect();
+            prop_assert!(!holds_my_number(&text), "{:?}", text);
+            prop_assert!(!holds_digit_run(&text), "{:?}", text);
+        }
+
+        /// Whatever the previous detector found (ASCII and full-width digits, whole groups
+        /// across any non-letter) is still found.
+        #[test]
+        fn nothing_found_before_is_missed_now(tokens in proptest::collection::vec(prop_oneof![
+            8 => proptest::char::range('0', '9').prop_map(String::from),
+            2 => proptest::char::range('０', '９').prop_map(String::from),
+            3 => proptest::sample::select(&STREAM_SEPARATORS[..]).prop_map(str::to_string),
+            2 => proptest::sample::select(&OTHER_SEPARATORS[..]).prop_map(str::to_string),
+            1 => proptest::sample::select(&["a", "番", "ー", "\u{200B}", "\u{00AD}"][..]).prop_map(str::to_string),
+        ], 0..48)) {
+            let text = tokens.concat();
+            if previous_holds_my_number(&text) {
+                prop_assert!(holds_my_number(&text), "{:?}", text);
+            }
+        }
+
+        #[test]
+        fn whole_scripts_render_the_same_number(d in proptest::array::uniform11(0u8..10), script in 0..SCRIPT_ZEROS.len()) {
+            let valid = with_check_digit(&d);
+            prop_assert!(holds_my_number(&written_in(&valid, script)));
+            prop_assert!(holds_digit_run(&written_in(&valid, script)));
         }
 
         #[test]

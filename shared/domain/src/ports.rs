@@ -324,6 +324,16 @@ pub trait RetentionStore: Send + Sync {
         disposal: &DisposalRecord,
     ) -> Result<Disposed, Unavailable>;
 
+    /// Records a disposal that DynamoDB TTL has already carried out (the record item is
+    /// gone): writes the disposal record and removes the record's membership entry and the
+    /// slot that still names it. `AlreadyGone` when the disposal record exists already (a
+    /// stream record delivered again).
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable>;
+
     /// Records gone by `today` (due before it), oldest first, from `cursor`.
     async fn due_records(
         &self,

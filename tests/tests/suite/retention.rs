@@ -841,3 +841,152 @@ async fn a_rehire_clears_the_departure_even_when_no_live_record_carries_it() {
     // Now there is nothing to cancel.
     assert_problem(&cancel().await, 404, "not_found");
 }
+
+/// A DynamoDB stream event with one REMOVE record per `(item, by_ttl)`: `by_ttl` says the
+/// TTL process deleted it (the service identity); otherwise a delete through the API.
+fn stream_event(
+    removals: &[(
+        &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+        bool,
+    )],
+) -> aws_lambda_events::dynamodb::Event {
+    let records: Vec<Value> = removals
+        .iter()
+        .enumerate()
+        .map(|(i, (item, by_ttl))| {
+            let image: std::collections::HashMap<String, serde_dynamo::AttributeValue> = item
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone().into()))
+                .collect();
+            let image = serde_json::to_value(serde_dynamo::Item::from(image)).unwrap();
+            let mut r = json!({
+                "eventID": format!("ev-{i}"),
+                "eventName": "REMOVE",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "ap-northeast-1",
+                "eventSourceARN": "arn:aws:dynamodb:ap-northeast-1:123456789012:table/t/stream/x",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1_800_000_000,
+                    "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                    "OldImage": image,
+                    "SequenceNumber": format!("{}", 1000 + i),
+                    "SizeBytes": 300,
+                    "StreamViewType": "OLD_IMAGE"
+                }
+            });
+            if *by_ttl {
+                r["userIdentity"] =
+                    json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
+            }
+            r
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+async fn record_item(
+    stack: &Stack,
+    record_id: &str,
+) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    stack
+        .ddb()
+        .get_item()
+        .table_name(&stack.table)
+        .key("pk", A::S(format!("T#acme#R#{record_id}")))
+        .key("sk", A::S("RECORD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn a_record_ttl_deleted_gets_its_disposal_record_from_the_stream() {
+    use aws_sdk_dynamodb::types::AttributeValue as A;
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let own = register(&stack, &hr, own_number("E0310", N1)).await;
+    let own_id = own.body["record_id"].as_str().unwrap().to_owned();
+    let child = register(&stack, &hr, dependent("E0310", "長男", N2)).await;
+    let child_id = child.body["record_id"].as_str().unwrap().to_owned();
+    departure(&stack, "E0310", json!({"left_on": "2019-03-31"})).await;
+    // TTL deletes the self record (the purge was down); the purge's own delete of the
+    // child arrives on the stream too, without the service identity.
+    let own_item = record_item(&stack, &own_id).await;
+    let child_item = record_item(&stack, &child_id).await;
+    stack
+        .ddb()
+        .delete_item()
+        .table_name(&stack.table)
+        .key("pk", A::S(format!("T#acme#R#{own_id}")))
+        .key("sk", A::S("RECORD".into()))
+        .send()
+        .await
+        .unwrap();
+    let metrics = Arc::new(Mutex::new(Vec::new()));
+    let backstop = stack.backstop(metrics.clone());
+    let event = stream_event(&[(&own_item, true), (&child_item, false)]);
+    let run = |event: aws_lambda_events::dynamodb::Event| {
+        let mut ctx = lambda_runtime::Context::default();
+        ctx.request_id = format!("backstop-{}", mynumber_tests::uuid_like());
+        backstop.handle(lambda_runtime::LambdaEvent::new(event, ctx))
+    };
+    let summary = run(event.clone()).await.unwrap();
+    assert_eq!(summary["recorded"], 1, "{summary}");
+    assert_eq!(summary["ignored"], 1, "{summary}");
+    let log = disposals(&stack, &Who::auditor("acme"), Some("E0310")).await;
+    let items = log.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", log.raw);
+    assert_eq!(items[0]["record_id"], own_id.as_str());
+    assert_eq!(items[0]["reason"], "ttl_backstop");
+    assert_eq!(items[0]["disposed_by"], json!({"kind": "dynamodb_ttl"}));
+    assert_eq!(items[0]["disposed_at"], "2027-01-15T08:00:00.000Z");
+    // The slot and the membership entry went with it: the employee's partition holds
+    // only the child's entry, and a new self record needs no replace.
+    let partition: Vec<String> = stack
+        .all_items()
+        .await
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap() == "T#acme#E#E0310")
+        .map(|i| i["sk"].as_s().unwrap().clone())
+        .collect();
+    assert!(
+        !partition.contains(&"SLOT#self".to_owned()),
+        "{partition:?}"
+    );
+    assert!(
+        !partition.contains(&format!("REC#{own_id}")),
+        "{partition:?}"
+    );
+    assert!(
+        partition.contains(&format!("REC#{child_id}")),
+        "{partition:?}"
+    );
+    // Delivered again (a retry): nothing new.
+    let again = run(event).await.unwrap();
+    assert_eq!(again["recorded"], 0);
+    assert_eq!(again["already_recorded"], 1);
+    assert_eq!(stack.items_of_kind("disposal").await.len(), 1);
+    // One audit event, one metric line per batch with the count.
+    let audited: Vec<Value> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["reason"] == "ttl_backstop")
+        .collect();
+    assert_eq!(audited.len(), 1);
+    let lines = String::from_utf8(metrics.lock().unwrap().clone()).unwrap();
+    let counts: Vec<u64> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["TtlBackstopDisposals"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(counts, vec![1, 0]);
+    stack.assert_no_plaintext(&[N1, N2]).await;
+}

@@ -10,7 +10,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 /// The log groups of a stack's three functions, as `infra/template.yaml` names them.
 pub fn default_log_groups(stack: &str) -> Vec<String> {
-    ["intake", "lookup", "purge"]
+    ["intake", "lookup", "purge", "backstop"]
         .iter()
         .map(|f| format!("/aws/lambda/{stack}-{f}"))
         .collect()
