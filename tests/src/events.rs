@@ -44,6 +44,7 @@ enum Token {
 }
 
 pub struct ReqBuilder {
+    request_id: Option<String>,
     token: Token,
     /// Whether the authorizer context (claims of `who`) is present.
     authorizer: bool,
@@ -59,6 +60,7 @@ pub struct ReqBuilder {
 /// Starts a request: `req("POST", "/v1/records")`.
 pub fn req(method: &str, path: &str) -> ReqBuilder {
     ReqBuilder {
+        request_id: None,
         token: Token::OfWho,
         authorizer: true,
         method: method.into(),
@@ -79,6 +81,11 @@ impl ReqBuilder {
     /// Sends `token` as the bearer token instead of the IdP's token for `who`.
     pub fn bearer(mut self, token: &str) -> Self {
         self.token = Token::Raw(token.into());
+        self
+    }
+    /// API Gateway's request id (random otherwise).
+    pub fn request_id(mut self, id: &str) -> Self {
+        self.request_id = Some(id.into());
         self
     }
     /// Sends no bearer token.
@@ -139,7 +146,7 @@ impl ReqBuilder {
                 "sourceIp": self.source_ip,
                 "userAgent": "mynumber-tests"
             },
-            "requestId": format!("req-{}", crate::uuid_like()),
+            "requestId": self.request_id.clone().unwrap_or_else(|| format!("req-{}", crate::uuid_like())),
             "routeKey": "$default",
             "stage": "$default",
             "time": "24/Nov/2026:09:00:00 +0000",

@@ -1,7 +1,7 @@
 //! RFC 9457 problem responses. The body holds the stable `code`, a constant title and,
 //! for 400s, the fields and rules broken — never an input value.
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use lambda_http::{Body, Response};
 use mynumber_domain::{Caller, VaultError};
 use serde_json::json;
@@ -22,7 +22,8 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
     let mut builder = Response::builder()
         .status(err.status())
         .header(CONTENT_TYPE, "application/problem+json")
-        .header(CACHE_CONTROL, "no-store");
+        .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff");
     if matches!(err, VaultError::Unavailable | VaultError::Throttled) {
         builder = builder.header("retry-after", "1");
     }
@@ -31,12 +32,14 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
         .expect("static headers are valid")
 }
 
-/// A JSON response. `no-store` everywhere: responses hold personal data at the least.
+/// A JSON response. `no-store` everywhere: responses hold personal data at the least;
+/// `nosniff` so no browser reads a body as anything but its declared type.
 pub fn json_response(status: u16, body: String) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(CONTENT_TYPE, "application/json")
         .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
         .body(Body::Text(body))
         .expect("static headers are valid")
 }

@@ -4,7 +4,9 @@
 mod adapters;
 mod audit_review;
 mod auth;
+mod chaos;
 mod handlers_memory;
+mod headers;
 mod intake;
 mod lookup;
 mod openapi;
