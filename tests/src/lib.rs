@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod faults;
+pub mod iam;
 pub mod jwt;
 pub mod moto;
 pub mod schema;

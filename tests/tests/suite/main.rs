@@ -7,6 +7,7 @@ mod auth;
 mod chaos;
 mod handlers_memory;
 mod headers;
+mod iam;
 mod intake;
 mod lookup;
 mod openapi;
