@@ -444,3 +444,26 @@ async fn a_ciphertext_moved_to_another_record_does_not_decrypt() {
     assert!(!r.raw.contains(N1) && !r.raw.contains(N2));
     stack.assert_no_plaintext(&[N1, N2]).await;
 }
+
+#[tokio::test]
+async fn a_well_formed_cursor_that_points_at_nothing_is_a_page_not_an_error() {
+    let stack = Stack::new().await;
+    registered(&stack, "acme", "0", N1).await;
+    let a = Who::auditor("acme");
+    for cursor in [
+        "09.ba60134b-a506-099a-9862-e63a40fc07de",
+        "0.ba60134b-a506-099a-9862-e63a40fc07de",
+    ] {
+        let reply = stack
+            .call(
+                req("GET", "/v1/records")
+                    .who(&a)
+                    .query("employee_id", "0")
+                    .query("cursor", cursor)
+                    .query("limit", "81")
+                    .build(),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.raw);
+    }
+}
