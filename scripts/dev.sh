@@ -34,7 +34,7 @@ for _ in $(seq 1 100); do
 done
 
 echo "creating the table, keys and log groups on moto (${AWS_ENDPOINT_URL})…"
-settings="$(cargo run --quiet -p mynumber-aws --bin mynumber-bootstrap)"
+settings="$(cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumber-bootstrap)"
 # Lines are KEY=value with ids only.
 eval "$settings"
 

@@ -6,6 +6,7 @@ cd "$root"
 "$root/scripts/tools.sh"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+"$root/scripts/check-privileges.sh"
 "$root/scripts/infra-check.sh"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

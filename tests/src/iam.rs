@@ -2,12 +2,13 @@
 //! every request and the caller's identity policies; per function an IAM role holding the
 //! policies `infra/template.yaml` gives that function's role (read and resolved at test
 //! time, with this test's table and key ARNs), assumed through STS; and each function's
-//! vault on its role's session credentials, built as `mynumber_aws::build_vault` builds it
+//! use case on its role's session credentials, built as `mynumber_aws` builds it
 //! from the environment the template gives the function.
 //!
 //! What moto enforces and what it does not, and why its policies are adapted
 //! ([`Policies`]): docs/iam-in-the-emulator.md.
 
+use crate::memory::FixedClock;
 use crate::{CaptureAudit, CaptureWriter, jwt, moto, recording_kms};
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
@@ -15,10 +16,12 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use chrono::{DateTime, Utc};
-use mynumber_aws::{DynamoStore, KmsCipher, bootstrap};
-use mynumber_domain::memory::FixedClock;
-use mynumber_domain::ports::{NoCipher, NumberCipher};
-use mynumber_domain::{Vault, VaultConfig};
+use mynumber_aws::{DynamoStore, KmsDecryptor, KmsEncryptor, bootstrap};
+use mynumber_domain::backstop::BackstopService;
+use mynumber_domain::intake::IntakeService;
+use mynumber_domain::lookup::LookupService;
+use mynumber_domain::purge::PurgeService;
+use mynumber_domain::{Core, VaultConfig};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -842,41 +845,49 @@ impl IamStack {
         }
     }
 
-    /// The function's vault as `mynumber_aws::build_vault` builds it from the environment
-    /// the template gives the function (TABLE_NAME, KMS_KEY_ID, MAC_KEY_ID resolved in
-    /// this stack), on `identity`'s credentials: without KMS_KEY_ID no KMS client at all.
-    pub fn vault(&self, identity: &Identity) -> Vault {
+    /// An environment variable of `identity`'s function as the template sets it,
+    /// resolved in this stack.
+    fn env(&self, identity: &Identity, name: &str) -> Option<String> {
         let env = self.template.function_environment(identity.function.role());
-        let var = |name: &str| {
-            env.get(name)
-                .map(|v| as_str(&self.template.resolve(v, &self.deployment), name).to_owned())
-        };
-        let table = var("TABLE_NAME").expect("TABLE_NAME");
-        let store = DynamoStore::new(identity.ddb(), &table).with_config(&self.config);
-        let cipher: Arc<dyn NumberCipher> = match var("KMS_KEY_ID") {
-            Some(key) => Arc::new(KmsCipher::new(identity.kms(), key, var("MAC_KEY_ID"))),
-            None => Arc::new(NoCipher),
-        };
-        Vault::new(
-            Arc::new(store),
-            cipher,
-            self.audit.clone(),
-            self.clock.clone(),
-            self.config.clone(),
-        )
+        env.get(name)
+            .map(|v| as_str(&self.template.resolve(v, &self.deployment), name).to_owned())
+    }
+
+    /// The function's store as `mynumber_aws` builds it from the environment the template
+    /// gives the function, on `identity`'s credentials.
+    fn store(&self, identity: &Identity) -> Arc<DynamoStore> {
+        let table = self.env(identity, "TABLE_NAME").expect("TABLE_NAME");
+        Arc::new(DynamoStore::new(identity.ddb(), &table).with_config(&self.config))
+    }
+
+    fn core(&self) -> Core {
+        Core::new(self.audit.clone(), self.clock.clone(), self.config.clone())
     }
 
     pub fn intake(&self, identity: &Identity) -> intake::Intake {
-        intake::Intake::new(self.vault(identity), jwt::authenticator())
+        let key = self.env(identity, "KMS_KEY_ID").expect("KMS_KEY_ID");
+        let mac_key = self.env(identity, "MAC_KEY_ID").expect("MAC_KEY_ID");
+        let service = IntakeService::new(
+            self.core(),
+            self.store(identity),
+            Arc::new(KmsEncryptor::new(identity.kms(), key, mac_key)),
+        );
+        intake::Intake::new(service, jwt::authenticator())
     }
 
     pub fn lookup(&self, identity: &Identity) -> lookup::Lookup {
-        lookup::Lookup::new(self.vault(identity), jwt::authenticator())
+        let key = self.env(identity, "KMS_KEY_ID").expect("KMS_KEY_ID");
+        let service = LookupService::new(
+            self.core(),
+            self.store(identity),
+            Arc::new(KmsDecryptor::new(identity.kms(), key)),
+        );
+        lookup::Lookup::new(service, jwt::authenticator())
     }
 
     pub fn purge(&self, identity: &Identity) -> purge::Purge {
         purge::Purge::with_metrics(
-            self.vault(identity),
+            PurgeService::new(self.core(), self.store(identity)),
             chrono::Duration::seconds(10),
             Arc::new(Mutex::new(CaptureWriter)),
         )
@@ -887,7 +898,8 @@ impl IamStack {
         identity: &Identity,
         metrics: Arc<Mutex<Vec<u8>>>,
     ) -> backstop::Backstop {
-        backstop::Backstop::with_metrics(self.vault(identity), metrics)
+        let service = BackstopService::new(self.core(), self.store(identity));
+        backstop::Backstop::with_metrics(service, metrics)
     }
 
     /// Invokes `purge` with the repo's scheduled-event payload and `deadline`.

@@ -6,20 +6,29 @@ pub mod events;
 pub mod faults;
 pub mod iam;
 pub mod jwt;
+pub mod memory;
 pub mod moto;
 pub mod schema;
 
 use aws_config::SdkConfig;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
-use mynumber_aws::{DynamoStore, KmsCipher, bootstrap};
-use mynumber_domain::memory::FixedClock;
-use mynumber_domain::{AuditEvent, AuditSink, Vault, VaultConfig};
+use memory::FixedClock;
+use mynumber_aws::{DynamoStore, KmsDecryptor, KmsEncryptor, bootstrap};
+use mynumber_domain::backstop::BackstopService;
+use mynumber_domain::intake::IntakeService;
+use mynumber_domain::lookup::LookupService;
+use mynumber_domain::ports::Clock;
+use mynumber_domain::purge::PurgeService;
+use mynumber_domain::{AuditEvent, AuditSink, Core, VaultConfig};
 use serde_json::Value;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use events::{Who, req};
+
+/// A KMS key id that does not exist (moto ignores DisableKey): every call with it fails.
+pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";
 
 /// Every line logged in this test process: diagnostics and audit events alike.
 static CAPTURED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
@@ -254,22 +263,21 @@ impl Stack {
             .unwrap();
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         let audit = Arc::new(CaptureAudit::default());
-        let vault = || {
-            Vault::new(
-                Arc::new(DynamoStore::new(fn_ddb.clone(), &table).with_config(&config)),
-                Arc::new(KmsCipher::new(
-                    fn_kms.clone(),
-                    &key_id,
-                    Some(mac_key_id.clone()),
-                )),
-                audit.clone(),
-                clock.clone(),
-                config.clone(),
-            )
-        };
+        let core = Core::new(audit.clone(), clock.clone(), config.clone());
+        let store = Arc::new(DynamoStore::new(fn_ddb.clone(), &table).with_config(&config));
+        let intake = IntakeService::new(
+            core.clone(),
+            store.clone(),
+            Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
+        );
+        let lookup = LookupService::new(
+            core,
+            store,
+            Arc::new(KmsDecryptor::new(fn_kms.clone(), &key_id)),
+        );
         Stack {
-            intake: intake::Intake::new(vault(), jwt::authenticator()),
-            lookup: lookup::Lookup::new(vault(), jwt::authenticator()),
+            intake: intake::Intake::new(intake, jwt::authenticator()),
+            lookup: lookup::Lookup::new(lookup, jwt::authenticator()),
             sdk,
             fn_sdk,
             table,
@@ -282,58 +290,53 @@ impl Stack {
         }
     }
 
-    /// A vault as this stack's functions have it, but on `table`, with `cipher` and
-    /// `clock`: for the purge, and for staging failures (a missing table or key).
-    pub fn vault_on(
-        &self,
-        table: &str,
-        cipher: Arc<dyn mynumber_domain::ports::NumberCipher>,
-        clock: Arc<dyn mynumber_domain::ports::Clock>,
-    ) -> Vault {
-        Vault::new(
-            Arc::new(
-                DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.fn_sdk), table)
-                    .with_config(&self.config),
-            ),
-            cipher,
-            self.audit.clone(),
-            clock,
-            self.config.clone(),
+    /// The audit sink, configuration and `clock` of this stack's functions.
+    pub fn core(&self, clock: Arc<dyn Clock>) -> Core {
+        Core::new(self.audit.clone(), clock, self.config.clone())
+    }
+
+    /// The store as this stack's functions have it, on `table`.
+    pub fn store_on(&self, table: &str) -> Arc<DynamoStore> {
+        Arc::new(
+            DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.fn_sdk), table)
+                .with_config(&self.config),
         )
     }
 
-    /// A KMS cipher whose data key does not exist (moto ignores DisableKey).
-    pub fn missing_key_cipher(&self) -> Arc<dyn mynumber_domain::ports::NumberCipher> {
-        Arc::new(KmsCipher::new(
-            self.kms(),
-            "11111111-2222-3333-4444-555555555555",
-            Some(self.mac_key_id.clone()),
-        ))
+    /// Intake's use case as this stack has it, but on `table` and the data key `key_id`
+    /// (say [`MISSING_KEY`]): for staging failures.
+    pub fn intake_service(&self, table: &str, key_id: &str) -> IntakeService {
+        IntakeService::new(
+            self.core(self.clock.clone()),
+            self.store_on(table),
+            Arc::new(KmsEncryptor::new(self.kms(), key_id, &self.mac_key_id)),
+        )
     }
 
-    /// The purge function on this stack's table, with no KMS key, on `clock`.
-    pub fn purge_with_clock(&self, clock: Arc<dyn mynumber_domain::ports::Clock>) -> purge::Purge {
-        let vault = self.vault_on(
-            &self.table,
-            Arc::new(mynumber_domain::ports::NoCipher),
-            clock,
-        );
+    /// Lookup's use case as this stack has it, but on `table` and the data key `key_id`.
+    pub fn lookup_service(&self, table: &str, key_id: &str) -> LookupService {
+        LookupService::new(
+            self.core(self.clock.clone()),
+            self.store_on(table),
+            Arc::new(KmsDecryptor::new(self.kms(), key_id)),
+        )
+    }
+
+    /// The purge function on this stack's table (it has no key at all), on `clock`.
+    pub fn purge_with_clock(&self, clock: Arc<dyn Clock>) -> purge::Purge {
         purge::Purge::with_metrics(
-            vault,
+            PurgeService::new(self.core(clock), self.store_on(&self.table)),
             chrono::Duration::seconds(10),
             Arc::new(Mutex::new(CaptureWriter)),
         )
     }
 
-    /// The TTL backstop function on this stack's table (no KMS key), writing its metric
+    /// The TTL backstop function on this stack's table (no key), writing its metric
     /// lines into `metrics`.
     pub fn backstop(&self, metrics: Arc<Mutex<Vec<u8>>>) -> backstop::Backstop {
-        let vault = self.vault_on(
-            &self.table,
-            Arc::new(mynumber_domain::ports::NoCipher),
-            self.clock.clone(),
-        );
-        backstop::Backstop::with_metrics(vault, metrics)
+        let service =
+            BackstopService::new(self.core(self.clock.clone()), self.store_on(&self.table));
+        backstop::Backstop::with_metrics(service, metrics)
     }
 
     pub fn purge(&self) -> purge::Purge {

@@ -8,8 +8,9 @@
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use chrono::{DateTime, Utc};
 use lambda_runtime::LambdaEvent;
+use mynumber_domain::backstop::BackstopService;
 use mynumber_domain::ports::Disposed;
-use mynumber_domain::{Caller, RequestId, Vault};
+use mynumber_domain::{Caller, RequestId};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,7 +30,7 @@ pub enum BackstopError {
 pub type MetricsOut = Arc<Mutex<dyn Write + Send>>;
 
 pub struct Backstop {
-    vault: Vault,
+    vault: BackstopService,
     metrics: MetricsOut,
 }
 
@@ -43,11 +44,11 @@ pub fn is_ttl_deletion(r: &EventRecord) -> bool {
 }
 
 impl Backstop {
-    pub fn new(vault: Vault) -> Self {
+    pub fn new(vault: BackstopService) -> Self {
         Self::with_metrics(vault, Arc::new(Mutex::new(std::io::stdout())))
     }
 
-    pub fn with_metrics(vault: Vault, metrics: MetricsOut) -> Self {
+    pub fn with_metrics(vault: BackstopService, metrics: MetricsOut) -> Self {
         Backstop { vault, metrics }
     }
 
@@ -105,7 +106,7 @@ impl Backstop {
             }
         }
         if let Ok(mut out) = self.metrics.lock() {
-            emit_metrics(recorded, failed, self.vault.now(), &mut *out);
+            emit_metrics(recorded, failed, self.vault.core().now(), &mut *out);
         }
         let summary = json!({
             "recorded": recorded,

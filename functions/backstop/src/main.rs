@@ -7,7 +7,7 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
-    let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
+    let vault = mynumber_aws::backstop_service(&settings, Arc::new(StdoutAudit)).await;
     let backstop = &backstop::Backstop::new(vault);
     run(service_fn(move |event: LambdaEvent<_>| async move {
         backstop.handle(event).await.map_err(Error::from)

@@ -7,12 +7,14 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::disposal::DisposalReason;
 use mynumber_domain::ids::IdRule;
+use mynumber_domain::intake::{
+    IdempotencyRequest, IntakeService, Registration, RegistrationContent,
+};
 use mynumber_domain::lifecycle::DepartureInput;
 use mynumber_domain::record::{DependentLabel, Relation};
-use mynumber_domain::service::{IdempotencyRequest, Registration, RegistrationContent};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
-    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject, Vault,
+    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject,
     VaultError,
 };
 use mynumber_http::Authenticator;
@@ -22,12 +24,12 @@ use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub struct Intake {
-    vault: Vault,
+    vault: IntakeService,
     auth: Authenticator,
 }
 
 impl Intake {
-    pub fn new(vault: Vault, auth: Authenticator) -> Self {
+    pub fn new(vault: IntakeService, auth: Authenticator) -> Self {
         Intake { vault, auth }
     }
 
@@ -70,7 +72,7 @@ impl Intake {
 
     async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         let registered = self.vault.register(caller, parse_registration(req)).await?;
-        let mut response = json_response(registered.status, registered.body);
+        let mut response = json_response(201, registered.body);
         if registered.replayed {
             response
                 .headers_mut()

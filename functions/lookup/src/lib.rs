@@ -5,19 +5,20 @@
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
+use mynumber_domain::lookup::LookupService;
 use mynumber_domain::ports::{Cursor, Page, PageRequest};
-use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, Vault, VaultError};
+use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{Fields, json_object, json_response, json_value, problem, query, segments};
 use serde_json::json;
 
 pub struct Lookup {
-    vault: Vault,
+    vault: LookupService,
     auth: Authenticator,
 }
 
 impl Lookup {
-    pub fn new(vault: Vault, auth: Authenticator) -> Self {
+    pub fn new(vault: LookupService, auth: Authenticator) -> Self {
         Lookup { vault, auth }
     }
 

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
     let auth = Authenticator::from_env()?;
-    let vault = mynumber_aws::build_vault(&settings, Arc::new(StdoutAudit)).await;
+    let vault = mynumber_aws::lookup_service(&settings, Arc::new(StdoutAudit)).await?;
     let app = &lookup::Lookup::new(vault, auth);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(app.handle(req).await)

@@ -5,8 +5,9 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use chrono::{DateTime, Duration, Utc};
 use lambda_runtime::LambdaEvent;
+use mynumber_domain::purge::PurgeService;
 use mynumber_domain::purge::PurgeSummary;
-use mynumber_domain::{Caller, RequestId, Vault};
+use mynumber_domain::{Caller, RequestId};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -31,18 +32,18 @@ pub enum PurgeError {
 pub type MetricsOut = Arc<Mutex<dyn Write + Send>>;
 
 pub struct Purge {
-    vault: Vault,
+    vault: PurgeService,
     /// Stop starting disposals this long before the Lambda deadline.
     margin: Duration,
     metrics: MetricsOut,
 }
 
 impl Purge {
-    pub fn new(vault: Vault, margin: Duration) -> Self {
+    pub fn new(vault: PurgeService, margin: Duration) -> Self {
         Self::with_metrics(vault, margin, Arc::new(Mutex::new(std::io::stdout())))
     }
 
-    pub fn with_metrics(vault: Vault, margin: Duration, metrics: MetricsOut) -> Self {
+    pub fn with_metrics(vault: PurgeService, margin: Duration, metrics: MetricsOut) -> Self {
         Purge {
             vault,
             margin,
@@ -60,7 +61,7 @@ impl Purge {
         // small relative number (about 3000). Anything before 2000-01-01 is no deadline: the
         // run then gets a bounded budget rather than stopping at once.
         let deadline: DateTime<Utc> = if ctx.deadline < 946_684_800_000 {
-            self.vault.now() + NO_DEADLINE_BUDGET
+            self.vault.core().now() + NO_DEADLINE_BUDGET
         } else {
             ctx.deadline().into()
         };
@@ -70,12 +71,12 @@ impl Purge {
             source_ip: None,
         };
         // A fixed margin would leave no time at all under a short timeout (3 s locally).
-        let remaining = deadline - self.vault.now();
+        let remaining = deadline - self.vault.core().now();
         let margin = self.margin.min(remaining / 5);
         tracing::info!(remaining_ms = remaining.num_milliseconds(), "purge started");
         let summary = self.vault.purge(&caller, deadline, margin).await;
         if let Ok(mut out) = self.metrics.lock() {
-            emit_metrics(&summary, self.vault.now(), &mut *out);
+            emit_metrics(&summary, self.vault.core().now(), &mut *out);
         }
         let report = serde_json::to_value(&summary).expect("a summary serializes");
         tracing::info!(summary = %report, "purge finished");

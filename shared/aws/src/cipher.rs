@@ -1,32 +1,33 @@
-//! `NumberCipher` on KMS: Encrypt/Decrypt under the encryption context
+//! The cipher ports on KMS: Encrypt/Decrypt under the encryption context
 //! `{tenant_id, record_id}` (ids only, since CloudTrail logs the context in plaintext),
-//! and an HMAC key for idempotency fingerprints.
+//! and an HMAC key for idempotency fingerprints. Encrypting and decrypting are separate
+//! types, and `KmsDecryptor` exists only with the `decrypt` feature, which only the
+//! lookup function enables: no other function's code can even name a way to decrypt.
 
 use crate::describe;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
-use aws_sdk_kms::error::SdkError;
-use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::MacAlgorithmSpec;
 use mynumber_domain::ids::{IdempotencyKey, KeyDigest, RecordId, TenantId};
 use mynumber_domain::number::MyNumber;
-use mynumber_domain::ports::{CipherError, NumberCipher};
+use mynumber_domain::ports::{CipherError, NumberEncryptor, NumberMac};
 use mynumber_domain::record::Ciphertext;
 
+/// Intake's keys: Encrypt under the number key, GenerateMac under the MAC key.
 #[derive(Clone)]
-pub struct KmsCipher {
+pub struct KmsEncryptor {
     client: Client,
     key_id: String,
-    mac_key_id: Option<String>,
+    mac_key_id: String,
 }
 
-impl KmsCipher {
-    pub fn new(client: Client, key_id: impl Into<String>, mac_key_id: Option<String>) -> Self {
-        KmsCipher {
+impl KmsEncryptor {
+    pub fn new(client: Client, key_id: impl Into<String>, mac_key_id: impl Into<String>) -> Self {
+        KmsEncryptor {
             client,
             key_id: key_id.into(),
-            mac_key_id,
+            mac_key_id: mac_key_id.into(),
         }
     }
 }
@@ -36,7 +37,7 @@ fn unavailable<E: std::error::Error>(e: E) -> CipherError {
 }
 
 #[async_trait]
-impl NumberCipher for KmsCipher {
+impl NumberEncryptor for KmsEncryptor {
     async fn encrypt(
         &self,
         t: &TenantId,
@@ -59,7 +60,61 @@ impl NumberCipher for KmsCipher {
             .map(|b| Ciphertext(b.as_ref().to_vec()))
             .ok_or_else(|| CipherError::Unavailable("Encrypt returned no ciphertext".into()))
     }
+}
 
+#[async_trait]
+impl NumberMac for KmsEncryptor {
+    async fn fingerprint(&self, t: &TenantId, number: &MyNumber) -> Result<Vec<u8>, CipherError> {
+        let message = format!("{}\n{}", t.as_str(), number.expose_digits());
+        self.mac(message.into_bytes()).await
+    }
+
+    async fn key_digest(&self, t: &TenantId, k: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
+        // A distinct prefix, so a key's MAC can never equal a number's.
+        let message = format!("idempotency-key\n{}\n{}", t.as_str(), k.as_str());
+        Ok(KeyDigest::from_mac(&self.mac(message.into_bytes()).await?))
+    }
+}
+
+impl KmsEncryptor {
+    /// HMAC-SHA-256 of `message` under the MAC key (GenerateMac).
+    async fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, CipherError> {
+        let out = self
+            .client
+            .generate_mac()
+            .key_id(&self.mac_key_id)
+            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
+            .message(Blob::new(message))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.mac()
+            .map(|m| m.as_ref().to_vec())
+            .ok_or_else(|| CipherError::Unavailable("GenerateMac returned no MAC".into()))
+    }
+}
+
+/// Lookup's key: Decrypt only, under the record's encryption context.
+#[cfg(feature = "decrypt")]
+#[derive(Clone)]
+pub struct KmsDecryptor {
+    client: Client,
+    key_id: String,
+}
+
+#[cfg(feature = "decrypt")]
+impl KmsDecryptor {
+    pub fn new(client: Client, key_id: impl Into<String>) -> Self {
+        KmsDecryptor {
+            client,
+            key_id: key_id.into(),
+        }
+    }
+}
+
+#[cfg(feature = "decrypt")]
+#[async_trait]
+impl mynumber_domain::ports::NumberDecryptor for KmsDecryptor {
     async fn decrypt(
         &self,
         t: &TenantId,
@@ -76,11 +131,12 @@ impl NumberCipher for KmsCipher {
             .send()
             .await
             .map_err(|e| match &e {
-                SdkError::ServiceError(se)
+                aws_sdk_kms::error::SdkError::ServiceError(se)
                     if matches!(
                         se.err(),
-                        DecryptError::InvalidCiphertextException(_)
-                            | DecryptError::IncorrectKeyException(_)
+                        aws_sdk_kms::operation::decrypt::DecryptError::InvalidCiphertextException(
+                            _
+                        ) | aws_sdk_kms::operation::decrypt::DecryptError::IncorrectKeyException(_)
                     ) =>
                 {
                     CipherError::Rejected
@@ -91,38 +147,5 @@ impl NumberCipher for KmsCipher {
             .plaintext
             .ok_or_else(|| CipherError::Unavailable("Decrypt returned no plaintext".into()))?;
         MyNumber::from_decrypted(plain.into_inner()).map_err(|_| CipherError::Rejected)
-    }
-
-    async fn fingerprint(&self, t: &TenantId, number: &MyNumber) -> Result<Vec<u8>, CipherError> {
-        let message = format!("{}\n{}", t.as_str(), number.expose_digits());
-        self.mac(message.into_bytes()).await
-    }
-
-    async fn key_digest(&self, t: &TenantId, k: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
-        // A distinct prefix, so a key's MAC can never equal a number's.
-        let message = format!("idempotency-key\n{}\n{}", t.as_str(), k.as_str());
-        Ok(KeyDigest::from_mac(&self.mac(message.into_bytes()).await?))
-    }
-}
-
-impl KmsCipher {
-    /// HMAC-SHA-256 of `message` under the MAC key (GenerateMac).
-    async fn mac(&self, message: Vec<u8>) -> Result<Vec<u8>, CipherError> {
-        let key = self
-            .mac_key_id
-            .as_deref()
-            .ok_or_else(|| CipherError::Unavailable("MAC_KEY_ID is not configured".into()))?;
-        let out = self
-            .client
-            .generate_mac()
-            .key_id(key)
-            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
-            .message(Blob::new(message))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.mac()
-            .map(|m| m.as_ref().to_vec())
-            .ok_or_else(|| CipherError::Unavailable("GenerateMac returned no MAC".into()))
     }
 }

@@ -25,7 +25,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::disposal::{DisposalReason, DisposalRecord, Disposer};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
-use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation, timestamp};
+use mynumber_domain::record::{
+    Ciphertext, Content, DependentLabel, Record, Relation, Slot, timestamp,
+};
 use mynumber_domain::retention::Departure;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use std::collections::HashMap;
@@ -42,6 +44,7 @@ pub const CT: &str = "ct";
 
 /// Attributes the by_owner index carries besides its keys: everything but `ct`, so a
 /// listing never reads a ciphertext.
+#[cfg(feature = "bootstrap")]
 pub const OWNER_PROJECTION: &[&str] = &[
     "kind",
     "tenant_id",
@@ -78,8 +81,8 @@ pub fn record_key(t: &TenantId, r: &RecordId) -> Item {
 pub fn slot_pk(t: &TenantId, e: &EmployeeId) -> String {
     format!("T#{t}#E#{e}")
 }
-pub fn slot_sk(slot: &str) -> String {
-    format!("SLOT#{slot}")
+pub fn slot_sk(slot: Slot) -> String {
+    format!("SLOT#{}", slot.code())
 }
 
 /// A record's entry in its employee's partition, written and deleted in the same

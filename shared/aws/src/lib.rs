@@ -2,19 +2,29 @@
 //! settings and SDK configuration every function shares, and the bootstrap that creates
 //! the table and keys of a local stack.
 
+#[cfg(feature = "bootstrap")]
 pub mod bootstrap;
+#[cfg(feature = "kms")]
 pub mod cipher;
 mod item;
 pub mod settings;
 pub mod store;
 
-pub use cipher::KmsCipher;
-pub use settings::Settings;
+#[cfg(feature = "decrypt")]
+pub use cipher::KmsDecryptor;
+#[cfg(feature = "kms")]
+pub use cipher::KmsEncryptor;
+pub use settings::{Settings, SettingsError};
 pub use store::{DynamoStore, record_from_image};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use mynumber_domain::backstop::BackstopService;
+use mynumber_domain::ports::SystemClock;
+use mynumber_domain::purge::PurgeService;
+use mynumber_domain::{AuditSink, Core};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// One SDK configuration for all clients, built once at init. `endpoint_url` (or the
@@ -43,29 +53,69 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     aws_smithy_types::error::display::DisplayErrorContext(e).to_string()
 }
 
-/// The vault as the API functions run it: DynamoDB store, KMS cipher, the system clock
-/// and the given audit sink, with clients built once from `settings`.
-pub async fn build_vault(
-    settings: &Settings,
-    audit: std::sync::Arc<dyn mynumber_domain::AuditSink>,
-) -> mynumber_domain::Vault {
-    let config = sdk_config(settings.endpoint_url.as_deref()).await;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), &settings.table)
-        .with_config(&settings.vault);
-    // Without a key (the purge) the function gets no KMS client at all.
-    let cipher: std::sync::Arc<dyn mynumber_domain::ports::NumberCipher> = match &settings.key_id {
-        Some(key) => std::sync::Arc::new(KmsCipher::new(
-            aws_sdk_kms::Client::new(&config),
-            key,
-            settings.mac_key_id.clone(),
-        )),
-        None => std::sync::Arc::new(mynumber_domain::ports::NoCipher),
-    };
-    mynumber_domain::Vault::new(
-        std::sync::Arc::new(store),
-        cipher,
-        audit,
-        std::sync::Arc::new(mynumber_domain::ports::SystemClock),
-        settings.vault.clone(),
+/// The shared part of every function's use case: the given audit sink, the system clock
+/// and the settings' configuration.
+fn core(settings: &Settings, audit: Arc<dyn AuditSink>) -> Core {
+    Core::new(audit, Arc::new(SystemClock), settings.vault.clone())
+}
+
+async fn store(settings: &Settings, config: &SdkConfig) -> Arc<DynamoStore> {
+    Arc::new(
+        DynamoStore::new(aws_sdk_dynamodb::Client::new(config), &settings.table)
+            .with_config(&settings.vault),
     )
+}
+
+/// The intake function's use case: the store, and KMS to encrypt and MAC.
+#[cfg(feature = "kms")]
+pub async fn intake_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::intake::IntakeService, SettingsError> {
+    let key = settings
+        .key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let mac_key = settings
+        .mac_key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    Ok(mynumber_domain::intake::IntakeService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+    ))
+}
+
+/// The lookup function's use case: the store, and KMS to decrypt.
+#[cfg(feature = "decrypt")]
+pub async fn lookup_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::lookup::LookupService, SettingsError> {
+    let key = settings
+        .key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    Ok(mynumber_domain::lookup::LookupService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        Arc::new(KmsDecryptor::new(kms, key)),
+    ))
+}
+
+/// The purge's use case: the store only; no KMS client exists in it.
+pub async fn purge_service(settings: &Settings, audit: Arc<dyn AuditSink>) -> PurgeService {
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    PurgeService::new(core(settings, audit), store(settings, &config).await)
+}
+
+/// The backstop's use case: the store only.
+pub async fn backstop_service(settings: &Settings, audit: Arc<dyn AuditSink>) -> BackstopService {
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    BackstopService::new(core(settings, audit), store(settings, &config).await)
 }

@@ -1,4 +1,4 @@
-//! `RecordStore` on one DynamoDB table: conditional transactions for every write that
+//! The store ports on one DynamoDB table: conditional transactions for every write that
 //! could race, Query and GetItem for every read, and no Scan anywhere.
 
 use crate::describe;
@@ -14,7 +14,7 @@ use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, KeyDigest, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
-use mynumber_domain::record::Record;
+use mynumber_domain::record::{Record, Slot};
 use std::collections::HashMap;
 
 #[derive(Clone)]
@@ -148,7 +148,7 @@ enum Guard {
 }
 
 #[async_trait]
-impl RecordStore for DynamoStore {
+impl RecordWrites for DynamoStore {
     async fn create_record(&self, new: NewRecord) -> Result<(), CreateError> {
         let r = &new.record;
         let t = &r.tenant_id;
@@ -280,7 +280,6 @@ impl RecordStore for DynamoStore {
                     "fp".into(),
                     AttributeValue::B(Blob::new(e.fingerprint.clone())),
                 ),
-                ("status".into(), n(e.status)),
                 ("body".into(), s(e.body.clone())),
                 (EXPIRES_AT.into(), n(e.expires_at.timestamp())),
             ]);
@@ -342,21 +341,6 @@ impl RecordStore for DynamoStore {
         }
     }
 
-    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(record_key(t, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        out.item()
-            .map(|item| record_from_item(item, ciphertext).map_err(corrupt))
-            .transpose()
-    }
-
     async fn employee_departure(
         &self,
         t: &TenantId,
@@ -381,7 +365,7 @@ impl RecordStore for DynamoStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
-        slot: &'static str,
+        slot: Slot,
     ) -> Result<Option<RecordId>, Unavailable> {
         let out = self
             .client
@@ -401,39 +385,6 @@ impl RecordStore for DynamoStore {
                     .ok_or_else(|| corrupt(Corrupt("record_id")))
             })
             .transpose()
-    }
-
-    async fn list_records(
-        &self,
-        t: &TenantId,
-        e: &EmployeeId,
-        page: &PageRequest,
-    ) -> Result<Page<Record<()>>, ListError> {
-        let owner = owner_records_pk(t, e);
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_OWNER)
-            .key_condition_expression("gsi1pk = :o")
-            .expression_attribute_values(":o", s(&owner))
-            .limit(i32::from(page.limit));
-        if let Some(cursor) = &page.cursor {
-            // The cursor names a position only; the keys around it are rebuilt from the
-            // caller's own tenant and employee.
-            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
-            query = query
-                .exclusive_start_key(PK, s(record_pk(t, &rid)))
-                .exclusive_start_key(SK, s(RECORD_SK))
-                .exclusive_start_key(GSI1PK, s(&owner))
-                .exclusive_start_key(GSI1SK, s(format!("{ms:013}#{rid}")));
-        }
-        page_of(
-            query,
-            |i| record_from_item(i, no_ciphertext),
-            |r| (r.created_at, &r.record_id),
-        )
-        .await
     }
 
     async fn idempotency(
@@ -471,11 +422,6 @@ impl RecordStore for DynamoStore {
                 .and_then(|v| v.as_b().ok())
                 .map(|b| b.as_ref().to_vec())
                 .ok_or_else(|| corrupt(Corrupt("fp")))?,
-            status: item
-                .get("status")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| corrupt(Corrupt("status")))?,
             body: item
                 .get("body")
                 .and_then(|v| v.as_s().ok())
@@ -484,7 +430,61 @@ impl RecordStore for DynamoStore {
             expires_at,
         }))
     }
+}
 
+#[async_trait]
+impl RecordReads for DynamoStore {
+    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(record_key(t, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        out.item()
+            .map(|item| record_from_item(item, ciphertext).map_err(corrupt))
+            .transpose()
+    }
+
+    async fn list_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record<()>>, ListError> {
+        let owner = owner_records_pk(t, e);
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_OWNER)
+            .key_condition_expression("gsi1pk = :o")
+            .expression_attribute_values(":o", s(&owner))
+            .limit(i32::from(page.limit));
+        if let Some(cursor) = &page.cursor {
+            // The cursor names a position only; the keys around it are rebuilt from the
+            // caller's own tenant and employee.
+            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+            query = query
+                .exclusive_start_key(PK, s(record_pk(t, &rid)))
+                .exclusive_start_key(SK, s(RECORD_SK))
+                .exclusive_start_key(GSI1PK, s(&owner))
+                .exclusive_start_key(GSI1SK, s(format!("{ms:013}#{rid}")));
+        }
+        page_of(
+            query,
+            |i| record_from_item(i, no_ciphertext),
+            |r| (r.created_at, &r.record_id),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl RevealTrail for DynamoStore {
     async fn take_reveal_quota(
         &self,
         t: &TenantId,
@@ -675,7 +675,7 @@ impl DynamoStore {
 }
 
 #[async_trait]
-impl RetentionStore for DynamoStore {
+impl Departures for DynamoStore {
     async fn employee_records(
         &self,
         t: &TenantId,
@@ -838,7 +838,10 @@ impl RetentionStore for DynamoStore {
             },
         }
     }
+}
 
+#[async_trait]
+impl RecordDisposal for DynamoStore {
     async fn dispose(
         &self,
         record: &Record<()>,
@@ -865,7 +868,10 @@ impl RetentionStore for DynamoStore {
             }
         }
     }
+}
 
+#[async_trait]
+impl TtlDisposals for DynamoStore {
     async fn record_ttl_disposal(
         &self,
         record: &Record<()>,
@@ -921,7 +927,10 @@ impl RetentionStore for DynamoStore {
         }
         Ok(Disposed::Now)
     }
+}
 
+#[async_trait]
+impl DueIndex for DynamoStore {
     async fn due_records(
         &self,
         today: NaiveDate,
@@ -1051,7 +1060,10 @@ impl RetentionStore for DynamoStore {
         }
         Ok(counts.into_iter().collect())
     }
+}
 
+#[async_trait]
+impl DisposalLog for DynamoStore {
     async fn list_disposals(
         &self,
         t: &TenantId,

@@ -1,7 +1,10 @@
-//! The errors a caller can see, each with an HTTP status and a stable machine `code`.
-//! None carries input values: field errors name the field and the rule only.
+//! The errors a caller can see, each with a stable machine `code` (`mynumber-http`
+//! renders them as problems with their status and title). None carries input values:
+//! field errors name the field and the rule only. Port errors become `VaultError`s here
+//! and nowhere else, logged once for operators.
 
 use crate::audit::Outcome;
+use crate::ports::{CipherError, ListError, Unavailable, UpdateError};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -67,22 +70,6 @@ impl VaultError {
         VaultError::Invalid(vec![FieldError::new(field, rule)])
     }
 
-    pub fn status(&self) -> u16 {
-        match self {
-            VaultError::Invalid(_) => 400,
-            VaultError::Unauthenticated => 401,
-            VaultError::Forbidden(_) => 403,
-            VaultError::NotFound => 404,
-            VaultError::MethodNotAllowed => 405,
-            VaultError::Conflict(_) => 409,
-            VaultError::PayloadTooLarge => 413,
-            VaultError::UnsupportedMediaType => 415,
-            VaultError::IdempotencyMismatch => 422,
-            VaultError::Throttled => 429,
-            VaultError::Unavailable => 503,
-        }
-    }
-
     /// The stable machine code clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
@@ -103,34 +90,6 @@ impl VaultError {
         }
     }
 
-    /// A sentence for people; constant per code.
-    pub fn title(&self) -> &'static str {
-        match self {
-            VaultError::Invalid(_) => "The request is invalid; see errors for each field.",
-            VaultError::Unauthenticated => "No authenticated principal.",
-            VaultError::Forbidden(Forbidden::WrongRole) => "Your roles do not allow this action.",
-            VaultError::Forbidden(Forbidden::PurposeNotStated) => {
-                "The record was not collected for this purpose."
-            }
-            VaultError::NotFound => "No such resource.",
-            VaultError::MethodNotAllowed => "This method is not allowed on this resource.",
-            VaultError::Conflict(Conflict::RecordExists) => {
-                "A record of this relation exists for the employee; send \"replace\": true to replace it."
-            }
-            VaultError::Conflict(Conflict::NoNumber) => "The record holds a refusal and no number.",
-            VaultError::Conflict(Conflict::Concurrent) => {
-                "The record changed while this request ran; retry."
-            }
-            VaultError::PayloadTooLarge => "The request body is larger than 16 KiB.",
-            VaultError::UnsupportedMediaType => "Send the body as application/json.",
-            VaultError::IdempotencyMismatch => {
-                "This Idempotency-Key was used with a different request."
-            }
-            VaultError::Throttled => "Too many reveals this hour; retry later.",
-            VaultError::Unavailable => "A dependency failed and nothing was written; retry.",
-        }
-    }
-
     pub fn outcome(&self) -> Outcome {
         match self {
             VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
@@ -143,6 +102,45 @@ impl VaultError {
             | VaultError::MethodNotAllowed
             | VaultError::PayloadTooLarge
             | VaultError::UnsupportedMediaType => Outcome::Invalid,
+        }
+    }
+}
+
+/// A dependency failed: logged for operators, a 503 for the caller.
+impl From<Unavailable> for VaultError {
+    fn from(e: Unavailable) -> Self {
+        tracing::error!(error = %e, "dependency failed");
+        VaultError::Unavailable
+    }
+}
+
+impl From<CipherError> for VaultError {
+    fn from(e: CipherError) -> Self {
+        match e {
+            CipherError::Rejected => {
+                tracing::error!("ciphertext rejected under its encryption context");
+            }
+            CipherError::Unavailable(msg) => tracing::error!(error = %msg, "cipher failed"),
+        }
+        VaultError::Unavailable
+    }
+}
+
+/// A cursor from elsewhere is the caller's fault: a 400 on the `cursor` field.
+impl From<ListError> for VaultError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::BadCursor => VaultError::invalid("cursor", "cursor"),
+            ListError::Unavailable(e) => e.into(),
+        }
+    }
+}
+
+impl From<UpdateError> for VaultError {
+    fn from(e: UpdateError) -> Self {
+        match e {
+            UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
+            UpdateError::Unavailable(e) => e.into(),
         }
     }
 }

@@ -1,28 +1,32 @@
 //! The domain of mynumber-vault: pure types and rules, no AWS SDK and no Lambda types.
-//! Adapters implement the traits in [`ports`]; the functions call [`service::Vault`].
+//! Adapters implement the traits in [`ports`]. Each function runs one use case, which
+//! holds only the ports its IAM role allows: [`intake::IntakeService`] (encrypts, never
+//! decrypts), [`lookup::LookupService`] (the only one that decrypts),
+//! [`purge::PurgeService`] and [`backstop::BackstopService`] (no cipher at all).
 
 pub mod access;
 pub mod audit;
+pub mod backstop;
+pub mod core;
 pub mod disposal;
 pub mod error;
 pub mod ids;
+pub mod intake;
 pub mod lifecycle;
-#[cfg(feature = "memory")]
-pub mod memory;
+pub mod lookup;
 pub mod number;
 pub mod ports;
 pub mod purge;
 pub mod purpose;
 pub mod record;
 pub mod retention;
-pub mod service;
 pub mod verification;
 
 pub use access::{Action, Principal, Role};
 pub use audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};
+pub use core::{Core, VaultConfig};
 pub use error::{FieldError, VaultError};
 pub use ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, RequestId, Subject, TenantId};
 pub use number::MyNumber;
 pub use purpose::{Purpose, PurposeSet};
 pub use record::{Record, RecordView, Relation};
-pub use service::{Vault, VaultConfig};

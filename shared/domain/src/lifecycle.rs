@@ -1,13 +1,14 @@
-//! Departures, re-hires, early disposal and the disposal log (SPEC §2.6).
+//! Intake's share of SPEC §2.6: departures, re-hires and early disposal.
 
 use crate::access::Action;
 use crate::audit::{AuditKind, Caller};
+use crate::core::live_record;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
-use crate::error::{Conflict, FieldError, VaultError};
+use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
-use crate::ports::{DepartureChange, Disposed, ListError, Page, PageRequest, UpdateError};
+use crate::intake::IntakeService;
+use crate::ports::{DepartureChange, Disposed, UpdateError};
 use crate::retention::jst_today;
-use crate::service::{Vault, unavailable};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
@@ -42,18 +43,11 @@ pub struct DepartureView {
     pub records: Vec<RecordDue>,
 }
 
-fn update_failed(e: UpdateError) -> VaultError {
-    match e {
-        UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
-        UpdateError::Unavailable(e) => unavailable(e),
-    }
-}
-
 /// How often a departure is re-read and retried when an intake for the same employee
 /// commits between its read and its write, before it answers 409.
 const DEPARTURE_ATTEMPTS: usize = 3;
 
-impl Vault {
+impl IntakeService {
     /// Reads the employee's records consistently, lets `plan` choose the departure and
     /// the changes, and writes them conditioned on the employee's revision; an intake in
     /// between makes the write fail, and the whole is planned again from a fresh read.
@@ -69,11 +63,7 @@ impl Vault {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let read = self
-                .store
-                .employee_records(tenant, employee)
-                .await
-                .map_err(unavailable)?;
+            let read = self.store.employee_records(tenant, employee).await?;
             let (departure, changes) = plan(&read.records)?;
             match self
                 .store
@@ -82,7 +72,7 @@ impl Vault {
             {
                 Ok(()) => return Ok(changes),
                 Err(UpdateError::Concurrent) if attempt < DEPARTURE_ATTEMPTS => continue,
-                Err(e) => return Err(update_failed(e)),
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -94,54 +84,58 @@ impl Vault {
         caller: &Caller,
         input: Result<DepartureInput, VaultError>,
     ) -> Result<DepartureView, VaultError> {
-        self.audited(
-            AuditKind::Departure,
-            Action::RecordDeparture,
-            caller,
-            async |event, principal, now| {
-                let input = input?;
-                event.employee_id = Some(input.employee_id.clone());
-                let today = jst_today(now);
-                if input.left_on < EARLIEST_LEFT_ON || input.left_on > today + Duration::days(366) {
-                    return Err(VaultError::invalid("left_on", "range"));
-                }
-                let departure = self
-                    .config
-                    .retention
-                    .departure(input.left_on, input.last_declaration_year)
-                    .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
-                let changes = self
-                    .with_employee_records(&principal.tenant, &input.employee_id, |records| {
-                        let changes: Vec<DepartureChange> = records
-                            .iter()
-                            .filter(|r| !r.is_gone(today))
-                            .map(|record| DepartureChange {
-                                record: record.clone(),
-                                departure: Some(departure),
-                            })
-                            .collect();
-                        if changes.is_empty() {
-                            return Err(VaultError::NotFound);
-                        }
-                        Ok((Some(departure), changes))
-                    })
-                    .await?;
-                event.count = Some(changes.len() as u64);
-                Ok(DepartureView {
-                    employee_id: input.employee_id,
-                    left_on: Some(departure.left_on),
-                    last_declaration_year: departure.last_declaration_year,
-                    records: changes
-                        .iter()
-                        .map(|c| RecordDue {
-                            record_id: c.record.record_id.clone(),
-                            due_at: Some(departure.due_on),
+        self.core
+            .audited(
+                AuditKind::Departure,
+                Action::RecordDeparture,
+                caller,
+                async |event, principal, now| {
+                    let input = input?;
+                    event.employee_id = Some(input.employee_id.clone());
+                    let today = jst_today(now);
+                    if input.left_on < EARLIEST_LEFT_ON
+                        || input.left_on > today + Duration::days(366)
+                    {
+                        return Err(VaultError::invalid("left_on", "range"));
+                    }
+                    let departure = self
+                        .core
+                        .config
+                        .retention
+                        .departure(input.left_on, input.last_declaration_year)
+                        .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
+                    let changes = self
+                        .with_employee_records(&principal.tenant, &input.employee_id, |records| {
+                            let changes: Vec<DepartureChange> = records
+                                .iter()
+                                .filter(|r| !r.is_gone(today))
+                                .map(|record| DepartureChange {
+                                    record: record.clone(),
+                                    departure: Some(departure),
+                                })
+                                .collect();
+                            if changes.is_empty() {
+                                return Err(VaultError::NotFound);
+                            }
+                            Ok((Some(departure), changes))
                         })
-                        .collect(),
-                })
-            },
-        )
-        .await
+                        .await?;
+                    event.count = Some(changes.len() as u64);
+                    Ok(DepartureView {
+                        employee_id: input.employee_id,
+                        left_on: Some(departure.left_on),
+                        last_declaration_year: departure.last_declaration_year,
+                        records: changes
+                            .iter()
+                            .map(|c| RecordDue {
+                                record_id: c.record.record_id.clone(),
+                                due_at: Some(departure.due_on),
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .await
     }
 
     /// `DELETE /v1/employees/{id}/departure`: re-hired within retention; records that are
@@ -151,55 +145,55 @@ impl Vault {
         caller: &Caller,
         input: Result<EmployeeId, VaultError>,
     ) -> Result<DepartureView, VaultError> {
-        self.audited(
-            AuditKind::DepartureCancelled,
-            Action::CancelDeparture,
-            caller,
-            async |event, principal, now| {
-                let employee_id = input?;
-                event.employee_id = Some(employee_id.clone());
-                let today = jst_today(now);
-                // The employee's departure is cleared even when no live record carries
-                // it any more (all disposed of early): otherwise a re-hired employee's
-                // new records would inherit the old due date.
-                let departed = self
-                    .store
-                    .employee_departure(&principal.tenant, &employee_id)
-                    .await
-                    .map_err(unavailable)?
-                    .is_some();
-                let changes = self
-                    .with_employee_records(&principal.tenant, &employee_id, |records| {
-                        let changes: Vec<DepartureChange> = records
-                            .iter()
-                            .filter(|r| r.departure.is_some() && !r.is_gone(today))
-                            .map(|record| DepartureChange {
-                                record: record.clone(),
-                                departure: None,
-                            })
-                            .collect();
-                        if changes.is_empty() && !departed {
-                            return Err(VaultError::NotFound);
-                        }
-                        Ok((None, changes))
-                    })
-                    .await?;
-                event.count = Some(changes.len() as u64);
-                Ok(DepartureView {
-                    employee_id,
-                    left_on: None,
-                    last_declaration_year: None,
-                    records: changes
-                        .iter()
-                        .map(|c| RecordDue {
-                            record_id: c.record.record_id.clone(),
-                            due_at: None,
+        self.core
+            .audited(
+                AuditKind::DepartureCancelled,
+                Action::CancelDeparture,
+                caller,
+                async |event, principal, now| {
+                    let employee_id = input?;
+                    event.employee_id = Some(employee_id.clone());
+                    let today = jst_today(now);
+                    // The employee's departure is cleared even when no live record carries
+                    // it any more (all disposed of early): otherwise a re-hired employee's
+                    // new records would inherit the old due date.
+                    let departed = self
+                        .store
+                        .employee_departure(&principal.tenant, &employee_id)
+                        .await?
+                        .is_some();
+                    let changes = self
+                        .with_employee_records(&principal.tenant, &employee_id, |records| {
+                            let changes: Vec<DepartureChange> = records
+                                .iter()
+                                .filter(|r| r.departure.is_some() && !r.is_gone(today))
+                                .map(|record| DepartureChange {
+                                    record: record.clone(),
+                                    departure: None,
+                                })
+                                .collect();
+                            if changes.is_empty() && !departed {
+                                return Err(VaultError::NotFound);
+                            }
+                            Ok((None, changes))
                         })
-                        .collect(),
-                })
-            },
-        )
-        .await
+                        .await?;
+                    event.count = Some(changes.len() as u64);
+                    Ok(DepartureView {
+                        employee_id,
+                        left_on: None,
+                        last_declaration_year: None,
+                        records: changes
+                            .iter()
+                            .map(|c| RecordDue {
+                                record_id: c.record.record_id.clone(),
+                                due_at: None,
+                            })
+                            .collect(),
+                    })
+                },
+            )
+            .await
     }
 
     /// `DELETE /v1/records/{id}`: early disposal of a record no longer needed.
@@ -208,108 +202,38 @@ impl Vault {
         caller: &Caller,
         input: Result<(RecordId, DisposalReason), VaultError>,
     ) -> Result<DisposalRecord, VaultError> {
-        self.audited(
-            AuditKind::Disposal,
-            Action::DisposeRecord,
-            caller,
-            async |event, principal, now| {
-                let (record_id, reason) = input?;
-                event.record_id = Some(record_id.clone());
-                let record = self.live_record(&principal.tenant, &record_id, now).await?;
-                event.employee_id = Some(record.employee_id.clone());
-                event.relation = Some(record.relation.code());
-                event.reason = Some(reason.code());
-                let disposal = DisposalRecord::for_record(
-                    &record,
-                    reason,
-                    Disposer::Principal(principal.sub.clone()),
-                    now,
-                    self.config.backup_window_days,
-                );
-                match self
-                    .store
-                    .dispose(&record.metadata(), &disposal)
-                    .await
-                    .map_err(unavailable)?
-                {
-                    Disposed::Now => Ok(disposal),
-                    // Gone, or changed meanwhile (say, a departure posted): tell them apart.
-                    Disposed::AlreadyGone => match self
-                        .store
-                        .get_record(&principal.tenant, &record_id)
-                        .await
-                        .map_err(unavailable)?
-                    {
-                        Some(_) => Err(VaultError::Conflict(Conflict::Concurrent)),
-                        None => Err(VaultError::NotFound),
-                    },
-                }
-            },
-        )
-        .await
-    }
-
-    /// A record DynamoDB TTL deleted before the purge could (seen on the table's stream):
-    /// its disposal record (reason `ttl_backstop`, by `dynamodb_ttl`, at the deletion's
-    /// time) and a disposal audit event. A stream record delivered again writes nothing new.
-    pub async fn record_ttl_deletion(
-        &self,
-        caller: &Caller,
-        record: &crate::record::Record<()>,
-        deleted_at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Disposed, VaultError> {
-        let disposal = DisposalRecord::for_record(
-            record,
-            DisposalReason::TtlBackstop,
-            Disposer::DynamodbTtl,
-            deleted_at,
-            self.config.backup_window_days,
-        );
-        let outcome = self
-            .store
-            .record_ttl_disposal(record, &disposal)
-            .await
-            .map_err(unavailable)?;
-        if outcome == Disposed::Now {
-            let mut event =
-                crate::audit::AuditEvent::new(AuditKind::Disposal, None, caller, self.now());
-            event.tenant_id = Some(record.tenant_id.clone());
-            event.record_id = Some(record.record_id.clone());
-            event.employee_id = Some(record.employee_id.clone());
-            event.relation = Some(record.relation.code());
-            event.reason = Some(DisposalReason::TtlBackstop.code());
-            self.audit.emit(&event);
-        }
-        Ok(outcome)
-    }
-
-    /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
-    pub async fn list_disposals(
-        &self,
-        caller: &Caller,
-        input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
-    ) -> Result<Page<DisposalRecord>, VaultError> {
-        self.audited(
-            AuditKind::ListDisposals,
-            Action::ListDisposals,
-            caller,
-            async |event, principal, _now| {
-                let (employee, page) = input?;
-                event.employee_id = employee.clone();
-                let page = self
-                    .store
-                    .list_disposals(&principal.tenant, employee.as_ref(), &page)
-                    .await
-                    .map_err(|e| match e {
-                        ListError::BadCursor => {
-                            VaultError::Invalid(vec![FieldError::new("cursor", "cursor")])
+        self.core
+            .audited(
+                AuditKind::Disposal,
+                Action::DisposeRecord,
+                caller,
+                async |event, principal, now| {
+                    let (record_id, reason) = input?;
+                    event.record_id = Some(record_id.clone());
+                    let record =
+                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+                    event.employee_id = Some(record.employee_id.clone());
+                    event.relation = Some(record.relation.code());
+                    event.reason = Some(reason.code());
+                    let disposal = DisposalRecord::for_record(
+                        &record,
+                        reason,
+                        Disposer::Principal(principal.sub.clone()),
+                        now,
+                        self.core.config.backup_window_days,
+                    );
+                    match self.store.dispose(&record.metadata(), &disposal).await? {
+                        Disposed::Now => Ok(disposal),
+                        // Gone, or changed meanwhile (say, a departure posted): tell them apart.
+                        Disposed::AlreadyGone => {
+                            match self.store.get_record(&principal.tenant, &record_id).await? {
+                                Some(_) => Err(VaultError::Conflict(Conflict::Concurrent)),
+                                None => Err(VaultError::NotFound),
+                            }
                         }
-                        ListError::Unavailable(e) => unavailable(e),
-                    })?;
-                event.count = Some(page.items.len() as u64);
-                Ok(page)
-            },
-        )
-        .await
+                    }
+                },
+            )
+            .await
     }
 }

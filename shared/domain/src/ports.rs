@@ -1,11 +1,12 @@
-//! The small traits the domain needs from the outside world. AWS adapters implement them
-//! in `mynumber-aws`; `memory` has fast in-process ones for handler tests.
+//! The small traits the domain needs from the outside world, each sized to one
+//! capability, so that a use case holds exactly what its function's IAM role allows
+//! (see `usecases`). AWS adapters implement them in `mynumber-aws`.
 
 use crate::audit::AuditEvent;
 use crate::disposal::DisposalRecord;
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
-use crate::record::{Ciphertext, Record};
+use crate::record::{Ciphertext, Record, Slot};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -27,23 +28,32 @@ pub enum CipherError {
 }
 
 /// Encrypts numbers under an encryption context that binds each ciphertext to its
-/// tenant and record.
+/// tenant and record. Intake holds this port; nothing else does.
 #[async_trait]
-pub trait NumberCipher: Send + Sync {
+pub trait NumberEncryptor: Send + Sync {
     async fn encrypt(
         &self,
         tenant: &TenantId,
         record: &RecordId,
         number: &MyNumber,
     ) -> Result<Ciphertext, CipherError>;
+}
 
+/// Opens a ciphertext under its record's encryption context. Only the lookup function
+/// (the reveal) holds this port, as only its role may call `kms:Decrypt`.
+#[async_trait]
+pub trait NumberDecryptor: Send + Sync {
     async fn decrypt(
         &self,
         tenant: &TenantId,
         record: &RecordId,
         ciphertext: &Ciphertext,
     ) -> Result<MyNumber, CipherError>;
+}
 
+/// Keyed MACs (never plain hashes) of what idempotency must compare without storing it.
+#[async_trait]
+pub trait NumberMac: Send + Sync {
     /// A keyed MAC of the number, for idempotency fingerprints. A plain hash of a
     /// 12-digit number can be reversed by trying every number, so it must be keyed.
     async fn fingerprint(
@@ -61,43 +71,12 @@ pub trait NumberCipher: Send + Sync {
     ) -> Result<KeyDigest, CipherError>;
 }
 
-/// The cipher of a function that must never see a number (the purge): every call fails.
-pub struct NoCipher;
-
-#[async_trait]
-impl NumberCipher for NoCipher {
-    async fn encrypt(
-        &self,
-        _: &TenantId,
-        _: &RecordId,
-        _: &MyNumber,
-    ) -> Result<Ciphertext, CipherError> {
-        Err(CipherError::Unavailable("this function has no key".into()))
-    }
-    async fn decrypt(
-        &self,
-        _: &TenantId,
-        _: &RecordId,
-        _: &Ciphertext,
-    ) -> Result<MyNumber, CipherError> {
-        Err(CipherError::Unavailable("this function has no key".into()))
-    }
-    async fn fingerprint(&self, _: &TenantId, _: &MyNumber) -> Result<Vec<u8>, CipherError> {
-        Err(CipherError::Unavailable("this function has no key".into()))
-    }
-
-    async fn key_digest(&self, _: &TenantId, _: &IdempotencyKey) -> Result<KeyDigest, CipherError> {
-        Err(CipherError::Unavailable("this function has no key".into()))
-    }
-}
-
 /// A stored idempotent response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyEntry {
     pub key: KeyDigest,
     pub fingerprint: Vec<u8>,
-    pub status: u16,
-    /// The response body (record metadata, never a number).
+    /// The created record's metadata as JSON (never a number): the replayed answer.
     pub body: String,
     pub expires_at: DateTime<Utc>,
 }
@@ -188,19 +167,31 @@ pub enum ListError {
     Unavailable(#[from] Unavailable),
 }
 
-/// Records, idempotency entries and the durable audit trail of reveals. Every method is
-/// scoped by tenant: an adapter builds every key from the tenant id, so one tenant's
-/// request can never address another's items.
+/// Reading records. Every method of every store port is scoped by tenant: an adapter
+/// builds every key from the tenant id, so one tenant's request can never address
+/// another's items.
 #[async_trait]
-pub trait RecordStore: Send + Sync {
-    /// Writes the record, its slot change and idempotency entry all at once, or nothing.
-    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError>;
-
+pub trait RecordReads: Send + Sync {
     async fn get_record(
         &self,
         tenant: &TenantId,
         record: &RecordId,
     ) -> Result<Option<Record>, Unavailable>;
+
+    /// An employee's records, oldest first. Never reads another employee's items.
+    async fn list_records(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record<()>>, ListError>;
+}
+
+/// Registering records: the record, its slot and its idempotency entry.
+#[async_trait]
+pub trait RecordWrites: Send + Sync {
+    /// Writes the record, its slot change and idempotency entry all at once, or nothing.
+    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError>;
 
     /// The employee's recorded departure, read consistently.
     async fn employee_departure(
@@ -214,16 +205,8 @@ pub trait RecordStore: Send + Sync {
         &self,
         tenant: &TenantId,
         employee: &EmployeeId,
-        slot: &'static str,
+        slot: Slot,
     ) -> Result<Option<RecordId>, Unavailable>;
-
-    /// An employee's records, oldest first. Never reads another employee's items.
-    async fn list_records(
-        &self,
-        tenant: &TenantId,
-        employee: &EmployeeId,
-        page: &PageRequest,
-    ) -> Result<Page<Record<()>>, ListError>;
 
     /// The unexpired entry for a key, if any.
     async fn idempotency(
@@ -232,7 +215,11 @@ pub trait RecordStore: Send + Sync {
         key: &KeyDigest,
         now: DateTime<Utc>,
     ) -> Result<Option<IdempotencyEntry>, Unavailable>;
+}
 
+/// What a reveal must write before it may answer: the quota count and the durable trail.
+#[async_trait]
+pub trait RevealTrail: Send + Sync {
     /// Counts one reveal against the principal's quota for the hour starting at
     /// `hour`; `false` (and nothing counted) when `limit` reveals were already made.
     async fn take_reveal_quota(
@@ -293,9 +280,10 @@ pub struct EmployeeRecords {
     pub revision: u64,
 }
 
-/// The retention side of the store: departures, disposals and the due-date index.
+/// Departures and re-hires: an employee's records read consistently, and their due dates
+/// changed all at once.
 #[async_trait]
-pub trait RetentionStore: Send + Sync {
+pub trait Departures: Send + Sync {
     /// Every record of an employee, metadata only, and the employee's revision.
     async fn employee_records(
         &self,
@@ -314,7 +302,11 @@ pub trait RetentionStore: Send + Sync {
         changes: &[DepartureChange],
         revision: u64,
     ) -> Result<(), UpdateError>;
+}
 
+/// Deleting a record for good.
+#[async_trait]
+pub trait RecordDisposal: Send + Sync {
     /// Deletes the record (its ciphertext with it), frees its slot and writes the
     /// disposal record, all at once; `AlreadyGone` when the record no longer exists at
     /// the version read.
@@ -323,17 +315,11 @@ pub trait RetentionStore: Send + Sync {
         record: &Record<()>,
         disposal: &DisposalRecord,
     ) -> Result<Disposed, Unavailable>;
+}
 
-    /// Records a disposal that DynamoDB TTL has already carried out (the record item is
-    /// gone): writes the disposal record and removes the record's membership entry and the
-    /// slot that still names it. `AlreadyGone` when the disposal record exists already (a
-    /// stream record delivered again).
-    async fn record_ttl_disposal(
-        &self,
-        record: &Record<()>,
-        disposal: &DisposalRecord,
-    ) -> Result<Disposed, Unavailable>;
-
+/// The due-date index, across tenants, for the schedule only.
+#[async_trait]
+pub trait DueIndex: Send + Sync {
     /// Records gone by `today` (due before it), oldest first, from `cursor`.
     async fn due_records(
         &self,
@@ -351,13 +337,31 @@ pub trait RetentionStore: Send + Sync {
         from: chrono::NaiveDate,
         until: chrono::NaiveDate,
     ) -> Result<Vec<(TenantId, u64)>, Unavailable>;
+}
 
+/// Reading the disposal records (the log of what was deleted, when and why).
+#[async_trait]
+pub trait DisposalLog: Send + Sync {
     async fn list_disposals(
         &self,
         tenant: &TenantId,
         employee: Option<&EmployeeId>,
         page: &PageRequest,
     ) -> Result<Page<DisposalRecord>, ListError>;
+}
+
+/// Recording what DynamoDB TTL deleted behind the vault's back (the backstop).
+#[async_trait]
+pub trait TtlDisposals: Send + Sync {
+    /// Records a disposal that DynamoDB TTL has already carried out (the record item is
+    /// gone): writes the disposal record and removes the record's membership entry and the
+    /// slot that still names it. `AlreadyGone` when the disposal record exists already (a
+    /// stream record delivered again).
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable>;
 }
 
 pub trait Clock: Send + Sync {

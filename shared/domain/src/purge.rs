@@ -2,14 +2,15 @@
 //! ended, exactly once each, before the Lambda deadline; report what falls due soon.
 
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
+use crate::core::Core;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::ids::TenantId;
-use crate::ports::{Cursor, Disposed};
+use crate::ports::{Cursor, Disposed, DueIndex, RecordDisposal};
 use crate::retention::jst_today;
-use crate::service::Vault;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const PAGE: u16 = 100;
 
@@ -41,7 +42,24 @@ pub struct PurgeSummary {
     pub tenants: BTreeMap<TenantId, TenantPurge>,
 }
 
-impl Vault {
+/// The store ports the purge's role allows: the due index and disposal. No cipher at all.
+pub trait PurgeStore: DueIndex + RecordDisposal {}
+impl<T: DueIndex + RecordDisposal> PurgeStore for T {}
+
+pub struct PurgeService {
+    core: Core,
+    store: Arc<dyn PurgeStore>,
+}
+
+impl PurgeService {
+    pub fn new(core: Core, store: Arc<dyn PurgeStore>) -> Self {
+        PurgeService { core, store }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
     /// Runs one purge. It stops starting new disposals once `deadline - margin` is
     /// reached, so that it always returns its summary before Lambda kills it.
     pub async fn purge(
@@ -50,7 +68,7 @@ impl Vault {
         deadline: DateTime<Utc>,
         margin: Duration,
     ) -> PurgeSummary {
-        let start = self.clock.now();
+        let start = self.core.now();
         let today = jst_today(start);
         let mut summary = PurgeSummary {
             today,
@@ -64,7 +82,7 @@ impl Vault {
             due_within_30_days: 0,
             tenants: BTreeMap::new(),
         };
-        let out_of_time = || self.clock.now() + margin >= deadline;
+        let out_of_time = || self.core.now() + margin >= deadline;
         let mut cursor: Option<Cursor> = None;
         'pages: loop {
             if out_of_time() {
@@ -91,26 +109,24 @@ impl Vault {
                     break 'pages;
                 }
                 let (chunk, rest) =
-                    pending.split_at(pending.len().min(self.config.purge_concurrency.max(1)));
+                    pending.split_at(pending.len().min(self.core.config.purge_concurrency.max(1)));
                 pending = rest;
-                let now = self.clock.now();
+                let now = self.core.now();
                 let attempts = chunk.iter().map(|record| {
                     let disposal = DisposalRecord::for_record(
                         record,
                         DisposalReason::RetentionEnded,
                         Disposer::Schedule,
                         now,
-                        self.config.backup_window_days,
+                        self.core.config.backup_window_days,
                     );
-                    async move { (record, self.store.dispose(record, &disposal).await) }
+                    async move {
+                        let outcome = self.store.dispose(record, &disposal).await;
+                        (record, disposal, outcome)
+                    }
                 });
-                for (record, outcome) in futures::future::join_all(attempts).await {
-                    let mut event = AuditEvent::new(AuditKind::Disposal, None, caller, now);
-                    event.tenant_id = Some(record.tenant_id.clone());
-                    event.record_id = Some(record.record_id.clone());
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.code());
-                    event.reason = Some(DisposalReason::RetentionEnded.code());
+                for (record, disposal, outcome) in futures::future::join_all(attempts).await {
+                    let mut event = disposal.audit_event(caller, None, now);
                     match outcome {
                         Ok(Disposed::Now) => {
                             summary.disposed += 1;
@@ -119,14 +135,14 @@ impl Vault {
                                 .entry(record.tenant_id.clone())
                                 .or_default()
                                 .disposed += 1;
-                            self.audit.emit(&event);
+                            self.core.emit(&event);
                         }
                         Ok(Disposed::AlreadyGone) => summary.already_gone += 1,
                         Err(e) => {
                             tracing::error!(error = %e, record_id = %record.record_id, "disposal failed");
                             summary.failed += 1;
                             event.outcome = Outcome::Failed;
-                            self.audit.emit(&event);
+                            self.core.emit(&event);
                         }
                     }
                 }
@@ -164,7 +180,7 @@ impl Vault {
                     let mut notice = AuditEvent::new(AuditKind::AdvanceNotice, None, caller, start);
                     notice.tenant_id = Some(tenant);
                     notice.count = Some(count);
-                    self.audit.emit(&notice);
+                    self.core.emit(&notice);
                 }
             }
             Err(e) => {
@@ -182,7 +198,7 @@ impl Vault {
         } else if summary.stopped_early {
             run.reason = Some("deadline");
         }
-        self.audit.emit(&run);
+        self.core.emit(&run);
         summary
     }
 }

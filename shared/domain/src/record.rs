@@ -30,10 +30,10 @@ impl Relation {
 
     /// One employee has at most one `self` and one `spouse` record: those relations
     /// occupy a slot; dependants do not.
-    pub fn slot(&self) -> Option<&'static str> {
+    pub fn slot(&self) -> Option<Slot> {
         match self {
-            Relation::OwnNumber => Some("self"),
-            Relation::Spouse => Some("spouse"),
+            Relation::OwnNumber => Some(Slot::OwnNumber),
+            Relation::Spouse => Some(Slot::Spouse),
             Relation::Dependent(_) => None,
         }
     }
@@ -42,6 +42,23 @@ impl Relation {
         match self {
             Relation::Dependent(l) => Some(l),
             _ => None,
+        }
+    }
+}
+
+/// The one-per-employee places a `self` and a `spouse` record occupy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    OwnNumber,
+    Spouse,
+}
+
+impl Slot {
+    /// As in keys and on the wire: the relation's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Slot::OwnNumber => "self",
+            Slot::Spouse => "spouse",
         }
     }
 }
@@ -260,7 +277,8 @@ mod tests {
     #[test]
     fn relations_and_slots() {
         assert_eq!(Relation::OwnNumber.code(), "self");
-        assert_eq!(Relation::Spouse.slot(), Some("spouse"));
+        assert_eq!(Relation::Spouse.slot(), Some(Slot::Spouse));
+        assert_eq!(Slot::Spouse.code(), Relation::Spouse.code());
         let child = Relation::Dependent(DependentLabel::parse("長女").unwrap());
         assert_eq!(child.slot(), None);
         assert_eq!(child.label().unwrap().as_str(), "長女");

@@ -3,14 +3,15 @@
 
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use lambda_http::{Body, Response};
+use mynumber_domain::error::{Conflict, Forbidden};
 use mynumber_domain::{Caller, VaultError};
 use serde_json::json;
 
 pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
     let mut body = json!({
         "type": format!("urn:mynumber-vault:problem:{}", err.code()),
-        "title": err.title(),
-        "status": err.status(),
+        "title": title(err),
+        "status": status(err),
         "code": err.code(),
     });
     if let Some(id) = &caller.request_id {
@@ -20,7 +21,7 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
         body["errors"] = json!(errors);
     }
     let mut builder = Response::builder()
-        .status(err.status())
+        .status(status(err))
         .header(CONTENT_TYPE, "application/problem+json")
         .header(CACHE_CONTROL, "no-store")
         .header(X_CONTENT_TYPE_OPTIONS, "nosniff");
@@ -50,4 +51,49 @@ pub fn json_value<T: serde::Serialize>(status: u16, value: &T) -> Response<Body>
         status,
         serde_json::to_string(value).expect("response values serialize"),
     )
+}
+
+/// The one mapping from the domain's errors to HTTP statuses.
+pub fn status(err: &VaultError) -> u16 {
+    match err {
+        VaultError::Invalid(_) => 400,
+        VaultError::Unauthenticated => 401,
+        VaultError::Forbidden(_) => 403,
+        VaultError::NotFound => 404,
+        VaultError::MethodNotAllowed => 405,
+        VaultError::Conflict(_) => 409,
+        VaultError::PayloadTooLarge => 413,
+        VaultError::UnsupportedMediaType => 415,
+        VaultError::IdempotencyMismatch => 422,
+        VaultError::Throttled => 429,
+        VaultError::Unavailable => 503,
+    }
+}
+
+/// A sentence for people; constant per code.
+pub fn title(err: &VaultError) -> &'static str {
+    match err {
+        VaultError::Invalid(_) => "The request is invalid; see errors for each field.",
+        VaultError::Unauthenticated => "No authenticated principal.",
+        VaultError::Forbidden(Forbidden::WrongRole) => "Your roles do not allow this action.",
+        VaultError::Forbidden(Forbidden::PurposeNotStated) => {
+            "The record was not collected for this purpose."
+        }
+        VaultError::NotFound => "No such resource.",
+        VaultError::MethodNotAllowed => "This method is not allowed on this resource.",
+        VaultError::Conflict(Conflict::RecordExists) => {
+            "A record of this relation exists for the employee; send \"replace\": true to replace it."
+        }
+        VaultError::Conflict(Conflict::NoNumber) => "The record holds a refusal and no number.",
+        VaultError::Conflict(Conflict::Concurrent) => {
+            "The record changed while this request ran; retry."
+        }
+        VaultError::PayloadTooLarge => "The request body is larger than 16 KiB.",
+        VaultError::UnsupportedMediaType => "Send the body as application/json.",
+        VaultError::IdempotencyMismatch => {
+            "This Idempotency-Key was used with a different request."
+        }
+        VaultError::Throttled => "Too many reveals this hour; retry later.",
+        VaultError::Unavailable => "A dependency failed and nothing was written; retry.",
+    }
 }

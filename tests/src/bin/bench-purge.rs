@@ -12,12 +12,12 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use mynumber_aws::{DynamoStore, bootstrap};
-use mynumber_domain::memory::{FixedClock, MemoryAudit};
-use mynumber_domain::ports::NoCipher;
+use mynumber_domain::purge::PurgeService;
 use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation};
 use mynumber_domain::retention::RetentionRule;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Verification};
 use mynumber_domain::*;
+use mynumber_tests::memory::{FixedClock, MemoryAudit};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -143,17 +143,18 @@ async fn main() {
         .with_ymd_and_hms(2034, 6, 1, 3, 0, 0)
         .unwrap()
         .with_timezone(&Utc);
-    let vault = Vault::new(
+    let vault = PurgeService::new(
+        Core::new(
+            Arc::new(MemoryAudit::default()),
+            Arc::new(FixedClock(Mutex::new(now))),
+            // One disposal at a time: moto's transactions are not safe to run concurrently
+            // on a large table (it answers HTML 500s); DynamoDB runs the default 8 at once.
+            VaultConfig {
+                purge_concurrency: 1,
+                ..VaultConfig::default()
+            },
+        ),
         Arc::new(DynamoStore::new(counted, &table)),
-        Arc::new(NoCipher),
-        Arc::new(MemoryAudit::default()),
-        Arc::new(FixedClock(Mutex::new(now))),
-        // One disposal at a time: moto's transactions are not safe to run concurrently on a
-        // large table (it answers HTML 500s); DynamoDB runs the default 8 at once.
-        VaultConfig {
-            purge_concurrency: 1,
-            ..VaultConfig::default()
-        },
     );
     let started = Instant::now();
     let summary = vault

@@ -1,14 +1,15 @@
 //! The KMS cipher and the bootstrap directly against moto.
 
 use super::*;
-use mynumber_aws::KmsCipher;
-use mynumber_domain::ports::{CipherError, NumberCipher};
+use mynumber_aws::{KmsDecryptor, KmsEncryptor};
+use mynumber_domain::ports::{CipherError, NumberDecryptor, NumberEncryptor, NumberMac};
 use mynumber_domain::{MyNumber, RecordId, TenantId};
 
 #[tokio::test]
 async fn ciphertexts_are_bound_to_tenant_and_record() {
     let stack = Stack::new().await;
-    let cipher = KmsCipher::new(stack.kms(), &stack.key_id, Some(stack.mac_key_id.clone()));
+    let cipher = KmsEncryptor::new(stack.kms(), &stack.key_id, &stack.mac_key_id);
+    let decryptor = KmsDecryptor::new(stack.kms(), &stack.key_id);
     let (t1, t2) = (
         TenantId::parse("acme").unwrap(),
         TenantId::parse("other").unwrap(),
@@ -18,15 +19,19 @@ async fn ciphertexts_are_bound_to_tenant_and_record() {
     let ct = cipher.encrypt(&t1, &r1, &n).await.unwrap();
     assert!(!String::from_utf8_lossy(&ct.0).contains(N1));
     assert_eq!(
-        cipher.decrypt(&t1, &r1, &ct).await.unwrap().expose_digits(),
+        decryptor
+            .decrypt(&t1, &r1, &ct)
+            .await
+            .unwrap()
+            .expose_digits(),
         N1
     );
     assert_eq!(
-        cipher.decrypt(&t2, &r1, &ct).await.unwrap_err(),
+        decryptor.decrypt(&t2, &r1, &ct).await.unwrap_err(),
         CipherError::Rejected
     );
     assert_eq!(
-        cipher.decrypt(&t1, &r2, &ct).await.unwrap_err(),
+        decryptor.decrypt(&t1, &r2, &ct).await.unwrap_err(),
         CipherError::Rejected
     );
     // Two encryptions of one number differ (no equality oracle at rest).
@@ -36,7 +41,7 @@ async fn ciphertexts_are_bound_to_tenant_and_record() {
 #[tokio::test]
 async fn fingerprints_are_keyed_deterministic_and_per_tenant() {
     let stack = Stack::new().await;
-    let cipher = KmsCipher::new(stack.kms(), &stack.key_id, Some(stack.mac_key_id.clone()));
+    let cipher = KmsEncryptor::new(stack.kms(), &stack.key_id, &stack.mac_key_id);
     let t1 = TenantId::parse("acme").unwrap();
     let t2 = TenantId::parse("other").unwrap();
     let n = MyNumber::parse(N1).unwrap();

@@ -122,11 +122,7 @@ async fn a_group_that_merely_contains_a_role_name_grants_nothing() {
 async fn development_headers_only_without_an_authorizer_context() {
     let stack = Stack::new().await;
     let dev = ::intake::Intake::new(
-        stack.vault_on(
-            &stack.table,
-            stack.missing_key_cipher(),
-            stack.clock.clone(),
-        ),
+        stack.intake_service(&stack.table, mynumber_tests::MISSING_KEY),
         jwt::authenticator().with_dev_headers(),
     );
     let with_headers = || {

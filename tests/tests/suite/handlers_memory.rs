@@ -2,8 +2,10 @@
 //! be made to produce on one call only.
 
 use super::*;
-use mynumber_domain::Vault;
-use mynumber_domain::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryStore};
+use mynumber_domain::Core;
+use mynumber_domain::intake::IntakeService;
+use mynumber_domain::lookup::LookupService;
+use mynumber_tests::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryStore};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
@@ -17,18 +19,12 @@ fn apps() -> (
     let cipher = Arc::new(LocalCipher::default());
     let audit = Arc::new(MemoryAudit::default());
     let clock = Arc::new(FixedClock(Mutex::new(chrono::Utc::now())));
-    let vault = || {
-        Vault::new(
-            store.clone(),
-            cipher.clone(),
-            audit.clone(),
-            clock.clone(),
-            Default::default(),
-        )
-    };
+    let core = Core::new(audit.clone(), clock, Default::default());
+    let intake = IntakeService::new(core.clone(), store.clone(), cipher.clone());
+    let lookup = LookupService::new(core, store.clone(), cipher);
     (
-        ::intake::Intake::new(vault(), mynumber_tests::jwt::authenticator()),
-        ::lookup::Lookup::new(vault(), mynumber_tests::jwt::authenticator()),
+        ::intake::Intake::new(intake, mynumber_tests::jwt::authenticator()),
+        ::lookup::Lookup::new(lookup, mynumber_tests::jwt::authenticator()),
         store,
         audit,
     )

@@ -572,11 +572,7 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     let stack = Stack::new().await;
     // KMS refuses (moto ignores DisableKey, so the function is given a key that does not
     // exist): no record, no slot, no idempotency entry.
-    let vault = stack.vault_on(
-        &stack.table,
-        stack.missing_key_cipher(),
-        stack.clock.clone(),
-    );
+    let vault = stack.intake_service(&stack.table, mynumber_tests::MISSING_KEY);
     let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app
         .handle(
@@ -594,19 +590,17 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
 
     // DynamoDB unreachable: 503 too, quickly.
     let dead = mynumber_aws::sdk_config(Some("http://127.0.0.1:9")).await;
-    let vault = mynumber_domain::Vault::new(
+    let vault = mynumber_domain::intake::IntakeService::new(
+        stack.core(stack.clock.clone()),
         std::sync::Arc::new(mynumber_aws::DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&dead),
             "t",
         )),
-        std::sync::Arc::new(mynumber_aws::KmsCipher::new(
+        std::sync::Arc::new(mynumber_aws::KmsEncryptor::new(
             aws_sdk_kms::Client::new(&dead),
             "k",
-            None,
+            "m",
         )),
-        stack.audit.clone(),
-        stack.clock.clone(),
-        Default::default(),
     );
     let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app

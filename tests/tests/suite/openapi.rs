@@ -585,32 +585,35 @@ async fn handlers_match_the_openapi_document() {
 }
 
 fn no_table(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup) {
-    let vault = || {
-        stack.vault_on(
-            "no-such-table",
-            std::sync::Arc::new(mynumber_domain::ports::NoCipher),
-            stack.clock.clone(),
-        )
-    };
+    let table = "no-such-table";
+    let key = mynumber_tests::MISSING_KEY;
     (
-        ::intake::Intake::new(vault(), mynumber_tests::jwt::authenticator()),
-        ::lookup::Lookup::new(vault(), mynumber_tests::jwt::authenticator()),
+        ::intake::Intake::new(
+            stack.intake_service(table, key),
+            mynumber_tests::jwt::authenticator(),
+        ),
+        ::lookup::Lookup::new(
+            stack.lookup_service(table, key),
+            mynumber_tests::jwt::authenticator(),
+        ),
     )
 }
 
 fn racing_intake() -> (
     ::intake::Intake,
-    std::sync::Arc<mynumber_domain::memory::MemoryStore>,
+    std::sync::Arc<mynumber_tests::memory::MemoryStore>,
 ) {
-    use mynumber_domain::memory::*;
+    use mynumber_tests::memory::*;
     use std::sync::{Arc, Mutex};
     let store = Arc::new(MemoryStore::default());
-    let vault = mynumber_domain::Vault::new(
+    let vault = mynumber_domain::intake::IntakeService::new(
+        mynumber_domain::Core::new(
+            Arc::new(MemoryAudit::default()),
+            Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
+            Default::default(),
+        ),
         store.clone(),
         Arc::new(LocalCipher::default()),
-        Arc::new(MemoryAudit::default()),
-        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
-        Default::default(),
     );
     (
         ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator()),
@@ -621,11 +624,11 @@ fn racing_intake() -> (
 /// Functions on the test's table with a KMS key id that does not exist, and a lookup
 /// on a table that does not exist.
 fn broken_stack(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup, ::lookup::Lookup) {
-    let vault =
-        |table: &str| stack.vault_on(table, stack.missing_key_cipher(), stack.clock.clone());
+    let key = mynumber_tests::MISSING_KEY;
+    let auth = mynumber_tests::jwt::authenticator;
     (
-        ::intake::Intake::new(vault(&stack.table), mynumber_tests::jwt::authenticator()),
-        ::lookup::Lookup::new(vault(&stack.table), mynumber_tests::jwt::authenticator()),
-        ::lookup::Lookup::new(vault("no-such-table"), mynumber_tests::jwt::authenticator()),
+        ::intake::Intake::new(stack.intake_service(&stack.table, key), auth()),
+        ::lookup::Lookup::new(stack.lookup_service(&stack.table, key), auth()),
+        ::lookup::Lookup::new(stack.lookup_service("no-such-table", key), auth()),
     )
 }

@@ -1,13 +1,14 @@
-//! In-process adapters for fast handler tests. Never the only test of a store or a
-//! cipher: `mynumber-aws` is tested against moto.
+//! In-process adapters for fast handler tests (`handlers_memory`, the OpenAPI contract
+//! test). Never the only test of a store or a cipher: `mynumber-aws` is tested against
+//! moto by the whole suite.
 
-use crate::audit::AuditEvent;
-use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, TenantId};
-use crate::number::MyNumber;
-use crate::ports::*;
-use crate::record::{Ciphertext, Record};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, TenantId};
+use mynumber_domain::number::MyNumber;
+use mynumber_domain::ports::*;
+use mynumber_domain::record::{Ciphertext, Record, Slot};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -16,14 +17,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 #[derive(Default)]
 struct State {
     records: BTreeMap<(String, String), Record>,
-    slots: HashMap<(String, String, &'static str), RecordId>,
+    slots: HashMap<(String, String, Slot), RecordId>,
     idempotency: HashMap<(String, String), IdempotencyEntry>,
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
-    departures: HashMap<(String, String), crate::retention::Departure>,
+    departures: HashMap<(String, String), mynumber_domain::retention::Departure>,
     /// Per employee: how many records intake has created (the revision).
     revisions: HashMap<(String, String), u64>,
-    disposals: Vec<crate::disposal::DisposalRecord>,
+    disposals: Vec<mynumber_domain::disposal::DisposalRecord>,
 }
 
 #[derive(Default)]
@@ -56,7 +57,7 @@ impl MemoryStore {
         self.state.lock().unwrap().records.len()
     }
 
-    pub fn disposals(&self) -> Vec<crate::disposal::DisposalRecord> {
+    pub fn disposals(&self) -> Vec<mynumber_domain::disposal::DisposalRecord> {
         self.state.lock().unwrap().disposals.clone()
     }
 }
@@ -66,7 +67,7 @@ fn key(t: &TenantId, s: &str) -> (String, String) {
 }
 
 #[async_trait]
-impl RecordStore for MemoryStore {
+impl RecordWrites for MemoryStore {
     async fn create_record(&self, new: NewRecord) -> Result<(), CreateError> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
@@ -122,22 +123,11 @@ impl RecordStore for MemoryStore {
         Ok(())
     }
 
-    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
-        self.check()?;
-        Ok(self
-            .state
-            .lock()
-            .unwrap()
-            .records
-            .get(&key(t, id.as_str()))
-            .cloned())
-    }
-
     async fn employee_departure(
         &self,
         t: &TenantId,
         e: &EmployeeId,
-    ) -> Result<Option<crate::retention::Departure>, Unavailable> {
+    ) -> Result<Option<mynumber_domain::retention::Departure>, Unavailable> {
         self.check()?;
         Ok(self
             .state
@@ -152,11 +142,39 @@ impl RecordStore for MemoryStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
-        slot: &'static str,
+        slot: Slot,
     ) -> Result<Option<RecordId>, Unavailable> {
         self.check()?;
         let k = (t.as_str().to_owned(), e.as_str().to_owned(), slot);
         Ok(self.state.lock().unwrap().slots.get(&k).cloned())
+    }
+
+    async fn idempotency(
+        &self,
+        t: &TenantId,
+        k: &KeyDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyEntry>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        Ok(s.idempotency
+            .get(&key(t, k.as_str()))
+            .filter(|e| e.expires_at > now)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl RecordReads for MemoryStore {
+    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .records
+            .get(&key(t, id.as_str()))
+            .cloned())
     }
 
     async fn list_records(
@@ -198,25 +216,14 @@ impl RecordStore for MemoryStore {
             .flatten();
         Ok(Page { items, next_cursor })
     }
+}
 
-    async fn idempotency(
-        &self,
-        t: &TenantId,
-        k: &KeyDigest,
-        now: DateTime<Utc>,
-    ) -> Result<Option<IdempotencyEntry>, Unavailable> {
-        self.check()?;
-        let s = self.state.lock().unwrap();
-        Ok(s.idempotency
-            .get(&key(t, k.as_str()))
-            .filter(|e| e.expires_at > now)
-            .cloned())
-    }
-
+#[async_trait]
+impl RevealTrail for MemoryStore {
     async fn take_reveal_quota(
         &self,
         t: &TenantId,
-        sub: &crate::ids::Subject,
+        sub: &mynumber_domain::ids::Subject,
         hour: DateTime<Utc>,
         limit: u32,
     ) -> Result<bool, Unavailable> {
@@ -273,7 +280,7 @@ impl LocalCipher {
 }
 
 #[async_trait]
-impl NumberCipher for LocalCipher {
+impl NumberEncryptor for LocalCipher {
     async fn encrypt(
         &self,
         t: &TenantId,
@@ -285,7 +292,10 @@ impl NumberCipher for LocalCipher {
         out.extend(n.expose_digits().bytes().zip(&ks[8..]).map(|(b, k)| b ^ k));
         Ok(Ciphertext(out))
     }
+}
 
+#[async_trait]
+impl NumberDecryptor for LocalCipher {
     async fn decrypt(
         &self,
         t: &TenantId,
@@ -299,7 +309,10 @@ impl NumberCipher for LocalCipher {
         let plain: Vec<u8> = c.0[8..].iter().zip(&ks[8..]).map(|(b, k)| b ^ k).collect();
         MyNumber::from_decrypted(plain).map_err(|_| CipherError::Rejected)
     }
+}
 
+#[async_trait]
+impl NumberMac for LocalCipher {
     async fn fingerprint(&self, t: &TenantId, n: &MyNumber) -> Result<Vec<u8>, CipherError> {
         let mut h = Sha256::new();
         h.update(self.secret);
@@ -323,7 +336,7 @@ impl NumberCipher for LocalCipher {
 #[derive(Default)]
 pub struct MemoryAudit(pub Mutex<Vec<AuditEvent>>);
 
-impl crate::audit::AuditSink for MemoryAudit {
+impl mynumber_domain::audit::AuditSink for MemoryAudit {
     fn emit(&self, event: &AuditEvent) {
         self.0.lock().unwrap().push(event.clone());
     }
@@ -345,15 +358,15 @@ impl FixedClock {
 }
 
 #[async_trait]
-impl RetentionStore for MemoryStore {
+impl Departures for MemoryStore {
     async fn employee_records(
         &self,
         t: &TenantId,
         e: &EmployeeId,
-    ) -> Result<crate::ports::EmployeeRecords, Unavailable> {
+    ) -> Result<mynumber_domain::ports::EmployeeRecords, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();
-        Ok(crate::ports::EmployeeRecords {
+        Ok(mynumber_domain::ports::EmployeeRecords {
             records: s
                 .records
                 .values()
@@ -368,7 +381,7 @@ impl RetentionStore for MemoryStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
-        departure: Option<crate::retention::Departure>,
+        departure: Option<mynumber_domain::retention::Departure>,
         changes: &[DepartureChange],
         revision: u64,
     ) -> Result<(), UpdateError> {
@@ -405,11 +418,14 @@ impl RetentionStore for MemoryStore {
         }
         Ok(())
     }
+}
 
+#[async_trait]
+impl TtlDisposals for MemoryStore {
     async fn record_ttl_disposal(
         &self,
         record: &Record<()>,
-        disposal: &crate::disposal::DisposalRecord,
+        disposal: &mynumber_domain::disposal::DisposalRecord,
     ) -> Result<Disposed, Unavailable> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
@@ -431,11 +447,14 @@ impl RetentionStore for MemoryStore {
         s.disposals.push(disposal.clone());
         Ok(Disposed::Now)
     }
+}
 
+#[async_trait]
+impl RecordDisposal for MemoryStore {
     async fn dispose(
         &self,
         record: &Record<()>,
-        disposal: &crate::disposal::DisposalRecord,
+        disposal: &mynumber_domain::disposal::DisposalRecord,
     ) -> Result<Disposed, Unavailable> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
@@ -459,7 +478,10 @@ impl RetentionStore for MemoryStore {
         s.disposals.push(disposal.clone());
         Ok(Disposed::Now)
     }
+}
 
+#[async_trait]
+impl DueIndex for MemoryStore {
     async fn due_records(
         &self,
         today: chrono::NaiveDate,
@@ -510,13 +532,16 @@ impl RetentionStore for MemoryStore {
         }
         Ok(counts.into_iter().collect())
     }
+}
 
+#[async_trait]
+impl DisposalLog for MemoryStore {
     async fn list_disposals(
         &self,
         t: &TenantId,
         e: Option<&EmployeeId>,
         page: &PageRequest,
-    ) -> Result<Page<crate::disposal::DisposalRecord>, ListError> {
+    ) -> Result<Page<mynumber_domain::disposal::DisposalRecord>, ListError> {
         self.check()?;
         let s = self.state.lock().unwrap();
         let items = s

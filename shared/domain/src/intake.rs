@@ -1,0 +1,455 @@
+//! The intake function's use case: registering numbers and refusals (SPEC §2.2, §2.3),
+//! departures, re-hires and early disposal (`lifecycle`). It may encrypt and MAC, never
+//! decrypt: it holds no `NumberDecryptor`.
+
+use crate::access::{Action, Principal};
+use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
+use crate::core::Core;
+use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
+use crate::error::{Conflict, VaultError};
+use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
+use crate::number::MyNumber;
+use crate::ports::{
+    CreateError, Departures, IdempotencyEntry, NewRecord, NumberEncryptor, NumberMac,
+    RecordDisposal, RecordReads, RecordWrites, SlotChange,
+};
+use crate::purpose::PurposeSet;
+use crate::record::{Content, Record, Relation};
+use crate::retention::{Departure, jst_today};
+use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
+use chrono::{DateTime, NaiveDate, Utc};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// The store ports intake's role allows: record reads and writes, departures, disposal.
+pub trait IntakeStore: RecordReads + RecordWrites + Departures + RecordDisposal {}
+impl<T: RecordReads + RecordWrites + Departures + RecordDisposal> IntakeStore for T {}
+
+/// The key ports intake's role allows: encrypt and MAC.
+pub trait IntakeCipher: NumberEncryptor + NumberMac {}
+impl<T: NumberEncryptor + NumberMac> IntakeCipher for T {}
+
+/// What an intake body asks for, parsed field by field by the handler.
+#[derive(Debug)]
+pub struct Registration {
+    pub employee_id: EmployeeId,
+    pub relation: Relation,
+    pub purposes: PurposeSet,
+    pub replace: bool,
+    pub content: RegistrationContent,
+}
+
+#[derive(Debug)]
+pub enum RegistrationContent {
+    Number {
+        number: MyNumber,
+        number_check: NumberCheck,
+        identity_check: IdentityCheck,
+        verified_by: Option<Subject>,
+        verified_on: NaiveDate,
+    },
+    Refusal {
+        reason: String,
+        requested_on: NaiveDate,
+    },
+}
+
+/// An `Idempotency-Key` and the SHA-256 of the canonical body without the number (the
+/// number enters the fingerprint only through the cipher's keyed MAC).
+#[derive(Debug, Clone)]
+pub struct IdempotencyRequest {
+    pub key: IdempotencyKey,
+    pub digest_without_number: [u8; 32],
+}
+
+/// A registration's answer: the created record's metadata as JSON, first time or replayed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    pub body: String,
+    pub replayed: bool,
+}
+
+/// A registration whose cross-field rules hold: a number travels with its verification.
+enum Planned {
+    Number {
+        number: MyNumber,
+        verification: Verification,
+    },
+    Refusal(Refusal),
+}
+
+/// Whose number the new record holds, and for what: the registration minus its content.
+struct Whose {
+    employee_id: EmployeeId,
+    relation: Relation,
+    purposes: PurposeSet,
+}
+
+/// Where a keyed request's entry is filed and what a twin must match.
+struct Idem {
+    key: KeyDigest,
+    fingerprint: Vec<u8>,
+}
+
+pub struct IntakeService {
+    pub(crate) core: Core,
+    pub(crate) store: Arc<dyn IntakeStore>,
+    cipher: Arc<dyn IntakeCipher>,
+}
+
+impl IntakeService {
+    pub fn new(core: Core, store: Arc<dyn IntakeStore>, cipher: Arc<dyn IntakeCipher>) -> Self {
+        IntakeService {
+            core,
+            store,
+            cipher,
+        }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// `POST /v1/records`.
+    pub async fn register(
+        &self,
+        caller: &Caller,
+        input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
+    ) -> Result<Registered, VaultError> {
+        self.core
+            .audited(
+                AuditKind::Intake,
+                Action::RegisterRecord,
+                caller,
+                async |event, principal, now| {
+                    let registered = self
+                        .register_steps(caller, principal, input, now, event)
+                        .await;
+                    if let Ok(r) = &registered
+                        && r.replayed
+                    {
+                        event.outcome = Outcome::Replayed;
+                    }
+                    registered
+                },
+            )
+            .await
+    }
+
+    /// Plan, fingerprint, find the slot, seal, commit: each step below, in that order.
+    async fn register_steps(
+        &self,
+        caller: &Caller,
+        principal: &Principal,
+        input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
+        now: DateTime<Utc>,
+        event: &mut AuditEvent,
+    ) -> Result<Registered, VaultError> {
+        let (reg, request) = input?;
+        let tenant = &principal.tenant;
+        let today = jst_today(now);
+        event.employee_id = Some(reg.employee_id.clone());
+        event.relation = Some(reg.relation.code());
+        if matches!(reg.content, RegistrationContent::Refusal { .. }) {
+            event.event = AuditKind::RefusalRecorded;
+        }
+        let Registration {
+            employee_id,
+            relation,
+            purposes,
+            replace,
+            content,
+        } = reg;
+        let whose = Whose {
+            employee_id,
+            relation,
+            purposes,
+        };
+        let planned = plan(content, &whose, principal, today)?;
+        let idem = match &request {
+            Some(request) => Some(self.fingerprint(tenant, request, &planned).await?),
+            None => None,
+        };
+        if let Some(answer) = self.earlier_answer(tenant, idem.as_ref(), now).await? {
+            return answer;
+        }
+        let slot = match self
+            .slot_change(principal, &whose, replace, today, now)
+            .await?
+        {
+            Some(slot) => slot,
+            None => return self.replay_or_conflict(tenant, idem.as_ref(), now).await,
+        };
+        if let SlotChange::Replace { old, .. } = &slot {
+            event.replaced_record_id = Some(old.record_id.clone());
+        }
+        // A record registered after the employee's departure is due when the others are.
+        let employee_departure = self
+            .store
+            .employee_departure(tenant, &whose.employee_id)
+            .await?;
+        let departure = employee_departure.filter(|d| !d.is_past_due(today));
+        let record = self.seal(principal, whose, planned, departure, now).await?;
+        event.record_id = Some(record.record_id.clone());
+        self.commit(caller, record, slot, idem, employee_departure, now)
+            .await
+    }
+
+    /// The key's digest and the request's fingerprint: two KMS calls, made at once.
+    async fn fingerprint(
+        &self,
+        tenant: &TenantId,
+        request: &IdempotencyRequest,
+        planned: &Planned,
+    ) -> Result<Idem, VaultError> {
+        let number_mac = async {
+            match planned {
+                Planned::Number { number, .. } => {
+                    self.cipher.fingerprint(tenant, number).await.map(Some)
+                }
+                Planned::Refusal(_) => Ok(None),
+            }
+        };
+        let (key, mac) = futures::join!(self.cipher.key_digest(tenant, &request.key), number_mac);
+        let mut h = Sha256::new();
+        h.update(request.digest_without_number);
+        match mac? {
+            Some(mac) => {
+                h.update(b"number:");
+                h.update(mac);
+            }
+            None => h.update(b"refusal"),
+        }
+        Ok(Idem {
+            key: key?,
+            fingerprint: h.finalize().to_vec(),
+        })
+    }
+
+    /// The stored answer of an earlier request with this key, if any (or 422 if the
+    /// earlier request differed).
+    async fn earlier_answer(
+        &self,
+        tenant: &TenantId,
+        idem: Option<&Idem>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Result<Registered, VaultError>>, VaultError> {
+        let Some(idem) = idem else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .idempotency(tenant, &idem.key, now)
+            .await?
+            .map(|entry| replay(entry, &idem.fingerprint)))
+    }
+
+    /// A conflict, unless a twin of this request (same key) committed first: then its
+    /// answer, or 422 if the twin's body differed.
+    async fn replay_or_conflict(
+        &self,
+        tenant: &TenantId,
+        idem: Option<&Idem>,
+        now: DateTime<Utc>,
+    ) -> Result<Registered, VaultError> {
+        match self.earlier_answer(tenant, idem, now).await? {
+            Some(answer) => answer,
+            None => Err(VaultError::Conflict(Conflict::RecordExists)),
+        }
+    }
+
+    /// What the new record does to its relation's slot; `None` when the slot is held by a
+    /// live record and the request did not ask to replace it.
+    async fn slot_change(
+        &self,
+        principal: &Principal,
+        whose: &Whose,
+        replace: bool,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlotChange>, VaultError> {
+        let tenant = &principal.tenant;
+        let Some(slot) = whose.relation.slot() else {
+            return Ok(Some(SlotChange::None));
+        };
+        let Some(old_id) = self
+            .store
+            .slot_holder(tenant, &whose.employee_id, slot)
+            .await?
+        else {
+            return Ok(Some(SlotChange::Claim));
+        };
+        let Some(old) = self.store.get_record(tenant, &old_id).await? else {
+            // The holder is gone without a disposal through the vault (TTL, the
+            // backstop, deleted it): take the slot over, conditionally.
+            return Ok(Some(SlotChange::Reclaim { missing: old_id }));
+        };
+        let reason = if old.is_gone(today) {
+            // Past due is gone: registering again needs no replace flag.
+            DisposalReason::RetentionEnded
+        } else if replace {
+            DisposalReason::Replaced
+        } else {
+            return Ok(None);
+        };
+        let disposal = DisposalRecord::for_record(
+            &old,
+            reason,
+            Disposer::Principal(principal.sub.clone()),
+            now,
+            self.core.config.backup_window_days,
+        );
+        Ok(Some(SlotChange::Replace {
+            old: Box::new(old),
+            disposal: Box::new(disposal),
+        }))
+    }
+
+    /// The record to write: a number only as ciphertext under the new record's context.
+    async fn seal(
+        &self,
+        principal: &Principal,
+        whose: Whose,
+        planned: Planned,
+        departure: Option<Departure>,
+        now: DateTime<Utc>,
+    ) -> Result<Record, VaultError> {
+        let record_id = RecordId::new_random();
+        let content = match planned {
+            Planned::Number {
+                number,
+                verification,
+            } => Content::Active {
+                ciphertext: self
+                    .cipher
+                    .encrypt(&principal.tenant, &record_id, &number)
+                    .await?,
+                verification,
+            },
+            Planned::Refusal(refusal) => Content::Refused { refusal },
+        };
+        Ok(Record {
+            record_id,
+            tenant_id: principal.tenant.clone(),
+            employee_id: whose.employee_id,
+            relation: whose.relation,
+            purposes: whose.purposes,
+            content,
+            created_at: now,
+            created_by: principal.sub.clone(),
+            departure,
+            version: 1,
+        })
+    }
+
+    /// Writes the record, its slot change and its idempotency entry at once, and reads a
+    /// lost race as the answer it stands for.
+    async fn commit(
+        &self,
+        caller: &Caller,
+        record: Record,
+        slot: SlotChange,
+        idem: Option<Idem>,
+        employee_departure: Option<Departure>,
+        now: DateTime<Utc>,
+    ) -> Result<Registered, VaultError> {
+        let tenant = record.tenant_id.clone();
+        let body = serde_json::to_string(&record.view()).expect("views serialize");
+        let replaced = match &slot {
+            SlotChange::Replace { disposal, .. } => Some((**disposal).clone()),
+            _ => None,
+        };
+        let idempotency = idem.as_ref().map(|idem| IdempotencyEntry {
+            key: idem.key.clone(),
+            fingerprint: idem.fingerprint.clone(),
+            body: body.clone(),
+            expires_at: now + self.core.config.idempotency_ttl,
+        });
+        let written = self
+            .store
+            .create_record(NewRecord {
+                record,
+                slot,
+                idempotency,
+                employee_departure,
+            })
+            .await;
+        match written {
+            Ok(()) => {}
+            Err(CreateError::SlotTaken) => {
+                return self.replay_or_conflict(&tenant, idem.as_ref(), now).await;
+            }
+            Err(CreateError::ReplacedChanged | CreateError::DepartureChanged) => {
+                return Err(VaultError::Conflict(Conflict::Concurrent));
+            }
+            Err(CreateError::IdempotencyKeyUsed) => {
+                // A twin request won the race: answer as it did, or 422 if it differed.
+                return self
+                    .earlier_answer(&tenant, idem.as_ref(), now)
+                    .await?
+                    .unwrap_or(Err(VaultError::Conflict(Conflict::Concurrent)));
+            }
+            Err(CreateError::Unavailable(e)) => return Err(e.into()),
+        }
+        if let Some(disposal) = replaced {
+            self.core
+                .emit(&disposal.audit_event(caller, Some(Action::RegisterRecord), now));
+        }
+        Ok(Registered {
+            body,
+            replayed: false,
+        })
+    }
+}
+
+/// The cross-field rules of §2.2, which need the relation, the purposes and today. The
+/// number moves into the plan beside its verification.
+fn plan(
+    content: RegistrationContent,
+    whose: &Whose,
+    principal: &Principal,
+    today: NaiveDate,
+) -> Result<Planned, VaultError> {
+    match content {
+        RegistrationContent::Number {
+            number,
+            number_check,
+            identity_check,
+            verified_by,
+            verified_on,
+        } => {
+            let verified_by = verified_by.unwrap_or_else(|| principal.sub.clone());
+            let verification = Verification::check(
+                &whose.relation,
+                &whose.purposes,
+                number_check,
+                identity_check,
+                verified_by,
+                verified_on,
+                today,
+            )
+            .map_err(|(field, rule)| VaultError::invalid(field, rule.code()))?;
+            Ok(Planned::Number {
+                number,
+                verification,
+            })
+        }
+        RegistrationContent::Refusal {
+            reason,
+            requested_on,
+        } => Refusal::new(&reason, requested_on, today)
+            .map(Planned::Refusal)
+            .map_err(|(field, rule)| VaultError::invalid(field, rule.code())),
+    }
+}
+
+fn replay(entry: IdempotencyEntry, fingerprint: &[u8]) -> Result<Registered, VaultError> {
+    if entry.fingerprint == fingerprint {
+        Ok(Registered {
+            body: entry.body,
+            replayed: true,
+        })
+    } else {
+        Err(VaultError::IdempotencyMismatch)
+    }
+}

@@ -1,0 +1,173 @@
+//! The lookup function's use case: listings, the disposal log and the reveal. The only
+//! use case that may decrypt, and only after the reveal's trail item is stored.
+
+use crate::access::Action;
+use crate::audit::{AuditKind, Caller, Outcome};
+use crate::core::{Core, live_record};
+use crate::disposal::DisposalRecord;
+use crate::error::{Conflict, Forbidden, VaultError};
+use crate::ids::{EmployeeId, RecordId};
+use crate::number::MyNumber;
+use crate::ports::{DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail};
+use crate::purpose::Purpose;
+use crate::record::{Content, Record, RecordView};
+use crate::retention::jst_today;
+use chrono::{Duration, DurationRound};
+use std::sync::Arc;
+
+/// The store ports lookup's role allows: reads, the reveal trail and quota, the log.
+pub trait LookupStore: RecordReads + RevealTrail + DisposalLog {}
+impl<T: RecordReads + RevealTrail + DisposalLog> LookupStore for T {}
+
+#[derive(Debug)]
+pub struct Revealed {
+    pub record_id: RecordId,
+    pub purpose: Purpose,
+    pub number: MyNumber,
+}
+
+pub struct LookupService {
+    core: Core,
+    store: Arc<dyn LookupStore>,
+    decryptor: Arc<dyn NumberDecryptor>,
+}
+
+impl LookupService {
+    pub fn new(
+        core: Core,
+        store: Arc<dyn LookupStore>,
+        decryptor: Arc<dyn NumberDecryptor>,
+    ) -> Self {
+        LookupService {
+            core,
+            store,
+            decryptor,
+        }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// `GET /v1/records?employee_id=…`: metadata only, past-due records left out.
+    pub async fn list_records(
+        &self,
+        caller: &Caller,
+        input: Result<(EmployeeId, PageRequest), VaultError>,
+    ) -> Result<Page<RecordView>, VaultError> {
+        self.core
+            .audited(
+                AuditKind::List,
+                Action::ListRecords,
+                caller,
+                async |event, principal, now| {
+                    let (employee, page) = input?;
+                    event.employee_id = Some(employee.clone());
+                    let page = self
+                        .store
+                        .list_records(&principal.tenant, &employee, &page)
+                        .await?;
+                    let today = jst_today(now);
+                    let items: Vec<RecordView> = page
+                        .items
+                        .iter()
+                        .filter(|r| !r.is_gone(today))
+                        .map(Record::view)
+                        .collect();
+                    event.count = Some(items.len() as u64);
+                    Ok(Page {
+                        items,
+                        next_cursor: page.next_cursor,
+                    })
+                },
+            )
+            .await
+    }
+
+    /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
+    pub async fn list_disposals(
+        &self,
+        caller: &Caller,
+        input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
+    ) -> Result<Page<DisposalRecord>, VaultError> {
+        self.core
+            .audited(
+                AuditKind::ListDisposals,
+                Action::ListDisposals,
+                caller,
+                async |event, principal, _now| {
+                    let (employee, page) = input?;
+                    event.employee_id = employee.clone();
+                    let page = self
+                        .store
+                        .list_disposals(&principal.tenant, employee.as_ref(), &page)
+                        .await?;
+                    event.count = Some(page.items.len() as u64);
+                    Ok(page)
+                },
+            )
+            .await
+    }
+
+    /// `POST /v1/records/{id}/reveal`: handler only, purpose bound, and the number only
+    /// after the reveal's audit record is durably stored.
+    pub async fn reveal(
+        &self,
+        caller: &Caller,
+        input: Result<(RecordId, Purpose), VaultError>,
+    ) -> Result<Revealed, VaultError> {
+        self.core
+            .audited(
+                AuditKind::Reveal,
+                Action::RevealNumber,
+                caller,
+                async |event, principal, now| {
+                    let (record_id, purpose) = input?;
+                    event.record_id = Some(record_id.clone());
+                    event.purpose = Some(purpose);
+                    let record =
+                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+                    event.employee_id = Some(record.employee_id.clone());
+                    event.relation = Some(record.relation.code());
+                    if !record.purposes.permits(purpose) {
+                        return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
+                    }
+                    let Content::Active { ciphertext, .. } = &record.content else {
+                        return Err(VaultError::Conflict(Conflict::NoNumber));
+                    };
+                    let hour = now
+                        .duration_trunc(Duration::hours(1))
+                        .expect("an hour divides any timestamp");
+                    let config = &self.core.config;
+                    if !self
+                        .store
+                        .take_reveal_quota(
+                            &principal.tenant,
+                            &principal.sub,
+                            hour,
+                            config.reveal_limit_per_hour,
+                        )
+                        .await?
+                    {
+                        return Err(VaultError::Throttled);
+                    }
+                    // Fail closed: no durable trail, no number.
+                    let mut trail = event.clone();
+                    trail.outcome = Outcome::Authorized;
+                    self.store
+                        .append_audit(&trail, now + config.audit_retention)
+                        .await?;
+                    let number = self
+                        .decryptor
+                        .decrypt(&principal.tenant, &record_id, ciphertext)
+                        .await?;
+                    Ok(Revealed {
+                        record_id,
+                        purpose,
+                        number,
+                    })
+                },
+            )
+            .await
+    }
+}
