@@ -760,7 +760,7 @@ async fn a_departure_reaches_a_record_the_owner_index_has_not_caught_up_with() {
 
 #[tokio::test]
 async fn an_intake_between_a_departures_read_and_write_makes_the_write_fail() {
-    use mynumber_domain::ports::{DepartureChange, RetentionStore, UpdateError};
+    use mynumber_domain::ports::{DepartureChange, Departures, UpdateError};
     use mynumber_domain::retention::RetentionRule;
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
@@ -989,4 +989,66 @@ async fn a_record_ttl_deleted_gets_its_disposal_record_from_the_stream() {
         .collect();
     assert_eq!(counts, vec![1, 0]);
     stack.assert_no_plaintext(&[N1, N2]).await;
+}
+
+/// SPEC §2.7: the purge reports, per tenant, the records that fall due within the next 30
+/// days (their last day from today through today + 30), in its summary and as an
+/// `advance_notice` audit event; a tenant with nothing falling due gets no notice.
+#[tokio::test]
+async fn the_purge_gives_advance_notice_of_what_falls_due_within_30_days() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    // Left on D, due D + 7 years: due 2033-11-02 (purge day), 2033-12-02 (+30 days),
+    // 2033-12-03 (+31 days).
+    for (employee, left_on, n) in [
+        ("E0310", "2026-11-02", N1),
+        ("E0311", "2026-12-02", N2),
+        ("E0312", "2026-12-03", N3),
+    ] {
+        assert_eq!(
+            register(&stack, &hr, own_number(employee, n)).await.status,
+            201
+        );
+        assert_eq!(
+            departure(&stack, employee, json!({"left_on": left_on}))
+                .await
+                .status,
+            200
+        );
+    }
+    // Another tenant whose only record falls due later than that.
+    let beta = Who::registrar("beta");
+    assert_eq!(
+        register(&stack, &beta, own_number("E0313", N4))
+            .await
+            .status,
+        201
+    );
+    let r = stack
+        .call(
+            req("POST", "/v1/employees/E0313/departure")
+                .who(&beta)
+                .json(json!({"left_on": "2027-01-10"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+
+    let purge_day = jst_noon(2033, 11, 2);
+    stack.set_now(purge_day);
+    let summary = stack
+        .run_purge(&stack.purge(), purge_day + Duration::minutes(15))
+        .await
+        .unwrap();
+    assert_eq!(summary["disposed"], 0, "nothing is past due yet: {summary}");
+    assert_eq!(summary["due_within_30_days"], 2, "{summary}");
+    assert_eq!(summary["tenants"]["acme"]["due_within_30_days"], 2);
+    let notices: Vec<Value> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "advance_notice")
+        .collect();
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert_eq!(notices[0]["tenant_id"], "acme");
+    assert_eq!(notices[0]["count"], 2);
 }
