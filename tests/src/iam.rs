@@ -396,6 +396,11 @@ impl Template {
         Template(long_form(yaml))
     }
 
+    /// Every resource of the template by logical id, unresolved.
+    pub fn resources(&self) -> &Map<String, Value> {
+        self.0["Resources"].as_object().expect("Resources")
+    }
+
     pub fn resource(&self, logical_id: &str) -> &Value {
         let r = &self.0["Resources"][logical_id];
         assert!(r.is_object(), "the template has no resource {logical_id}");

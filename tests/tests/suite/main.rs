@@ -12,6 +12,7 @@ mod intake;
 mod lookup;
 mod openapi;
 mod retention;
+mod routes;
 
 use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};

@@ -6,7 +6,7 @@
 use super::*;
 use std::collections::BTreeSet;
 
-fn doc() -> Value {
+pub(super) fn doc() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
