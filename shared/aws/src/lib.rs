@@ -5,10 +5,12 @@
 pub mod bootstrap;
 pub mod cipher;
 mod item;
+mod keys;
 pub mod settings;
 pub mod store;
 
 pub use cipher::KmsCipher;
+pub use item::{Item, registered_items};
 pub use settings::Settings;
 pub use store::{DynamoStore, record_from_image};
 
