@@ -2,6 +2,7 @@
 //! per test, the real intake and lookup handlers wired to them, API Gateway v2 events, and
 //! a capture of every log line and response body so tests can prove no number leaked.
 
+pub mod bulk;
 pub mod events;
 pub mod faults;
 pub mod iam;

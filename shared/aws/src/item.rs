@@ -1,36 +1,25 @@
-//! The single-table layout. Every key starts with `T#{tenant}`, so no request built from
-//! one principal's tenant can address another tenant's items.
-//!
-//! | item        | pk                            | sk         | by_owner index (gsi1pk / gsi1sk)          |
-//! |-------------|-------------------------------|------------|-------------------------------------------|
-//! | record      | `T#t#R#{record_id}`           | `RECORD`   | `T#t#E#{employee}#R` / `{ms:013}#{rid}`   |
-//! | slot        | `T#t#E#{employee}`            | `SLOT#self`, `SLOT#spouse` | –                         |
-//! | departure   | `T#t#E#{employee}`            | `DEPARTURE` | –                                        |
-//! | membership  | `T#t#E#{employee}`            | `REC#{record_id}` | –                                  |
-//! | revision    | `T#t#E#{employee}`            | `REV`      | –                                         |
-//! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
-//! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
-//! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
-//!
-//! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
-//! shard from the random record id, so no index partition runs hot) and `due_sk` =
-//! `{first day gone}#{tenant}#{record_id}`. Finding what is due is then one range Query per
-//! shard that reads only due items, whatever the table's size.
-//!
-//! Only `ct` (the KMS ciphertext) is secret; `expires_at` is the TTL attribute.
+//! Every item conversion: domain values to and from DynamoDB items (keys come from
+//! `keys`), and the attribute and index names the table is created with. Only `ct` (the
+//! KMS ciphertext) is secret; `expires_at` is the TTL attribute.
 
+use crate::keys::*;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::Update;
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::disposal::{DisposalReason, DisposalRecord, Disposer};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
-use mynumber_domain::record::{
-    Ciphertext, Content, DependentLabel, Record, Relation, Slot, timestamp,
-};
+use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation, timestamp};
 use mynumber_domain::retention::Departure;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use std::collections::HashMap;
+
+mod employee;
+mod request;
+pub use employee::*;
+pub use request::*;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -41,6 +30,9 @@ pub const GSI1SK: &str = "gsi1sk";
 pub const BY_OWNER: &str = "by_owner";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const CT: &str = "ct";
+pub const BY_DUE: &str = "by_due";
+pub const DUE_PK: &str = "due_pk";
+pub const DUE_SK: &str = "due_sk";
 
 /// Attributes the by_owner index carries besides its keys: everything but `ct`, so a
 /// listing never reads a ciphertext.
@@ -68,87 +60,6 @@ pub const OWNER_PROJECTION: &[&str] = &[
     "backup_expires_at",
 ];
 
-pub fn record_pk(t: &TenantId, r: &RecordId) -> String {
-    format!("T#{t}#R#{r}")
-}
-pub const RECORD_SK: &str = "RECORD";
-
-/// The primary key of a record's item.
-pub fn record_key(t: &TenantId, r: &RecordId) -> Item {
-    HashMap::from([(PK.into(), s(record_pk(t, r))), (SK.into(), s(RECORD_SK))])
-}
-
-pub fn slot_pk(t: &TenantId, e: &EmployeeId) -> String {
-    format!("T#{t}#E#{e}")
-}
-pub fn slot_sk(slot: Slot) -> String {
-    format!("SLOT#{}", slot.code())
-}
-
-/// A record's entry in its employee's partition, written and deleted in the same
-/// transactions as the record: a strongly consistent Query of the partition lists the
-/// employee's records, which the eventually consistent `by_owner` index cannot promise.
-pub fn member_sk(r: &RecordId) -> String {
-    format!("REC#{r}")
-}
-pub const MEMBER_PREFIX: &str = "REC#";
-
-pub fn member_item(r: &Record) -> Item {
-    HashMap::from([
-        (PK.into(), s(slot_pk(&r.tenant_id, &r.employee_id))),
-        (SK.into(), s(member_sk(&r.record_id))),
-        ("kind".into(), s("member")),
-        ("record_id".into(), s(r.record_id.as_str())),
-    ])
-}
-/// The employee's revision (`rev`): every intake adds one, and a departure's transaction
-/// is conditioned on the value it read.
-pub const REVISION_SK: &str = "REV";
-
-pub fn idem_pk(t: &TenantId, key: &str) -> String {
-    format!("T#{t}#I#{key}")
-}
-pub const IDEM_SK: &str = "IDEM";
-
-pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
-    format!("T#{t}#E#{e}#R")
-}
-pub fn owner_sk(at: DateTime<Utc>, r: &RecordId) -> String {
-    format!("{:013}#{r}", at.timestamp_millis())
-}
-
-pub fn disposals_pk(t: &TenantId) -> String {
-    format!("T#{t}#D")
-}
-
-pub const BY_DUE: &str = "by_due";
-pub const DUE_PK: &str = "due_pk";
-pub const DUE_SK: &str = "due_sk";
-pub const DUE_SHARDS: u8 = 8;
-
-pub fn due_pk(r: &RecordId) -> String {
-    let shard = u8::from_str_radix(&r.as_str()[..2], 16).unwrap_or(0) % DUE_SHARDS;
-    format!("DUE#{shard}")
-}
-
-/// `{first day gone}#{tenant}#{record}`: sorts by the day a record becomes gone.
-pub fn due_sk(d: &Departure, t: &TenantId, r: &RecordId) -> String {
-    let gone_on = d.due_on.succ_opt().expect("a next day exists");
-    format!("{gone_on}#{t}#{r}")
-}
-
-/// The tenant and record named by a `due_sk`.
-pub fn parse_due_sk(sk: &str) -> Option<(TenantId, RecordId)> {
-    let mut parts = sk.splitn(3, '#');
-    let _day = parts.next()?;
-    let t = TenantId::parse(parts.next()?).ok()?;
-    let r = RecordId::parse(parts.next()?).ok()?;
-    Some((t, r))
-}
-pub fn owner_disposals_pk(t: &TenantId, e: &EmployeeId) -> String {
-    format!("T#{t}#E#{e}#D")
-}
-
 pub fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
@@ -156,39 +67,54 @@ pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// The employee's departure item: beside the slots, read consistently by intake.
-pub const DEPARTURE_SK: &str = "DEPARTURE";
-
-pub fn departure_to_item(
-    t: &TenantId,
-    e: &EmployeeId,
-    d: &Departure,
+/// The update that sets (or, with `None`, clears) a record's departure and its due-index
+/// keys and TTL, as `record_to_item` writes them, conditional on the version read.
+pub fn departure_update(
+    r: &Record<()>,
+    departure: Option<&Departure>,
     ttl_grace: chrono::Duration,
-) -> Item {
-    let mut item: Item = HashMap::from([
-        (PK.into(), s(slot_pk(t, e))),
-        (SK.into(), s(DEPARTURE_SK)),
-        ("kind".into(), s("departure")),
-        ("left_on".into(), s(d.left_on.to_string())),
-        ("due_on".into(), s(d.due_on.to_string())),
-        (EXPIRES_AT.into(), n((d.gone_at() + ttl_grace).timestamp())),
-    ]);
-    if let Some(y) = d.last_declaration_year {
-        item.insert("last_declaration_year".into(), n(y));
+) -> UpdateBuilder {
+    let update = Update::builder()
+        .set_key(Some(record_key(&r.tenant_id, &r.record_id)))
+        .condition_expression("version = :v")
+        .expression_attribute_values(":v", n(r.version))
+        .expression_attribute_values(":nv", n(r.version + 1));
+    match departure {
+        Some(d) => {
+            let expires = d.gone_at() + ttl_grace;
+            let mut u = update
+                .expression_attribute_values(":l", s(d.left_on.to_string()))
+                .expression_attribute_values(":d", s(d.due_on.to_string()))
+                .expression_attribute_values(":dp", s(due_pk(&r.record_id)))
+                .expression_attribute_values(":ds", s(due_sk(d, &r.tenant_id, &r.record_id)))
+                .expression_attribute_values(":exp", n(expires.timestamp()));
+            let mut expr = "SET left_on = :l, due_on = :d, due_pk = :dp, due_sk = :ds, \
+                            expires_at = :exp, version = :nv"
+                .to_owned();
+            match d.last_declaration_year {
+                Some(y) => {
+                    u = u.expression_attribute_values(":y", n(y));
+                    expr.push_str(", last_declaration_year = :y");
+                }
+                None => expr.push_str(" REMOVE last_declaration_year"),
+            }
+            u.update_expression(expr)
+        }
+        None => update.update_expression(
+            "SET version = :nv REMOVE left_on, due_on, last_declaration_year, due_pk, due_sk, expires_at",
+        ),
     }
-    item
 }
 
-pub fn departure_from_item(item: &Item) -> Result<Departure, Corrupt> {
-    Ok(Departure {
-        left_on: date(get_s(item, "left_on")?, "left_on")?,
-        due_on: date(get_s(item, "due_on")?, "due_on")?,
-        last_declaration_year: item
-            .get("last_declaration_year")
-            .and_then(|v| v.as_n().ok())
-            .map(|v| v.parse().map_err(|_| Corrupt("last_declaration_year")))
-            .transpose()?,
-    })
+/// The items intake leaves behind for a record: the record, its membership entry and, for
+/// `self` or `spouse`, the slot it holds. For loading fixtures and benchmarks without
+/// intake; the employee's revision is not among them.
+pub fn registered_items(r: &Record, ttl_grace: chrono::Duration) -> Vec<Item> {
+    let mut items = vec![record_to_item(r, ttl_grace), member_item(r)];
+    if let Some(slot) = r.relation.slot() {
+        items.push(slot_item(&r.tenant_id, &r.employee_id, slot, &r.record_id));
+    }
+    items
 }
 
 /// A record's item; a departed record also gets its due-index keys and TTL.

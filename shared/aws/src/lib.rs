@@ -7,6 +7,7 @@ pub mod bootstrap;
 #[cfg(feature = "kms")]
 pub mod cipher;
 mod item;
+mod keys;
 pub mod settings;
 pub mod store;
 
@@ -14,6 +15,7 @@ pub mod store;
 pub use cipher::KmsDecryptor;
 #[cfg(feature = "kms")]
 pub use cipher::KmsEncryptor;
+pub use item::{Item, registered_items};
 pub use settings::{Settings, SettingsError};
 pub use store::{DynamoStore, record_from_image};
 

@@ -113,11 +113,14 @@ async fn main() {
         })
         .collect();
     let seed = Instant::now();
-    let loader = DynamoStore::new(plain.clone(), &table);
-    let chunks: Vec<&[Record]> = records.chunks(TOTAL / 8).collect();
-    futures::future::join_all(chunks.into_iter().map(|c| {
-        let loader = loader.clone();
-        async move { loader.bulk_load(c).await.unwrap() }
+    let ttl_grace = VaultConfig::default().ttl_grace;
+    futures::future::join_all(records.chunks(TOTAL / 8).map(|c| {
+        let (plain, table) = (&plain, &table);
+        async move {
+            mynumber_tests::bulk::load(plain, table, c, ttl_grace)
+                .await
+                .unwrap()
+        }
     }))
     .await;
     println!(

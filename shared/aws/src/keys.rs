@@ -1,0 +1,270 @@
+//! Every key of the single table, and nothing else builds one. Every key starts with
+//! `T#{tenant}`, so no request built from one principal's tenant can address another
+//! tenant's items.
+//!
+//! | item        | pk                            | sk         | by_owner index (gsi1pk / gsi1sk)          |
+//! |-------------|-------------------------------|------------|-------------------------------------------|
+//! | record      | `T#t#R#{record_id}`           | `RECORD`   | `T#t#E#{employee}#R` / `{ms:013}#{rid}`   |
+//! | slot        | `T#t#E#{employee}`            | `SLOT#self`, `SLOT#spouse` | –                         |
+//! | departure   | `T#t#E#{employee}`            | `DEPARTURE` | –                                        |
+//! | membership  | `T#t#E#{employee}`            | `REC#{record_id}` | –                                  |
+//! | revision    | `T#t#E#{employee}`            | `REV`      | –                                         |
+//! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
+//! | quota       | `T#t#Q#{subject}#{yyyy-mm-ddThh}` | `QUOTA` | –                                        |
+//! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
+//! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
+//!
+//! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
+//! shard from the random record id, so no index partition runs hot) and `due_sk` =
+//! `{first day gone}#{tenant}#{record_id}`. Finding what is due is then one range Query per
+//! shard that reads only due items, whatever the table's size.
+
+use crate::item::{DUE_PK, DUE_SK, GSI1PK, GSI1SK, Item, PK, SK, s};
+use chrono::{DateTime, NaiveDate, Utc};
+use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
+use mynumber_domain::record::Slot;
+use mynumber_domain::retention::Departure;
+use std::collections::HashMap;
+
+fn key(pk: String, sk: impl Into<String>) -> Item {
+    HashMap::from([(PK.into(), s(pk)), (SK.into(), s(sk))])
+}
+
+pub fn record_pk(t: &TenantId, r: &RecordId) -> String {
+    format!("T#{t}#R#{r}")
+}
+pub const RECORD_SK: &str = "RECORD";
+
+/// The primary key of a record's item.
+pub fn record_key(t: &TenantId, r: &RecordId) -> Item {
+    key(record_pk(t, r), RECORD_SK)
+}
+
+/// The employee's partition: slots, departure, membership entries and revision.
+pub fn employee_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}")
+}
+
+pub fn slot_sk(slot: Slot) -> String {
+    format!("SLOT#{}", slot.code())
+}
+
+pub fn slot_key(t: &TenantId, e: &EmployeeId, slot: Slot) -> Item {
+    key(employee_pk(t, e), slot_sk(slot))
+}
+
+/// A record's entry in its employee's partition, written and deleted in the same
+/// transactions as the record: a strongly consistent Query of the partition lists the
+/// employee's records, which the eventually consistent `by_owner` index cannot promise.
+pub fn member_sk(r: &RecordId) -> String {
+    format!("{MEMBER_PREFIX}{r}")
+}
+pub const MEMBER_PREFIX: &str = "REC#";
+
+pub fn member_key(t: &TenantId, e: &EmployeeId, r: &RecordId) -> Item {
+    key(employee_pk(t, e), member_sk(r))
+}
+
+/// The employee's revision (`rev`): every intake adds one, and a departure's transaction
+/// is conditioned on the value it read.
+pub const REVISION_SK: &str = "REV";
+
+pub fn revision_key(t: &TenantId, e: &EmployeeId) -> Item {
+    key(employee_pk(t, e), REVISION_SK)
+}
+
+/// The employee's departure item: beside the slots, read consistently by intake.
+pub const DEPARTURE_SK: &str = "DEPARTURE";
+
+pub fn departure_key(t: &TenantId, e: &EmployeeId) -> Item {
+    key(employee_pk(t, e), DEPARTURE_SK)
+}
+
+pub fn idempotency_key(t: &TenantId, digest: &str) -> Item {
+    key(format!("T#{t}#I#{digest}"), "IDEM")
+}
+
+/// One principal's reveal count for the hour starting at `hour`.
+pub fn quota_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
+    key(
+        format!("T#{t}#Q#{sub}#{}", hour.format("%Y-%m-%dT%H")),
+        "QUOTA",
+    )
+}
+
+/// A fresh key for one event of the reveal trail, filed by tenant (`-` for none) and day.
+pub fn audit_key(tenant: Option<&TenantId>, time: &str) -> Item {
+    let tenant = tenant.map(TenantId::as_str).unwrap_or("-");
+    let day = time.get(..10).unwrap_or("0000-00-00");
+    key(
+        format!("T#{tenant}#A#{day}"),
+        format!("{time}#{}", RecordId::new_random()),
+    )
+}
+
+pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}#R")
+}
+
+/// The sort key of a listing (records by owner, disposals): a millisecond time and the
+/// record, so equal times still sort apart.
+pub fn listing_sk(ms: i64, r: &RecordId) -> String {
+    format!("{ms:013}#{r}")
+}
+
+pub fn owner_sk(at: DateTime<Utc>, r: &RecordId) -> String {
+    listing_sk(at.timestamp_millis(), r)
+}
+
+pub fn disposals_pk(t: &TenantId) -> String {
+    format!("T#{t}#D")
+}
+
+pub fn owner_disposals_pk(t: &TenantId, e: &EmployeeId) -> String {
+    format!("T#{t}#E#{e}#D")
+}
+
+/// Where an employee's record listing resumes: the by_owner key of the record at `ms`,
+/// rebuilt from the caller's own tenant and employee (a cursor names a position only).
+pub fn records_listing_start(t: &TenantId, e: &EmployeeId, ms: i64, r: &RecordId) -> Item {
+    let mut start = record_key(t, r);
+    start.insert(GSI1PK.into(), s(owner_records_pk(t, e)));
+    start.insert(GSI1SK.into(), s(listing_sk(ms, r)));
+    start
+}
+
+/// Where a disposal listing resumes: the tenant's, or with `employee` the by_owner one.
+pub fn disposals_listing_start(
+    t: &TenantId,
+    employee: Option<&EmployeeId>,
+    ms: i64,
+    r: &RecordId,
+) -> Item {
+    let sk = listing_sk(ms, r);
+    let mut start = key(disposals_pk(t), &sk);
+    if let Some(e) = employee {
+        start.insert(GSI1PK.into(), s(owner_disposals_pk(t, e)));
+        start.insert(GSI1SK.into(), s(sk));
+    }
+    start
+}
+
+pub const DUE_SHARDS: u8 = 8;
+
+pub fn due_shard_pk(shard: u8) -> String {
+    format!("DUE#{shard}")
+}
+
+/// The due-index shard of a record, from its random id.
+pub fn due_pk(r: &RecordId) -> String {
+    let shard = u8::from_str_radix(&r.as_str()[..2], 16).unwrap_or(0) % DUE_SHARDS;
+    due_shard_pk(shard)
+}
+
+/// `{first day gone}#{tenant}#{record}`: sorts by the day a record becomes gone.
+pub fn due_sk(d: &Departure, t: &TenantId, r: &RecordId) -> String {
+    let gone_on = d.due_on.succ_opt().expect("a next day exists");
+    format!("{gone_on}#{t}#{r}")
+}
+
+/// No `due_sk` of a record gone on `day` or later sorts below this.
+pub fn due_sk_gone_from(day: NaiveDate) -> String {
+    day.to_string()
+}
+
+/// Every `due_sk` of a record gone on `day` or earlier sorts below this.
+pub fn due_sk_gone_through(day: NaiveDate) -> String {
+    format!("{day}#~")
+}
+
+/// The tenant and record named by a `due_sk`.
+pub fn parse_due_sk(sk: &str) -> Option<(TenantId, RecordId)> {
+    let mut parts = sk.splitn(3, '#');
+    let _day = parts.next()?;
+    let t = TenantId::parse(parts.next()?).ok()?;
+    let r = RecordId::parse(parts.next()?).ok()?;
+    Some((t, r))
+}
+
+/// Where a due-index query of `shard` resumes after the entry `sk`; `None` if `sk` is not
+/// a `due_sk`.
+pub fn due_start(shard: u8, sk: &str) -> Option<Item> {
+    let (t, r) = parse_due_sk(sk)?;
+    let mut start = record_key(&t, &r);
+    start.insert(DUE_PK.into(), s(due_shard_pk(shard)));
+    start.insert(DUE_SK.into(), s(sk));
+    Some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pk_sk(item: &Item) -> (&str, &str) {
+        let get = |k| item[k].as_s().unwrap().as_str();
+        (get(PK), get(SK))
+    }
+
+    /// The layout above, as stored: these keys are in tables already.
+    #[test]
+    fn keys_are_the_documented_layout() {
+        let t = TenantId::parse("acme").unwrap();
+        let e = EmployeeId::parse("E1").unwrap();
+        let r = RecordId::new_random();
+        assert_eq!(
+            pk_sk(&record_key(&t, &r)),
+            (&*format!("T#acme#R#{r}"), "RECORD")
+        );
+        assert_eq!(
+            pk_sk(&slot_key(&t, &e, Slot::OwnNumber)),
+            ("T#acme#E#E1", "SLOT#self")
+        );
+        assert_eq!(
+            pk_sk(&member_key(&t, &e, &r)),
+            ("T#acme#E#E1", &*format!("REC#{r}"))
+        );
+        assert_eq!(pk_sk(&revision_key(&t, &e)), ("T#acme#E#E1", "REV"));
+        assert_eq!(pk_sk(&departure_key(&t, &e)), ("T#acme#E#E1", "DEPARTURE"));
+        assert_eq!(pk_sk(&idempotency_key(&t, "k")), ("T#acme#I#k", "IDEM"));
+        let hour = DateTime::parse_from_rfc3339("2026-04-01T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let sub = Subject::parse("alice").unwrap();
+        assert_eq!(
+            pk_sk(&quota_key(&t, &sub, hour)),
+            ("T#acme#Q#alice#2026-04-01T09", "QUOTA")
+        );
+        let audit = audit_key(Some(&t), "2026-04-01T09:00:00.000Z");
+        assert_eq!(pk_sk(&audit).0, "T#acme#A#2026-04-01");
+        assert!(pk_sk(&audit).1.starts_with("2026-04-01T09:00:00.000Z#"));
+        assert_eq!(pk_sk(&audit_key(None, "x")).0, "T#-#A#0000-00-00");
+        assert_eq!(listing_sk(42, &r), format!("0000000000042#{r}"));
+        assert_eq!(disposals_pk(&t), "T#acme#D");
+        assert_eq!(owner_records_pk(&t, &e), "T#acme#E#E1#R");
+        assert_eq!(owner_disposals_pk(&t, &e), "T#acme#E#E1#D");
+    }
+
+    #[test]
+    fn due_keys_sort_by_the_day_gone() {
+        let t = TenantId::parse("acme").unwrap();
+        let r = RecordId::new_random();
+        let day = |d| NaiveDate::from_ymd_opt(2030, 1, d).unwrap();
+        let departure = Departure {
+            left_on: day(1),
+            due_on: day(9),
+            last_declaration_year: None,
+        };
+        let sk = due_sk(&departure, &t, &r);
+        assert_eq!(sk, format!("2030-01-10#acme#{r}"));
+        assert_eq!(parse_due_sk(&sk), Some((t, r.clone())));
+        // Gone on the 10th: within "through the 10th" and "from the 10th", not "from the 11th".
+        assert!(sk < due_sk_gone_through(day(10)) && sk >= due_sk_gone_from(day(10)));
+        assert!(sk < due_sk_gone_from(day(11)) && sk > due_sk_gone_through(day(9)));
+        assert!(due_pk(&r).starts_with("DUE#"));
+        let start = due_start(3, &sk).unwrap();
+        assert_eq!(start[DUE_PK].as_s().unwrap(), "DUE#3");
+        assert_eq!(start[DUE_SK].as_s().unwrap(), &sk);
+        assert_eq!(pk_sk(&start).0, format!("T#acme#R#{r}"));
+        assert_eq!(due_start(3, "not-a-due-key"), None);
+    }
+}

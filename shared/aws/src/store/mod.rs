@@ -1,0 +1,126 @@
+//! The domain's store ports on one DynamoDB table: conditional transactions for
+//! every write that could race, Query and GetItem for every read, and no Scan anywhere.
+//!
+//! By concern: `records` (intake's create, reads by id, slot and departure, the
+//! employee's listing), `retention` (departures and disposals), `due_index` (what is due),
+//! `idempotency`, `trail` (the reveal quota and audit trail). `ports` only delegates the
+//! domain's traits to them, and `transaction` is how every transaction is written. Keys
+//! come from `crate::keys`, items from `crate::item`.
+
+mod due_index;
+mod idempotency;
+mod ports;
+mod records;
+mod retention;
+mod trail;
+mod transaction;
+
+use crate::describe;
+use crate::item::{Corrupt, Item, no_ciphertext, record_from_item};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use chrono::{DateTime, Utc};
+use mynumber_domain::ids::RecordId;
+use mynumber_domain::ports::{Cursor, ListError, Page, Unavailable};
+use mynumber_domain::record::Record;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    /// How long disposal evidence is kept (TTL on disposal items).
+    disposal_retention: chrono::Duration,
+    /// TTL on a departed record: this long after it is gone (the purge's backstop).
+    ttl_grace: chrono::Duration,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let defaults = mynumber_domain::VaultConfig::default();
+        DynamoStore {
+            client,
+            table: table.into(),
+            disposal_retention: defaults.disposal_retention,
+            ttl_grace: defaults.ttl_grace,
+        }
+    }
+
+    /// Takes the retention periods of the deployment's configuration.
+    pub fn with_config(mut self, config: &mynumber_domain::VaultConfig) -> Self {
+        self.disposal_retention = config.disposal_retention;
+        self.ttl_grace = config.ttl_grace;
+        self
+    }
+
+    /// When a disposal written at `disposed_at` may be deleted by TTL.
+    fn disposal_expires(&self, disposed_at: DateTime<Utc>) -> DateTime<Utc> {
+        disposed_at + self.disposal_retention
+    }
+}
+
+/// The condition that no item has the key yet: a put that overwrites nothing.
+const ABSENT: &str = "attribute_not_exists(pk)";
+
+fn unavailable<E: std::error::Error>(e: E) -> Unavailable {
+    Unavailable(describe(&e))
+}
+
+fn corrupt(e: Corrupt) -> Unavailable {
+    Unavailable(e.to_string())
+}
+
+/// The metadata of a record from an item image (a DynamoDB stream's `OldImage`); the
+/// ciphertext, if the image holds one, is left out.
+pub fn record_from_image(item: &Item) -> Result<Record<()>, Unavailable> {
+    record_from_item(item, no_ciphertext).map_err(corrupt)
+}
+
+/// Runs one listing query; the page's cursor is the last item's position.
+async fn page_of<T>(
+    query: QueryFluentBuilder,
+    parse: impl Fn(&Item) -> Result<T, Corrupt>,
+    position: impl Fn(&T) -> (DateTime<Utc>, &RecordId),
+) -> Result<Page<T>, ListError> {
+    let out = query
+        .send()
+        .await
+        .map_err(|e| ListError::Unavailable(unavailable(e)))?;
+    let items = out
+        .items()
+        .iter()
+        .map(parse)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ListError::Unavailable(corrupt(e)))?;
+    let next_cursor = match out.last_evaluated_key() {
+        Some(_) => items.last().and_then(|item| {
+            let (at, rid) = position(item);
+            Cursor::parse(&format!("{}.{rid}", at.timestamp_millis()))
+        }),
+        None => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// The inverse of the position `page_of` writes: `{ms}.{record_id}`.
+fn parse_cursor(c: &Cursor) -> Option<(i64, RecordId)> {
+    let (ms, rid) = c.as_str().split_once('.')?;
+    if ms.is_empty() || ms.len() > 13 || !ms.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((ms.parse().ok()?, RecordId::parse(rid).ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_are_checked() {
+        let rid = RecordId::new_random();
+        let c = Cursor::parse(&format!("1700000000000.{rid}")).unwrap();
+        assert_eq!(parse_cursor(&c), Some((1_700_000_000_000, rid)));
+        for bad in ["x.y", "1700000000000", "12345678901234.0", "1.not-a-record"] {
+            assert_eq!(parse_cursor(&Cursor::parse(bad).unwrap()), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The domain's store traits, each method handed to the module of its concern. Nothing
+//! else lives here, so the traits can change shape without touching those modules.
+
+use super::{DynamoStore, due_index, idempotency, records, retention, trail};
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::disposal::DisposalRecord;
+use mynumber_domain::ids::{EmployeeId, KeyDigest, RecordId, Subject, TenantId};
+use mynumber_domain::ports::*;
+use mynumber_domain::record::{Record, Slot};
+
+#[async_trait]
+impl RecordWrites for DynamoStore {
+    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError> {
+        records::create_record(self, new).await
+    }
+
+    async fn employee_departure(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<mynumber_domain::retention::Departure>, Unavailable> {
+        records::employee_departure(self, t, e).await
+    }
+
+    async fn slot_holder(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        slot: Slot,
+    ) -> Result<Option<RecordId>, Unavailable> {
+        records::slot_holder(self, t, e, slot).await
+    }
+
+    async fn idempotency(
+        &self,
+        t: &TenantId,
+        key: &KeyDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyEntry>, Unavailable> {
+        idempotency::idempotency(self, t, key, now).await
+    }
+}
+
+#[async_trait]
+impl RecordReads for DynamoStore {
+    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
+        records::get_record(self, t, id).await
+    }
+
+    async fn list_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record<()>>, ListError> {
+        records::list_records(self, t, e, page).await
+    }
+}
+
+#[async_trait]
+impl RevealTrail for DynamoStore {
+    async fn take_reveal_quota(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        trail::take_reveal_quota(self, t, sub, hour, limit).await
+    }
+
+    async fn append_audit(
+        &self,
+        event: &AuditEvent,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        trail::append_audit(self, event, expires_at).await
+    }
+}
+
+#[async_trait]
+impl Departures for DynamoStore {
+    async fn employee_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<EmployeeRecords, Unavailable> {
+        retention::employee_records(self, t, e).await
+    }
+
+    async fn set_departures(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        departure: Option<mynumber_domain::retention::Departure>,
+        changes: &[DepartureChange],
+        revision: u64,
+    ) -> Result<(), UpdateError> {
+        retention::set_departures(self, t, e, departure, changes, revision).await
+    }
+}
+
+#[async_trait]
+impl RecordDisposal for DynamoStore {
+    async fn dispose(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        retention::dispose(self, record, disposal).await
+    }
+}
+
+#[async_trait]
+impl TtlDisposals for DynamoStore {
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        retention::record_ttl_disposal(self, record, disposal).await
+    }
+}
+
+#[async_trait]
+impl DueIndex for DynamoStore {
+    async fn due_records(
+        &self,
+        today: NaiveDate,
+        cursor: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<DuePage, Unavailable> {
+        due_index::due_records(self, today, cursor, limit).await
+    }
+
+    async fn due_count(&self, today: NaiveDate) -> Result<u64, Unavailable> {
+        due_index::due_count(self, today).await
+    }
+
+    async fn upcoming(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<(TenantId, u64)>, Unavailable> {
+        due_index::upcoming(self, from, until).await
+    }
+}
+
+#[async_trait]
+impl DisposalLog for DynamoStore {
+    async fn list_disposals(
+        &self,
+        t: &TenantId,
+        employee: Option<&EmployeeId>,
+        page: &PageRequest,
+    ) -> Result<Page<DisposalRecord>, ListError> {
+        retention::list_disposals(self, t, employee, page).await
+    }
+}

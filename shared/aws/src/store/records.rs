@@ -1,0 +1,226 @@
+//! Records: intake's create transaction, reads by id, the slot holder and the employee's
+//! departure, and the employee's listing.
+
+use super::transaction::{Transaction, TransactionError};
+use super::{ABSENT, DynamoStore, corrupt, page_of, parse_cursor, unavailable};
+use crate::item::*;
+use crate::keys::*;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
+use mynumber_domain::ids::{EmployeeId, RecordId, TenantId};
+use mynumber_domain::ports::*;
+use mynumber_domain::record::{Record, Slot};
+use mynumber_domain::retention::Departure;
+
+/// What each item of a create transaction guards, to name the condition that failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Guard {
+    NewRecord,
+    Slot,
+    ReplacedRecord,
+    Disposal,
+    Idempotency,
+    Departure,
+    Membership,
+}
+
+pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result<(), CreateError> {
+    let r = &new.record;
+    let (t, e) = (&r.tenant_id, &r.employee_id);
+    let mut tx = Transaction::new(store);
+    tx.put(
+        Guard::NewRecord,
+        Put::builder()
+            .set_item(Some(record_to_item(r, store.ttl_grace)))
+            .condition_expression(ABSENT),
+    );
+    // The slot naming the new record, on condition of what it named before.
+    let slot = || {
+        let slot = r
+            .relation
+            .slot()
+            .expect("only slotted relations change slots");
+        Put::builder().set_item(Some(slot_item(t, e, slot, &r.record_id)))
+    };
+    let held_by = |old: &RecordId| {
+        slot()
+            .condition_expression("record_id = :old")
+            .expression_attribute_values(":old", s(old.as_str()))
+    };
+    match &new.slot {
+        SlotChange::None => {}
+        SlotChange::Reclaim { missing } => {
+            tx.put(Guard::Slot, held_by(missing));
+        }
+        SlotChange::Claim => {
+            tx.put(Guard::Slot, slot().condition_expression(ABSENT));
+        }
+        SlotChange::Replace { old, disposal } => {
+            tx.put(Guard::Slot, held_by(&old.record_id))
+                .delete(
+                    Guard::ReplacedRecord,
+                    Delete::builder()
+                        .set_key(Some(record_key(t, &old.record_id)))
+                        .condition_expression("version = :v")
+                        .expression_attribute_values(":v", n(old.version)),
+                )
+                .delete(
+                    Guard::Membership,
+                    Delete::builder().set_key(Some(member_key(t, e, &old.record_id))),
+                )
+                .put(
+                    Guard::Disposal,
+                    Put::builder()
+                        .set_item(Some(disposal_to_item(
+                            disposal,
+                            store.disposal_expires(disposal.disposed_at),
+                        )))
+                        .condition_expression(ABSENT),
+                );
+        }
+    }
+    // The departure intake read must still be the employee's departure.
+    let departure = ConditionCheck::builder().set_key(Some(departure_key(t, e)));
+    tx.check(
+        Guard::Departure,
+        match &new.employee_departure {
+            None => departure.condition_expression(ABSENT),
+            Some(d) => departure
+                .condition_expression("due_on = :d")
+                .expression_attribute_values(":d", s(d.due_on.to_string())),
+        },
+    );
+    // The record's entry in its employee's partition, and the employee's revision,
+    // which a departure read before this intake will find changed.
+    tx.put(
+        Guard::Membership,
+        Put::builder()
+            .set_item(Some(member_item(r)))
+            .condition_expression(ABSENT),
+    )
+    .update(Guard::Membership, bump_revision(t, e));
+    if let Some(entry) = &new.idempotency {
+        // An expired entry (TTL deletes lazily) may be overwritten.
+        tx.put(
+            Guard::Idempotency,
+            Put::builder()
+                .set_item(Some(idempotency_to_item(t, entry)))
+                .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                .expression_attribute_values(":now", n(r.created_at.timestamp())),
+        );
+    }
+
+    let error = match tx.commit().await {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    if let TransactionError::Failed(_) = error {
+        return Err(CreateError::Unavailable(Unavailable(error.service_text())));
+    }
+    // A twin request that committed fails both the slot and the key: the key decides, so
+    // the retry is answered with the first response.
+    let decisive = if error.failed(Guard::Idempotency) {
+        Some(Guard::Idempotency)
+    } else {
+        error.failed_guards().first().copied()
+    };
+    match decisive {
+        Some(Guard::Slot) => Err(CreateError::SlotTaken),
+        Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
+        Some(Guard::Departure) => Err(CreateError::DepartureChanged),
+        Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
+        // A random record id or a disposal id that exists: a bug or a collision; nothing
+        // was written either way.
+        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {
+            Err(CreateError::Unavailable(Unavailable(format!(
+                "transaction cancelled: {}",
+                error.service_text()
+            ))))
+        }
+    }
+}
+
+pub(crate) async fn get_record(
+    store: &DynamoStore,
+    t: &TenantId,
+    id: &RecordId,
+) -> Result<Option<Record>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(record_key(t, id)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| record_from_item(item, ciphertext).map_err(corrupt))
+        .transpose()
+}
+
+pub(crate) async fn employee_departure(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+) -> Result<Option<Departure>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(departure_key(t, e)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| departure_from_item(item).map_err(corrupt))
+        .transpose()
+}
+
+pub(crate) async fn slot_holder(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+    slot: Slot,
+) -> Result<Option<RecordId>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(slot_key(t, e, slot)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| slot_holder_from_item(item).map_err(corrupt))
+        .transpose()
+}
+
+pub(crate) async fn list_records(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+    page: &PageRequest,
+) -> Result<Page<Record<()>>, ListError> {
+    let mut query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .index_name(BY_OWNER)
+        .key_condition_expression("gsi1pk = :o")
+        .expression_attribute_values(":o", s(owner_records_pk(t, e)))
+        .limit(i32::from(page.limit));
+    if let Some(cursor) = &page.cursor {
+        // The cursor names a position only; the keys around it are rebuilt from the
+        // caller's own tenant and employee.
+        let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+        query = query.set_exclusive_start_key(Some(records_listing_start(t, e, ms, &rid)));
+    }
+    page_of(
+        query,
+        |i| record_from_item(i, no_ciphertext),
+        |r| (r.created_at, &r.record_id),
+    )
+    .await
+}

@@ -1,0 +1,275 @@
+//! Retention: an employee's records read consistently, departures set on them, disposals
+//! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
+
+use super::transaction::{Transaction, TransactionError};
+use super::{ABSENT, DynamoStore, page_of, parse_cursor, records, unavailable};
+use crate::describe;
+use crate::item::*;
+use crate::keys::*;
+use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
+use mynumber_domain::disposal::DisposalRecord;
+use mynumber_domain::ids::{EmployeeId, TenantId};
+use mynumber_domain::ports::*;
+use mynumber_domain::record::Record;
+use mynumber_domain::retention::Departure;
+
+/// What each item of a retention transaction guards.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Guard {
+    /// The record, at the version read.
+    Record,
+    /// The disposal record, which must not exist yet.
+    Disposal,
+    Membership,
+    /// The slot, while it still names the record.
+    Slot,
+    /// The employee's departure item.
+    Departure,
+    /// The employee's revision, unchanged since the read.
+    Revision,
+}
+
+pub(crate) async fn employee_records(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+) -> Result<EmployeeRecords, Unavailable> {
+    // The employee's partition, strongly consistent: membership entries and revision.
+    let partition = employee_pk(t, e);
+    let mut revision = 0u64;
+    let mut ids = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(&partition))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        for entry in out.items().iter().filter_map(partition_entry) {
+            match entry {
+                PartitionEntry::Revision(rev) => revision = rev,
+                PartitionEntry::Member(id) => ids.push(id),
+            }
+        }
+        match out.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => break,
+        }
+    }
+    // Each record by a consistent GetItem; an entry whose record TTL removed is skipped.
+    let records =
+        futures::future::try_join_all(ids.iter().map(|id| records::get_record(store, t, id)))
+            .await?
+            .into_iter()
+            .flatten()
+            .map(|r| r.metadata())
+            .collect();
+    Ok(EmployeeRecords { records, revision })
+}
+
+pub(crate) async fn set_departures(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+    departure: Option<Departure>,
+    changes: &[DepartureChange],
+    revision: u64,
+) -> Result<(), UpdateError> {
+    if changes.len() > 98 {
+        // One transaction holds at most 100 items (the records, the employee's departure
+        // and revision); no employee has that many records.
+        return Err(UpdateError::Unavailable(Unavailable(
+            "more than 100 records for one employee".into(),
+        )));
+    }
+    let mut tx = Transaction::new(store);
+    for c in changes {
+        tx.update(
+            Guard::Record,
+            departure_update(&c.record, c.departure.as_ref(), store.ttl_grace),
+        );
+    }
+    match &departure {
+        Some(d) => tx.put(
+            Guard::Departure,
+            Put::builder().set_item(Some(departure_to_item(t, e, d, store.ttl_grace))),
+        ),
+        None => tx.delete(
+            Guard::Departure,
+            Delete::builder().set_key(Some(departure_key(t, e))),
+        ),
+    };
+    // No intake for this employee since the records were read.
+    let check = ConditionCheck::builder().set_key(Some(revision_key(t, e)));
+    tx.check(
+        Guard::Revision,
+        if revision == 0 {
+            check.condition_expression("attribute_not_exists(rev)")
+        } else {
+            check
+                .condition_expression("rev = :rev")
+                .expression_attribute_values(":rev", n(revision))
+        },
+    );
+    match tx.commit().await {
+        Ok(()) => Ok(()),
+        Err(e) if !e.failed_guards().is_empty() => Err(UpdateError::Concurrent),
+        Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
+    }
+}
+
+pub(crate) async fn dispose(
+    store: &DynamoStore,
+    record: &Record<()>,
+    disposal: &DisposalRecord,
+) -> Result<Disposed, Unavailable> {
+    match dispose_once(store, record, disposal, true).await {
+        Ok(d) => Ok(d),
+        // The slot names another record (it was re-registered): dispose without it.
+        Err(Some(failed)) if failed.contains(&Guard::Slot) => {
+            dispose_once(store, record, disposal, false)
+                .await
+                .map_err(|_| Unavailable("disposal failed twice".into()))
+        }
+        Err(_) => {
+            // A conflicting transaction (say, a concurrent purge) may have won.
+            let current = records::get_record(store, &record.tenant_id, &record.record_id).await?;
+            match current {
+                Some(r) if r.version == record.version => Err(Unavailable(
+                    "disposal transaction failed; the record is still there".into(),
+                )),
+                _ => Ok(Disposed::AlreadyGone),
+            }
+        }
+    }
+}
+
+/// One disposal transaction; on failure, the guards that failed if it was cancelled.
+async fn dispose_once(
+    store: &DynamoStore,
+    record: &Record<()>,
+    disposal: &DisposalRecord,
+    free_slot: bool,
+) -> Result<Disposed, Option<Vec<Guard>>> {
+    let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
+    let mut tx = Transaction::new(store);
+    tx.delete(
+        Guard::Record,
+        Delete::builder()
+            .set_key(Some(record_key(t, r)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(record.version)),
+    )
+    .put(
+        Guard::Disposal,
+        Put::builder()
+            .set_item(Some(disposal_to_item(
+                disposal,
+                store.disposal_expires(disposal.disposed_at),
+            )))
+            .condition_expression(ABSENT),
+    )
+    .delete(
+        Guard::Membership,
+        Delete::builder().set_key(Some(member_key(t, e, r))),
+    );
+    if let (true, Some(slot)) = (free_slot, record.relation.slot()) {
+        tx.delete(
+            Guard::Slot,
+            Delete::builder()
+                .set_key(Some(slot_key(t, e, slot)))
+                .condition_expression("record_id = :r")
+                .expression_attribute_values(":r", s(r.as_str())),
+        );
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(Disposed::Now),
+        Err(e) if e.failed(Guard::Record) => Ok(Disposed::AlreadyGone),
+        Err(TransactionError::Cancelled { failed, .. }) => Err(Some(failed)),
+        Err(e) => {
+            tracing::warn!(error = %describe(e.sdk_error()), "disposal transaction failed");
+            Err(None)
+        }
+    }
+}
+
+pub(crate) async fn record_ttl_disposal(
+    store: &DynamoStore,
+    record: &Record<()>,
+    disposal: &DisposalRecord,
+) -> Result<Disposed, Unavailable> {
+    let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
+    let mut tx = Transaction::new(store);
+    tx.put(
+        Guard::Disposal,
+        Put::builder()
+            .set_item(Some(disposal_to_item(
+                disposal,
+                store.disposal_expires(disposal.disposed_at),
+            )))
+            .condition_expression(ABSENT),
+    )
+    .delete(
+        Guard::Membership,
+        Delete::builder().set_key(Some(member_key(t, e, r))),
+    );
+    match tx.commit().await {
+        Ok(()) => {}
+        Err(e) if e.failed(Guard::Disposal) => return Ok(Disposed::AlreadyGone),
+        Err(e) => return Err(e.unavailable()),
+    }
+    // The slot, unless intake has already given it to a new record.
+    if let Some(slot) = record.relation.slot() {
+        let freed = store
+            .client
+            .delete_item()
+            .table_name(&store.table)
+            .set_key(Some(slot_key(t, e, slot)))
+            .condition_expression("record_id = :r")
+            .expression_attribute_values(":r", s(r.as_str()))
+            .send()
+            .await;
+        if let Err(e) = freed
+            && !e
+                .as_service_error()
+                .is_some_and(|se| se.is_conditional_check_failed_exception())
+        {
+            return Err(unavailable(e));
+        }
+    }
+    Ok(Disposed::Now)
+}
+
+pub(crate) async fn list_disposals(
+    store: &DynamoStore,
+    t: &TenantId,
+    employee: Option<&EmployeeId>,
+    page: &PageRequest,
+) -> Result<Page<DisposalRecord>, ListError> {
+    let query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .scan_index_forward(false)
+        .limit(i32::from(page.limit));
+    let mut query = match employee {
+        Some(e) => query
+            .index_name(BY_OWNER)
+            .key_condition_expression("gsi1pk = :o")
+            .expression_attribute_values(":o", s(owner_disposals_pk(t, e))),
+        None => query
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(disposals_pk(t))),
+    };
+    if let Some(cursor) = &page.cursor {
+        let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+        query = query.set_exclusive_start_key(Some(disposals_listing_start(t, employee, ms, &rid)));
+    }
+    page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
+}
