@@ -11,7 +11,7 @@ use mynumber_domain::intake::{
     IdempotencyRequest, IntakeService, Registration, RegistrationContent,
 };
 use mynumber_domain::lifecycle::DepartureInput;
-use mynumber_domain::record::{DependentLabel, Relation};
+use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
     Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject,
@@ -170,18 +170,13 @@ fn parse_registration(
     let employee_id = f.parse("employee_id", true, |s| {
         EmployeeId::parse(s).map_err(IdRule::code)
     });
-    let relation_code: Option<&'static str> = f.parse("relation", true, |s| {
-        ["self", "spouse", "dependent"]
-            .into_iter()
-            .find(|r| *r == s)
-            .ok_or("enum")
-    });
+    let kind = f.parse("relation", true, |s| RelationKind::parse(s).ok_or("enum"));
     let label_given = f.present("dependent_label");
     let label = f.parse("dependent_label", false, |s| {
         DependentLabel::parse(s).map_err(|r| r.code())
     });
-    let relation = match relation_code {
-        Some("dependent") => {
+    let relation = match kind {
+        Some(RelationKind::Dependent) => {
             if !label_given {
                 f.fail("dependent_label", "required");
             }
@@ -191,8 +186,7 @@ fn parse_registration(
             f.fail("dependent_label", "only_for_dependent");
             None
         }
-        Some("self") => Some(Relation::OwnNumber),
-        Some(_) => Some(Relation::Spouse),
+        Some(kind) => Relation::from_parts(kind, None),
         None => None,
     };
     let purposes = f.array("purposes", true).and_then(|items| {
@@ -252,10 +246,10 @@ fn parse_registration(
             ],
             |o| {
                 let nc = o.parse("number_check", true, |s| {
-                    NumberCheck::parse(s).map_err(|r| r.code())
+                    NumberCheck::parse_input(s).map_err(|r| r.code())
                 });
                 let ic = o.parse("identity_check", true, |s| {
-                    IdentityCheck::parse(s).map_err(|r| r.code())
+                    IdentityCheck::parse_input(s).map_err(|r| r.code())
                 });
                 let on = o.date("verified_on", true);
                 let by = o.parse("verified_by", false, |s| {

@@ -11,7 +11,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::disposal::{DisposalReason, DisposalRecord, Disposer};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
-use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation, timestamp};
+use mynumber_domain::record::{
+    Ciphertext, Content, DependentLabel, Record, Relation, RelationKind, timestamp,
+};
 use mynumber_domain::retention::Departure;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use std::collections::HashMap;
@@ -196,7 +198,7 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
         ("tenant_id".into(), s(t.as_str())),
         ("record_id".into(), s(d.record_id.as_str())),
         ("employee_id".into(), s(d.employee_id.as_str())),
-        ("relation".into(), s(d.relation)),
+        ("relation".into(), s(d.relation.code())),
         ("reason".into(), s(d.reason.code())),
         ("disposed_at".into(), s(timestamp(d.disposed_at))),
         (
@@ -244,15 +246,15 @@ pub fn record_from_item<S>(
     item: &Item,
     ciphertext: impl FnOnce(&Item) -> Result<S, Corrupt>,
 ) -> Result<Record<S>, Corrupt> {
-    let relation = match get_s(item, "relation")? {
-        "self" => Relation::OwnNumber,
-        "spouse" => Relation::Spouse,
-        "dependent" => Relation::Dependent(
+    let kind = RelationKind::parse(get_s(item, "relation")?).ok_or(Corrupt("relation"))?;
+    let label = match kind {
+        RelationKind::Dependent => Some(
             DependentLabel::parse(get_s(item, "dependent_label")?)
                 .map_err(|_| Corrupt("dependent_label"))?,
         ),
-        _ => return Err(Corrupt("relation")),
+        _ => None,
     };
+    let relation = Relation::from_parts(kind, label).ok_or(Corrupt("relation"))?;
     let purposes = item
         .get("purposes")
         .and_then(|v| v.as_l().ok())
@@ -274,9 +276,9 @@ pub fn record_from_item<S>(
                 .ok_or(Corrupt("verification"))?;
             let verification = Verification {
                 number_check: NumberCheck::parse(get_s(m, "number_check")?)
-                    .map_err(|_| Corrupt("number_check"))?,
+                    .ok_or(Corrupt("number_check"))?,
                 identity_check: IdentityCheck::parse(get_s(m, "identity_check")?)
-                    .map_err(|_| Corrupt("identity_check"))?,
+                    .ok_or(Corrupt("identity_check"))?,
                 verified_by: Subject::parse(get_s(m, "verified_by")?)
                     .map_err(|_| Corrupt("verified_by"))?,
                 verified_on: date(get_s(m, "verified_on")?, "verified_on")?,
@@ -350,12 +352,7 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| Corrupt(k))
     };
-    let relation = match get_s(item, "relation")? {
-        "self" => "self",
-        "spouse" => "spouse",
-        "dependent" => "dependent",
-        _ => return Err(Corrupt("relation")),
-    };
+    let relation = RelationKind::parse(get_s(item, "relation")?).ok_or(Corrupt("relation"))?;
     let disposed_by = match get_s(item, "disposed_by")? {
         "schedule" => Disposer::Schedule,
         "dynamodb_ttl" => Disposer::DynamodbTtl,

@@ -4,61 +4,36 @@
 use crate::access::Action;
 use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
-use crate::record::{DependentLabel, Record, timestamp};
+use crate::record::{DependentLabel, Record, RelationKind, timestamp};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisposalReason {
-    /// Early disposal: a dependant dropped, and the like.
-    NoLongerNeeded,
-    /// The person withdrew the number.
-    Withdrawn,
-    /// Registered in error.
-    Error,
-    /// Replaced by an explicit `"replace": true` intake.
-    Replaced,
-    /// Retention ended (the schedule, or an intake that found it past due).
-    RetentionEnded,
-    /// DynamoDB TTL deleted the record before the purge did: the purge failed.
-    TtlBackstop,
+crate::words::vocabulary! {
+    pub enum DisposalReason {
+        /// Early disposal: a dependant dropped, and the like.
+        NoLongerNeeded = "no_longer_needed",
+        /// The person withdrew the number.
+        Withdrawn = "withdrawn",
+        /// Registered in error.
+        Error = "error",
+        /// Replaced by an explicit `"replace": true` intake.
+        Replaced = "replaced",
+        /// Retention ended (the schedule, or an intake that found it past due).
+        RetentionEnded = "retention_ended",
+        /// DynamoDB TTL deleted the record before the purge did: the purge failed.
+        TtlBackstop = "ttl_backstop",
+    }
 }
 
 impl DisposalReason {
     /// The reasons a registrar may give for an early disposal.
     pub fn parse_early(s: &str) -> Option<Self> {
-        [
-            DisposalReason::NoLongerNeeded,
-            DisposalReason::Withdrawn,
-            DisposalReason::Error,
-        ]
-        .into_iter()
-        .find(|r| r.code() == s)
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            DisposalReason::NoLongerNeeded,
-            DisposalReason::Withdrawn,
-            DisposalReason::Error,
-            DisposalReason::Replaced,
-            DisposalReason::RetentionEnded,
-            DisposalReason::TtlBackstop,
-        ]
-        .into_iter()
-        .find(|r| r.code() == s)
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DisposalReason::NoLongerNeeded => "no_longer_needed",
-            DisposalReason::Withdrawn => "withdrawn",
-            DisposalReason::Error => "error",
-            DisposalReason::Replaced => "replaced",
-            DisposalReason::RetentionEnded => "retention_ended",
-            DisposalReason::TtlBackstop => "ttl_backstop",
-        }
+        DisposalReason::parse(s).filter(|r| {
+            matches!(
+                r,
+                DisposalReason::NoLongerNeeded | DisposalReason::Withdrawn | DisposalReason::Error
+            )
+        })
     }
 }
 
@@ -78,7 +53,7 @@ pub struct DisposalRecord {
     #[serde(skip)]
     pub tenant_id: TenantId,
     pub employee_id: EmployeeId,
-    pub relation: &'static str,
+    pub relation: RelationKind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dependent_label: Option<DependentLabel>,
     pub reason: DisposalReason,
@@ -106,7 +81,7 @@ impl DisposalRecord {
             record_id: record.record_id.clone(),
             tenant_id: record.tenant_id.clone(),
             employee_id: record.employee_id.clone(),
-            relation: record.relation.code(),
+            relation: record.relation.kind(),
             dependent_label: record.relation.label().cloned(),
             reason,
             disposed_at: now,
@@ -127,7 +102,7 @@ impl DisposalRecord {
         event.tenant_id = Some(self.tenant_id.clone());
         event.record_id = Some(self.record_id.clone());
         event.employee_id = Some(self.employee_id.clone());
-        event.relation = Some(self.relation);
+        event.relation = Some(self.relation.code());
         event.reason = Some(self.reason.code());
         event
     }

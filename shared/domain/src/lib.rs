@@ -21,6 +21,7 @@ pub mod purpose;
 pub mod record;
 pub mod retention;
 pub mod verification;
+mod words;
 
 pub use access::{Action, Principal, Role};
 pub use audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};

@@ -1,48 +1,22 @@
 //! Purposes (個人番号関係事務) a number may be used for (SPEC §2.3).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Purpose {
-    /// 源泉徴収票・給与支払報告書・退職所得
-    WithholdingTax,
-    /// 扶養控除等申告書
-    DependentsDeclaration,
-    /// 支払調書
-    PaymentRecord,
-    /// 健康保険・厚生年金
-    SocialInsurance,
-    /// 雇用保険
-    EmploymentInsurance,
-    /// 国民年金第3号
-    NationalPensionDependentSpouse,
-}
-
-impl Purpose {
-    pub const ALL: [Purpose; 6] = [
-        Purpose::WithholdingTax,
-        Purpose::DependentsDeclaration,
-        Purpose::PaymentRecord,
-        Purpose::SocialInsurance,
-        Purpose::EmploymentInsurance,
-        Purpose::NationalPensionDependentSpouse,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Purpose::WithholdingTax => "withholding_tax",
-            Purpose::DependentsDeclaration => "dependents_declaration",
-            Purpose::PaymentRecord => "payment_record",
-            Purpose::SocialInsurance => "social_insurance",
-            Purpose::EmploymentInsurance => "employment_insurance",
-            Purpose::NationalPensionDependentSpouse => "national_pension_dependent_spouse",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Purpose> {
-        Purpose::ALL.into_iter().find(|p| p.code() == s)
+crate::words::vocabulary! {
+    pub enum Purpose {
+        /// 源泉徴収票・給与支払報告書・退職所得
+        WithholdingTax = "withholding_tax",
+        /// 扶養控除等申告書
+        DependentsDeclaration = "dependents_declaration",
+        /// 支払調書
+        PaymentRecord = "payment_record",
+        /// 健康保険・厚生年金
+        SocialInsurance = "social_insurance",
+        /// 雇用保険
+        EmploymentInsurance = "employment_insurance",
+        /// 国民年金第3号
+        NationalPensionDependentSpouse = "national_pension_dependent_spouse",
     }
 }
 
@@ -81,7 +55,7 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for p in Purpose::ALL {
-            assert_eq!(Purpose::parse(p.code()), Some(p));
+            assert_eq!(Purpose::parse(p.code()), Some(*p));
             assert_eq!(serde_json::to_value(p).unwrap(), p.code());
         }
         assert_eq!(Purpose::parse("marketing"), None);

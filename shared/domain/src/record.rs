@@ -19,13 +19,34 @@ pub enum Relation {
     Dependent(DependentLabel),
 }
 
+crate::words::vocabulary! {
+    /// A relation without its label: what the wire, the store and disposal records name.
+    pub enum RelationKind {
+        OwnNumber = "self",
+        Spouse = "spouse",
+        Dependent = "dependent",
+    }
+}
+
+crate::words::vocabulary! {
+    /// The one-per-employee places a `self` and a `spouse` record occupy.
+    pub enum Slot {
+        OwnNumber = "self",
+        Spouse = "spouse",
+    }
+}
+
 impl Relation {
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> RelationKind {
         match self {
-            Relation::OwnNumber => "self",
-            Relation::Spouse => "spouse",
-            Relation::Dependent(_) => "dependent",
+            Relation::OwnNumber => RelationKind::OwnNumber,
+            Relation::Spouse => RelationKind::Spouse,
+            Relation::Dependent(_) => RelationKind::Dependent,
         }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 
     /// One employee has at most one `self` and one `spouse` record: those relations
@@ -38,27 +59,20 @@ impl Relation {
         }
     }
 
+    /// The relation a word and, for a dependant, a label make.
+    pub fn from_parts(kind: RelationKind, label: Option<DependentLabel>) -> Option<Relation> {
+        match (kind, label) {
+            (RelationKind::OwnNumber, None) => Some(Relation::OwnNumber),
+            (RelationKind::Spouse, None) => Some(Relation::Spouse),
+            (RelationKind::Dependent, Some(label)) => Some(Relation::Dependent(label)),
+            _ => None,
+        }
+    }
+
     pub fn label(&self) -> Option<&DependentLabel> {
         match self {
             Relation::Dependent(l) => Some(l),
             _ => None,
-        }
-    }
-}
-
-/// The one-per-employee places a `self` and a `spouse` record occupy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Slot {
-    OwnNumber,
-    Spouse,
-}
-
-impl Slot {
-    /// As in keys and on the wire: the relation's code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Slot::OwnNumber => "self",
-            Slot::Spouse => "spouse",
         }
     }
 }

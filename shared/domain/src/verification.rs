@@ -8,34 +8,35 @@ use crate::record::Relation;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-/// Documents that prove the number. A 個人番号通知書 is not one of them (see `parse`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NumberCheck {
-    /// 個人番号カード: proves the number and the identity.
-    MyNumberCard,
-    /// 通知カード, only while its details still match the resident record.
-    NotificationCard,
-    /// 住民票の写し（番号付き）
-    ResidentRecord,
+crate::words::vocabulary! {
+    /// Documents that prove the number. A 個人番号通知書 is not one of them (see
+    /// `parse_input`).
+    pub enum NumberCheck {
+        /// 個人番号カード: proves the number and the identity.
+        MyNumberCard = "my_number_card",
+        /// 通知カード, only while its details still match the resident record.
+        NotificationCard = "notification_card",
+        /// 住民票の写し（番号付き）
+        ResidentRecord = "resident_record",
+    }
 }
 
-/// How the person's identity was established.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdentityCheck {
-    MyNumberCard,
-    /// One photo ID: driver's licence, passport, residence card, special permanent
-    /// resident certificate, disability handbooks, …
-    PhotoId,
-    /// Two non-photo documents.
-    TwoDocuments,
-    /// デジタル認証アプリ (JPKI): the four basic facts, no number check.
-    Jpki,
-    /// An employee the staff know in person.
-    KnownInPerson,
-    /// A dependant declared on the employee's own tax forms: the employee verified.
-    ByEmployee,
+crate::words::vocabulary! {
+    /// How the person's identity was established.
+    pub enum IdentityCheck {
+        MyNumberCard = "my_number_card",
+        /// One photo ID: driver's licence, passport, residence card, special permanent
+        /// resident certificate, disability handbooks, …
+        PhotoId = "photo_id",
+        /// Two non-photo documents.
+        TwoDocuments = "two_documents",
+        /// デジタル認証アプリ (JPKI): the four basic facts, no number check.
+        Jpki = "jpki",
+        /// An employee the staff know in person.
+        KnownInPerson = "known_in_person",
+        /// A dependant declared on the employee's own tax forms: the employee verified.
+        ByEmployee = "by_employee",
+    }
 }
 
 /// The rule codes an unacceptable verification reports, with the field they concern.
@@ -66,54 +67,22 @@ impl VerificationRule {
 }
 
 impl NumberCheck {
-    pub fn code(self) -> &'static str {
-        match self {
-            NumberCheck::MyNumberCard => "my_number_card",
-            NumberCheck::NotificationCard => "notification_card",
-            NumberCheck::ResidentRecord => "resident_record",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, VerificationRule> {
+    /// What a registrar typed, with the reason it is refused.
+    pub fn parse_input(s: &str) -> Result<Self, VerificationRule> {
         match s {
-            "my_number_card" => Ok(NumberCheck::MyNumberCard),
-            "notification_card" => Ok(NumberCheck::NotificationCard),
-            "resident_record" => Ok(NumberCheck::ResidentRecord),
             // HR staff often hold this letter; say plainly why it does not count.
             "individual_number_notice" | "kojin_bango_tsuchisho" => {
                 Err(VerificationRule::NotANumberCheck)
             }
-            _ => Err(VerificationRule::UnknownValue),
+            _ => NumberCheck::parse(s).ok_or(VerificationRule::UnknownValue),
         }
     }
 }
 
 impl IdentityCheck {
-    pub const ALL: [IdentityCheck; 6] = [
-        IdentityCheck::MyNumberCard,
-        IdentityCheck::PhotoId,
-        IdentityCheck::TwoDocuments,
-        IdentityCheck::Jpki,
-        IdentityCheck::KnownInPerson,
-        IdentityCheck::ByEmployee,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            IdentityCheck::MyNumberCard => "my_number_card",
-            IdentityCheck::PhotoId => "photo_id",
-            IdentityCheck::TwoDocuments => "two_documents",
-            IdentityCheck::Jpki => "jpki",
-            IdentityCheck::KnownInPerson => "known_in_person",
-            IdentityCheck::ByEmployee => "by_employee",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self, VerificationRule> {
-        IdentityCheck::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or(VerificationRule::UnknownValue)
+    /// What a registrar typed, with the reason it is refused.
+    pub fn parse_input(s: &str) -> Result<Self, VerificationRule> {
+        IdentityCheck::parse(s).ok_or(VerificationRule::UnknownValue)
     }
 }
 
@@ -321,23 +290,23 @@ mod tests {
             NumberCheck::ResidentRecord,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.code());
-            assert_eq!(NumberCheck::parse(c.code()), Ok(c));
+            assert_eq!(NumberCheck::parse_input(c.code()), Ok(c));
         }
     }
 
     #[test]
     fn a_number_notice_is_never_a_number_check() {
         assert_eq!(
-            NumberCheck::parse("individual_number_notice"),
+            NumberCheck::parse_input("individual_number_notice"),
             Err(VerificationRule::NotANumberCheck)
         );
         assert_eq!(
-            NumberCheck::parse("passport"),
+            NumberCheck::parse_input("passport"),
             Err(VerificationRule::UnknownValue)
         );
-        assert_eq!(IdentityCheck::parse("jpki"), Ok(IdentityCheck::Jpki));
+        assert_eq!(IdentityCheck::parse_input("jpki"), Ok(IdentityCheck::Jpki));
         assert_eq!(
-            IdentityCheck::parse("selfie"),
+            IdentityCheck::parse_input("selfie"),
             Err(VerificationRule::UnknownValue)
         );
     }
