@@ -218,7 +218,7 @@ impl Vault {
                 let record = self.live_record(&principal.tenant, &record_id, now).await?;
                 event.employee_id = Some(record.employee_id.clone());
                 event.relation = Some(record.relation.code());
-                event.reason = Some(reason.code());
+                event.reason = Some(reason.into());
                 let disposal = DisposalRecord::for_record(
                     &record,
                     reason,
@@ -277,7 +277,7 @@ impl Vault {
             event.record_id = Some(record.record_id.clone());
             event.employee_id = Some(record.employee_id.clone());
             event.relation = Some(record.relation.code());
-            event.reason = Some(DisposalReason::TtlBackstop.code());
+            event.reason = Some(DisposalReason::TtlBackstop.into());
             self.audit.emit(&event);
         }
         Ok(outcome)

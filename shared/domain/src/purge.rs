@@ -110,7 +110,7 @@ impl Vault {
                     event.record_id = Some(record.record_id.clone());
                     event.employee_id = Some(record.employee_id.clone());
                     event.relation = Some(record.relation.code());
-                    event.reason = Some(DisposalReason::RetentionEnded.code());
+                    event.reason = Some(DisposalReason::RetentionEnded.into());
                     match outcome {
                         Ok(Disposed::Now) => {
                             summary.disposed += 1;
@@ -178,9 +178,9 @@ impl Vault {
         run.remaining = Some(summary.left_for_next_run);
         if summary.failed > 0 {
             run.outcome = Outcome::Failed;
-            run.reason = Some("disposal_failed");
+            run.reason = Some(crate::audit::Reason::DisposalFailed);
         } else if summary.stopped_early {
-            run.reason = Some("deadline");
+            run.reason = Some(crate::audit::Reason::Deadline);
         }
         self.audit.emit(&run);
         summary

@@ -192,7 +192,7 @@ impl Vault {
     fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
         if let Err(e) = result {
             event.outcome = e.outcome();
-            event.reason = Some(e.code());
+            event.reason = Some(e.into());
             if event.outcome == Outcome::Denied {
                 event.event = AuditKind::Denied;
             }
@@ -460,7 +460,7 @@ impl Vault {
             d.record_id = Some(disposal.record_id.clone());
             d.employee_id = Some(disposal.employee_id.clone());
             d.relation = Some(disposal.relation);
-            d.reason = Some(disposal.reason.code());
+            d.reason = Some(disposal.reason.into());
             self.audit.emit(&d);
         }
         Ok(Registered {
