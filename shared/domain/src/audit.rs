@@ -1,49 +1,196 @@
 //! Audit events (SPEC §2.4): who did what, when, from where, to which record, for which
 //! purpose, and how it ended. Every field is a typed id, an enum or a static code, so no
 //! free text — and so no My Number — can be put into one.
+//!
+//! This is the one definition of an audit event: the functions serialise it onto their
+//! logs and `mynumber-audit` deserialises it back, and `docs/audit-event.schema.json` is
+//! held to it by the tests in `audit/schema_check.rs`.
 
 use crate::access::{Action, Principal, Role};
+use crate::disposal::DisposalReason;
+use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId, RequestId, Subject, TenantId};
 use crate::purpose::Purpose;
-use crate::record::timestamp;
+use crate::record::{RelationKind, timestamp};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeSet;
+use std::fmt;
 use std::net::IpAddr;
 
-/// Version of the audit event schema; bumped on any incompatible change.
-pub const AUDIT_SCHEMA: &str = "mynumber-vault.audit/1";
+#[cfg(test)]
+mod schema_check;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditKind {
-    Intake,
-    RefusalRecorded,
-    List,
-    Reveal,
-    /// An action refused by policy (no principal, wrong role, purpose not stated).
-    Denied,
-    Departure,
-    DepartureCancelled,
-    Disposal,
-    ListDisposals,
-    PurgeRun,
-    AdvanceNotice,
+use crate::words::vocabulary;
+
+vocabulary! {
+    /// Tells audit lines from diagnostics and metrics on the same log.
+    pub enum LogType {
+        Audit = "audit",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Success,
-    /// An idempotent retry answered with the first response.
-    Replayed,
-    Denied,
-    Invalid,
-    NotFound,
-    Conflict,
-    Failed,
-    /// Written before a decrypt: the reveal was authorised and is about to happen.
-    Authorized,
+vocabulary! {
+    /// Version of the audit event schema; bumped on any incompatible change.
+    pub enum SchemaVersion {
+        V1 = "mynumber-vault.audit/1",
+    }
+}
+
+/// Version of the audit event schema; bumped on any incompatible change.
+pub const AUDIT_SCHEMA: &str = SchemaVersion::V1.code();
+
+vocabulary! {
+    pub enum AuditKind {
+        Intake = "intake",
+        RefusalRecorded = "refusal_recorded",
+        List = "list",
+        Reveal = "reveal",
+        /// An action refused by policy (no principal, wrong role, purpose not stated).
+        Denied = "denied",
+        Departure = "departure",
+        DepartureCancelled = "departure_cancelled",
+        Disposal = "disposal",
+        ListDisposals = "list_disposals",
+        PurgeRun = "purge_run",
+        AdvanceNotice = "advance_notice",
+    }
+}
+
+vocabulary! {
+    pub enum Outcome {
+        Success = "success",
+        /// An idempotent retry answered with the first response.
+        Replayed = "replayed",
+        Denied = "denied",
+        Invalid = "invalid",
+        NotFound = "not_found",
+        Conflict = "conflict",
+        Failed = "failed",
+        /// Written before a decrypt: the reveal was authorised and is about to happen.
+        Authorized = "authorized",
+    }
+}
+
+vocabulary! {
+    /// Why an event ended as it did: the error code of a failed action (the API's problem
+    /// `code`), the disposal reason of a disposal, or why a purge run ended early.
+    pub enum Reason {
+        InvalidRequest = "invalid_request",
+        Unauthenticated = "unauthenticated",
+        ForbiddenRole = "forbidden_role",
+        PurposeNotStated = "purpose_not_stated",
+        NotFound = "not_found",
+        MethodNotAllowed = "method_not_allowed",
+        RecordExists = "record_exists",
+        NoNumber = "no_number",
+        ConcurrentChange = "concurrent_change",
+        PayloadTooLarge = "payload_too_large",
+        UnsupportedMediaType = "unsupported_media_type",
+        IdempotencyKeyReused = "idempotency_key_reused",
+        Throttled = "throttled",
+        DependencyFailed = "dependency_failed",
+        NoLongerNeeded = "no_longer_needed",
+        Withdrawn = "withdrawn",
+        /// Registered in error.
+        RegisteredInError = "error",
+        Replaced = "replaced",
+        RetentionEnded = "retention_ended",
+        /// DynamoDB TTL deleted the record before the purge did.
+        TtlBackstop = "ttl_backstop",
+        /// A purge run stopped short of the Lambda deadline with work left for the next.
+        Deadline = "deadline",
+        /// A purge run in which a disposal failed.
+        DisposalFailed = "disposal_failed",
+    }
+}
+
+impl From<&VaultError> for Reason {
+    fn from(e: &VaultError) -> Self {
+        match e {
+            VaultError::Invalid(_) => Reason::InvalidRequest,
+            VaultError::Unauthenticated => Reason::Unauthenticated,
+            VaultError::Forbidden(Forbidden::WrongRole) => Reason::ForbiddenRole,
+            VaultError::Forbidden(Forbidden::PurposeNotStated) => Reason::PurposeNotStated,
+            VaultError::NotFound => Reason::NotFound,
+            VaultError::MethodNotAllowed => Reason::MethodNotAllowed,
+            VaultError::Conflict(Conflict::RecordExists) => Reason::RecordExists,
+            VaultError::Conflict(Conflict::NoNumber) => Reason::NoNumber,
+            VaultError::Conflict(Conflict::Concurrent) => Reason::ConcurrentChange,
+            VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
+            VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
+            VaultError::IdempotencyMismatch => Reason::IdempotencyKeyReused,
+            VaultError::Throttled => Reason::Throttled,
+            VaultError::Unavailable => Reason::DependencyFailed,
+        }
+    }
+}
+
+impl From<DisposalReason> for Reason {
+    fn from(r: DisposalReason) -> Self {
+        match r {
+            DisposalReason::NoLongerNeeded => Reason::NoLongerNeeded,
+            DisposalReason::Withdrawn => Reason::Withdrawn,
+            DisposalReason::Error => Reason::RegisteredInError,
+            DisposalReason::Replaced => Reason::Replaced,
+            DisposalReason::RetentionEnded => Reason::RetentionEnded,
+            DisposalReason::TtlBackstop => Reason::TtlBackstop,
+        }
+    }
+}
+
+/// When an event happened: written as RFC 3339 UTC with milliseconds, read back from any
+/// RFC 3339 time. Keeps its text because the store slices the day out of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditTime {
+    at: DateTime<Utc>,
+    text: String,
+}
+
+impl AuditTime {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        AuditTime {
+            at,
+            text: timestamp(at),
+        }
+    }
+
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for AuditTime {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for AuditTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for AuditTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let at = DateTime::parse_from_rfc3339(&text)
+            .map_err(|e| serde::de::Error::custom(format!("time {text:?}: {e}")))?
+            .with_timezone(&Utc);
+        Ok(AuditTime { at, text })
+    }
 }
 
 /// Who is calling and from where, as the function saw it.
@@ -54,17 +201,20 @@ pub struct Caller {
     pub source_ip: Option<IpAddr>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One audit event, as one JSON line. Optional fields are left out when `None`; reading
+/// refuses unknown fields and values, as the schema does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditEvent {
-    pub log_type: &'static str,
-    pub schema: &'static str,
+    pub log_type: LogType,
+    pub schema: SchemaVersion,
     pub event: AuditKind,
-    pub time: String,
+    pub time: AuditTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<Action>,
     pub outcome: Outcome,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
+    pub reason: Option<Reason>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<RequestId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,8 +229,8 @@ pub struct AuditEvent {
     pub record_id: Option<RecordId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<EmployeeId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relation: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation: Option<RelationKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purpose: Option<Purpose>,
     /// Items listed, records disposed of, and the like.
@@ -102,10 +252,10 @@ impl AuditEvent {
     ) -> Self {
         let principal = caller.principal.as_ref();
         AuditEvent {
-            log_type: "audit",
-            schema: AUDIT_SCHEMA,
+            log_type: LogType::Audit,
+            schema: SchemaVersion::V1,
             event,
-            time: timestamp(now),
+            time: AuditTime::new(now),
             action,
             outcome: Outcome::Success,
             reason: None,

@@ -102,8 +102,8 @@ impl DisposalRecord {
         event.tenant_id = Some(self.tenant_id.clone());
         event.record_id = Some(self.record_id.clone());
         event.employee_id = Some(self.employee_id.clone());
-        event.relation = Some(self.relation.code());
-        event.reason = Some(self.reason.code());
+        event.relation = Some(self.relation);
+        event.reason = Some(self.reason.into());
         event
     }
 }

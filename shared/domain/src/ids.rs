@@ -3,7 +3,7 @@
 //! can hold no key separator, no markup and no My Number.
 
 use crate::number::holds_digit_run;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
 /// Why an id was refused; `code()` is the stable API `rule`.
@@ -72,6 +72,16 @@ macro_rules! plain_id {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        /// Read back (audit review) under the same rules as `parse`.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(|e| {
+                    serde::de::Error::custom(format!("{} {s:?}: {e}", stringify!($name)))
+                })
             }
         }
     };
@@ -188,6 +198,14 @@ impl fmt::Display for RecordId {
 impl fmt::Debug for RecordId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RecordId({})", self.0)
+    }
+}
+
+/// Read back (audit review) under the same rules as `parse`.
+impl<'de> Deserialize<'de> for RecordId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("RecordId {s:?}: {e}")))
     }
 }
 

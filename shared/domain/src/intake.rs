@@ -149,7 +149,7 @@ impl IntakeService {
         let tenant = &principal.tenant;
         let today = jst_today(now);
         event.employee_id = Some(reg.employee_id.clone());
-        event.relation = Some(reg.relation.code());
+        event.relation = Some(reg.relation.kind());
         if matches!(reg.content, RegistrationContent::Refusal { .. }) {
             event.event = AuditKind::RefusalRecorded;
         }

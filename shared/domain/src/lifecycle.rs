@@ -213,8 +213,8 @@ impl IntakeService {
                     let record =
                         live_record(&*self.store, &principal.tenant, &record_id, now).await?;
                     event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.code());
-                    event.reason = Some(reason.code());
+                    event.relation = Some(record.relation.kind());
+                    event.reason = Some(reason.into());
                     let disposal = DisposalRecord::for_record(
                         &record,
                         reason,

@@ -128,7 +128,7 @@ impl LookupService {
                     let record =
                         live_record(&*self.store, &principal.tenant, &record_id, now).await?;
                     event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.code());
+                    event.relation = Some(record.relation.kind());
                     if !record.purposes.permits(purpose) {
                         return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
                     }

@@ -194,9 +194,9 @@ impl PurgeService {
         run.remaining = Some(summary.left_for_next_run);
         if summary.failed > 0 {
             run.outcome = Outcome::Failed;
-            run.reason = Some("disposal_failed");
+            run.reason = Some(crate::audit::Reason::DisposalFailed);
         } else if summary.stopped_early {
-            run.reason = Some("deadline");
+            run.reason = Some(crate::audit::Reason::Deadline);
         }
         self.core.emit(&run);
         summary

@@ -22,7 +22,7 @@ macro_rules! vocabulary {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
             /// The word on the wire and in stored items.
-            pub fn code(self) -> &'static str {
+            pub const fn code(self) -> &'static str {
                 match self {
                     $($name::$variant => $code),+
                 }

@@ -250,3 +250,59 @@ fn a_quiet_day_has_no_anomalies_but_a_missing_purge_run_is_one() {
     assert_eq!(r.overdue.days_without_purge.len(), 1);
     assert_eq!(r.anomalies[0].kind, "purge_missing");
 }
+
+/// The one event type, the schema and the review agree: an event built from the type with
+/// every kind, outcome, reason, action, role and purpose meets the schema (with the
+/// project's validator, patterns and formats included) and reads back unchanged.
+#[test]
+fn every_value_of_the_event_type_meets_the_schema_and_reads_back() {
+    use mynumber_domain::audit::{AuditEvent, AuditKind, Caller, Outcome, Reason};
+    use mynumber_domain::{Action, Principal, Purpose, RecordId, RequestId, Role, Subject};
+    let n = AuditKind::ALL.len().max(Reason::ALL.len());
+    let events: Vec<AuditEvent> = (0..n)
+        .map(|i| {
+            let caller = Caller {
+                principal: Some(Principal {
+                    sub: Subject::parse("payroll-suzuki").unwrap(),
+                    tenant: mynumber_domain::TenantId::parse("acme").unwrap(),
+                    roles: Role::ALL[..1 + i % Role::ALL.len()]
+                        .iter()
+                        .copied()
+                        .collect(),
+                }),
+                request_id: Some(RequestId::parse("req-1").unwrap()),
+                source_ip: Some("2001:db8::7".parse().unwrap()),
+            };
+            let action = Action::ALL[i % Action::ALL.len()];
+            let mut e = AuditEvent::new(
+                AuditKind::ALL[i % AuditKind::ALL.len()],
+                Some(action),
+                &caller,
+                jst(24, 10, i as u32),
+            );
+            e.outcome = Outcome::ALL[i % Outcome::ALL.len()];
+            e.reason = Some(Reason::ALL[i % Reason::ALL.len()]);
+            e.record_id = Some(RecordId::new_random());
+            e.employee_id = Some(mynumber_domain::EmployeeId::parse("E1").unwrap());
+            e.relation = Some(mynumber_domain::record::RelationKind::ALL[i % 3]);
+            e.purpose = Some(Purpose::ALL[i % Purpose::ALL.len()]);
+            e.count = Some(i as u64);
+            e.replaced_record_id = Some(RecordId::new_random());
+            e.remaining = Some(0);
+            e
+        })
+        .collect();
+    let lines: Vec<String> = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    for line in &lines {
+        mynumber_tests::schema::assert_audit_event(&serde_json::from_str(line).unwrap());
+    }
+    let read = source::from_lines(lines.join("\n").as_bytes()).unwrap();
+    assert_eq!(read, events);
+    // A value outside the vocabularies stops the review rather than dropping the event.
+    let odd = lines[0].replacen("\"outcome\":\"success\"", "\"outcome\":\"fine\"", 1);
+    assert_ne!(odd, lines[0]);
+    assert!(source::from_lines(odd.as_bytes()).is_err());
+}

@@ -1,60 +1,29 @@
 //! The audit review: from audit events to the figures an auditor asks for (SPEC §2.4,
 //! §2.6; the PPC guideline's 取扱状況の記録). Pure: events in, report out.
+//!
+//! Events are the domain's `AuditEvent`, and every decision here matches on its enums; the
+//! report's rows hold values as their wire strings, which is what the JSON and CSV show.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
-use serde::{Deserialize, Serialize};
+use mynumber_domain::audit::{AuditEvent, AuditKind, Outcome, Reason};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The fields of an audit event the review uses (see docs/audit-event.schema.json).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct Event {
-    pub log_type: String,
-    pub event: String,
-    pub time: DateTime<Utc>,
-    pub outcome: String,
-    #[serde(default)]
-    pub action: Option<String>,
-    #[serde(default)]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub actor: Option<String>,
-    #[serde(default)]
-    pub tenant_id: Option<String>,
-    #[serde(default)]
-    pub source_ip: Option<String>,
-    #[serde(default)]
-    pub record_id: Option<String>,
-    #[serde(default)]
-    pub employee_id: Option<String>,
-    #[serde(default)]
-    pub purpose: Option<String>,
-    #[serde(default)]
-    pub count: Option<u64>,
-    #[serde(default)]
-    pub remaining: Option<u64>,
+fn is_reveal(e: &AuditEvent) -> bool {
+    e.event == AuditKind::Reveal && e.outcome == Outcome::Success
 }
 
-impl Event {
-    /// An audit event from one log message: the event itself, or a Lambda JSON log record
-    /// whose `message` holds it. Anything else (diagnostics, metrics) is `None`.
-    pub fn from_message(message: &str) -> Option<Event> {
-        let value: serde_json::Value = serde_json::from_str(message.trim()).ok()?;
-        let value = if value.get("log_type").is_some() {
-            value
-        } else {
-            match value.get("message")? {
-                serde_json::Value::String(s) => serde_json::from_str(s).ok()?,
-                v @ serde_json::Value::Object(_) => v.clone(),
-                _ => return None,
-            }
-        };
-        let event: Event = serde_json::from_value(value).ok()?;
-        (event.log_type == "audit").then_some(event)
+/// An id, code or address as the report shows it: its wire string.
+fn wire<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => "-".into(),
     }
+}
 
-    fn is_reveal(&self) -> bool {
-        self.event == "reveal" && self.outcome == "success"
-    }
+fn opt_wire<T: Serialize>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(wire)
 }
 
 #[derive(Debug, Clone)]
@@ -186,14 +155,14 @@ pub struct Report {
 
 /// Denials worth an auditor's attention by themselves: a use for a purpose not stated at
 /// intake, and bulk reading cut off by the quota.
-const ALARMING_DENIALS: &[&str] = &["purpose_not_stated", "throttled"];
+const ALARMING_DENIALS: &[Reason] = &[Reason::PurposeNotStated, Reason::Throttled];
 
-pub fn review(events: &[Event], cfg: &ReviewConfig) -> Report {
-    let mut events: Vec<&Event> = events
+pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
+    let mut events: Vec<&AuditEvent> = events
         .iter()
-        .filter(|e| e.time >= cfg.since && e.time < cfg.until)
+        .filter(|e| e.time.at() >= cfg.since && e.time.at() < cfg.until)
         .collect();
-    events.sort_by_key(|e| e.time);
+    events.sort_by_key(|e| e.time.at());
     let day = |t: DateTime<Utc>| t.with_timezone(&cfg.offset).date_naive();
 
     let mut by_hpd: BTreeMap<(NaiveDate, String, String), u64> = BTreeMap::new();
@@ -208,72 +177,73 @@ pub fn review(events: &[Event], cfg: &ReviewConfig) -> Report {
     let mut reveals = 0u64;
 
     for e in &events {
-        if e.is_reveal() {
+        let time = e.time.at();
+        if is_reveal(e) {
             reveals += 1;
-            let actor = e.actor.clone().unwrap_or_else(|| "-".into());
-            let purpose = e.purpose.clone().unwrap_or_else(|| "-".into());
+            let actor = opt_wire(&e.actor).unwrap_or_else(|| "-".into());
+            let purpose = opt_wire(&e.purpose).unwrap_or_else(|| "-".into());
             *by_hpd
-                .entry((day(e.time), actor.clone(), purpose))
+                .entry((day(time), actor.clone(), purpose))
                 .or_default() += 1;
-            if let Some(r) = &e.record_id {
+            if let Some(r) = opt_wire(&e.record_id) {
                 let entry = per_record.entry(r.clone()).or_default();
                 entry.0 += 1;
                 entry.1.insert(actor.clone());
                 per_actor_day
-                    .entry((day(e.time), actor.clone()))
+                    .entry((day(time), actor.clone()))
                     .or_default()
-                    .insert(r.clone());
+                    .insert(r);
             }
-            let local = e.time.with_timezone(&cfg.offset);
+            let local = time.with_timezone(&cfg.offset);
             let t = local.time();
             let weekend = matches!(local.format("%u").to_string().as_str(), "6" | "7");
             if weekend || t < cfg.business_start || t >= cfg.business_end {
                 out_of_hours.push(OutOfHours {
-                    time: e.time,
+                    time,
                     local_time: local.format("%Y-%m-%d %a %H:%M:%S%:z").to_string(),
                     actor,
-                    record_id: e.record_id.clone(),
-                    purpose: e.purpose.clone(),
+                    record_id: opt_wire(&e.record_id),
+                    purpose: opt_wire(&e.purpose),
                 });
             }
         }
-        match (e.event.as_str(), e.outcome.as_str()) {
-            ("denied", _) => denials.push(Denial {
-                time: e.time,
-                actor: e.actor.clone(),
-                tenant_id: e.tenant_id.clone(),
-                action: e.action.clone(),
-                reason: e.reason.clone(),
-                record_id: e.record_id.clone(),
-                purpose: e.purpose.clone(),
-                source_ip: e.source_ip.clone(),
+        match (e.event, e.outcome) {
+            (AuditKind::Denied, _) => denials.push(Denial {
+                time,
+                actor: opt_wire(&e.actor),
+                tenant_id: opt_wire(&e.tenant_id),
+                action: opt_wire(&e.action),
+                reason: opt_wire(&e.reason),
+                record_id: opt_wire(&e.record_id),
+                purpose: opt_wire(&e.purpose),
+                source_ip: opt_wire(&e.source_ip),
             }),
-            ("disposal", "success") => {
-                if let Some(r) = &e.record_id {
-                    failed.remove(r);
+            (AuditKind::Disposal, Outcome::Success) => {
+                if let Some(r) = opt_wire(&e.record_id) {
+                    failed.remove(&r);
                 }
-                let reason = e.reason.clone().unwrap_or_else(|| "-".into());
+                let reason = opt_wire(&e.reason).unwrap_or_else(|| "-".into());
                 *by_reason.entry(reason).or_default() += 1;
                 disposals.push(Disposal {
-                    time: e.time,
-                    record_id: e.record_id.clone(),
-                    employee_id: e.employee_id.clone(),
-                    tenant_id: e.tenant_id.clone(),
-                    reason: e.reason.clone(),
-                    by: e.actor.clone().unwrap_or_else(|| "schedule".into()),
+                    time,
+                    record_id: opt_wire(&e.record_id),
+                    employee_id: opt_wire(&e.employee_id),
+                    tenant_id: opt_wire(&e.tenant_id),
+                    reason: opt_wire(&e.reason),
+                    by: opt_wire(&e.actor).unwrap_or_else(|| "schedule".into()),
                 });
             }
-            ("disposal", "failed") => {
-                if let Some(r) = &e.record_id {
-                    failed.insert(r.clone());
+            (AuditKind::Disposal, Outcome::Failed) => {
+                if let Some(r) = opt_wire(&e.record_id) {
+                    failed.insert(r);
                 }
             }
-            ("purge_run", _) => purge_runs.push(PurgeRun {
-                time: e.time,
+            (AuditKind::PurgeRun, outcome) => purge_runs.push(PurgeRun {
+                time,
                 disposed: e.count.unwrap_or(0),
                 remaining: e.remaining.unwrap_or(0),
-                outcome: e.outcome.clone(),
-                reason: e.reason.clone(),
+                outcome: wire(&outcome),
+                reason: opt_wire(&e.reason),
             }),
             _ => {}
         }
@@ -363,19 +333,18 @@ pub fn review(events: &[Event], cfg: &ReviewConfig) -> Report {
             ),
         });
     }
-    for d in denials.iter().filter(|d| {
-        d.reason
-            .as_deref()
-            .is_some_and(|r| ALARMING_DENIALS.contains(&r))
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    for e in events.iter().filter(|e| {
+        e.event == AuditKind::Denied && e.reason.is_some_and(|r| ALARMING_DENIALS.contains(&r))
     }) {
         anomalies.push(Anomaly {
             kind: "denial",
             detail: format!(
                 "{} denied {} ({}) on {}",
-                d.actor.as_deref().unwrap_or("-"),
-                d.action.as_deref().unwrap_or("-"),
-                d.reason.as_deref().unwrap_or("-"),
-                d.record_id.as_deref().unwrap_or("-")
+                shown(opt_wire(&e.actor)),
+                shown(opt_wire(&e.action)),
+                shown(opt_wire(&e.reason)),
+                shown(opt_wire(&e.record_id))
             ),
         });
     }
@@ -400,13 +369,16 @@ pub fn review(events: &[Event], cfg: &ReviewConfig) -> Report {
             detail: format!("no purge run on {d}"),
         });
     }
-    for r in purge_runs.iter().filter(|r| r.outcome == "failed") {
+    for e in events
+        .iter()
+        .filter(|e| e.event == AuditKind::PurgeRun && e.outcome == Outcome::Failed)
+    {
         anomalies.push(Anomaly {
             kind: "purge_failed",
             detail: format!(
                 "purge run at {} failed ({})",
-                r.time,
-                r.reason.as_deref().unwrap_or("-")
+                e.time.at(),
+                shown(opt_wire(&e.reason))
             ),
         });
     }

@@ -2,11 +2,41 @@
 //! or JSON lines from a file or stdin. Also `ship`, which puts the local stack's audit lines
 //! into the emulator's log groups as Lambda would in AWS.
 
-use crate::report::Event;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use chrono::{DateTime, Utc};
+use mynumber_domain::Action;
+use mynumber_domain::audit::{AuditEvent, LogType};
+use serde_json::Value;
 use std::io::{BufRead, IsTerminal, Write};
+
+/// The audit event in one log message: the event itself, or a Lambda JSON log record
+/// whose `message` holds it. Anything else (diagnostics, metrics) is `Ok(None)`; a line
+/// that says it is an audit event but is not one of ours is an error, so a review never
+/// leaves out an event it could not read.
+pub fn parse_message(message: &str) -> Result<Option<AuditEvent>, String> {
+    let Ok(value) = serde_json::from_str::<Value>(message.trim()) else {
+        return Ok(None);
+    };
+    let value = if value.get("log_type").is_some() {
+        value
+    } else {
+        match value.get("message") {
+            Some(Value::String(s)) => match serde_json::from_str(s) {
+                Ok(v) => v,
+                Err(_) => return Ok(None),
+            },
+            Some(v @ Value::Object(_)) => v.clone(),
+            _ => return Ok(None),
+        }
+    };
+    if serde_json::from_value::<LogType>(value["log_type"].clone()).is_err() {
+        return Ok(None);
+    }
+    serde_json::from_value(value)
+        .map(Some)
+        .map_err(|e| format!("not a readable audit event ({e})"))
+}
 
 /// The log groups of a stack's three functions, as `infra/template.yaml` names them.
 pub fn default_log_groups(stack: &str) -> Vec<String> {
@@ -49,7 +79,7 @@ pub async fn from_cloudwatch(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
     page_size: Option<i32>,
-) -> Result<Vec<Event>, String> {
+) -> Result<Vec<AuditEvent>, String> {
     let progress = Progress::new();
     let mut events = Vec::new();
     for group in groups {
@@ -74,11 +104,12 @@ pub async fn from_cloudwatch(
                     )
                 })?;
             pages += 1;
-            events.extend(
-                out.events()
-                    .iter()
-                    .filter_map(|e| e.message().and_then(Event::from_message)),
-            );
+            for e in out.events() {
+                let parsed = parse_message(e.message().unwrap_or_default()).map_err(|err| {
+                    format!("{group}, event {}: {err}", e.event_id().unwrap_or_default())
+                })?;
+                events.extend(parsed);
+            }
             progress.update(group, pages, events.len());
             match out.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
@@ -91,25 +122,26 @@ pub async fn from_cloudwatch(
 }
 
 /// Audit events from JSON lines; other lines (diagnostics, metrics) are skipped.
-pub fn from_lines(reader: impl BufRead) -> Result<Vec<Event>, String> {
+pub fn from_lines(reader: impl BufRead) -> Result<Vec<AuditEvent>, String> {
     let mut events = Vec::new();
-    for line in reader.lines() {
+    for (n, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| format!("reading input: {e}"))?;
-        if let Some(e) = Event::from_message(&line) {
-            events.push(e);
-        }
+        events.extend(parse_message(&line).map_err(|e| format!("line {}: {e}", n + 1))?);
     }
     Ok(events)
 }
 
 /// The function that wrote an audit event, from its action (the schedule's events have none).
-pub fn function_of(event: &Event) -> &'static str {
-    match event.action.as_deref() {
-        Some("register_record" | "record_departure" | "cancel_departure" | "dispose_record") => {
-            "intake"
-        }
-        Some("list_records" | "reveal_number" | "list_disposals") => "lookup",
-        _ => "purge",
+pub fn function_of(event: &AuditEvent) -> &'static str {
+    match event.action {
+        Some(
+            Action::RegisterRecord
+            | Action::RecordDeparture
+            | Action::CancelDeparture
+            | Action::DisposeRecord,
+        ) => "intake",
+        Some(Action::ListRecords | Action::RevealNumber | Action::ListDisposals) => "lookup",
+        None => "purge",
     }
 }
 
@@ -119,9 +151,9 @@ pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<
     let stream = format!("local-{}", Utc::now().format("%Y%m%dT%H%M%S"));
     let mut created = std::collections::BTreeSet::new();
     let mut shipped = 0;
-    for line in input.lines() {
+    for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("reading input: {e}"))?;
-        let Some(event) = Event::from_message(&line) else {
+        let Some(event) = parse_message(&line).map_err(|e| format!("line {}: {e}", n + 1))? else {
             continue;
         };
         let group = format!("{prefix}-{}", function_of(&event));
@@ -145,7 +177,7 @@ pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<
             .log_stream_name(&stream)
             .log_events(
                 InputLogEvent::builder()
-                    .timestamp(event.time.timestamp_millis())
+                    .timestamp(event.time.at().timestamp_millis())
                     .message(line.trim())
                     .build()
                     .map_err(|e| e.to_string())?,
