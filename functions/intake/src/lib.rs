@@ -133,6 +133,8 @@ const FIELDS: &[&str] = &[
     "replace",
 ];
 
+/// `POST /v1/records`: the body read field by field into a [`Registration`], every broken
+/// rule collected with its field path (and the `Idempotency-Key` header beside it).
 fn parse_registration(
     req: &Request,
 ) -> Result<(Registration, Option<IdempotencyRequest>), VaultError> {
@@ -140,42 +142,61 @@ fn parse_registration(
     // Take the number out first, so that it is zeroed however parsing ends and the
     // idempotency digest of the rest of the body never sees it.
     let raw_number = body.remove("my_number");
-    let number_given = raw_number.as_ref().is_some_and(|v| !v.is_null());
-    let raw_number: Result<Option<Zeroizing<String>>, ()> = match raw_number {
-        Some(Value::String(s)) => Ok(Some(Zeroizing::new(s))),
-        Some(Value::Null) | None => Ok(None),
-        Some(_) => Err(()),
-    };
     let digest_without_number: [u8; 32] =
         Sha256::digest(serde_json::to_vec(&body).expect("a JSON map serializes")).into();
 
     let mut f = Fields::new(&body, FIELDS);
-    let idempotency = match req.headers().get("idempotency-key") {
-        None => None,
-        Some(v) => match v.to_str().ok().map(IdempotencyKey::parse) {
-            Some(Ok(key)) => Some(IdempotencyRequest {
-                key,
-                digest_without_number,
-            }),
-            Some(Err(rule)) => {
-                f.fail("Idempotency-Key", rule.code());
-                None
-            }
-            None => {
-                f.fail("Idempotency-Key", "charset");
-                None
-            }
-        },
-    };
+    let idempotency = idempotency(req, digest_without_number, &mut f);
     let employee_id = f.parse("employee_id", true, |s| {
         EmployeeId::parse(s).map_err(IdRule::code)
     });
+    let relation = relation(&mut f);
+    let purposes = purposes(&mut f);
+    let replace = f.bool("replace").unwrap_or(false);
+    let content = content(&mut f, raw_number);
+    let registration = match (employee_id, relation, purposes, content) {
+        (Some(employee_id), Some(relation), Some(purposes), Some(content)) => Some(Registration {
+            employee_id,
+            relation,
+            purposes,
+            replace,
+            content,
+        }),
+        _ => None,
+    };
+    f.finish(registration).map(|r| (r, idempotency))
+}
+
+fn idempotency(
+    req: &Request,
+    digest_without_number: [u8; 32],
+    f: &mut Fields,
+) -> Option<IdempotencyRequest> {
+    let header = req.headers().get("idempotency-key")?;
+    match header.to_str().ok().map(IdempotencyKey::parse) {
+        Some(Ok(key)) => Some(IdempotencyRequest {
+            key,
+            digest_without_number,
+        }),
+        Some(Err(rule)) => {
+            f.fail("Idempotency-Key", rule.code());
+            None
+        }
+        None => {
+            f.fail("Idempotency-Key", "charset");
+            None
+        }
+    }
+}
+
+/// `relation` and, for a dependant only, `dependent_label`.
+fn relation(f: &mut Fields) -> Option<Relation> {
     let kind = f.parse("relation", true, |s| RelationKind::parse(s).ok_or("enum"));
     let label_given = f.present("dependent_label");
     let label = f.parse("dependent_label", false, |s| {
         DependentLabel::parse(s).map_err(|r| r.code())
     });
-    let relation = match kind {
+    match kind {
         Some(RelationKind::Dependent) => {
             if !label_given {
                 f.fail("dependent_label", "required");
@@ -188,98 +209,91 @@ fn parse_registration(
         }
         Some(kind) => Relation::from_parts(kind, None),
         None => None,
-    };
-    let purposes = f.array("purposes", true).and_then(|items| {
-        let mut parsed = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            match item.as_str().and_then(Purpose::parse) {
-                Some(p) => parsed.push(p),
-                None => f.fail(&format!("purposes[{i}]"), "enum"),
-            }
-        }
-        if items.is_empty() {
-            f.fail("purposes", "empty");
-        }
-        PurposeSet::new(parsed).ok()
-    });
-    let replace = f.bool("replace").unwrap_or(false);
+    }
+}
 
-    let refusal_given = f.present("refusal");
-    let content = if refusal_given {
+fn purposes(f: &mut Fields) -> Option<PurposeSet> {
+    let items = f.array("purposes", true)?;
+    let mut parsed = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item.as_str().and_then(Purpose::parse) {
+            Some(p) => parsed.push(p),
+            None => f.fail(&format!("purposes[{i}]"), "enum"),
+        }
+    }
+    if items.is_empty() {
+        f.fail("purposes", "empty");
+    }
+    PurposeSet::new(parsed).ok()
+}
+
+/// A refusal, or the number with its verification; never both.
+fn content(f: &mut Fields, raw_number: Option<Value>) -> Option<RegistrationContent> {
+    let number_given = raw_number.as_ref().is_some_and(|v| !v.is_null());
+    let raw_number: Result<Option<Zeroizing<String>>, ()> = match raw_number {
+        Some(Value::String(s)) => Ok(Some(Zeroizing::new(s))),
+        Some(Value::Null) | None => Ok(None),
+        Some(_) => Err(()),
+    };
+    if f.present("refusal") {
         if number_given || f.present("verification") {
             f.fail("refusal", "exclusive_with_my_number");
         }
-        f.object("refusal", true, &["reason", "requested_on"], |o| {
+        return f.object("refusal", true, &["reason", "requested_on"], |o| {
             let reason = o.str("reason", true);
             let requested_on = o.date("requested_on", true);
             Some(RegistrationContent::Refusal {
                 reason: reason?.to_owned(),
                 requested_on: requested_on?,
             })
-        })
-    } else {
-        let number = match &raw_number {
-            Err(()) => {
-                f.fail("my_number", "type");
-                None
-            }
-            Ok(None) => {
-                f.fail("my_number", "required");
-                None
-            }
-            Ok(Some(raw)) => match MyNumber::parse(raw) {
-                Ok(n) => Some(n),
-                Err(rule) => {
-                    f.fail("my_number", rule.code());
-                    None
-                }
-            },
-        };
-        let verification = f.object(
-            "verification",
-            true,
-            &[
-                "number_check",
-                "identity_check",
-                "verified_on",
-                "verified_by",
-            ],
-            |o| {
-                let nc = o.parse("number_check", true, |s| {
-                    NumberCheck::parse_input(s).map_err(|r| r.code())
-                });
-                let ic = o.parse("identity_check", true, |s| {
-                    IdentityCheck::parse_input(s).map_err(|r| r.code())
-                });
-                let on = o.date("verified_on", true);
-                let by = o.parse("verified_by", false, |s| {
-                    Subject::parse(s).map_err(IdRule::code)
-                });
-                Some((nc?, ic?, on?, by))
-            },
-        );
-        match (number, verification) {
-            (Some(number), Some((number_check, identity_check, verified_on, verified_by))) => {
-                Some(RegistrationContent::Number {
-                    number,
-                    number_check,
-                    identity_check,
-                    verified_by,
-                    verified_on,
-                })
-            }
-            _ => None,
+        });
+    }
+    let number = match &raw_number {
+        Err(()) => {
+            f.fail("my_number", "type");
+            None
         }
+        Ok(None) => {
+            f.fail("my_number", "required");
+            None
+        }
+        Ok(Some(raw)) => match MyNumber::parse(raw) {
+            Ok(n) => Some(n),
+            Err(rule) => {
+                f.fail("my_number", rule.code());
+                None
+            }
+        },
     };
-    let registration = match (employee_id, relation, purposes, content) {
-        (Some(employee_id), Some(relation), Some(purposes), Some(content)) => Some(Registration {
-            employee_id,
-            relation,
-            purposes,
-            replace,
-            content,
-        }),
-        _ => None,
-    };
-    f.finish(registration).map(|r| (r, idempotency))
+    let verification = f.object(
+        "verification",
+        true,
+        &[
+            "number_check",
+            "identity_check",
+            "verified_on",
+            "verified_by",
+        ],
+        |o| {
+            let nc = o.parse("number_check", true, |s| {
+                NumberCheck::parse_input(s).map_err(|r| r.code())
+            });
+            let ic = o.parse("identity_check", true, |s| {
+                IdentityCheck::parse_input(s).map_err(|r| r.code())
+            });
+            let on = o.date("verified_on", true);
+            let by = o.parse("verified_by", false, |s| {
+                Subject::parse(s).map_err(IdRule::code)
+            });
+            Some((nc?, ic?, on?, by))
+        },
+    );
+    let (number_check, identity_check, verified_on, verified_by) = verification?;
+    Some(RegistrationContent::Number {
+        number: number?,
+        number_check,
+        identity_check,
+        verified_by,
+        verified_on,
+    })
 }
