@@ -643,7 +643,7 @@ async fn moto_does_not_enforce_leading_keys_conditions() {
 /// moto evaluates no condition on KMS requests: other contexts, or none, are allowed. No
 /// cfn-guard rule checks these IAM conditions; `data_key_decrypt_only_lookup` checks the
 /// same conditions on DataKey's key policy (which moto does not apply to Encrypt or
-/// Decrypt either: see the next test), and KmsCipher always sends both keys (adapters).
+/// Decrypt either: see the next test), and the KMS adapters always send both keys (adapters).
 #[tokio::test]
 async fn moto_does_not_enforce_encryption_context_conditions() {
     let stack = IamStack::new().await;

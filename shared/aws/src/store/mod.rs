@@ -61,6 +61,20 @@ impl DynamoStore {
 /// The condition that no item has the key yet: a put that overwrites nothing.
 const ABSENT: &str = "attribute_not_exists(pk)";
 
+/// The put of a disposal record, which must not exist yet: one per disposed record, however
+/// many disposals race for it (replace, early disposal, purge, backstop).
+fn new_disposal(
+    store: &DynamoStore,
+    disposal: &mynumber_domain::disposal::DisposalRecord,
+) -> aws_sdk_dynamodb::types::builders::PutBuilder {
+    aws_sdk_dynamodb::types::Put::builder()
+        .set_item(Some(crate::item::disposal_to_item(
+            disposal,
+            store.disposal_expires(disposal.disposed_at),
+        )))
+        .condition_expression(ABSENT)
+}
+
 fn unavailable<E: std::error::Error>(e: E) -> Unavailable {
     Unavailable(describe(&e))
 }

@@ -2,7 +2,7 @@
 //! departure, and the employee's listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{ABSENT, DynamoStore, corrupt, page_of, parse_cursor, unavailable};
+use super::{ABSENT, DynamoStore, corrupt, new_disposal, page_of, parse_cursor, unavailable};
 use crate::item::*;
 use crate::keys::*;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
@@ -67,15 +67,7 @@ pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result
                     Guard::Membership,
                     Delete::builder().set_key(Some(member_key(t, e, &old.record_id))),
                 )
-                .put(
-                    Guard::Disposal,
-                    Put::builder()
-                        .set_item(Some(disposal_to_item(
-                            disposal,
-                            store.disposal_expires(disposal.disposed_at),
-                        )))
-                        .condition_expression(ABSENT),
-                );
+                .put(Guard::Disposal, new_disposal(store, disposal));
         }
     }
     // The departure intake read must still be the employee's departure.

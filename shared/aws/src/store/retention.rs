@@ -2,7 +2,7 @@
 //! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{ABSENT, DynamoStore, page_of, parse_cursor, records, unavailable};
+use super::{DynamoStore, new_disposal, page_of, parse_cursor, records, unavailable};
 use crate::describe;
 use crate::item::*;
 use crate::keys::*;
@@ -166,15 +166,7 @@ async fn dispose_once(
             .condition_expression("version = :v")
             .expression_attribute_values(":v", n(record.version)),
     )
-    .put(
-        Guard::Disposal,
-        Put::builder()
-            .set_item(Some(disposal_to_item(
-                disposal,
-                store.disposal_expires(disposal.disposed_at),
-            )))
-            .condition_expression(ABSENT),
-    )
+    .put(Guard::Disposal, new_disposal(store, disposal))
     .delete(
         Guard::Membership,
         Delete::builder().set_key(Some(member_key(t, e, r))),
@@ -206,19 +198,11 @@ pub(crate) async fn record_ttl_disposal(
 ) -> Result<Disposed, Unavailable> {
     let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
     let mut tx = Transaction::new(store);
-    tx.put(
-        Guard::Disposal,
-        Put::builder()
-            .set_item(Some(disposal_to_item(
-                disposal,
-                store.disposal_expires(disposal.disposed_at),
-            )))
-            .condition_expression(ABSENT),
-    )
-    .delete(
-        Guard::Membership,
-        Delete::builder().set_key(Some(member_key(t, e, r))),
-    );
+    tx.put(Guard::Disposal, new_disposal(store, disposal))
+        .delete(
+            Guard::Membership,
+            Delete::builder().set_key(Some(member_key(t, e, r))),
+        );
     match tx.commit().await {
         Ok(()) => {}
         Err(e) if e.failed(Guard::Disposal) => return Ok(Disposed::AlreadyGone),
