@@ -23,18 +23,10 @@ mod request;
 pub use employee::*;
 pub use request::*;
 
-pub type Item = HashMap<String, AttributeValue>;
+pub use crate::keys::{BY_DUE, BY_OWNER, DUE_PK, DUE_SK, GSI1PK, GSI1SK, Item, PK, SK, s};
 
-pub const PK: &str = "pk";
-pub const SK: &str = "sk";
-pub const GSI1PK: &str = "gsi1pk";
-pub const GSI1SK: &str = "gsi1sk";
-pub const BY_OWNER: &str = "by_owner";
 pub const EXPIRES_AT: &str = "expires_at";
 pub const CT: &str = "ct";
-pub const BY_DUE: &str = "by_due";
-pub const DUE_PK: &str = "due_pk";
-pub const DUE_SK: &str = "due_sk";
 
 /// Attributes the by_owner index carries besides its keys: everything but `ct`, so a
 /// listing never reads a ciphertext.
@@ -62,9 +54,6 @@ pub const OWNER_PROJECTION: &[&str] = &[
     "backup_expires_at",
 ];
 
-pub fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
 pub fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }

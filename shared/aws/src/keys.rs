@@ -19,12 +19,28 @@
 //! `{first day gone}#{tenant}#{record_id}`. Finding what is due is then one range Query per
 //! shard that reads only due items, whatever the table's size.
 
-use crate::item::{DUE_PK, DUE_SK, GSI1PK, GSI1SK, Item, PK, SK, s};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::record::Slot;
 use mynumber_domain::retention::Departure;
 use std::collections::HashMap;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The table's key attributes and its two indexes' names and keys.
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const BY_OWNER: &str = "by_owner";
+pub const BY_DUE: &str = "by_due";
+pub const DUE_PK: &str = "due_pk";
+pub const DUE_SK: &str = "due_sk";
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
 
 fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([(PK.into(), s(pk)), (SK.into(), s(sk))])

@@ -7,7 +7,7 @@
 //! held to it by the tests in `audit/schema_check.rs`.
 
 use crate::access::{Action, Principal, Role};
-use crate::disposal::DisposalReason;
+use crate::disposal::{DisposalReason, DisposalRecord};
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId, RequestId, Subject, TenantId};
 use crate::purpose::Purpose;
@@ -278,4 +278,41 @@ impl AuditEvent {
 /// Where audit events go besides the table: the function's log output (CloudWatch Logs).
 pub trait AuditSink: Send + Sync {
     fn emit(&self, event: &AuditEvent);
+}
+
+impl AuditEvent {
+    /// The event of `disposal` at `time`: the one way every disposal (early, replaced,
+    /// scheduled, by TTL) is audited.
+    pub fn disposal(
+        disposal: &DisposalRecord,
+        caller: &Caller,
+        action: Option<Action>,
+        time: DateTime<Utc>,
+    ) -> AuditEvent {
+        let mut event = AuditEvent::new(AuditKind::Disposal, action, caller, time);
+        event.tenant_id = Some(disposal.tenant_id.clone());
+        event.record_id = Some(disposal.record_id.clone());
+        event.employee_id = Some(disposal.employee_id.clone());
+        event.relation = Some(disposal.relation);
+        event.reason = Some(disposal.reason.into());
+        event
+    }
+}
+
+/// How an action that failed with `e` ended, for its audit event.
+impl From<&VaultError> for Outcome {
+    fn from(e: &VaultError) -> Self {
+        match e {
+            VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
+                Outcome::Denied
+            }
+            VaultError::NotFound => Outcome::NotFound,
+            VaultError::Conflict(_) | VaultError::IdempotencyMismatch => Outcome::Conflict,
+            VaultError::Unavailable => Outcome::Failed,
+            VaultError::Invalid(_)
+            | VaultError::MethodNotAllowed
+            | VaultError::PayloadTooLarge
+            | VaultError::UnsupportedMediaType => Outcome::Invalid,
+        }
+    }
 }

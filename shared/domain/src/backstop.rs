@@ -1,7 +1,7 @@
 //! The backstop function's use case: a record DynamoDB TTL deleted before the purge
 //! could gets its disposal record anyway. No cipher, no reads of numbers.
 
-use crate::audit::Caller;
+use crate::audit::{AuditEvent, Caller};
 use crate::core::Core;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::VaultError;
@@ -42,8 +42,12 @@ impl BackstopService {
         );
         let outcome = self.store.record_ttl_disposal(record, &disposal).await?;
         if outcome == Disposed::Now {
-            self.core
-                .emit(&disposal.audit_event(caller, None, self.core.now()));
+            self.core.emit(&AuditEvent::disposal(
+                &disposal,
+                caller,
+                None,
+                self.core.now(),
+            ));
         }
         Ok(outcome)
     }

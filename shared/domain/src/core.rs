@@ -109,7 +109,7 @@ impl Core {
 
     fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
         if let Err(e) = result {
-            event.outcome = e.outcome();
+            event.outcome = e.into();
             event.reason = Some(e.into());
             if event.outcome == crate::audit::Outcome::Denied {
                 event.event = AuditKind::Denied;

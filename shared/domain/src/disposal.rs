@@ -1,8 +1,6 @@
 //! Disposal records (削除・廃棄の記録, SPEC §2.6): evidence that a number was deleted,
 //! holding ids and dates only.
 
-use crate::access::Action;
-use crate::audit::{AuditEvent, AuditKind, Caller};
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
 use crate::record::{DependentLabel, Record, RelationKind, timestamp};
 use chrono::{DateTime, Duration, Utc};
@@ -88,22 +86,5 @@ impl DisposalRecord {
             disposed_by,
             backup_expires_at: now + Duration::days(i64::from(backup_window_days)),
         }
-    }
-
-    /// The audit event of this disposal at `time`: the one way every disposal (early,
-    /// replaced, scheduled, by TTL) is audited.
-    pub fn audit_event(
-        &self,
-        caller: &Caller,
-        action: Option<Action>,
-        time: DateTime<Utc>,
-    ) -> AuditEvent {
-        let mut event = AuditEvent::new(AuditKind::Disposal, action, caller, time);
-        event.tenant_id = Some(self.tenant_id.clone());
-        event.record_id = Some(self.record_id.clone());
-        event.employee_id = Some(self.employee_id.clone());
-        event.relation = Some(self.relation);
-        event.reason = Some(self.reason.into());
-        event
     }
 }

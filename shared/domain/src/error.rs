@@ -1,10 +1,7 @@
 //! The errors a caller can see, each with a stable machine `code` (`mynumber-http`
 //! renders them as problems with their status and title). None carries input values:
-//! field errors name the field and the rule only. Port errors become `VaultError`s here
-//! and nowhere else, logged once for operators.
-
-use crate::audit::Outcome;
-use crate::ports::{CipherError, ListError, Unavailable, UpdateError};
+//! field errors name the field and the rule only. Port errors become `VaultError`s in
+//! `ports` and nowhere else, logged once for operators.
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
@@ -87,60 +84,6 @@ impl VaultError {
             VaultError::IdempotencyMismatch => "idempotency_key_reused",
             VaultError::Throttled => "throttled",
             VaultError::Unavailable => "dependency_failed",
-        }
-    }
-
-    pub fn outcome(&self) -> Outcome {
-        match self {
-            VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
-                Outcome::Denied
-            }
-            VaultError::NotFound => Outcome::NotFound,
-            VaultError::Conflict(_) | VaultError::IdempotencyMismatch => Outcome::Conflict,
-            VaultError::Unavailable => Outcome::Failed,
-            VaultError::Invalid(_)
-            | VaultError::MethodNotAllowed
-            | VaultError::PayloadTooLarge
-            | VaultError::UnsupportedMediaType => Outcome::Invalid,
-        }
-    }
-}
-
-/// A dependency failed: logged for operators, a 503 for the caller.
-impl From<Unavailable> for VaultError {
-    fn from(e: Unavailable) -> Self {
-        tracing::error!(error = %e, "dependency failed");
-        VaultError::Unavailable
-    }
-}
-
-impl From<CipherError> for VaultError {
-    fn from(e: CipherError) -> Self {
-        match e {
-            CipherError::Rejected => {
-                tracing::error!("ciphertext rejected under its encryption context");
-            }
-            CipherError::Unavailable(msg) => tracing::error!(error = %msg, "cipher failed"),
-        }
-        VaultError::Unavailable
-    }
-}
-
-/// A cursor from elsewhere is the caller's fault: a 400 on the `cursor` field.
-impl From<ListError> for VaultError {
-    fn from(e: ListError) -> Self {
-        match e {
-            ListError::BadCursor => VaultError::invalid("cursor", "cursor"),
-            ListError::Unavailable(e) => e.into(),
-        }
-    }
-}
-
-impl From<UpdateError> for VaultError {
-    fn from(e: UpdateError) -> Self {
-        match e {
-            UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
-            UpdateError::Unavailable(e) => e.into(),
         }
     }
 }

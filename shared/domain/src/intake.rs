@@ -392,8 +392,12 @@ impl IntakeService {
             Err(CreateError::Unavailable(e)) => return Err(e.into()),
         }
         if let Some(disposal) = replaced {
-            self.core
-                .emit(&disposal.audit_event(caller, Some(Action::RegisterRecord), now));
+            self.core.emit(&AuditEvent::disposal(
+                &disposal,
+                caller,
+                Some(Action::RegisterRecord),
+                now,
+            ));
         }
         Ok(Registered {
             body,

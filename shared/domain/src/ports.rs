@@ -4,6 +4,7 @@
 
 use crate::audit::AuditEvent;
 use crate::disposal::DisposalRecord;
+use crate::error::VaultError;
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::record::{Ciphertext, Record, Slot};
@@ -373,5 +374,44 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// A dependency failed: logged for operators, a 503 for the caller.
+impl From<Unavailable> for VaultError {
+    fn from(e: Unavailable) -> Self {
+        tracing::error!(error = %e, "dependency failed");
+        VaultError::Unavailable
+    }
+}
+
+impl From<CipherError> for VaultError {
+    fn from(e: CipherError) -> Self {
+        match e {
+            CipherError::Rejected => {
+                tracing::error!("ciphertext rejected under its encryption context");
+            }
+            CipherError::Unavailable(msg) => tracing::error!(error = %msg, "cipher failed"),
+        }
+        VaultError::Unavailable
+    }
+}
+
+/// A cursor from elsewhere is the caller's fault: a 400 on the `cursor` field.
+impl From<ListError> for VaultError {
+    fn from(e: ListError) -> Self {
+        match e {
+            ListError::BadCursor => VaultError::invalid("cursor", "cursor"),
+            ListError::Unavailable(e) => e.into(),
+        }
+    }
+}
+
+impl From<UpdateError> for VaultError {
+    fn from(e: UpdateError) -> Self {
+        match e {
+            UpdateError::Concurrent => VaultError::Conflict(crate::error::Conflict::Concurrent),
+            UpdateError::Unavailable(e) => e.into(),
+        }
     }
 }

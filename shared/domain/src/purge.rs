@@ -126,7 +126,7 @@ impl PurgeService {
                     }
                 });
                 for (record, disposal, outcome) in futures::future::join_all(attempts).await {
-                    let mut event = disposal.audit_event(caller, None, now);
+                    let mut event = AuditEvent::disposal(&disposal, caller, None, now);
                     match outcome {
                         Ok(Disposed::Now) => {
                             summary.disposed += 1;
