@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
-# The deployed functions must not contain development auth. Builds the functions exactly
-# as `make build` selects them — the same packages, the release profile, no features (so
-# no test crate can switch `dev-auth` on through feature unification) — and fails if a
-# binary holds a development header name or the variable that switched it on.
+# The deployed functions must not contain development auth, and hold only the KMS calls
+# their role allows. Builds the functions exactly as `make build` does — each package on its
+# own (so no other function or test crate can switch a feature on through unification), the
+# release profile — which also proves each compiles with its own features alone; then fails
+# if a binary holds a development header name or the variable that switched it on, or if
+# the purge or the backstop holds a KMS client at all.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 eval "$(grep -m1 '^FUNCTIONS=' scripts/build.sh)"
-packages=()
-for f in "${FUNCTIONS[@]}"; do
-    packages+=(--package "$f")
-done
 started=$SECONDS
-cargo build --quiet --release --bins "${packages[@]}"
+for f in "${FUNCTIONS[@]}"; do
+    cargo build --quiet --release --bins --package "$f"
+done
 status=0
 for f in "${FUNCTIONS[@]}"; do
     bin="target/release/$f"
@@ -27,8 +27,23 @@ for f in "${FUNCTIONS[@]}"; do
             status=1
         fi
     done
+    # KMS's service name is in every binary that has a KMS client (intake, lookup).
+    case "$f" in
+        purge | backstop)
+            if grep -qaF TrentService "$bin"; then
+                echo "check-binaries: $bin holds a KMS client; its role has no KMS" >&2
+                status=1
+            fi
+            ;;
+        *)
+            if ! grep -qaF TrentService "$bin"; then
+                echo "check-binaries: $bin: cannot find KMS's service name; is the check blind?" >&2
+                status=1
+            fi
+            ;;
+    esac
 done
 if [ "$status" -eq 0 ]; then
-    echo "check-binaries: ${FUNCTIONS[*]}: release builds hold no development auth ($((SECONDS - started)) s)"
+    echo "check-binaries: ${FUNCTIONS[*]}: release builds hold no development auth; no KMS client in purge or backstop ($((SECONDS - started)) s)"
 fi
 exit "$status"

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Least privilege in the dependency graph, as the template has it in IAM: only lookup's
-# build can decrypt (the `decrypt` feature of mynumber-aws), and the purge and the
-# backstop have no KMS client in their dependency tree at all. Run by scripts/test.sh.
+# Least privilege in the dependency graph, as the template has it in IAM: only intake's
+# build can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
+# features), and the purge and the backstop have no KMS client in their dependency tree at
+# all. Fails closed: a function whose graph cannot be read fails the check. Run by
+# scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
+# compiles with only its own features) and reads the binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-features() { cargo tree --offline -p "$1" -e features --prefix none 2>/dev/null | grep -o 'mynumber-aws feature "[a-z]*"' | sort -u; }
-deps() { cargo tree --offline -p "$1" -e normal --prefix none 2>/dev/null; }
-for f in intake purge backstop; do
-  if features "$f" | grep -q '"decrypt"'; then
-    echo "check-privileges: $f is built with mynumber-aws's decrypt feature" >&2
-    status=1
-  fi
+fail() { echo "check-privileges: $*" >&2; status=1; }
+
+for f in intake lookup purge backstop; do
+    features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
+    deps="$(cargo tree --offline -p "$f" -e normal --prefix none)" || { fail "cannot read $f's dependencies"; continue; }
+    [ -n "$deps" ] || { fail "$f has an empty dependency graph"; continue; }
+    has() { grep -q "mynumber-aws feature \"$1\"" <<<"$features"; }
+    kms=no
+    grep -q '^aws-sdk-kms ' <<<"$deps" && kms=yes
+    case "$f" in
+        intake) has encrypt || fail "intake cannot encrypt"; ! has decrypt || fail "intake can decrypt" ;;
+        lookup) has decrypt || fail "lookup cannot decrypt"; ! has encrypt || fail "lookup can encrypt" ;;
+        *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
+    esac
 done
-for f in purge backstop; do
-  if deps "$f" | grep -q '^aws-sdk-kms '; then
-    echo "check-privileges: $f has aws-sdk-kms in its dependency tree" >&2
-    status=1
-  fi
-done
-features lookup | grep -q '"decrypt"' || { echo "check-privileges: lookup cannot decrypt" >&2; status=1; }
-[ "$status" -eq 0 ] && echo "check-privileges: only lookup can decrypt; purge and backstop have no KMS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake alone encrypts, lookup alone decrypts, purge and backstop have no KMS client"
 exit "$status"

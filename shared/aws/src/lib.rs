@@ -4,7 +4,7 @@
 
 #[cfg(feature = "bootstrap")]
 pub mod bootstrap;
-#[cfg(feature = "kms")]
+#[cfg(any(feature = "encrypt", feature = "decrypt"))]
 pub mod cipher;
 mod item;
 mod keys;
@@ -13,7 +13,7 @@ pub mod store;
 
 #[cfg(feature = "decrypt")]
 pub use cipher::KmsDecryptor;
-#[cfg(feature = "kms")]
+#[cfg(feature = "encrypt")]
 pub use cipher::KmsEncryptor;
 pub use item::{Item, registered_items};
 pub use settings::{Settings, SettingsError};
@@ -69,7 +69,7 @@ async fn store(settings: &Settings, config: &SdkConfig) -> Arc<DynamoStore> {
 }
 
 /// The intake function's use case: the store, and KMS to encrypt and MAC.
-#[cfg(feature = "kms")]
+#[cfg(feature = "encrypt")]
 pub async fn intake_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,

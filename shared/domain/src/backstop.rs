@@ -2,11 +2,11 @@
 //! could gets its disposal record anyway. No cipher, no reads of numbers.
 
 use crate::audit::{AuditEvent, Caller};
-use crate::core::Core;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::VaultError;
 use crate::ports::{Disposed, TtlDisposals};
 use crate::record::Record;
+use crate::usecase::Core;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 

@@ -4,7 +4,6 @@
 
 use crate::access::{Action, Principal};
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
-use crate::core::Core;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
@@ -16,6 +15,7 @@ use crate::ports::{
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
+use crate::usecase::Core;
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
@@ -189,8 +189,12 @@ impl IntakeService {
             .employee_departure(tenant, &whose.employee_id)
             .await?;
         let departure = employee_departure.filter(|d| !d.is_past_due(today));
-        let record = self.seal(principal, whose, planned, departure, now).await?;
-        event.record_id = Some(record.record_id.clone());
+        // Named in the event before the KMS call, so a failed Encrypt is audited with it.
+        let record_id = RecordId::new_random();
+        event.record_id = Some(record_id.clone());
+        let record = self
+            .seal(principal, record_id, whose, planned, departure, now)
+            .await?;
         self.commit(caller, record, slot, idem, employee_departure, now)
             .await
     }
@@ -309,12 +313,12 @@ impl IntakeService {
     async fn seal(
         &self,
         principal: &Principal,
+        record_id: RecordId,
         whose: Whose,
         planned: Planned,
         departure: Option<Departure>,
         now: DateTime<Utc>,
     ) -> Result<Record, VaultError> {
-        let record_id = RecordId::new_random();
         let content = match planned {
             Planned::Number {
                 number,

@@ -7,7 +7,6 @@
 pub mod access;
 pub mod audit;
 pub mod backstop;
-pub mod core;
 pub mod disposal;
 pub mod error;
 pub mod ids;
@@ -20,14 +19,15 @@ pub mod purge;
 pub mod purpose;
 pub mod record;
 pub mod retention;
+pub mod usecase;
 pub mod verification;
 mod words;
 
 pub use access::{Action, Principal, Role};
 pub use audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};
-pub use core::{Core, VaultConfig};
 pub use error::{FieldError, VaultError};
 pub use ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, RequestId, Subject, TenantId};
 pub use number::MyNumber;
 pub use purpose::{Purpose, PurposeSet};
 pub use record::{Record, RecordView, Relation};
+pub use usecase::{Core, VaultConfig};

@@ -2,13 +2,13 @@
 
 use crate::access::Action;
 use crate::audit::{AuditKind, Caller};
-use crate::core::live_record;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::intake::IntakeService;
 use crate::ports::{DepartureChange, Disposed, UpdateError};
 use crate::retention::jst_today;
+use crate::usecase::live_record;
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 

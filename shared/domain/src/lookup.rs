@@ -3,7 +3,6 @@
 
 use crate::access::Action;
 use crate::audit::{AuditKind, Caller, Outcome};
-use crate::core::{Core, live_record};
 use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
@@ -12,6 +11,7 @@ use crate::ports::{DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads,
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
+use crate::usecase::{Core, live_record};
 use chrono::{Duration, DurationRound};
 use std::sync::Arc;
 

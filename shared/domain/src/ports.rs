@@ -1,6 +1,6 @@
 //! The small traits the domain needs from the outside world, each sized to one
 //! capability, so that a use case holds exactly what its function's IAM role allows
-//! (see `usecases`). AWS adapters implement them in `mynumber-aws`.
+//! (`intake`, `lookup`, `purge`, `backstop`). AWS adapters implement them in `mynumber-aws`.
 
 use crate::audit::AuditEvent;
 use crate::disposal::DisposalRecord;

@@ -2,11 +2,11 @@
 //! ended, exactly once each, before the Lambda deadline; report what falls due soon.
 
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
-use crate::core::Core;
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::ids::TenantId;
 use crate::ports::{Cursor, Disposed, DueIndex, RecordDisposal};
 use crate::retention::jst_today;
+use crate::usecase::Core;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -28,11 +28,24 @@ crate::words::vocabulary! {
     }
 }
 
-crate::words::vocabulary! {
-    /// The one-per-employee places a `self` and a `spouse` record occupy.
-    pub enum Slot {
-        OwnNumber = "self",
-        Spouse = "spouse",
+/// The one-per-employee places a `self` and a `spouse` record occupy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Slot {
+    OwnNumber,
+    Spouse,
+}
+
+impl Slot {
+    pub fn kind(self) -> RelationKind {
+        match self {
+            Slot::OwnNumber => RelationKind::OwnNumber,
+            Slot::Spouse => RelationKind::Spouse,
+        }
+    }
+
+    /// As in keys: the code of the relation that holds the slot.
+    pub fn code(self) -> &'static str {
+        self.kind().code()
     }
 }
 

@@ -587,6 +587,12 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     assert_eq!(resp.headers()["retry-after"], "1");
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
     assert!(stack.all_items().await.is_empty());
+    // The failed Encrypt is audited with the record id it was for.
+    let events = stack.audit_events();
+    let failed = events.last().expect("an audit event");
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(failed["reason"], "dependency_failed");
+    assert!(failed["record_id"].is_string(), "{failed}");
 
     // DynamoDB unreachable: 503 too, quickly.
     let dead = mynumber_aws::sdk_config(Some("http://127.0.0.1:9")).await;

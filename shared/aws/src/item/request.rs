@@ -18,6 +18,9 @@ pub fn idempotency_to_item(t: &TenantId, e: &IdempotencyEntry) -> Item {
             AttributeValue::B(Blob::new(e.fingerprint.clone())),
         ),
         ("body".into(), s(e.body.clone())),
+        // No longer read (a replay is always the 201 it recorded), but the previous release
+        // requires it: kept so that a rollback does not take live entries for corrupt.
+        ("status".into(), n(201)),
         (EXPIRES_AT.into(), n(e.expires_at.timestamp())),
     ]);
     item

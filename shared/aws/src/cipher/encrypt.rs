@@ -1,10 +1,6 @@
-//! The cipher ports on KMS: Encrypt/Decrypt under the encryption context
-//! `{tenant_id, record_id}` (ids only, since CloudTrail logs the context in plaintext),
-//! and an HMAC key for idempotency fingerprints. Encrypting and decrypting are separate
-//! types, and `KmsDecryptor` exists only with the `decrypt` feature, which only the
-//! lookup function enables: no other function's code can even name a way to decrypt.
+//! Intake's side of KMS: Encrypt and GenerateMac.
 
-use crate::describe;
+use super::unavailable;
 use async_trait::async_trait;
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
@@ -30,10 +26,6 @@ impl KmsEncryptor {
             mac_key_id: mac_key_id.into(),
         }
     }
-}
-
-fn unavailable<E: std::error::Error>(e: E) -> CipherError {
-    CipherError::Unavailable(describe(&e))
 }
 
 #[async_trait]
@@ -91,61 +83,5 @@ impl KmsEncryptor {
         out.mac()
             .map(|m| m.as_ref().to_vec())
             .ok_or_else(|| CipherError::Unavailable("GenerateMac returned no MAC".into()))
-    }
-}
-
-/// Lookup's key: Decrypt only, under the record's encryption context.
-#[cfg(feature = "decrypt")]
-#[derive(Clone)]
-pub struct KmsDecryptor {
-    client: Client,
-    key_id: String,
-}
-
-#[cfg(feature = "decrypt")]
-impl KmsDecryptor {
-    pub fn new(client: Client, key_id: impl Into<String>) -> Self {
-        KmsDecryptor {
-            client,
-            key_id: key_id.into(),
-        }
-    }
-}
-
-#[cfg(feature = "decrypt")]
-#[async_trait]
-impl mynumber_domain::ports::NumberDecryptor for KmsDecryptor {
-    async fn decrypt(
-        &self,
-        t: &TenantId,
-        r: &RecordId,
-        c: &Ciphertext,
-    ) -> Result<MyNumber, CipherError> {
-        let out = self
-            .client
-            .decrypt()
-            .key_id(&self.key_id)
-            .ciphertext_blob(Blob::new(c.0.clone()))
-            .encryption_context("tenant_id", t.as_str())
-            .encryption_context("record_id", r.as_str())
-            .send()
-            .await
-            .map_err(|e| match &e {
-                aws_sdk_kms::error::SdkError::ServiceError(se)
-                    if matches!(
-                        se.err(),
-                        aws_sdk_kms::operation::decrypt::DecryptError::InvalidCiphertextException(
-                            _
-                        ) | aws_sdk_kms::operation::decrypt::DecryptError::IncorrectKeyException(_)
-                    ) =>
-                {
-                    CipherError::Rejected
-                }
-                _ => unavailable(e),
-            })?;
-        let plain = out
-            .plaintext
-            .ok_or_else(|| CipherError::Unavailable("Decrypt returned no plaintext".into()))?;
-        MyNumber::from_decrypted(plain.into_inner()).map_err(|_| CipherError::Rejected)
     }
 }
