@@ -153,8 +153,16 @@ pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<
     let mut shipped = 0;
     for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("reading input: {e}"))?;
-        let Some(event) = parse_message(&line).map_err(|e| format!("line {}: {e}", n + 1))? else {
-            continue;
+        // Shipping is a local convenience: an audit line it cannot read is reported and
+        // skipped, so one bad line does not end shipping for the rest of a dev session
+        // (`review` is what must stop on it).
+        let event = match parse_message(&line) {
+            Ok(Some(event)) => event,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("mynumber-audit ship: line {} skipped: {e}", n + 1);
+                continue;
+            }
         };
         let group = format!("{prefix}-{}", function_of(&event));
         if created.insert(group.clone()) {
