@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make dev`: moto server + table/keys/log groups + the functions under `cargo lambda watch`
 # on one origin (http://127.0.0.1:$PORT). Ctrl-C stops everything this script started.
+# Headless (scripts/fuzz.sh): DEV_HEADLESS=1 prints no banner, and DEV_LOG_DIR puts moto.log
+# and functions.log elsewhere than .local/ (so a second stack does not share them).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -8,7 +10,8 @@ cd "$root"
 
 PORT="${PORT:-9000}"
 MOTO_PORT="${MOTO_PORT:-5050}"
-mkdir -p "$root/.local"
+log_dir="${DEV_LOG_DIR:-$root/.local}"
+mkdir -p "$log_dir"
 export PATH="$root/.venv/bin:$PATH"
 # Dummy credentials: moto accepts any; they never reach AWS.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=ap-northeast-1
@@ -27,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$root/.local/moto.log" 2>&1 &
+moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$log_dir/moto.log" 2>&1 &
 for _ in $(seq 1 100); do
   (exec 3<>"/dev/tcp/127.0.0.1/$MOTO_PORT") 2>/dev/null && break
   sleep 0.1
@@ -38,6 +41,9 @@ settings="$(cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumbe
 # Lines are KEY=value with ids only.
 eval "$settings"
 
+if [ "${DEV_HEADLESS:-0}" = 1 ]; then
+  echo "mynumber-vault is starting on http://127.0.0.1:${PORT} (moto on ${AWS_ENDPOINT_URL})"
+else
 cat <<MSG
 
 mynumber-vault is starting on http://127.0.0.1:${PORT}
@@ -70,6 +76,7 @@ Local mode: the principal comes from x-dev-sub / x-dev-tenant / x-dev-roles head
 
 Ctrl-C stops everything.
 MSG
+fi
 
 env_args=(
   --env-var "TABLE_NAME=${TABLE_NAME}"
@@ -85,7 +92,7 @@ env_args=(
 # As Lambda sends function output to CloudWatch Logs in AWS, the functions' audit lines go
 # to moto's log groups here, so `mynumber-audit review` reads the local stack like a real one.
 cargo build --quiet -p mynumber-audit
-log="$root/.local/functions.log"
+log="$log_dir/functions.log"
 : >"$log"
 tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
 # Development auth exists only in builds with the dev-auth feature, which `make build`

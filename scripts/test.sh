@@ -12,6 +12,7 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 cargo test --workspace --all-targets 2>&1 | tee "$log" || status=$?
+"$root/scripts/fuzz.sh" || status=1 # schemathesis against the local stack, from docs/openapi.json
 # The release binaries hold no development auth (a release build: a few minutes cold).
 "$root/scripts/check-binaries.sh" || status=1
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }

@@ -156,14 +156,18 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An integer as JSON Schema counts them: `2025` and `2025.0` alike.
     pub fn int(&mut self, name: &str, required: bool) -> Option<i64> {
-        match self.get(name, required)? {
-            Value::Number(n) if n.is_i64() => n.as_i64(),
-            _ => {
-                self.fail(name, "type");
-                None
-            }
+        // Below 2^63 in magnitude, an integral f64 converts to i64 exactly.
+        let whole = |f: f64| (f.fract() == 0.0 && f.abs() < i64::MAX as f64).then_some(f as i64);
+        let n = match self.get(name, required)? {
+            Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(whole)),
+            _ => None,
+        };
+        if n.is_none() {
+            self.fail(name, "type");
         }
+        n
     }
 
     pub fn array(&mut self, name: &str, required: bool) -> Option<&'a Vec<Value>> {
@@ -276,6 +280,25 @@ mod tests {
         assert!(pairs.contains(&("r".into(), "required")));
         assert!(pairs.contains(&("o.z".into(), "unknown_field")));
         assert!(pairs.contains(&("o.y".into(), "required")));
+    }
+
+    #[test]
+    fn integers_are_whole_numbers_however_written() {
+        let v = json!({"a": 2025, "b": 2025.0, "c": 2.5e3, "d": 2025.5, "e": "2025", "f": 1e300});
+        let obj = v.as_object().unwrap();
+        let mut f = Fields::new(obj, &["a", "b", "c", "d", "e", "f"]);
+        assert_eq!(f.int("a", true), Some(2025));
+        assert_eq!(f.int("b", true), Some(2025));
+        assert_eq!(f.int("c", true), Some(2500));
+        assert_eq!(f.int("d", true), None);
+        assert_eq!(f.int("e", true), None);
+        assert_eq!(f.int("f", true), None);
+        let err = f.finish(Some(())).unwrap_err();
+        let VaultError::Invalid(errors) = err else {
+            panic!()
+        };
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["d", "e", "f"]);
     }
 
     #[test]
