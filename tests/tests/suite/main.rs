@@ -5,6 +5,7 @@ mod adapters;
 mod audit_review;
 mod auth;
 mod chaos;
+mod docs;
 mod handlers_memory;
 mod headers;
 mod iam;
