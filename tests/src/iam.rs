@@ -945,41 +945,13 @@ impl IamStack {
     }
 
     /// Every item of this test's table (the admin's Scan).
-    pub async fn all_items(&self) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .ddb()
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return items,
-            }
-        }
+    pub async fn all_items(&self) -> Vec<crate::Item> {
+        crate::scan_all(&self.ddb(), &self.table).await
     }
 
     /// The stored items of one kind (`record`, `disposal`, …).
-    pub async fn items_of_kind(
-        &self,
-        kind: &str,
-    ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        self.all_items()
-            .await
-            .into_iter()
-            .filter(|i| {
-                i.get("kind")
-                    .and_then(|k| k.as_s().ok())
-                    .map(String::as_str)
-                    == Some(kind)
-            })
-            .collect()
+    pub async fn items_of_kind(&self, kind: &str) -> Vec<crate::Item> {
+        crate::of_kind(self.all_items().await, kind)
     }
 }
 

@@ -28,6 +28,42 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 pub use events::{Who, req};
 
+/// A stored item as the SDK returns it.
+pub type Item = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Every item of `table`, all pages (a Scan: only tests do one).
+pub async fn scan_all(ddb: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Item> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = ddb
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        items.extend(out.items().iter().cloned());
+        match out.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => return items,
+        }
+    }
+}
+
+/// The items of one `kind` (`record`, `disposal`, `slot`, `audit`, …).
+pub fn of_kind(items: Vec<Item>, kind: &str) -> Vec<Item> {
+    items
+        .into_iter()
+        .filter(|i| {
+            i.get("kind")
+                .and_then(|k| k.as_s().ok())
+                .map(String::as_str)
+                == Some(kind)
+        })
+        .collect()
+}
+
 /// A KMS key id that does not exist (moto ignores DisableKey): every call with it fails.
 pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -403,43 +439,13 @@ impl Stack {
     }
 
     /// Every item of this test's table (all pages) — a Scan, which only tests do.
-    pub async fn all_items(
-        &self,
-    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .ddb()
-                .scan()
-                .table_name(&self.table)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .unwrap();
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) => start = Some(k.clone()),
-                None => return items,
-            }
-        }
+    pub async fn all_items(&self) -> Vec<Item> {
+        scan_all(&self.ddb(), &self.table).await
     }
 
     /// The stored items of one kind (`record`, `disposal`, `slot`, `audit`, …).
-    pub async fn items_of_kind(
-        &self,
-        kind: &str,
-    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        self.all_items()
-            .await
-            .into_iter()
-            .filter(|i| {
-                i.get("kind")
-                    .and_then(|k| k.as_s().ok())
-                    .map(String::as_str)
-                    == Some(kind)
-            })
-            .collect()
+    pub async fn items_of_kind(&self, kind: &str) -> Vec<Item> {
+        of_kind(self.all_items().await, kind)
     }
 
     /// Fails if any number in `numbers` (as 12 ASCII digits) appears in a log line of

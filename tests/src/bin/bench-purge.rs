@@ -2,9 +2,10 @@
 //! once, and prints what it cost: index items read per due item, DynamoDB calls by
 //! operation, and wall time. Figures, not assertions: the suite's tests check behaviour.
 //!
-//! `make bench` runs moto through `scripts/moto-bench-server`, which skips moto's
-//! whole-table snapshot per transaction item (O(table) time and memory, gigabytes at this
-//! size); wall time is still moto's, not DynamoDB's.
+//! It runs on the suite's moto (`scripts/moto-test-server`), which rolls a cancelled
+//! transaction back item by item instead of snapshotting the whole table per transaction
+//! item (O(table) time and memory, gigabytes at this size); wall time is still moto's, not
+//! DynamoDB's.
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
