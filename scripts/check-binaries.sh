@@ -27,7 +27,7 @@ for f in "${FUNCTIONS[@]}"; do
             status=1
         fi
     done
-    # KMS's service name is in every binary that has a KMS client (intake, lookup).
+    # KMS's service name is in every binary that has a KMS client (intake, lookup, collect).
     case "$f" in
         purge | backstop)
             if grep -qaF TrentService "$bin"; then

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Least privilege in the dependency graph, as the template has it in IAM: only intake's
-# build can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
+# and collect's builds can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
 # features), and the purge and the backstop have no KMS client in their dependency tree at
 # all. Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 status=0
 fail() { echo "check-privileges: $*" >&2; status=1; }
 
-for f in intake lookup purge backstop; do
+for f in intake lookup collect purge backstop; do
     features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
     deps="$(cargo tree --offline -p "$f" -e normal --prefix none)" || { fail "cannot read $f's dependencies"; continue; }
     [ -n "$deps" ] || { fail "$f has an empty dependency graph"; continue; }
@@ -20,8 +20,9 @@ for f in intake lookup purge backstop; do
     case "$f" in
         intake) has encrypt || fail "intake cannot encrypt"; ! has decrypt || fail "intake can decrypt" ;;
         lookup) has decrypt || fail "lookup cannot decrypt"; ! has encrypt || fail "lookup can encrypt" ;;
+        collect) has encrypt || fail "collect cannot encrypt"; ! has decrypt || fail "collect can decrypt" ;;
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake alone encrypts, lookup alone decrypts, purge and backstop have no KMS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client"
 exit "$status"

@@ -4,6 +4,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 "$root/scripts/tools.sh"
+"$root/scripts/browser-deps.sh" # Chromium + chromedriver for the browser tests (apt-get)
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 "$root/scripts/check-privileges.sh"

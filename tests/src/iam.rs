@@ -877,7 +877,11 @@ impl IamStack {
             self.store(identity),
             Arc::new(KmsEncryptor::new(identity.kms(), key, mac_key)),
         );
-        intake::Intake::new(service, jwt::authenticator())
+        // The link's origin is no matter of IAM.
+        let base = crate::PUBLIC_BASE_URL;
+        let review =
+            mynumber_domain::review::ReviewService::new(self.core(), self.store(identity), base);
+        intake::Intake::new(service, review, jwt::authenticator())
     }
 
     pub fn lookup(&self, identity: &Identity) -> lookup::Lookup {

@@ -2,6 +2,7 @@
 //! per test, the real intake and lookup handlers wired to them, API Gateway v2 events, and
 //! a capture of every log line and response body so tests can prove no number leaked.
 
+pub mod browser;
 pub mod bulk;
 pub mod events;
 pub mod faults;
@@ -17,10 +18,12 @@ use lambda_http::{Body, Request, Response};
 use memory::FixedClock;
 use mynumber_aws::{DynamoStore, KmsDecryptor, KmsEncryptor, bootstrap};
 use mynumber_domain::backstop::BackstopService;
+use mynumber_domain::collect::SubmissionService;
 use mynumber_domain::intake::IntakeService;
 use mynumber_domain::lookup::LookupService;
 use mynumber_domain::ports::Clock;
 use mynumber_domain::purge::PurgeService;
+use mynumber_domain::review::ReviewService;
 use mynumber_domain::{AuditEvent, AuditSink, Core, VaultConfig};
 use serde_json::Value;
 use std::io::Write;
@@ -63,6 +66,9 @@ pub fn of_kind(items: Vec<Item>, kind: &str) -> Vec<Item> {
         })
         .collect()
 }
+
+/// The origin the harness's collection links point at.
+pub const PUBLIC_BASE_URL: &str = "https://vault.example.test";
 
 /// A KMS key id that does not exist (moto ignores DisableKey): every call with it fails.
 pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";
@@ -244,6 +250,8 @@ pub struct Stack {
     pub config: VaultConfig,
     pub intake: intake::Intake,
     pub lookup: lookup::Lookup,
+    /// The employee's side of collection links (no JWT).
+    pub collect: collect::Collect,
     /// Bodies of every response except reveals, which must never hold a number.
     pub non_reveal_bodies: Mutex<Vec<String>>,
 }
@@ -307,14 +315,21 @@ impl Stack {
             store.clone(),
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
         );
+        let review = ReviewService::new(core.clone(), store.clone(), PUBLIC_BASE_URL);
+        let submissions = SubmissionService::new(
+            core.clone(),
+            store.clone(),
+            Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, "")),
+        );
         let lookup = LookupService::new(
             core,
             store,
             Arc::new(KmsDecryptor::new(fn_kms.clone(), &key_id)),
         );
         Stack {
-            intake: intake::Intake::new(intake, jwt::authenticator()),
+            intake: intake::Intake::new(intake, review, jwt::authenticator()),
             lookup: lookup::Lookup::new(lookup, jwt::authenticator()),
+            collect: collect::Collect::new(submissions),
             sdk,
             fn_sdk,
             table,
@@ -348,6 +363,24 @@ impl Stack {
             self.store_on(table),
             Arc::new(KmsEncryptor::new(self.kms(), key_id, &self.mac_key_id)),
         )
+    }
+
+    /// The registrar's collection and review use case as this stack has it, on `table`.
+    pub fn review_service(&self, table: &str) -> ReviewService {
+        ReviewService::new(
+            self.core(self.clock.clone()),
+            self.store_on(table),
+            PUBLIC_BASE_URL,
+        )
+    }
+
+    /// The collect function as this stack has it, but on `table` and the data key `key_id`.
+    pub fn collect_on(&self, table: &str, key_id: &str) -> collect::Collect {
+        collect::Collect::new(SubmissionService::new(
+            self.core(self.clock.clone()),
+            self.store_on(table),
+            Arc::new(KmsEncryptor::new(self.kms(), key_id, "")),
+        ))
     }
 
     /// Lookup's use case as this stack has it, but on `table` and the data key `key_id`.
@@ -419,7 +452,13 @@ impl Stack {
             (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
         let lookup_route =
             lookup_route || (request.method() == "GET" && path.starts_with("/v1/disposals"));
-        let resp = if lookup_route {
+        let collect_route = path.starts_with("/v1/collect/")
+            || path == "/v1/collect"
+            || path == "/collect"
+            || path.starts_with("/collect/");
+        let resp = if collect_route {
+            self.collect.handle(request).await
+        } else if lookup_route {
             self.lookup.handle(request).await
         } else {
             self.intake.handle(request).await

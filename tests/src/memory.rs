@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::collection::{Collection, CollectionFilter, CollectionId, CollectionState};
 use mynumber_domain::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, TenantId};
 use mynumber_domain::number::MyNumber;
 use mynumber_domain::ports::*;
@@ -25,6 +26,8 @@ struct State {
     /// Per employee: how many records intake has created (the revision).
     revisions: HashMap<(String, String), u64>,
     disposals: Vec<mynumber_domain::disposal::DisposalRecord>,
+    collections: BTreeMap<(String, String), Collection>,
+    latest_collection: HashMap<(String, String), CollectionId>,
 }
 
 #[derive(Default)]
@@ -557,4 +560,138 @@ impl DisposalLog for MemoryStore {
             next_cursor: None,
         })
     }
+}
+
+#[async_trait]
+impl CollectionWrites for MemoryStore {
+    async fn get_collection(
+        &self,
+        t: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .collections
+            .get(&key(t, id.as_str()))
+            .cloned())
+    }
+
+    async fn latest_collection(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<CollectionId>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .latest_collection
+            .get(&key(t, e.as_str()))
+            .cloned())
+    }
+
+    async fn open_collection(
+        &self,
+        new: &Collection,
+        latest: Option<&CollectionId>,
+        previous: Option<&Collection>,
+    ) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let pointer = key(&new.tenant_id, new.employee_id.as_str());
+        if self.lose_update_race.load(Ordering::SeqCst)
+            || s.latest_collection.get(&pointer) != latest
+        {
+            return Err(UpdateError::Concurrent);
+        }
+        if let Some(p) = previous.filter(|p| p.state == CollectionState::Open) {
+            let mut cancelled = p.clone();
+            cancelled.state = CollectionState::Cancelled;
+            cancelled.version += 1;
+            s.collections
+                .insert(key(&p.tenant_id, p.collection_id.as_str()), cancelled);
+        }
+        s.latest_collection
+            .insert(pointer, new.collection_id.clone());
+        s.collections
+            .insert(key(&new.tenant_id, new.collection_id.as_str()), new.clone());
+        Ok(())
+    }
+
+    async fn cancel_collection(&self, c: &Collection) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .collections
+            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
+            .filter(|s| s.version == c.version)
+            .ok_or(UpdateError::Concurrent)?;
+        stored.state = CollectionState::Cancelled;
+        stored.version += 1;
+        Ok(())
+    }
+
+    async fn list_collections(
+        &self,
+        t: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Collection>, ListError> {
+        self.check()?;
+        if page.cursor.is_some() {
+            return Err(ListError::BadCursor);
+        }
+        let s = self.state.lock().unwrap();
+        let mut items: Vec<Collection> = s
+            .collections
+            .values()
+            .filter(|c| c.tenant_id == *t && filter.admits(c, now))
+            .cloned()
+            .collect();
+        items.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+        items.truncate(usize::from(page.limit));
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+}
+
+#[async_trait]
+impl RecordReview for MemoryStore {
+    async fn confirm_record(
+        &self,
+        record: &Record<()>,
+        verification: &mynumber_domain::verification::Verification,
+    ) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .records
+            .get_mut(&key(&record.tenant_id, record.record_id.as_str()))
+            .filter(|r| r.version == record.version)
+            .ok_or(UpdateError::Concurrent)?;
+        let mynumber_domain::record::Content::Pending { ciphertext, .. } = &stored.content else {
+            return Err(UpdateError::Concurrent);
+        };
+        stored.content = mynumber_domain::record::Content::Active {
+            verification: verification.clone(),
+            ciphertext: ciphertext.clone(),
+        };
+        stored.version += 1;
+        Ok(())
+    }
+}
+
+/// The registrar's review use case on a memory store.
+pub fn review_on(
+    core: mynumber_domain::Core,
+    store: std::sync::Arc<MemoryStore>,
+) -> mynumber_domain::review::ReviewService {
+    mynumber_domain::review::ReviewService::new(core, store, crate::PUBLIC_BASE_URL)
 }

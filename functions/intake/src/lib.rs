@@ -1,36 +1,50 @@
 //! The intake function: `POST /v1/records` registers a number with its identity
 //! verification, or records that the person refused to give it; `POST`/`DELETE
 //! /v1/employees/{id}/departure` record a departure (starting the retention clock) or
-//! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early.
+//! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early. It also runs
+//! the registrar's side of self-service collection (SPEC §4a): `/v1/collections` (open,
+//! list, cancel links) and `POST /v1/records/{id}/confirm|reject` (review).
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use mynumber_domain::collection::{
+    CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
+};
 use mynumber_domain::disposal::DisposalReason;
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::intake::{
     IdempotencyRequest, IntakeService, Registration, RegistrationContent,
 };
 use mynumber_domain::lifecycle::DepartureInput;
+use mynumber_domain::ports::PageRequest;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
+use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
     Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject,
     VaultError,
 };
 use mynumber_http::Authenticator;
-use mynumber_http::{Fields, json_object, json_response, json_value, problem, segments};
+use mynumber_http::{
+    Fields, json_object, json_response, json_value, page_response, parse_page, problem, segments,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 pub struct Intake {
     vault: IntakeService,
+    review: ReviewService,
     auth: Authenticator,
 }
 
 impl Intake {
-    pub fn new(vault: IntakeService, auth: Authenticator) -> Self {
-        Intake { vault, auth }
+    pub fn new(vault: IntakeService, review: ReviewService, auth: Authenticator) -> Self {
+        Intake {
+            vault,
+            review,
+            auth,
+        }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -63,8 +77,39 @@ impl Intake {
                 let view = self.vault.cancel_departure(caller, input).await?;
                 Ok(json_value(200, &view))
             }
+            (&Method::POST, ["v1", "collections"]) => {
+                let view = self
+                    .review
+                    .create_collection(caller, parse_collection(req))
+                    .await?;
+                Ok(json_value(201, &view))
+            }
+            (&Method::GET, ["v1", "collections"]) => {
+                let page = self
+                    .review
+                    .list_collections(caller, parse_collection_listing(req))
+                    .await?;
+                Ok(page_response(page))
+            }
+            (&Method::DELETE, ["v1", "collections", id]) => {
+                let id = CollectionId::parse(id)
+                    .map_err(|r| VaultError::invalid("collection_id", r.code()));
+                let view = self.review.cancel_collection(caller, id).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::POST, ["v1", "records", id, "confirm"]) => {
+                let view = self.review.confirm(caller, parse_confirm(req, id)).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::POST, ["v1", "records", id, "reject"]) => {
+                let disposal = self.review.reject(caller, parse_reject(req, id)).await?;
+                Ok(json_value(200, &disposal))
+            }
             (_, ["v1", "records"])
             | (_, ["v1", "records", _])
+            | (_, ["v1", "records", _, "confirm" | "reject"])
+            | (_, ["v1", "collections"])
+            | (_, ["v1", "collections", _])
             | (_, ["v1", "employees", _, "departure"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
         }
@@ -80,6 +125,100 @@ impl Intake {
         }
         Ok(response)
     }
+}
+
+/// `POST /v1/collections`.
+fn parse_collection(req: &Request) -> Result<CollectionRequest, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(
+        &body,
+        &[
+            "employee_id",
+            "purposes",
+            "include_family",
+            "expires_in_days",
+        ],
+    );
+    let employee_id = f.parse("employee_id", true, |s| {
+        EmployeeId::parse(s).map_err(IdRule::code)
+    });
+    let purposes = purposes(&mut f);
+    let include_family = f.bool("include_family").unwrap_or(false);
+    let days = match f.int("expires_in_days", false) {
+        None => Some(CollectionRequest::DEFAULT_DAYS),
+        Some(d) => match u32::try_from(d) {
+            Ok(d) if (1..=CollectionRequest::MAX_DAYS).contains(&d) => Some(d),
+            _ => {
+                f.fail("expires_in_days", "range");
+                None
+            }
+        },
+    };
+    let request = match (employee_id, purposes, days) {
+        (Some(employee_id), Some(purposes), Some(expires_in_days)) => Some(CollectionRequest {
+            employee_id,
+            purposes,
+            include_family,
+            expires_in_days,
+        }),
+        _ => None,
+    };
+    f.finish(request)
+}
+
+/// `GET /v1/collections?status=&employee_id=&limit=&cursor=`.
+fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), VaultError> {
+    let (employee_id, page, status) = parse_page(req, false, &["status"], |q, errors| {
+        let status = q.get("status").map(|s| CollectionStatus::parse(s));
+        if let Some(None) = status {
+            errors.push(mynumber_domain::FieldError::new("status", "enum"));
+        }
+        status.flatten()
+    })?;
+    Ok((
+        CollectionFilter {
+            status,
+            employee_id,
+        },
+        page,
+    ))
+}
+
+/// `POST /v1/records/{id}/confirm` with `{"verification": {…}}` as at intake.
+fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["verification"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", rule.code());
+    }
+    let verification = verification(&mut f);
+    let input = record_id.ok().zip(verification).map(
+        |(record_id, (number_check, identity_check, verified_on, verified_by))| ConfirmInput {
+            record_id,
+            number_check,
+            identity_check,
+            verified_by,
+            verified_on,
+        },
+    );
+    f.finish(input)
+}
+
+/// `POST /v1/records/{id}/reject` with `{"reason": "…"}`.
+fn parse_reject(req: &Request, id: &str) -> Result<RejectInput, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["reason"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", rule.code());
+    }
+    let reason = f.str("reason", true).map(str::to_owned);
+    let input = record_id
+        .ok()
+        .zip(reason)
+        .map(|(record_id, reason)| RejectInput { record_id, reason });
+    f.finish(input)
 }
 
 fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, VaultError> {
@@ -265,7 +404,26 @@ fn content(f: &mut Fields, raw_number: Option<Value>) -> Option<RegistrationCont
             }
         },
     };
-    let verification = f.object(
+    let (number_check, identity_check, verified_on, verified_by) = verification(f)?;
+    Some(RegistrationContent::Number {
+        number: number?,
+        number_check,
+        identity_check,
+        verified_by,
+        verified_on,
+    })
+}
+
+/// The `verification` object of an intake or a confirm: how, when and by whom.
+fn verification(
+    f: &mut Fields,
+) -> Option<(
+    NumberCheck,
+    IdentityCheck,
+    chrono::NaiveDate,
+    Option<Subject>,
+)> {
+    f.object(
         "verification",
         true,
         &[
@@ -287,13 +445,5 @@ fn content(f: &mut Fields, raw_number: Option<Value>) -> Option<RegistrationCont
             });
             Some((nc?, ic?, on?, by))
         },
-    );
-    let (number_check, identity_check, verified_on, verified_by) = verification?;
-    Some(RegistrationContent::Number {
-        number: number?,
-        number_check,
-        identity_check,
-        verified_by,
-        verified_on,
-    })
+    )
 }

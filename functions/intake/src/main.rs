@@ -10,7 +10,8 @@ async fn main() -> Result<(), Error> {
     let settings = Settings::from_env()?;
     let auth = Authenticator::from_env()?;
     let vault = mynumber_aws::intake_service(&settings, Arc::new(StdoutAudit)).await?;
-    let app = &intake::Intake::new(vault, auth);
+    let review = mynumber_aws::review_service(&settings, Arc::new(StdoutAudit)).await?;
+    let app = &intake::Intake::new(vault, review, auth);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(app.handle(req).await)
     }))

@@ -6,11 +6,11 @@ use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::lookup::LookupService;
-use mynumber_domain::ports::{Cursor, Page, PageRequest};
-use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
+use mynumber_domain::{Caller, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
-use mynumber_http::{Fields, json_object, json_response, json_value, problem, query, segments};
-use serde_json::json;
+use mynumber_http::{
+    Fields, json_object, json_response, page_response, parse_page, problem, segments,
+};
 
 pub struct Lookup {
     vault: LookupService,
@@ -48,13 +48,16 @@ impl Lookup {
     ) -> Result<Response<Body>, VaultError> {
         let page = self
             .vault
-            .list_disposals(caller, parse_page(req, false))
+            .list_disposals(
+                caller,
+                parse_page(req, false, &[], |_, _| ()).map(|(e, p, ())| (e, p)),
+            )
             .await?;
         Ok(page_response(page))
     }
 
     async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let input = parse_page(req, true).and_then(|(employee, page)| {
+        let input = parse_page(req, true, &[], |_, _| ()).and_then(|(employee, page, ())| {
             employee
                 .map(|e| (e, page))
                 .ok_or_else(|| VaultError::invalid("employee_id", "required"))
@@ -79,64 +82,6 @@ impl Lookup {
             revealed.purpose.code()
         );
         Ok(json_response(200, body))
-    }
-}
-
-/// `{"items": […], "next_cursor": …}`, the shape of every listing.
-fn page_response<T: serde::Serialize>(page: Page<T>) -> Response<Body> {
-    json_value(
-        200,
-        &json!({
-            "items": page.items,
-            "next_cursor": page.next_cursor.as_ref().map(Cursor::as_str),
-        }),
-    )
-}
-
-/// `employee_id`, `limit` and `cursor` of a listing.
-fn parse_page(
-    req: &Request,
-    employee_required: bool,
-) -> Result<(Option<EmployeeId>, PageRequest), VaultError> {
-    let q = query(req, &["employee_id", "cursor", "limit"])?;
-    let mut errors = Vec::new();
-    let employee = match q.get("employee_id").map(|s| EmployeeId::parse(s)) {
-        Some(Ok(e)) => Some(e),
-        Some(Err(rule)) => {
-            errors.push(mynumber_domain::FieldError::new("employee_id", rule.code()));
-            None
-        }
-        None => {
-            if employee_required {
-                errors.push(mynumber_domain::FieldError::new("employee_id", "required"));
-            }
-            None
-        }
-    };
-    let limit = match q.get("limit") {
-        None => PageRequest::DEFAULT_LIMIT,
-        Some(s) => match s.parse::<u16>() {
-            Ok(n) if (1..=PageRequest::MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.push(mynumber_domain::FieldError::new("limit", "range"));
-                0
-            }
-        },
-    };
-    let cursor = match q.get("cursor") {
-        None => None,
-        Some(s) => {
-            let c = Cursor::parse(s);
-            if c.is_none() {
-                errors.push(mynumber_domain::FieldError::new("cursor", "cursor"));
-            }
-            c
-        }
-    };
-    if errors.is_empty() {
-        Ok((employee, PageRequest { limit, cursor }))
-    } else {
-        Err(VaultError::Invalid(errors))
     }
 }
 

@@ -8,18 +8,22 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::Update;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use chrono::{DateTime, NaiveDate, Utc};
-use mynumber_domain::disposal::{DisposalReason, DisposalRecord, Disposer};
+use mynumber_domain::collection::CollectionId;
+use mynumber_domain::disposal::{DisposalNote, DisposalReason, DisposalRecord, Disposer};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
 use mynumber_domain::record::{
-    Ciphertext, Content, DependentLabel, Record, Relation, RelationKind, timestamp,
+    Ciphertext, Content, DependentLabel, Record, Relation, RelationKind, Source, Status, Submitted,
+    timestamp,
 };
-use mynumber_domain::retention::Departure;
+use mynumber_domain::retention::{Departure, jst_midnight};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use std::collections::HashMap;
 
+mod collection;
 mod employee;
 mod request;
+pub use collection::*;
 pub use employee::*;
 pub use request::*;
 
@@ -52,6 +56,14 @@ pub const OWNER_PROJECTION: &[&str] = &[
     "disposed_at",
     "disposed_by",
     "backup_expires_at",
+    "note",
+    "source",
+    "submitted",
+    "collection_id",
+    "include_family",
+    "attempts",
+    "link_expires_at",
+    "token_digest",
 ];
 
 pub fn n(v: impl ToString) -> AttributeValue {
@@ -59,42 +71,114 @@ pub fn n(v: impl ToString) -> AttributeValue {
 }
 
 /// The update that sets (or, with `None`, clears) a record's departure and its due-index
-/// keys and TTL, as `record_to_item` writes them, conditional on the version read.
+/// keys and TTL, as `record_to_item` writes them, conditional on the version read. An
+/// unconfirmed submission keeps its review deadline in the index either way.
 pub fn departure_update(
     r: &Record<()>,
     departure: Option<&Departure>,
     ttl_grace: chrono::Duration,
 ) -> UpdateBuilder {
-    let update = Update::builder()
+    let mut u = Update::builder()
         .set_key(Some(record_key(&r.tenant_id, &r.record_id)))
         .condition_expression("version = :v")
         .expression_attribute_values(":v", n(r.version))
         .expression_attribute_values(":nv", n(r.version + 1));
+    let mut set = vec!["version = :nv"];
+    let mut remove = Vec::new();
     match departure {
         Some(d) => {
-            let expires = d.gone_at() + ttl_grace;
-            let mut u = update
+            u = u
                 .expression_attribute_values(":l", s(d.left_on.to_string()))
-                .expression_attribute_values(":d", s(d.due_on.to_string()))
-                .expression_attribute_values(":dp", s(due_pk(&r.record_id)))
-                .expression_attribute_values(":ds", s(due_sk(d, &r.tenant_id, &r.record_id)))
-                .expression_attribute_values(":exp", n(expires.timestamp()));
-            let mut expr = "SET left_on = :l, due_on = :d, due_pk = :dp, due_sk = :ds, \
-                            expires_at = :exp, version = :nv"
-                .to_owned();
+                .expression_attribute_values(":d", s(d.due_on.to_string()));
+            set.extend(["left_on = :l", "due_on = :d"]);
             match d.last_declaration_year {
                 Some(y) => {
                     u = u.expression_attribute_values(":y", n(y));
-                    expr.push_str(", last_declaration_year = :y");
+                    set.push("last_declaration_year = :y");
                 }
-                None => expr.push_str(" REMOVE last_declaration_year"),
+                None => remove.push("last_declaration_year"),
             }
-            u.update_expression(expr)
         }
-        None => update.update_expression(
-            "SET version = :nv REMOVE left_on, due_on, last_declaration_year, due_pk, due_sk, expires_at",
-        ),
+        None => remove.extend(["left_on", "due_on", "last_declaration_year"]),
     }
+    let (u, due) = due_keys_update(u, r, r.first_day_gone_with(departure), ttl_grace);
+    let (due_set, due_remove) = due;
+    set.extend(due_set);
+    remove.extend(due_remove);
+    let mut expr = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    u.update_expression(expr)
+}
+
+type Clauses = (Vec<&'static str>, Vec<&'static str>);
+
+/// The due-index keys and TTL for a record gone from `gone_on`, or their removal.
+fn due_keys_update<S>(
+    u: UpdateBuilder,
+    r: &Record<S>,
+    gone_on: Option<NaiveDate>,
+    ttl_grace: chrono::Duration,
+) -> (UpdateBuilder, Clauses) {
+    match gone_on {
+        Some(day) => (
+            u.expression_attribute_values(":dp", s(due_pk(&r.record_id)))
+                .expression_attribute_values(":ds", s(due_sk(day, &r.tenant_id, &r.record_id)))
+                .expression_attribute_values(
+                    ":exp",
+                    n((jst_midnight(day) + ttl_grace).timestamp()),
+                ),
+            (
+                vec!["due_pk = :dp", "due_sk = :ds", "expires_at = :exp"],
+                vec![],
+            ),
+        ),
+        None => (u, (vec![], vec!["due_pk", "due_sk", "expires_at"])),
+    }
+}
+
+/// The update that confirms a pending record: active with its verification, the
+/// submission's claims gone, the review deadline out of the due index.
+pub fn confirm_update(
+    r: &Record<()>,
+    v: &Verification,
+    ttl_grace: chrono::Duration,
+) -> UpdateBuilder {
+    let u = Update::builder()
+        .set_key(Some(record_key(&r.tenant_id, &r.record_id)))
+        .condition_expression("version = :v AND #s = :pending")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":v", n(r.version))
+        .expression_attribute_values(":nv", n(r.version + 1))
+        .expression_attribute_values(":pending", s(Status::PendingReview.code()))
+        .expression_attribute_values(":active", s(Status::Active.code()))
+        .expression_attribute_values(":ver", verification_value(v));
+    let gone_on = r
+        .departure
+        .as_ref()
+        .map(|d| d.due_on.succ_opt().expect("a next day exists"));
+    let (u, (set, remove)) = due_keys_update(u, r, gone_on, ttl_grace);
+    let mut expr = String::from("SET #s = :active, verification = :ver, version = :nv");
+    for c in set {
+        expr.push_str(", ");
+        expr.push_str(c);
+    }
+    expr.push_str(" REMOVE submitted");
+    for c in remove {
+        expr.push_str(", ");
+        expr.push_str(c);
+    }
+    u.update_expression(expr)
+}
+
+fn verification_value(v: &Verification) -> AttributeValue {
+    AttributeValue::M(HashMap::from([
+        ("number_check".into(), s(v.number_check.code())),
+        ("identity_check".into(), s(v.identity_check.code())),
+        ("verified_by".into(), s(v.verified_by.as_str())),
+        ("verified_on".into(), s(v.verified_on.to_string())),
+    ]))
 }
 
 /// The items intake leaves behind for a record: the record, its membership entry and, for
@@ -125,6 +209,8 @@ pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
             "purposes".into(),
             AttributeValue::L(r.purposes.iter().map(|p| s(p.code())).collect()),
         ),
+        ("status".into(), s(r.status().code())),
+        ("source".into(), s(r.source.code())),
         ("created_at".into(), s(timestamp(r.created_at))),
         ("created_by".into(), s(r.created_by.as_str())),
         ("version".into(), n(r.version)),
@@ -137,23 +223,31 @@ pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
             verification: v,
             ciphertext,
         } => {
-            item.insert("status".into(), s("active"));
+            item.insert("verification".into(), verification_value(v));
             item.insert(
-                "verification".into(),
-                AttributeValue::M(HashMap::from([
-                    ("number_check".into(), s(v.number_check.code())),
-                    ("identity_check".into(), s(v.identity_check.code())),
-                    ("verified_by".into(), s(v.verified_by.as_str())),
-                    ("verified_on".into(), s(v.verified_on.to_string())),
-                ])),
+                CT.into(),
+                AttributeValue::B(Blob::new(ciphertext.0.clone())),
             );
+        }
+        Content::Pending {
+            submitted,
+            ciphertext,
+        } => {
+            let mut m =
+                HashMap::from([("collection_id".into(), s(submitted.collection_id.as_str()))]);
+            if let Some(d) = submitted.number_document {
+                m.insert("number_document".into(), s(d.code()));
+            }
+            if let Some(d) = submitted.identity_document {
+                m.insert("identity_document".into(), s(d.code()));
+            }
+            item.insert("submitted".into(), AttributeValue::M(m));
             item.insert(
                 CT.into(),
                 AttributeValue::B(Blob::new(ciphertext.0.clone())),
             );
         }
         Content::Refused { refusal } => {
-            item.insert("status".into(), s("refused"));
             item.insert(
                 "refusal".into(),
                 AttributeValue::M(HashMap::from([
@@ -169,9 +263,14 @@ pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
         if let Some(y) = d.last_declaration_year {
             item.insert("last_declaration_year".into(), n(y));
         }
+    }
+    if let Some(day) = r.first_day_gone() {
         item.insert(DUE_PK.into(), s(due_pk(&r.record_id)));
-        item.insert(DUE_SK.into(), s(due_sk(d, t, &r.record_id)));
-        item.insert(EXPIRES_AT.into(), n((d.gone_at() + ttl_grace).timestamp()));
+        item.insert(DUE_SK.into(), s(due_sk(day, t, &r.record_id)));
+        item.insert(
+            EXPIRES_AT.into(),
+            n((jst_midnight(day) + ttl_grace).timestamp()),
+        );
     }
     item
 }
@@ -206,6 +305,9 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
     ]);
     if let Some(label) = &d.dependent_label {
         item.insert("dependent_label".into(), s(label.as_str()));
+    }
+    if let Some(note) = &d.note {
+        item.insert("note".into(), s(note.as_str()));
     }
     item
 }
@@ -288,7 +390,32 @@ pub fn record_from_item<S>(
                 .map_err(|_| Corrupt("refusal"))?;
             Content::Refused { refusal }
         }
+        "pending_review" => {
+            let m = item
+                .get("submitted")
+                .and_then(|v| v.as_m().ok())
+                .ok_or(Corrupt("submitted"))?;
+            let submitted = Submitted {
+                collection_id: CollectionId::parse(get_s(m, "collection_id")?)
+                    .map_err(|_| Corrupt("collection_id"))?,
+                number_document: opt_s(m, "number_document")
+                    .map(|d| NumberCheck::parse(d).ok_or(Corrupt("number_document")))
+                    .transpose()?,
+                identity_document: opt_s(m, "identity_document")
+                    .map(|d| IdentityCheck::parse(d).ok_or(Corrupt("identity_document")))
+                    .transpose()?,
+            };
+            Content::Pending {
+                submitted,
+                ciphertext: ciphertext(item)?,
+            }
+        }
         _ => return Err(Corrupt("status")),
+    };
+    // Records written before self-service existed carry no source: HR put them in.
+    let source = match opt_s(item, "source") {
+        None => Source::Registrar,
+        Some(v) => Source::parse(v).ok_or(Corrupt("source"))?,
     };
     let departure = match (opt_s(item, "left_on"), opt_s(item, "due_on")) {
         (Some(l), Some(d)) => Some(Departure {
@@ -310,6 +437,7 @@ pub fn record_from_item<S>(
         relation,
         purposes,
         content,
+        source,
         created_at: DateTime::parse_from_rfc3339(get_s(item, "created_at")?)
             .map_err(|_| Corrupt("created_at"))?
             .with_timezone(&Utc),
@@ -362,6 +490,9 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
             .map(|l| DependentLabel::parse(l).map_err(|_| Corrupt("dependent_label")))
             .transpose()?,
         reason: DisposalReason::parse(get_s(item, "reason")?).ok_or(Corrupt("reason"))?,
+        note: opt_s(item, "note")
+            .map(|v| DisposalNote::parse(v).map_err(|_| Corrupt("note")))
+            .transpose()?,
         disposed_at: ts("disposed_at")?,
         disposed_by,
         backup_expires_at: ts("backup_expires_at")?,

@@ -13,6 +13,12 @@
 //! | quota       | `T#t#Q#{subject}#{yyyy-mm-ddThh}` | `QUOTA` | –                                        |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
 //! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
+//! | collection  | `T#t#C#{collection_id}`       | `COLLECTION` | `T#t#C` / `{ms:013}#{cid}`              |
+//! | latest link | `T#t#E#{employee}`            | `COLLECTION` | –                                       |
+//! | link token  | `CT#{sha256(token)}`          | `TOKEN`    | –                                         |
+//!
+//! The link token's entry is the one key without a tenant: on the employee's routes the
+//! token is the only credential, and the entry names its tenant and collection.
 //!
 //! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
 //! shard from the random record id, so no index partition runs hot) and `due_sk` =
@@ -21,9 +27,9 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
+use mynumber_domain::collection::{CollectionId, TokenDigest};
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::record::Slot;
-use mynumber_domain::retention::Departure;
 use std::collections::HashMap;
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -118,6 +124,38 @@ pub fn audit_key(tenant: Option<&TenantId>, time: &str) -> Item {
     )
 }
 
+pub fn collection_pk(t: &TenantId, c: &CollectionId) -> String {
+    format!("T#{t}#C#{c}")
+}
+pub const COLLECTION_SK: &str = "COLLECTION";
+
+pub fn collection_key(t: &TenantId, c: &CollectionId) -> Item {
+    key(collection_pk(t, c), COLLECTION_SK)
+}
+
+/// The tenant's collections in the by_owner index, newest last.
+pub fn collections_pk(t: &TenantId) -> String {
+    format!("T#{t}#C")
+}
+
+/// The employee's pointer to their latest collection, in the employee's partition.
+pub fn latest_collection_key(t: &TenantId, e: &EmployeeId) -> Item {
+    key(employee_pk(t, e), COLLECTION_SK)
+}
+
+pub fn token_key(d: &TokenDigest) -> Item {
+    key(format!("CT#{}", d.as_str()), "TOKEN")
+}
+
+/// Where the tenant's collection listing resumes (a cursor names a position only).
+pub fn collections_listing_start(t: &TenantId, ms: i64, c: &RecordId) -> Item {
+    let id = CollectionId::parse(c.as_str()).expect("a record id is a collection id's shape");
+    let mut start = collection_key(t, &id);
+    start.insert(GSI1PK.into(), s(collections_pk(t)));
+    start.insert(GSI1SK.into(), s(listing_sk(ms, c)));
+    start
+}
+
 pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
     format!("T#{t}#E#{e}#R")
 }
@@ -178,8 +216,7 @@ pub fn due_pk(r: &RecordId) -> String {
 }
 
 /// `{first day gone}#{tenant}#{record}`: sorts by the day a record becomes gone.
-pub fn due_sk(d: &Departure, t: &TenantId, r: &RecordId) -> String {
-    let gone_on = d.due_on.succ_opt().expect("a next day exists");
+pub fn due_sk(gone_on: NaiveDate, t: &TenantId, r: &RecordId) -> String {
     format!("{gone_on}#{t}#{r}")
 }
 
@@ -265,12 +302,7 @@ mod tests {
         let t = TenantId::parse("acme").unwrap();
         let r = RecordId::new_random();
         let day = |d| NaiveDate::from_ymd_opt(2030, 1, d).unwrap();
-        let departure = Departure {
-            left_on: day(1),
-            due_on: day(9),
-            last_declaration_year: None,
-        };
-        let sk = due_sk(&departure, &t, &r);
+        let sk = due_sk(day(10), &t, &r);
         assert_eq!(sk, format!("2030-01-10#acme#{r}"));
         assert_eq!(parse_due_sk(&sk), Some((t, r.clone())));
         // Gone on the 10th: within "through the 10th" and "from the 10th", not "from the 11th".

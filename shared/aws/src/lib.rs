@@ -110,6 +110,43 @@ pub async fn lookup_service(
     ))
 }
 
+/// The registrar's collection and review use case (run by intake): the store only.
+pub async fn review_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::review::ReviewService, SettingsError> {
+    let base = settings
+        .public_base_url
+        .as_ref()
+        .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    Ok(mynumber_domain::review::ReviewService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        base.clone(),
+    ))
+}
+
+/// The collect function's use case: the store, and KMS to encrypt (no MAC, no decrypt).
+#[cfg(feature = "encrypt")]
+pub async fn submission_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::collect::SubmissionService, SettingsError> {
+    let key = settings
+        .key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    Ok(mynumber_domain::collect::SubmissionService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        // No MAC key: this role may not call GenerateMac, and the service never asks.
+        Arc::new(KmsEncryptor::new(kms, key, "")),
+    ))
+}
+
 /// The purge's use case: the store only; no KMS client exists in it.
 pub async fn purge_service(settings: &Settings, audit: Arc<dyn AuditSink>) -> PurgeService {
     let config = sdk_config(settings.endpoint_url.as_deref()).await;

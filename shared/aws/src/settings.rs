@@ -15,6 +15,9 @@ pub struct Settings {
     pub mac_key_id: Option<String>,
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
     pub endpoint_url: Option<String>,
+    /// `PUBLIC_BASE_URL`: the origin the employee's form is served from, for the links
+    /// intake hands out (`{base}/collect#{token}`).
+    pub public_base_url: Option<String>,
     pub vault: VaultConfig,
 }
 
@@ -59,6 +62,7 @@ impl Settings {
             key_id: get("KMS_KEY_ID").filter(|v| !v.is_empty()),
             mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
+            public_base_url: get("PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
             vault: VaultConfig {
                 retention: RetentionRule::new(years)
                     .map_err(|_| SettingsError::Invalid("RETENTION_YEARS"))?,

@@ -40,10 +40,15 @@ pub enum Action {
     CancelDeparture,
     DisposeRecord,
     ListDisposals,
+    CreateCollection,
+    ListCollections,
+    CancelCollection,
+    ConfirmRecord,
+    RejectRecord,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 12] = [
         Action::RegisterRecord,
         Action::ListRecords,
         Action::RevealNumber,
@@ -51,6 +56,11 @@ impl Action {
         Action::CancelDeparture,
         Action::DisposeRecord,
         Action::ListDisposals,
+        Action::CreateCollection,
+        Action::ListCollections,
+        Action::CancelCollection,
+        Action::ConfirmRecord,
+        Action::RejectRecord,
     ];
 
     /// The one place that says which role may do what. Only handlers see numbers;
@@ -60,7 +70,12 @@ impl Action {
             Action::RegisterRecord
             | Action::RecordDeparture
             | Action::CancelDeparture
-            | Action::DisposeRecord => &[Role::Registrar],
+            | Action::DisposeRecord
+            | Action::CreateCollection
+            | Action::CancelCollection
+            | Action::ConfirmRecord
+            | Action::RejectRecord => &[Role::Registrar],
+            Action::ListCollections => &[Role::Registrar, Role::Auditor],
             Action::ListRecords => &[Role::Registrar, Role::Handler, Role::Auditor],
             Action::RevealNumber => &[Role::Handler],
             Action::ListDisposals => &[Role::Auditor, Role::Registrar],
@@ -111,10 +126,15 @@ mod tests {
                     CancelDeparture,
                     DisposeRecord,
                     ListDisposals,
+                    CreateCollection,
+                    ListCollections,
+                    CancelCollection,
+                    ConfirmRecord,
+                    RejectRecord,
                 ],
             ),
             (Handler, &[ListRecords, RevealNumber]),
-            (Auditor, &[ListRecords, ListDisposals]),
+            (Auditor, &[ListRecords, ListDisposals, ListCollections]),
             (Admin, &[]),
         ];
         for (role, allowed) in expected {

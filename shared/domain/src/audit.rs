@@ -54,6 +54,15 @@ vocabulary! {
         ListDisposals = "list_disposals",
         PurgeRun = "purge_run",
         AdvanceNotice = "advance_notice",
+        CollectionCreated = "collection_created",
+        ListCollections = "list_collections",
+        CollectionCancelled = "collection_cancelled",
+        /// The employee's form read its link.
+        CollectionViewed = "collection_viewed",
+        /// The employee submitted through a link.
+        Submission = "submission",
+        /// A registrar confirmed a submission with the verification used.
+        Confirmed = "confirmed",
     }
 }
 
@@ -102,6 +111,14 @@ vocabulary! {
         Deadline = "deadline",
         /// A purge run in which a disposal failed.
         DisposalFailed = "disposal_failed",
+        CollectionNotFound = "collection_not_found",
+        PendingReview = "pending_review",
+        NotPending = "not_pending",
+        CollectionClosed = "collection_closed",
+        /// A registrar rejected a submission.
+        Rejected = "rejected",
+        /// A submission left unconfirmed past its review window.
+        Unconfirmed = "unconfirmed",
     }
 }
 
@@ -113,10 +130,14 @@ impl From<&VaultError> for Reason {
             VaultError::Forbidden(Forbidden::WrongRole) => Reason::ForbiddenRole,
             VaultError::Forbidden(Forbidden::PurposeNotStated) => Reason::PurposeNotStated,
             VaultError::NotFound => Reason::NotFound,
+            VaultError::CollectionNotFound => Reason::CollectionNotFound,
             VaultError::MethodNotAllowed => Reason::MethodNotAllowed,
             VaultError::Conflict(Conflict::RecordExists) => Reason::RecordExists,
             VaultError::Conflict(Conflict::NoNumber) => Reason::NoNumber,
             VaultError::Conflict(Conflict::Concurrent) => Reason::ConcurrentChange,
+            VaultError::Conflict(Conflict::PendingReview) => Reason::PendingReview,
+            VaultError::Conflict(Conflict::NotPending) => Reason::NotPending,
+            VaultError::Conflict(Conflict::CollectionClosed) => Reason::CollectionClosed,
             VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
             VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
             VaultError::IdempotencyMismatch => Reason::IdempotencyKeyReused,
@@ -135,6 +156,8 @@ impl From<DisposalReason> for Reason {
             DisposalReason::Replaced => Reason::Replaced,
             DisposalReason::RetentionEnded => Reason::RetentionEnded,
             DisposalReason::TtlBackstop => Reason::TtlBackstop,
+            DisposalReason::Rejected => Reason::Rejected,
+            DisposalReason::Unconfirmed => Reason::Unconfirmed,
         }
     }
 }
@@ -227,6 +250,9 @@ pub struct AuditEvent {
     pub source_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_id: Option<RecordId>,
+    /// On collection events: the link (never its token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collection_id: Option<crate::collection::CollectionId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<EmployeeId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +291,7 @@ impl AuditEvent {
             tenant_id: principal.map(|p| p.tenant.clone()),
             source_ip: caller.source_ip,
             record_id: None,
+            collection_id: None,
             employee_id: None,
             relation: None,
             purpose: None,
@@ -306,7 +333,7 @@ impl From<&VaultError> for Outcome {
             VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
                 Outcome::Denied
             }
-            VaultError::NotFound => Outcome::NotFound,
+            VaultError::NotFound | VaultError::CollectionNotFound => Outcome::NotFound,
             VaultError::Conflict(_) | VaultError::IdempotencyMismatch => Outcome::Conflict,
             VaultError::Unavailable => Outcome::Failed,
             VaultError::Invalid(_)

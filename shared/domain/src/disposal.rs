@@ -20,6 +20,38 @@ crate::words::vocabulary! {
         RetentionEnded = "retention_ended",
         /// DynamoDB TTL deleted the record before the purge did: the purge failed.
         TtlBackstop = "ttl_backstop",
+        /// A registrar rejected a self-service submission.
+        Rejected = "rejected",
+        /// A self-service submission left unconfirmed past its review window.
+        Unconfirmed = "unconfirmed",
+    }
+}
+
+/// Why a registrar rejected a submission, kept in its disposal record: 1–500 characters
+/// of plain text that holds no My Number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DisposalNote(String);
+
+impl DisposalNote {
+    pub fn parse(s: &str) -> Result<Self, crate::record::LabelRule> {
+        use crate::record::LabelRule;
+        let s = s.trim();
+        let n = s.chars().count();
+        if n == 0 || n > 500 {
+            return Err(LabelRule::Length);
+        }
+        if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(LabelRule::Charset);
+        }
+        if crate::number::holds_my_number(s) {
+            return Err(LabelRule::ContainsNumber);
+        }
+        Ok(DisposalNote(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -55,6 +87,9 @@ pub struct DisposalRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dependent_label: Option<DependentLabel>,
     pub reason: DisposalReason,
+    /// The registrar's words on a rejection.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<DisposalNote>,
     #[serde(serialize_with = "ser_ts")]
     pub disposed_at: DateTime<Utc>,
     pub disposed_by: Disposer,
@@ -82,6 +117,7 @@ impl DisposalRecord {
             relation: record.relation.kind(),
             dependent_label: record.relation.label().cloned(),
             reason,
+            note: None,
             disposed_at: now,
             disposed_by,
             backup_expires_at: now + Duration::days(i64::from(backup_window_days)),

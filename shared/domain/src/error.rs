@@ -34,6 +34,12 @@ pub enum Conflict {
     NoNumber,
     /// Someone changed the record since it was read; retry.
     Concurrent,
+    /// A self-service submission not yet confirmed: no one may reveal it.
+    PendingReview,
+    /// Confirm or reject of a record that is not awaiting review.
+    NotPending,
+    /// Cancel of a link already submitted or locked.
+    CollectionClosed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +52,10 @@ pub enum VaultError {
     Forbidden(Forbidden),
     #[error("no such resource")]
     NotFound,
+    /// A collection token that opens nothing: unknown, used, expired, cancelled or
+    /// locked, all alike.
+    #[error("no open collection for this link")]
+    CollectionNotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("conflict")]
@@ -75,10 +85,14 @@ impl VaultError {
             VaultError::Forbidden(Forbidden::WrongRole) => "forbidden_role",
             VaultError::Forbidden(Forbidden::PurposeNotStated) => "purpose_not_stated",
             VaultError::NotFound => "not_found",
+            VaultError::CollectionNotFound => "collection_not_found",
             VaultError::MethodNotAllowed => "method_not_allowed",
             VaultError::Conflict(Conflict::RecordExists) => "record_exists",
             VaultError::Conflict(Conflict::NoNumber) => "no_number",
             VaultError::Conflict(Conflict::Concurrent) => "concurrent_change",
+            VaultError::Conflict(Conflict::PendingReview) => "pending_review",
+            VaultError::Conflict(Conflict::NotPending) => "not_pending",
+            VaultError::Conflict(Conflict::CollectionClosed) => "collection_closed",
             VaultError::PayloadTooLarge => "payload_too_large",
             VaultError::UnsupportedMediaType => "unsupported_media_type",
             VaultError::IdempotencyMismatch => "idempotency_key_reused",

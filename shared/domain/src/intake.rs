@@ -339,6 +339,7 @@ impl IntakeService {
             relation: whose.relation,
             purposes: whose.purposes,
             content,
+            source: crate::record::Source::Registrar,
             created_at: now,
             created_by: principal.sub.clone(),
             departure,
@@ -383,7 +384,11 @@ impl IntakeService {
             Err(CreateError::SlotTaken) => {
                 return self.replay_or_conflict(&tenant, idem.as_ref(), now).await;
             }
-            Err(CreateError::ReplacedChanged | CreateError::DepartureChanged) => {
+            Err(
+                CreateError::ReplacedChanged
+                | CreateError::DepartureChanged
+                | CreateError::CollectionChanged,
+            ) => {
                 return Err(VaultError::Conflict(Conflict::Concurrent));
             }
             Err(CreateError::IdempotencyKeyUsed) => {

@@ -7,6 +7,8 @@
 pub mod access;
 pub mod audit;
 pub mod backstop;
+pub mod collect;
+pub mod collection;
 pub mod disposal;
 pub mod error;
 pub mod ids;
@@ -19,6 +21,7 @@ pub mod purge;
 pub mod purpose;
 pub mod record;
 pub mod retention;
+pub mod review;
 pub mod usecase;
 pub mod verification;
 mod words;

@@ -132,8 +132,15 @@ impl LookupService {
                     if !record.purposes.permits(purpose) {
                         return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
                     }
-                    let Content::Active { ciphertext, .. } = &record.content else {
-                        return Err(VaultError::Conflict(Conflict::NoNumber));
+                    let ciphertext = match &record.content {
+                        Content::Active { ciphertext, .. } => ciphertext,
+                        // Not until a registrar has checked the identity documents.
+                        Content::Pending { .. } => {
+                            return Err(VaultError::Conflict(Conflict::PendingReview));
+                        }
+                        Content::Refused { .. } => {
+                            return Err(VaultError::Conflict(Conflict::NoNumber));
+                        }
                     };
                     let hour = now
                         .duration_trunc(Duration::hours(1))

@@ -3,6 +3,7 @@
 //! (`intake`, `lookup`, `purge`, `backstop`). AWS adapters implement them in `mynumber-aws`.
 
 use crate::audit::AuditEvent;
+use crate::collection::{Collection, CollectionFilter, CollectionId, TokenDigest};
 use crate::disposal::DisposalRecord;
 use crate::error::VaultError;
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
@@ -120,6 +121,9 @@ pub enum CreateError {
     ReplacedChanged,
     #[error("the employee's departure changed meanwhile")]
     DepartureChanged,
+    /// A submission's collection changed meanwhile (a twin submission spent the link).
+    #[error("the collection changed meanwhile")]
+    CollectionChanged,
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }
@@ -363,6 +367,74 @@ pub trait TtlDisposals: Send + Sync {
         record: &Record<()>,
         disposal: &DisposalRecord,
     ) -> Result<Disposed, Unavailable>;
+}
+
+/// The registrar's side of collection links (intake's role).
+#[async_trait]
+pub trait CollectionWrites: Send + Sync {
+    async fn get_collection(
+        &self,
+        tenant: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable>;
+
+    /// The employee's latest collection, read consistently.
+    async fn latest_collection(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+    ) -> Result<Option<CollectionId>, Unavailable>;
+
+    /// Writes `new` (and its token's entry) as the employee's latest collection, on
+    /// condition that `latest` still is; an open `previous` is cancelled at once.
+    /// `Concurrent` when another link for the employee was opened meanwhile.
+    async fn open_collection(
+        &self,
+        new: &Collection,
+        latest: Option<&CollectionId>,
+        previous: Option<&Collection>,
+    ) -> Result<(), UpdateError>;
+
+    /// Cancels `c`, conditional on the version read.
+    async fn cancel_collection(&self, c: &Collection) -> Result<(), UpdateError>;
+
+    /// The tenant's collections, newest first.
+    async fn list_collections(
+        &self,
+        tenant: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Collection>, ListError>;
+}
+
+/// The employee's side of a link (the collect function's role).
+#[async_trait]
+pub trait CollectionAccess: Send + Sync {
+    /// The collection whose token has this digest, whatever its state.
+    async fn collection_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Collection>, Unavailable>;
+
+    /// Counts an invalid submission; the fifth locks the link.
+    async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError>;
+
+    /// Writes every record of a submission (with their slots, membership entries and
+    /// the employee's revision) and marks the collection submitted, all at once or not
+    /// at all; `CollectionChanged` when the collection is no longer as read.
+    async fn submit(&self, c: &Collection, records: Vec<NewRecord>) -> Result<(), CreateError>;
+}
+
+/// Confirming a self-service submission.
+#[async_trait]
+pub trait RecordReview: Send + Sync {
+    /// Makes a pending record active with `verification`, conditional on its version.
+    async fn confirm_record(
+        &self,
+        record: &Record<()>,
+        verification: &crate::verification::Verification,
+    ) -> Result<(), UpdateError>;
 }
 
 pub trait Clock: Send + Sync {

@@ -113,9 +113,14 @@ impl PurgeService {
                 pending = rest;
                 let now = self.core.now();
                 let attempts = chunk.iter().map(|record| {
+                    // A submission nobody confirmed in time goes as unconfirmed.
+                    let reason = match record.content {
+                        crate::record::Content::Pending { .. } => DisposalReason::Unconfirmed,
+                        _ => DisposalReason::RetentionEnded,
+                    };
                     let disposal = DisposalRecord::for_record(
                         record,
-                        DisposalReason::RetentionEnded,
+                        reason,
                         Disposer::Schedule,
                         now,
                         self.core.config.backup_window_days,

@@ -1,10 +1,11 @@
 //! The record model (SPEC §3): metadata in the clear, the number only as KMS ciphertext.
 
+use crate::collection::{CollectionId, REVIEW_DAYS};
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
 use crate::number::holds_my_number;
 use crate::purpose::PurposeSet;
 use crate::retention::Departure;
-use crate::verification::{Refusal, Verification};
+use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 use std::fmt;
@@ -144,6 +145,25 @@ impl fmt::Debug for Ciphertext {
     }
 }
 
+crate::words::vocabulary! {
+    /// Who put the record in: HR through the API, or the employee through a link.
+    pub enum Source {
+        Registrar = "registrar",
+        SelfService = "self_service",
+    }
+}
+
+/// What an employee's submission says, until a registrar confirms it: the link it came
+/// through and, for their own number, the documents they say they hold (not yet checked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Submitted {
+    pub collection_id: CollectionId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number_document: Option<NumberCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_document: Option<IdentityCheck>,
+}
+
 /// What a record holds: a verified number (as ciphertext), or the record of a refusal.
 /// A refused record with a ciphertext cannot be built. `S` is what the active record
 /// carries of its number: the `Ciphertext` when read for a reveal, `()` when listed
@@ -157,13 +177,20 @@ pub enum Content<S = Ciphertext> {
     Refused {
         refusal: Refusal,
     },
+    /// Submitted through a collection link and not yet confirmed: no one may reveal it.
+    Pending {
+        submitted: Submitted,
+        ciphertext: S,
+    },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Active,
-    Refused,
+crate::words::vocabulary! {
+    pub enum Status {
+        Active = "active",
+        Refused = "refused",
+        /// Submitted through a link, awaiting a registrar's confirmation.
+        PendingReview = "pending_review",
+    }
 }
 
 /// A record; `Record<()>` is its metadata without the ciphertext.
@@ -175,6 +202,7 @@ pub struct Record<S = Ciphertext> {
     pub relation: Relation,
     pub purposes: PurposeSet,
     pub content: Content<S>,
+    pub source: Source,
     pub created_at: DateTime<Utc>,
     pub created_by: Subject,
     pub departure: Option<Departure>,
@@ -187,14 +215,39 @@ impl<S> Record<S> {
         match self.content {
             Content::Active { .. } => Status::Active,
             Content::Refused { .. } => Status::Refused,
+            Content::Pending { .. } => Status::PendingReview,
         }
     }
 
-    /// A record past its due date is gone for every read, before purge or TTL catch up.
+    /// The last day a submission may wait for review (SPEC §4a: 30 days, Japan time).
+    pub fn review_due_on(&self) -> Option<NaiveDate> {
+        match self.content {
+            Content::Pending { .. } => Some(
+                crate::retention::jst_today(self.created_at) + chrono::Duration::days(REVIEW_DAYS),
+            ),
+            _ => None,
+        }
+    }
+
+    /// The first day the record is gone under `departure` (its own or a new one): after
+    /// its retention, or after its review window if still unconfirmed, whichever is first.
+    pub fn first_day_gone_with(&self, departure: Option<&Departure>) -> Option<NaiveDate> {
+        let retention = departure.map(|d| d.due_on);
+        [retention, self.review_due_on()]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|last| last.succ_opt().expect("a next day exists"))
+    }
+
+    pub fn first_day_gone(&self) -> Option<NaiveDate> {
+        self.first_day_gone_with(self.departure.as_ref())
+    }
+
+    /// A record past its due date (or an unconfirmed one past its review window) is gone
+    /// for every read, before purge or TTL catch up.
     pub fn is_gone(&self, today: NaiveDate) -> bool {
-        self.departure
-            .as_ref()
-            .is_some_and(|d| d.is_past_due(today))
+        self.first_day_gone().is_some_and(|gone| gone <= today)
     }
 
     /// The same record without its ciphertext.
@@ -213,7 +266,12 @@ impl<S> Record<S> {
                 Content::Refused { refusal } => Content::Refused {
                     refusal: refusal.clone(),
                 },
+                Content::Pending { submitted, .. } => Content::Pending {
+                    submitted: submitted.clone(),
+                    ciphertext: (),
+                },
             },
+            source: self.source,
             created_at: self.created_at,
             created_by: self.created_by.clone(),
             departure: self.departure,
@@ -223,9 +281,10 @@ impl<S> Record<S> {
 
     /// The metadata a client may see. It has no field that could hold the number.
     pub fn view(&self) -> RecordView {
-        let (verification, refusal) = match &self.content {
-            Content::Active { verification, .. } => (Some(verification.clone()), None),
-            Content::Refused { refusal } => (None, Some(refusal.clone())),
+        let (verification, refusal, submitted) = match &self.content {
+            Content::Active { verification, .. } => (Some(verification.clone()), None, None),
+            Content::Refused { refusal } => (None, Some(refusal.clone()), None),
+            Content::Pending { submitted, .. } => (None, None, Some(submitted.clone())),
         };
         RecordView {
             record_id: self.record_id.clone(),
@@ -236,6 +295,9 @@ impl<S> Record<S> {
             purposes: self.purposes.clone(),
             verification,
             refusal,
+            submitted,
+            review_due_at: self.review_due_on(),
+            source: self.source,
             created_at: timestamp(self.created_at),
             created_by: self.created_by.clone(),
             left_on: self.departure.as_ref().map(|d| d.left_on),
@@ -267,6 +329,13 @@ pub struct RecordView {
     pub verification: Option<Verification>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Refusal>,
+    /// A self-service submission awaiting review: what the employee said they hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted: Option<Submitted>,
+    /// The last day a pending submission may be confirmed; the purge disposes of it after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_due_at: Option<NaiveDate>,
+    pub source: Source,
     pub created_at: String,
     pub created_by: Subject,
     #[serde(skip_serializing_if = "Option::is_none")]

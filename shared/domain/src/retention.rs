@@ -116,13 +116,17 @@ impl Departure {
 
     /// The instant the record becomes gone: 00:00 JST on the day after `due_on`.
     pub fn gone_at(&self) -> DateTime<Utc> {
-        let next = self.due_on.succ_opt().expect("a next day exists");
-        jst()
-            .from_local_datetime(&next.and_time(NaiveTime::MIN))
-            .single()
-            .expect("JST has no gaps")
-            .with_timezone(&Utc)
+        jst_midnight(self.due_on.succ_opt().expect("a next day exists"))
     }
+}
+
+/// 00:00 in Japan on `day`.
+pub fn jst_midnight(day: NaiveDate) -> DateTime<Utc> {
+    jst()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .expect("JST has no gaps")
+        .with_timezone(&Utc)
 }
 
 fn jst() -> FixedOffset {

@@ -80,13 +80,11 @@ impl Authenticator {
             Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
             _ => None,
         };
-        let request_id = ctx
-            .and_then(|c| c.request_id.as_deref())
-            .or_else(|| req.lambda_context_ref().map(|c| c.request_id.as_str()))
-            .and_then(|id| RequestId::parse(id).ok());
-        let source_ip = ctx
-            .and_then(|c| c.http.source_ip.as_deref())
-            .and_then(|ip| ip.parse().ok());
+        let Caller {
+            request_id,
+            source_ip,
+            ..
+        } = anonymous_caller(req);
         let authorizer = ctx
             .and_then(|c| c.authorizer.as_ref())
             .and_then(|a| a.jwt.as_ref())
@@ -127,6 +125,27 @@ impl Authenticator {
 }
 
 /// The token of an `Authorization: Bearer …` header.
+/// Where a request came from, with no principal: for routes whose credential is not a
+/// JWT (the employee's collection link).
+pub fn anonymous_caller(req: &Request) -> Caller {
+    let ctx = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Some(ctx),
+        _ => None,
+    };
+    let request_id = ctx
+        .and_then(|c| c.request_id.as_deref())
+        .or_else(|| req.lambda_context_ref().map(|c| c.request_id.as_str()))
+        .and_then(|id| RequestId::parse(id).ok());
+    let source_ip = ctx
+        .and_then(|c| c.http.source_ip.as_deref())
+        .and_then(|ip| ip.parse().ok());
+    Caller {
+        principal: None,
+        request_id,
+        source_ip,
+    }
+}
+
 fn bearer(req: &Request) -> Option<&str> {
     let value = req.headers().get("authorization")?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

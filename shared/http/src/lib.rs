@@ -3,11 +3,13 @@
 
 pub mod body;
 pub mod caller;
+pub mod listing;
 pub mod logging;
 pub mod problem;
 
 pub use body::{Fields, json_object, query};
-pub use caller::{AuthSetupError, Authenticator};
+pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
+pub use listing::{page_response, parse_page};
 pub use problem::{json_response, json_value, problem};
 
 /// Bodies above this are refused with 413 before parsing.

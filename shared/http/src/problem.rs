@@ -59,7 +59,7 @@ pub fn status(err: &VaultError) -> u16 {
         VaultError::Invalid(_) => 400,
         VaultError::Unauthenticated => 401,
         VaultError::Forbidden(_) => 403,
-        VaultError::NotFound => 404,
+        VaultError::NotFound | VaultError::CollectionNotFound => 404,
         VaultError::MethodNotAllowed => 405,
         VaultError::Conflict(_) => 409,
         VaultError::PayloadTooLarge => 413,
@@ -80,6 +80,16 @@ pub fn title(err: &VaultError) -> &'static str {
             "The record was not collected for this purpose."
         }
         VaultError::NotFound => "No such resource.",
+        VaultError::CollectionNotFound => {
+            "This link does not work: it is unknown, used, expired, cancelled or locked."
+        }
+        VaultError::Conflict(Conflict::PendingReview) => {
+            "The record awaits a registrar's review; it cannot be revealed yet."
+        }
+        VaultError::Conflict(Conflict::NotPending) => "The record is not awaiting review.",
+        VaultError::Conflict(Conflict::CollectionClosed) => {
+            "The collection was already submitted or locked."
+        }
         VaultError::MethodNotAllowed => "This method is not allowed on this resource.",
         VaultError::Conflict(Conflict::RecordExists) => {
             "A record of this relation exists for the employee; send \"replace\": true to replace it."

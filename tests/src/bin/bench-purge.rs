@@ -61,6 +61,7 @@ fn record(i: usize, departure: Option<mynumber_domain::retention::Departure>) ->
             Relation::Dependent(DependentLabel::parse("子").unwrap())
         },
         purposes: PurposeSet::new([Purpose::WithholdingTax]).unwrap(),
+        source: mynumber_domain::record::Source::Registrar,
         content: Content::Active {
             verification: Verification {
                 number_check: NumberCheck::MyNumberCard,

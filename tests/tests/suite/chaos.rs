@@ -398,3 +398,115 @@ async fn departures_disposals_and_overlapping_purges_dispose_of_each_due_record_
     after.sort();
     assert_eq!(before, after, "records not yet due are untouched");
 }
+
+/// Collection submissions under 10% faults of every kind, each retried on 503 as the form
+/// lets the employee do. A submission is all of its records or none: afterwards every
+/// submitted link has exactly its three records (self and two children), every link that
+/// is still open has none, and no record lacks its link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_submission_under_faults_is_all_of_its_records_or_none() {
+    let seed = FaultPlan::seed_from_env();
+    let plan = FaultPlan::new(seed, 0.10);
+    let moto = mynumber_tests::moto::private_endpoint();
+    let proxy = FaultProxy::start(&moto, plan);
+    let stack = Stack::behind(&moto, &proxy).await;
+    let hr = Who::registrar("acme");
+    let retries = AtomicU64::new(0);
+    let employees = 40;
+    let mut links = Vec::new();
+    for i in 0..employees {
+        let emp = format!("S{i:03}");
+        let r = until_not_503(&stack, &retries, || {
+            req("POST", "/v1/collections")
+                .who(&hr)
+                .json(json!({"employee_id": emp, "purposes": ["withholding_tax"], "include_family": true}))
+                .build()
+        })
+        .await;
+        // A retried create whose first try was carried out leaves one cancelled link
+        // behind the new one: the employee has the newest.
+        assert_eq!(r.status, 201, "{}", r.raw);
+        let token = r.body["url"]
+            .as_str()
+            .unwrap()
+            .split_once('#')
+            .unwrap()
+            .1
+            .to_owned();
+        links.push((
+            emp,
+            r.body["collection_id"].as_str().unwrap().to_owned(),
+            token,
+        ));
+    }
+    let outcomes: Vec<(String, u16)> = futures::stream::iter(links.iter().enumerate())
+        .map(|(i, (emp, _, token))| {
+            let stack = &stack;
+            let retries = &retries;
+            async move {
+                let body = json!({
+                    "self": {"my_number": number(i, 11), "number_document": "my_number_card", "identity_document": "my_number_card"},
+                    "dependents": [
+                        {"label": "長男", "my_number": number(i, 12)},
+                        {"label": "長女", "my_number": number(i, 13)}
+                    ]
+                });
+                let r = until_not_503(stack, retries, || {
+                    req("POST", "/v1/collect")
+                        .no_token()
+                        .no_authorizer()
+                        .header("authorization", &format!("Collection {token}"))
+                        .json(body.clone())
+                        .build()
+                })
+                .await;
+                // 201, or 404 when a try the caller saw fail had in fact spent the link.
+                assert!(matches!(r.status, 201 | 404), "{emp}: {}", r.raw);
+                (emp.clone(), r.status)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let items = stack.all_items().await;
+    let mut records: HashMap<&str, Vec<&Item>> = HashMap::new();
+    for r in items.iter().filter(|i| s(i, "kind") == "record") {
+        records.entry(s(r, "employee_id")).or_default().push(r);
+    }
+    let collections: HashMap<&str, &Item> = items
+        .iter()
+        .filter(|i| s(i, "kind") == "collection")
+        .map(|c| (s(c, "collection_id"), c))
+        .collect();
+    let mut submitted = 0;
+    for (emp, id, _) in &links {
+        let state = s(collections[id.as_str()], "status");
+        let held = records.get(emp.as_str()).map_or(0, Vec::len);
+        match state {
+            "submitted" => {
+                submitted += 1;
+                assert_eq!(held, 3, "{emp}: a submitted link holds all three records");
+                for r in &records[emp.as_str()] {
+                    assert_eq!(s(r, "status"), "pending_review");
+                    let m = r["submitted"].as_m().unwrap();
+                    assert_eq!(
+                        m["collection_id"].as_s().unwrap(),
+                        id,
+                        "{emp}: the record names its link"
+                    );
+                }
+            }
+            other => panic!("{emp}: link {other} after a submission answered"),
+        }
+    }
+    for (emp, status) in &outcomes {
+        assert!(*status == 201 || records.contains_key(emp.as_str()));
+    }
+    report(&format!(
+        "submissions: seed {seed}: {}; {} links submitted, client retries {}",
+        proxy.stats.summary(),
+        submitted,
+        retries.load(Ordering::Relaxed)
+    ));
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
+}

@@ -4,7 +4,9 @@
 mod adapters;
 mod audit_review;
 mod auth;
+mod browser;
 mod chaos;
+mod collections;
 mod docs;
 mod handlers_memory;
 mod headers;

@@ -18,7 +18,7 @@ type Route = (String, String);
 type Table = BTreeMap<Route, Vec<String>>;
 
 /// The functions API Gateway invokes, as `target/lambda/<name>` names them.
-const API_FUNCTIONS: [&str; 2] = ["intake", "lookup"];
+const API_FUNCTIONS: [&str; 3] = ["intake", "lookup", "collect"];
 
 /// The methods tried on every path; those the document does not declare must get 405.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -256,7 +256,7 @@ fn the_local_router_matches_the_template() {
 }
 
 /// `path` with each parameter replaced by a valid-looking value: a UUID where the document
-/// says `format: uuid`, `E0001` otherwise (checked against the declared pattern).
+/// says `format: uuid`, the first value of an `enum`, `E0001` otherwise (checked against the declared pattern).
 fn concrete(doc: &Value, method: &str, path: &str) -> String {
     let op = &doc["paths"][path][method.to_ascii_lowercase()];
     let declared: Vec<&Value> = op["parameters"]
@@ -277,6 +277,8 @@ fn concrete(doc: &Value, method: &str, path: &str) -> String {
             let schema = &param["schema"];
             let value = if schema["format"] == "uuid" {
                 mynumber_domain::RecordId::new_random().as_str().to_owned()
+            } else if let Some(first) = schema["enum"][0].as_str() {
+                first.to_owned()
             } else {
                 "E0001".to_owned()
             };
@@ -297,6 +299,7 @@ async fn handle(stack: &Stack, function: &str, request: Request) -> Reply {
     Reply::from_response(match function {
         "intake" => stack.intake.handle(request).await,
         "lookup" => stack.lookup.handle(request).await,
+        "collect" => stack.collect.handle(request).await,
         other => panic!("no function {other} in the harness: add it to `handle`"),
     })
 }

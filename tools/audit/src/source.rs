@@ -40,7 +40,7 @@ pub fn parse_message(message: &str) -> Result<Option<AuditEvent>, String> {
 
 /// The log groups of a stack's three functions, as `infra/template.yaml` names them.
 pub fn default_log_groups(stack: &str) -> Vec<String> {
-    ["intake", "lookup", "purge", "backstop"]
+    ["intake", "lookup", "collect", "purge", "backstop"]
         .iter()
         .map(|f| format!("/aws/lambda/{stack}-{f}"))
         .collect()
@@ -133,12 +133,25 @@ pub fn from_lines(reader: impl BufRead) -> Result<Vec<AuditEvent>, String> {
 
 /// The function that wrote an audit event, from its action (the schedule's events have none).
 pub fn function_of(event: &AuditEvent) -> &'static str {
+    use mynumber_domain::AuditKind;
+    // The employee's side of a link has no principal and so no action.
+    if matches!(
+        event.event,
+        AuditKind::CollectionViewed | AuditKind::Submission
+    ) {
+        return "collect";
+    }
     match event.action {
         Some(
             Action::RegisterRecord
             | Action::RecordDeparture
             | Action::CancelDeparture
-            | Action::DisposeRecord,
+            | Action::DisposeRecord
+            | Action::CreateCollection
+            | Action::ListCollections
+            | Action::CancelCollection
+            | Action::ConfirmRecord
+            | Action::RejectRecord,
         ) => "intake",
         Some(Action::ListRecords | Action::RevealNumber | Action::ListDisposals) => "lookup",
         None => "purge",

@@ -47,7 +47,7 @@ fn other_lines_are_not_audit_events() {
 #[test]
 fn an_audit_line_the_type_cannot_read_is_an_error() {
     for (field, value) in [
-        ("reason", json!("rejected")),
+        ("reason", json!("refused_by_fiat")),
         ("outcome", json!("ok")),
         ("schema", json!("mynumber-vault.audit/2")),
         ("employee_id", json!("123456789018")),
@@ -75,4 +75,9 @@ fn events_go_to_the_function_that_writes_them() {
         assert_eq!(function, expected, "{action:?}");
     }
     assert_eq!(function_of(&event(None)), "purge");
+    // The employee's side of a link has no principal, so no action.
+    for kind in [AuditKind::CollectionViewed, AuditKind::Submission] {
+        let e = AuditEvent::new(kind, None, &Caller::default(), now);
+        assert_eq!(function_of(&e), "collect");
+    }
 }

@@ -7,6 +7,7 @@
 //! domain's traits to them, and `transaction` is how every transaction is written. Keys
 //! come from `crate::keys`, items from `crate::item`.
 
+mod collections;
 mod due_index;
 mod idempotency;
 mod ports;

@@ -1,14 +1,16 @@
 //! The domain's store traits, each method handed to the module of its concern. Nothing
 //! else lives here, so the traits can change shape without touching those modules.
 
-use super::{DynamoStore, due_index, idempotency, records, retention, trail};
+use super::{DynamoStore, collections, due_index, idempotency, records, retention, trail};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::collection::{Collection, CollectionFilter, CollectionId, TokenDigest};
 use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, KeyDigest, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::{Record, Slot};
+use mynumber_domain::verification::Verification;
 
 #[async_trait]
 impl RecordWrites for DynamoStore {
@@ -157,5 +159,76 @@ impl DisposalLog for DynamoStore {
         page: &PageRequest,
     ) -> Result<Page<DisposalRecord>, ListError> {
         retention::list_disposals(self, t, employee, page).await
+    }
+}
+
+#[async_trait]
+impl CollectionWrites for DynamoStore {
+    async fn get_collection(
+        &self,
+        t: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable> {
+        collections::get_collection(self, t, id).await
+    }
+
+    async fn latest_collection(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<CollectionId>, Unavailable> {
+        collections::latest_collection(self, t, e).await
+    }
+
+    async fn open_collection(
+        &self,
+        new: &Collection,
+        latest: Option<&CollectionId>,
+        previous: Option<&Collection>,
+    ) -> Result<(), UpdateError> {
+        collections::open_collection(self, new, latest, previous).await
+    }
+
+    async fn cancel_collection(&self, c: &Collection) -> Result<(), UpdateError> {
+        collections::cancel_collection(self, c).await
+    }
+
+    async fn list_collections(
+        &self,
+        t: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Collection>, ListError> {
+        collections::list_collections(self, t, filter, now, page).await
+    }
+}
+
+#[async_trait]
+impl CollectionAccess for DynamoStore {
+    async fn collection_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Collection>, Unavailable> {
+        collections::collection_by_token(self, token).await
+    }
+
+    async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError> {
+        collections::count_invalid_attempt(self, c).await
+    }
+
+    async fn submit(&self, c: &Collection, records: Vec<NewRecord>) -> Result<(), CreateError> {
+        records::create_records(self, &records, Some(collections::submitted(c))).await
+    }
+}
+
+#[async_trait]
+impl RecordReview for DynamoStore {
+    async fn confirm_record(
+        &self,
+        record: &Record<()>,
+        verification: &Verification,
+    ) -> Result<(), UpdateError> {
+        retention::confirm_record(self, record, verification).await
     }
 }

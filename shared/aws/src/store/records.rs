@@ -21,12 +21,92 @@ enum Guard {
     Idempotency,
     Departure,
     Membership,
+    Collection,
 }
 
 pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result<(), CreateError> {
+    create_records(store, std::slice::from_ref(&new), None).await
+}
+
+/// Writes one employee's new records all at once: each record with its membership entry
+/// and slot change, then once for the employee the departure check and the revision, and
+/// the idempotency entry or the submission's collection update if there is one.
+pub(crate) async fn create_records(
+    store: &DynamoStore,
+    news: &[NewRecord],
+    collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
+) -> Result<(), CreateError> {
+    let first = news.first().expect("at least one record");
+    let (t, e) = (&first.record.tenant_id, &first.record.employee_id);
+    let mut tx = Transaction::new(store);
+    for new in news {
+        add_record(store, &mut tx, new);
+    }
+    // The departure intake read must still be the employee's departure.
+    let departure = ConditionCheck::builder().set_key(Some(departure_key(t, e)));
+    tx.check(
+        Guard::Departure,
+        match &first.employee_departure {
+            None => departure.condition_expression(ABSENT),
+            Some(d) => departure
+                .condition_expression("due_on = :d")
+                .expression_attribute_values(":d", s(d.due_on.to_string())),
+        },
+    );
+    // The employee's revision, which a departure read before this intake will find
+    // changed.
+    tx.update(Guard::Membership, bump_revision(t, e));
+    if let Some(entry) = &first.idempotency {
+        // An expired entry (TTL deletes lazily) may be overwritten.
+        tx.put(
+            Guard::Idempotency,
+            Put::builder()
+                .set_item(Some(idempotency_to_item(t, entry)))
+                .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
+                .expression_attribute_values(":now", n(first.record.created_at.timestamp())),
+        );
+    }
+    if let Some(update) = collection {
+        tx.update(Guard::Collection, update);
+    }
+
+    let error = match tx.commit().await {
+        Ok(()) => return Ok(()),
+        Err(e) => e,
+    };
+    if let TransactionError::Failed(_) = error {
+        return Err(CreateError::Unavailable(Unavailable(error.service_text())));
+    }
+    // A twin request that committed fails both the slot and the key: the key decides, so
+    // the retry is answered with the first response; so does a twin submission's link.
+    let decisive = if error.failed(Guard::Idempotency) {
+        Some(Guard::Idempotency)
+    } else if error.failed(Guard::Collection) {
+        Some(Guard::Collection)
+    } else {
+        error.failed_guards().first().copied()
+    };
+    match decisive {
+        Some(Guard::Slot) => Err(CreateError::SlotTaken),
+        Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
+        Some(Guard::Departure) => Err(CreateError::DepartureChanged),
+        Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
+        Some(Guard::Collection) => Err(CreateError::CollectionChanged),
+        // A random record id or a disposal id that exists: a bug or a collision; nothing
+        // was written either way.
+        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {
+            Err(CreateError::Unavailable(Unavailable(format!(
+                "transaction cancelled: {}",
+                error.service_text()
+            ))))
+        }
+    }
+}
+
+/// One new record's items: the record, its membership entry and its slot change.
+fn add_record(store: &DynamoStore, tx: &mut Transaction<'_, Guard>, new: &NewRecord) {
     let r = &new.record;
     let (t, e) = (&r.tenant_id, &r.employee_id);
-    let mut tx = Transaction::new(store);
     tx.put(
         Guard::NewRecord,
         Put::builder()
@@ -70,65 +150,12 @@ pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result
                 .put(Guard::Disposal, new_disposal(store, disposal));
         }
     }
-    // The departure intake read must still be the employee's departure.
-    let departure = ConditionCheck::builder().set_key(Some(departure_key(t, e)));
-    tx.check(
-        Guard::Departure,
-        match &new.employee_departure {
-            None => departure.condition_expression(ABSENT),
-            Some(d) => departure
-                .condition_expression("due_on = :d")
-                .expression_attribute_values(":d", s(d.due_on.to_string())),
-        },
-    );
-    // The record's entry in its employee's partition, and the employee's revision,
-    // which a departure read before this intake will find changed.
     tx.put(
         Guard::Membership,
         Put::builder()
             .set_item(Some(member_item(r)))
             .condition_expression(ABSENT),
-    )
-    .update(Guard::Membership, bump_revision(t, e));
-    if let Some(entry) = &new.idempotency {
-        // An expired entry (TTL deletes lazily) may be overwritten.
-        tx.put(
-            Guard::Idempotency,
-            Put::builder()
-                .set_item(Some(idempotency_to_item(t, entry)))
-                .condition_expression("attribute_not_exists(pk) OR expires_at < :now")
-                .expression_attribute_values(":now", n(r.created_at.timestamp())),
-        );
-    }
-
-    let error = match tx.commit().await {
-        Ok(()) => return Ok(()),
-        Err(e) => e,
-    };
-    if let TransactionError::Failed(_) = error {
-        return Err(CreateError::Unavailable(Unavailable(error.service_text())));
-    }
-    // A twin request that committed fails both the slot and the key: the key decides, so
-    // the retry is answered with the first response.
-    let decisive = if error.failed(Guard::Idempotency) {
-        Some(Guard::Idempotency)
-    } else {
-        error.failed_guards().first().copied()
-    };
-    match decisive {
-        Some(Guard::Slot) => Err(CreateError::SlotTaken),
-        Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
-        Some(Guard::Departure) => Err(CreateError::DepartureChanged),
-        Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
-        // A random record id or a disposal id that exists: a bug or a collision; nothing
-        // was written either way.
-        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {
-            Err(CreateError::Unavailable(Unavailable(format!(
-                "transaction cancelled: {}",
-                error.service_text()
-            ))))
-        }
-    }
+    );
 }
 
 pub(crate) async fn get_record(

@@ -257,3 +257,33 @@ pub(crate) async fn list_disposals(
     }
     page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
 }
+
+/// A pending submission made active, conditional on its version and its status.
+pub(crate) async fn confirm_record(
+    store: &DynamoStore,
+    r: &Record<()>,
+    v: &mynumber_domain::verification::Verification,
+) -> Result<(), UpdateError> {
+    let u = confirm_update(r, v, store.ttl_grace);
+    store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(u.get_key().clone())
+        .set_update_expression(u.get_update_expression().clone())
+        .set_condition_expression(u.get_condition_expression().clone())
+        .set_expression_attribute_names(u.get_expression_attribute_names().clone())
+        .set_expression_attribute_values(u.get_expression_attribute_values().clone())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception())
+            {
+                UpdateError::Concurrent
+            } else {
+                UpdateError::Unavailable(unavailable(e))
+            }
+        })
+}

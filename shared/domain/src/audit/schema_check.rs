@@ -54,7 +54,12 @@ fn hand_kept_lists_are_complete(a: Action, r: Role, p: Purpose) -> usize {
         | Action::RecordDeparture
         | Action::CancelDeparture
         | Action::DisposeRecord
-        | Action::ListDisposals => Action::ALL.len(),
+        | Action::ListDisposals
+        | Action::CreateCollection
+        | Action::ListCollections
+        | Action::CancelCollection
+        | Action::ConfirmRecord
+        | Action::RejectRecord => Action::ALL.len(),
     };
     let r = match r {
         Role::Registrar | Role::Handler | Role::Auditor | Role::Admin => Role::ALL.len(),
@@ -95,6 +100,7 @@ fn full(i: usize) -> AuditEvent {
             "2001:db8::7".parse().unwrap()
         }),
         record_id: Some(RecordId::new_random()),
+        collection_id: Some(crate::collection::CollectionId::new_random()),
         employee_id: Some(EmployeeId::parse("emp.2024-001_x").unwrap()),
         relation: Some(pick(RelationKind::ALL, i)),
         purpose: Some(pick(Purpose::ALL, i)),
@@ -120,6 +126,7 @@ fn bare() -> AuditEvent {
         tenant_id: None,
         source_ip: None,
         record_id: None,
+        collection_id: None,
         employee_id: None,
         relation: None,
         purpose: None,
@@ -216,7 +223,7 @@ fn reading_refuses_what_the_schema_refuses() {
         e[k] = v;
         serde_json::from_value::<AuditEvent>(e).is_err()
     };
-    assert!(refused("reason", json!("rejected")));
+    assert!(refused("reason", json!("refused_by_fiat")));
     assert!(refused("event", json!("Reveal")));
     assert!(refused("outcome", json!("ok")));
     assert!(refused("action", json!("delete_everything")));
@@ -554,7 +561,7 @@ fn events_built_from_the_type_meet_the_schema() {
     }
     // The check itself catches a stray value.
     let mut v = serde_json::to_value(full(1)).unwrap();
-    v["reason"] = json!("rejected");
+    v["reason"] = json!("refused_by_fiat");
     v["actor"] = json!("a b");
     let mut errors = Vec::new();
     validate(&schema, &v, "event", &mut errors);

@@ -1,0 +1,279 @@
+//! The collect function: the employee's side of a collection link (SPEC §4a), on routes
+//! without the JWT authorizer. `GET /collect` serves the form (static files compiled in);
+//! `GET`/`POST /v1/collect` take the link's token as `Authorization: Collection {token}`.
+//! Its role may encrypt and write records, never decrypt.
+
+use lambda_http::http::Method;
+use lambda_http::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS,
+};
+use lambda_http::{Body, Request, Response};
+use mynumber_domain::collect::{
+    DependentPart, OwnPart, SpousePart, SubmissionInput, SubmissionService,
+};
+use mynumber_domain::collection::{CollectionToken, LinkCredential};
+use mynumber_domain::record::DependentLabel;
+use mynumber_domain::verification::{IdentityCheck, NumberCheck};
+use mynumber_domain::{Caller, MyNumber, VaultError};
+use mynumber_http::{Fields, anonymous_caller, json_object, json_value, problem, segments};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+/// The form's files, served from the function's own origin (no CDN, no third party).
+const PAGES: &[(&str, &str, &str)] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../../../web/collect/index.html"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/collect/app.js"),
+    ),
+    (
+        "mynumber.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/collect/mynumber.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/collect/app.css"),
+    ),
+];
+
+/// Nothing but our own files, no inline script or style, no framing, no form posts
+/// elsewhere; `connect-src 'self'` so the token only ever goes to this origin.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self' blob: data:; form-action 'none'; base-uri 'none'; \
+    frame-ancestors 'none'";
+
+pub struct Collect {
+    service: SubmissionService,
+}
+
+impl Collect {
+    pub fn new(service: SubmissionService) -> Self {
+        Collect { service }
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let caller = anonymous_caller(&req);
+        self.route(&req, &caller)
+            .await
+            .unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        match (req.method(), segments(req).as_slice()) {
+            (&Method::GET, ["collect"]) => Ok(page("index.html")),
+            (&Method::GET, ["collect", name]) => PAGES
+                .iter()
+                .any(|(n, _, _)| n == name && *n != "index.html")
+                .then(|| page(name))
+                .ok_or(VaultError::NotFound),
+            (&Method::GET, ["v1", "collect"]) => {
+                let token = token(req);
+                let view = self.service.describe(caller, &token).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::POST, ["v1", "collect"]) => {
+                let token = token(req);
+                let view = self
+                    .service
+                    .submit(caller, &token, parse_submission(req))
+                    .await?;
+                Ok(json_value(201, &view))
+            }
+            (_, ["collect"]) | (_, ["collect", _]) | (_, ["v1", "collect"]) => {
+                Err(VaultError::MethodNotAllowed)
+            }
+            _ => Err(VaultError::NotFound),
+        }
+    }
+}
+
+fn page(name: &str) -> Response<Body> {
+    let (_, content_type, text) = PAGES
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .expect("a page we serve");
+    Response::builder()
+        .status(200)
+        .header(CONTENT_TYPE, *content_type)
+        .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header("content-security-policy", CSP)
+        .header("referrer-policy", "no-referrer")
+        .header("x-frame-options", "DENY")
+        .body(Body::Text((*text).to_owned()))
+        .expect("static headers are valid")
+}
+
+/// `Authorization: Collection {token}`. No such credential is a 401; a `Collection`
+/// credential of any other shape is answered as an unknown token.
+fn token(req: &Request) -> LinkCredential {
+    let Some(text) = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v: &HeaderValue| v.to_str().ok())
+    else {
+        return LinkCredential::Missing;
+    };
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("collection") => {
+            CollectionToken::parse(token.trim())
+                .map_or(LinkCredential::Malformed, LinkCredential::Token)
+        }
+        _ => LinkCredential::Missing,
+    }
+}
+
+/// A number field taken out of its object so that it is zeroed however parsing ends.
+fn number(f: &mut Fields, raw: Option<Value>) -> Option<MyNumber> {
+    let raw: Zeroizing<String> = match raw {
+        Some(Value::String(s)) => Zeroizing::new(s),
+        None | Some(Value::Null) => {
+            f.fail("my_number", "required");
+            return None;
+        }
+        Some(_) => {
+            f.fail("my_number", "type");
+            return None;
+        }
+    };
+    match MyNumber::parse(&raw) {
+        Ok(n) => Some(n),
+        Err(rule) => {
+            f.fail("my_number", rule.code());
+            None
+        }
+    }
+}
+
+/// Takes `my_number` out of a nested object of `body` before the walk reads the rest.
+fn take_number(body: &mut serde_json::Map<String, Value>, path: &[&str]) -> Option<Value> {
+    let mut node = body.get_mut(path[0])?;
+    for key in &path[1..] {
+        node = match key.parse::<usize>() {
+            Ok(i) => node.get_mut(i)?,
+            Err(_) => node.get_mut(*key)?,
+        };
+    }
+    node.as_object_mut()?.remove("my_number")
+}
+
+/// `POST /v1/collect`: field by field, with paths (`self.my_number`,
+/// `dependents[1].my_number`), every broken rule at once, no value echoed.
+fn parse_submission(req: &Request) -> Result<SubmissionInput, VaultError> {
+    let mut body = json_object(req)?;
+    let own_number = take_number(&mut body, &["self"]);
+    let spouse_number = take_number(&mut body, &["spouse"]);
+    let dependents_len = body
+        .get("dependents")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let mut dependent_numbers: Vec<Option<Value>> = (0..dependents_len.min(64))
+        .map(|i| take_number(&mut body, &["dependents", &i.to_string()]))
+        .collect();
+    let mut f = Fields::new(&body, &["self", "spouse", "dependents"]);
+    let own = f.object(
+        "self",
+        true,
+        &[
+            "my_number",
+            "number_document",
+            "identity_document",
+            "refusal",
+        ],
+        |o| {
+            if o.present("refusal") {
+                if own_number.is_some()
+                    || o.present("number_document")
+                    || o.present("identity_document")
+                {
+                    o.fail("refusal", "exclusive_with_my_number");
+                }
+                return o.object("refusal", true, &["reason"], |r| {
+                    let reason = r.str("reason", true)?;
+                    Some(OwnPart::Refusal {
+                        reason: reason.to_owned(),
+                    })
+                });
+            }
+            let number = number(o, own_number);
+            let number_document = o.parse("number_document", true, |s| {
+                NumberCheck::parse_input(s).map_err(|r| r.code())
+            });
+            let identity_document = o.parse("identity_document", true, |s| {
+                match IdentityCheck::parse_input(s).map_err(|r| r.code())? {
+                    // Only staff can know a person, or check for the employee.
+                    IdentityCheck::KnownInPerson | IdentityCheck::ByEmployee => Err("enum"),
+                    ic => Ok(ic),
+                }
+            });
+            Some(OwnPart::Number {
+                number: number?,
+                number_document: number_document?,
+                identity_document: identity_document?,
+            })
+        },
+    );
+    let spouse = if f.present("spouse") {
+        f.object(
+            "spouse",
+            true,
+            &["my_number", "national_pension_dependent_spouse"],
+            |o| {
+                let number = number(o, spouse_number);
+                let npds = o.bool("national_pension_dependent_spouse").unwrap_or(false);
+                Some(SpousePart {
+                    number: number?,
+                    national_pension_dependent_spouse: npds,
+                })
+            },
+        )
+        .map(Some)
+    } else {
+        Some(None)
+    };
+    let mut dependents = Vec::new();
+    let mut dependents_ok = true;
+    if let Some(items) = f.array("dependents", false) {
+        for (i, item) in items.iter().enumerate() {
+            let Value::Object(obj) = item else {
+                f.fail(&format!("dependents[{i}]"), "type");
+                dependents_ok = false;
+                continue;
+            };
+            let raw = dependent_numbers.get_mut(i).and_then(Option::take);
+            let mut d = Fields::new(obj, &["label", "my_number"]);
+            let label = d.parse("label", true, |s| {
+                DependentLabel::parse(s).map_err(|r| r.code())
+            });
+            let number = number(&mut d, raw);
+            let part = label.zip(number);
+            // Re-file the nested walker's errors under the dependant's path.
+            match d.finish(part) {
+                Ok((label, number)) => dependents.push(DependentPart { label, number }),
+                Err(VaultError::Invalid(errors)) => {
+                    dependents_ok = false;
+                    for e in errors {
+                        f.fail(&format!("dependents[{i}].{}", e.field), e.rule);
+                    }
+                }
+                Err(_) => dependents_ok = false,
+            }
+        }
+    }
+    let input = match (own, spouse, dependents_ok) {
+        (Some(own), Some(spouse), true) => Some(SubmissionInput {
+            own,
+            spouse,
+            dependents,
+        }),
+        _ => None,
+    };
+    f.finish(input)
+}

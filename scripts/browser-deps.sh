@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The browser tests' real browser: Debian's Chromium and ChromeDriver, and a small Japanese
+# font (without one, Japanese renders as empty boxes in headless Chromium). Installed with
+# apt-get from Debian's archive when missing; nothing else is downloaded (the tests start
+# chromedriver themselves, and Chromium never fetches anything: see tests/src/browser.rs).
+set -euo pipefail
+want=(chromium chromium-driver fonts-ipafont-gothic)
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "browser-deps: installing ${missing[*]} (apt-get)"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+chromium --version
+chromedriver --version

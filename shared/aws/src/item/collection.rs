@@ -1,0 +1,138 @@
+//! Collection items (SPEC §4a): the collection, the token's lookup entry and the
+//! employee's pointer to their latest collection.
+
+use super::{Corrupt, EXPIRES_AT, GSI1PK, GSI1SK, Item, PK, SK, get_s, n, s};
+use crate::keys::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration, Utc};
+use mynumber_domain::collection::{Collection, CollectionId, CollectionState, TokenDigest};
+use mynumber_domain::ids::{EmployeeId, Subject, TenantId};
+use mynumber_domain::purpose::{Purpose, PurposeSet};
+use mynumber_domain::record::timestamp;
+use std::collections::HashMap;
+
+/// Collections stay listable this long after their link expires.
+pub const COLLECTION_KEPT: Duration = Duration::days(400);
+
+pub fn collection_to_item(c: &Collection) -> Item {
+    let t = &c.tenant_id;
+    HashMap::from([
+        (PK.into(), s(collection_pk(t, &c.collection_id))),
+        (SK.into(), s(COLLECTION_SK)),
+        (GSI1PK.into(), s(collections_pk(t))),
+        (
+            GSI1SK.into(),
+            s(listing_sk(
+                c.created_at.timestamp_millis(),
+                c.collection_id.as_record_id(),
+            )),
+        ),
+        ("kind".into(), s("collection")),
+        ("tenant_id".into(), s(t.as_str())),
+        ("collection_id".into(), s(c.collection_id.as_str())),
+        ("employee_id".into(), s(c.employee_id.as_str())),
+        (
+            "purposes".into(),
+            AttributeValue::L(c.purposes.iter().map(|p| s(p.code())).collect()),
+        ),
+        (
+            "include_family".into(),
+            AttributeValue::Bool(c.include_family),
+        ),
+        ("status".into(), s(c.state.code())),
+        ("attempts".into(), n(c.attempts)),
+        ("link_expires_at".into(), s(timestamp(c.expires_at))),
+        ("created_at".into(), s(timestamp(c.created_at))),
+        ("created_by".into(), s(c.created_by.as_str())),
+        ("token_digest".into(), s(c.token.as_str())),
+        ("version".into(), n(c.version)),
+        (
+            EXPIRES_AT.into(),
+            n((c.expires_at + COLLECTION_KEPT).timestamp()),
+        ),
+    ])
+}
+
+pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
+    let ts = |k: &'static str| -> Result<DateTime<Utc>, Corrupt> {
+        DateTime::parse_from_rfc3339(get_s(item, k)?)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| Corrupt(k))
+    };
+    let num = |k: &'static str| -> Result<u64, Corrupt> {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .ok_or(Corrupt(k))
+    };
+    let purposes = item
+        .get("purposes")
+        .and_then(|v| v.as_l().ok())
+        .ok_or(Corrupt("purposes"))?
+        .iter()
+        .map(|v| {
+            v.as_s()
+                .ok()
+                .and_then(|p| Purpose::parse(p))
+                .ok_or(Corrupt("purposes"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Collection {
+        collection_id: CollectionId::parse(get_s(item, "collection_id")?)
+            .map_err(|_| Corrupt("collection_id"))?,
+        tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
+        employee_id: EmployeeId::parse(get_s(item, "employee_id")?)
+            .map_err(|_| Corrupt("employee_id"))?,
+        purposes: PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))?,
+        include_family: item
+            .get("include_family")
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .ok_or(Corrupt("include_family"))?,
+        state: CollectionState::parse(get_s(item, "status")?).ok_or(Corrupt("status"))?,
+        attempts: u32::try_from(num("attempts")?).map_err(|_| Corrupt("attempts"))?,
+        expires_at: ts("link_expires_at")?,
+        created_at: ts("created_at")?,
+        created_by: Subject::parse(get_s(item, "created_by")?)
+            .map_err(|_| Corrupt("created_by"))?,
+        token: TokenDigest::parse(get_s(item, "token_digest")?).ok_or(Corrupt("token_digest"))?,
+        version: num("version")?,
+    })
+}
+
+/// The token's entry: the only item whose key has no tenant, because on the employee's
+/// routes the token is all there is. It names the collection, nothing else.
+pub fn token_item(c: &Collection) -> Item {
+    let mut item = token_key(&c.token);
+    item.extend([
+        ("kind".into(), s("collection_token")),
+        ("tenant_id".into(), s(c.tenant_id.as_str())),
+        ("collection_id".into(), s(c.collection_id.as_str())),
+        (
+            EXPIRES_AT.into(),
+            n((c.expires_at + Duration::days(1)).timestamp()),
+        ),
+    ]);
+    item
+}
+
+pub fn token_target(item: &Item) -> Result<(TenantId, CollectionId), Corrupt> {
+    Ok((
+        TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
+        CollectionId::parse(get_s(item, "collection_id")?).map_err(|_| Corrupt("collection_id"))?,
+    ))
+}
+
+/// The employee's pointer to their latest collection.
+pub fn latest_collection_item(c: &Collection) -> Item {
+    let mut item = latest_collection_key(&c.tenant_id, &c.employee_id);
+    item.extend([
+        ("kind".into(), s("latest_collection")),
+        ("collection_id".into(), s(c.collection_id.as_str())),
+    ]);
+    item
+}
+
+pub fn latest_collection_from_item(item: &Item) -> Result<CollectionId, Corrupt> {
+    CollectionId::parse(get_s(item, "collection_id")?).map_err(|_| Corrupt("collection_id"))
+}

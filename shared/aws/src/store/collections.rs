@@ -1,0 +1,296 @@
+//! Collections (SPEC §4a): opening a link (and cancelling the employee's previous one in
+//! the same transaction), reading by id or by the token's digest, counting invalid
+//! attempts, cancelling, and the tenant's listing. The submission itself is a records
+//! transaction (`records::create_records`).
+
+use super::transaction::Transaction;
+use super::{ABSENT, DynamoStore, corrupt, parse_cursor, unavailable};
+use crate::item::*;
+use crate::keys::*;
+use aws_sdk_dynamodb::types::{Put, Update};
+use chrono::{DateTime, Utc};
+use mynumber_domain::collection::{
+    Collection, CollectionFilter, CollectionId, CollectionState, CollectionStatus,
+    MAX_INVALID_ATTEMPTS, TokenDigest,
+};
+use mynumber_domain::ids::{EmployeeId, TenantId};
+use mynumber_domain::ports::*;
+use mynumber_domain::record::timestamp;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Guard {
+    New,
+    Token,
+    Latest,
+    Previous,
+}
+
+pub(crate) async fn get_collection(
+    store: &DynamoStore,
+    t: &TenantId,
+    id: &CollectionId,
+) -> Result<Option<Collection>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(collection_key(t, id)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| collection_from_item(item).map_err(corrupt))
+        .transpose()
+}
+
+pub(crate) async fn latest_collection(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+) -> Result<Option<CollectionId>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(latest_collection_key(t, e)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| latest_collection_from_item(item).map_err(corrupt))
+        .transpose()
+}
+
+/// Writes the new collection, its token entry and the employee's pointer, on condition
+/// that the pointer still names `latest` (what the caller read); an open `previous` is
+/// cancelled in the same transaction.
+pub(crate) async fn open_collection(
+    store: &DynamoStore,
+    new: &Collection,
+    latest: Option<&CollectionId>,
+    previous: Option<&Collection>,
+) -> Result<(), UpdateError> {
+    let mut tx = Transaction::new(store);
+    tx.put(
+        Guard::New,
+        Put::builder()
+            .set_item(Some(collection_to_item(new)))
+            .condition_expression(ABSENT),
+    )
+    .put(
+        Guard::Token,
+        Put::builder()
+            .set_item(Some(token_item(new)))
+            .condition_expression(ABSENT),
+    );
+    let pointer = Put::builder().set_item(Some(latest_collection_item(new)));
+    tx.put(
+        Guard::Latest,
+        match latest {
+            None => pointer.condition_expression(ABSENT),
+            Some(id) => pointer
+                .condition_expression("collection_id = :old")
+                .expression_attribute_values(":old", s(id.as_str())),
+        },
+    );
+    if let Some(p) = previous.filter(|p| p.state == CollectionState::Open) {
+        tx.update(Guard::Previous, state_change(p, CollectionState::Cancelled));
+    }
+    match tx.commit().await {
+        Ok(()) => Ok(()),
+        Err(e) if e.failed(Guard::Latest) || e.failed(Guard::Previous) => {
+            Err(UpdateError::Concurrent)
+        }
+        Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
+    }
+}
+
+/// The update that moves `c` to `state`, conditional on the version it was read at.
+pub(crate) fn state_change(
+    c: &Collection,
+    state: CollectionState,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    Update::builder()
+        .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+        .update_expression("SET #s = :s, version = :nv")
+        .condition_expression("version = :v")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":s", s(state.code()))
+        .expression_attribute_values(":v", n(c.version))
+        .expression_attribute_values(":nv", n(c.version + 1))
+}
+
+pub(crate) async fn cancel_collection(
+    store: &DynamoStore,
+    c: &Collection,
+) -> Result<(), UpdateError> {
+    let update = state_change(c, CollectionState::Cancelled);
+    store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(update.get_key().clone())
+        .set_update_expression(update.get_update_expression().clone())
+        .set_condition_expression(update.get_condition_expression().clone())
+        .set_expression_attribute_names(update.get_expression_attribute_names().clone())
+        .set_expression_attribute_values(update.get_expression_attribute_values().clone())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(conditional)
+}
+
+fn conditional<E>(
+    e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
+) -> UpdateError
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") {
+        UpdateError::Concurrent
+    } else {
+        UpdateError::Unavailable(unavailable(e))
+    }
+}
+
+/// The collection a token opens, read consistently: the token entry, then the collection.
+pub(crate) async fn collection_by_token(
+    store: &DynamoStore,
+    digest: &TokenDigest,
+) -> Result<Option<Collection>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(token_key(digest)))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    let Some(item) = out.item() else {
+        return Ok(None);
+    };
+    let (t, id) = token_target(item).map_err(corrupt)?;
+    // The collection must name the same digest: the entry cannot open another one.
+    Ok(get_collection(store, &t, &id)
+        .await?
+        .filter(|c| c.token == *digest))
+}
+
+/// One more invalid submission; the fifth locks the link.
+pub(crate) async fn count_invalid_attempt(
+    store: &DynamoStore,
+    c: &Collection,
+) -> Result<(), UpdateError> {
+    let attempts = c.attempts + 1;
+    let state = if attempts >= MAX_INVALID_ATTEMPTS {
+        CollectionState::Locked
+    } else {
+        c.state
+    };
+    store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+        .update_expression("SET attempts = :a, #s = :s, version = :nv")
+        .condition_expression("version = :v")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":a", n(attempts))
+        .expression_attribute_values(":s", s(state.code()))
+        .expression_attribute_values(":v", n(c.version))
+        .expression_attribute_values(":nv", n(c.version + 1))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(conditional)
+}
+
+/// The tenant's collections, newest first, filtered on the server.
+pub(crate) async fn list_collections(
+    store: &DynamoStore,
+    t: &TenantId,
+    filter: &CollectionFilter,
+    now: DateTime<Utc>,
+    page: &PageRequest,
+) -> Result<Page<Collection>, ListError> {
+    let mut query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .index_name(BY_OWNER)
+        .key_condition_expression("gsi1pk = :o")
+        .expression_attribute_values(":o", s(collections_pk(t)))
+        .scan_index_forward(false)
+        .limit(i32::from(page.limit));
+    let mut conditions = Vec::new();
+    if let Some(status) = filter.status {
+        query = query.expression_attribute_names("#s", "status");
+        let now = s(timestamp(now));
+        query = match status {
+            CollectionStatus::Open => {
+                conditions.push("#s = :open AND link_expires_at > :now");
+                query
+                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                    .expression_attribute_values(":now", now)
+            }
+            CollectionStatus::Expired => {
+                conditions.push("#s = :open AND link_expires_at <= :now");
+                query
+                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                    .expression_attribute_values(":now", now)
+            }
+            other => {
+                conditions.push("#s = :state");
+                query.expression_attribute_values(":state", s(other.code()))
+            }
+        };
+    }
+    if let Some(e) = &filter.employee_id {
+        conditions.push("employee_id = :e");
+        query = query.expression_attribute_values(":e", s(e.as_str()));
+    }
+    if !conditions.is_empty() {
+        query = query.filter_expression(conditions.join(" AND "));
+    }
+    let start = match &page.cursor {
+        Some(cursor) => {
+            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+            Some(collections_listing_start(t, ms, &rid))
+        }
+        None => None,
+    };
+    // One query a page, so a page costs what its limit says however few items the
+    // filter keeps: a filtered page may hold fewer items than `limit`, even none, and
+    // still name where the listing goes on (the position of the last item read).
+    let out = query
+        .set_exclusive_start_key(start)
+        .send()
+        .await
+        .map_err(|e| ListError::Unavailable(unavailable(e)))?;
+    let items = out
+        .items()
+        .iter()
+        .map(collection_from_item)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ListError::Unavailable(corrupt(e)))?;
+    let next_cursor = out
+        .last_evaluated_key()
+        .and_then(|k| k.get(GSI1SK))
+        .and_then(|v| v.as_s().ok())
+        .and_then(|sk| {
+            let (ms, id) = sk.split_once('#')?;
+            Cursor::parse(&format!("{ms}.{id}"))
+        });
+    Ok(Page { items, next_cursor })
+}
+
+/// The submission's update of its collection: spent, on condition that it is still open
+/// at the version read.
+pub(crate) fn submitted(c: &Collection) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    state_change(c, CollectionState::Submitted)
+        .condition_expression("version = :v AND #s = :open")
+        .expression_attribute_values(":open", s(CollectionState::Open.code()))
+}

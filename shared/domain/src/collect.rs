@@ -1,0 +1,403 @@
+//! The collect function's use case: the employee's side of a collection link (SPEC §4a).
+//! There is no principal: the link's token is the only credential, so every failure to
+//! find an open collection is one answer (`collection_not_found`) whatever the cause. It
+//! may encrypt (a submitted number is sealed exactly as at intake), never decrypt.
+
+use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
+use crate::collection::{Collection, FormView, LinkCredential, MAX_DEPENDENTS};
+use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
+use crate::error::{Conflict, VaultError};
+use crate::ids::{RecordId, Subject};
+use crate::number::MyNumber;
+use crate::ports::{
+    CollectionAccess, CreateError, NewRecord, NumberEncryptor, RecordReads, RecordWrites,
+    SlotChange, UpdateError,
+};
+use crate::purpose::{Purpose, PurposeSet};
+use crate::record::{Content, DependentLabel, Record, Relation, Source, Submitted};
+use crate::retention::{Departure, jst_today};
+use crate::usecase::Core;
+use crate::verification::{IdentityCheck, NumberCheck, Refusal};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// The store ports the collect function's role allows.
+pub trait SubmissionStore: RecordReads + RecordWrites + CollectionAccess {}
+impl<T: RecordReads + RecordWrites + CollectionAccess> SubmissionStore for T {}
+
+/// The employee's own part: the number with the documents they say they hold, or a
+/// refusal.
+#[derive(Debug)]
+pub enum OwnPart {
+    Number {
+        number: MyNumber,
+        number_document: NumberCheck,
+        identity_document: IdentityCheck,
+    },
+    Refusal {
+        reason: String,
+    },
+}
+
+#[derive(Debug)]
+pub struct SpousePart {
+    pub number: MyNumber,
+    /// 国民年金第3号: the employer verifies this spouse.
+    pub national_pension_dependent_spouse: bool,
+}
+
+#[derive(Debug)]
+pub struct DependentPart {
+    pub label: DependentLabel,
+    pub number: MyNumber,
+}
+
+/// `POST /v1/collect`, parsed field by field by the handler.
+#[derive(Debug)]
+pub struct SubmissionInput {
+    pub own: OwnPart,
+    pub spouse: Option<SpousePart>,
+    pub dependents: Vec<DependentPart>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmittedRecord {
+    pub record_id: RecordId,
+    pub relation: &'static str,
+    pub status: crate::record::Status,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionView {
+    pub records: Vec<SubmittedRecord>,
+}
+
+/// Who registered a self-service record: the employee through a link, not a principal
+/// (the link itself is named by the record's `submitted` and by the audit events; a link
+/// id is a UUID, which may end in 12 digits that a subject may not hold).
+fn link_subject() -> Subject {
+    Subject::parse("self-service-link").expect("a plain subject")
+}
+
+pub struct SubmissionService {
+    core: Core,
+    store: Arc<dyn SubmissionStore>,
+    cipher: Arc<dyn NumberEncryptor>,
+}
+
+impl SubmissionService {
+    pub fn new(
+        core: Core,
+        store: Arc<dyn SubmissionStore>,
+        cipher: Arc<dyn NumberEncryptor>,
+    ) -> Self {
+        SubmissionService {
+            core,
+            store,
+            cipher,
+        }
+    }
+
+    /// The open collection a token names, or `CollectionNotFound` for every other case
+    /// (401 only when the request carries no link credential at all).
+    async fn open(
+        &self,
+        credential: &LinkCredential,
+        now: DateTime<Utc>,
+    ) -> Result<Collection, VaultError> {
+        let token = match credential {
+            LinkCredential::Missing => return Err(VaultError::Unauthenticated),
+            LinkCredential::Malformed => return Err(VaultError::CollectionNotFound),
+            LinkCredential::Token(t) => t,
+        };
+        self.store
+            .collection_by_token(&token.digest())
+            .await?
+            .filter(|c| c.is_open(now))
+            .ok_or(VaultError::CollectionNotFound)
+    }
+
+    fn event(&self, kind: AuditKind, caller: &Caller, now: DateTime<Utc>) -> AuditEvent {
+        AuditEvent::new(kind, None, caller, now)
+    }
+
+    fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
+        if let Err(e) = result {
+            event.outcome = e.into();
+            event.reason = Some(e.into());
+            if event.outcome == Outcome::Denied {
+                event.event = AuditKind::Denied;
+            }
+        }
+        self.core.emit(&event);
+    }
+
+    /// `GET /v1/collect`: what the form asks for.
+    pub async fn describe(
+        &self,
+        caller: &Caller,
+        token: &LinkCredential,
+    ) -> Result<FormView, VaultError> {
+        let now = self.core.now();
+        let mut event = self.event(AuditKind::CollectionViewed, caller, now);
+        let result = self.open(token, now).await.map(|c| {
+            name_collection(&mut event, &c);
+            c.form_view()
+        });
+        self.finish(event, &result);
+        result
+    }
+
+    /// `POST /v1/collect`: every record of the submission at once, or none; the token is
+    /// spent by the same transaction. An invalid submission counts against the link.
+    pub async fn submit(
+        &self,
+        caller: &Caller,
+        token: &LinkCredential,
+        input: Result<SubmissionInput, VaultError>,
+    ) -> Result<SubmissionView, VaultError> {
+        let now = self.core.now();
+        let mut event = self.event(AuditKind::Submission, caller, now);
+        let result = self.submit_steps(token, input, now, &mut event).await;
+        if let Ok(view) = &result {
+            event.count = Some(view.records.len() as u64);
+        }
+        self.finish(event, &result);
+        result
+    }
+
+    async fn submit_steps(
+        &self,
+        token: &LinkCredential,
+        input: Result<SubmissionInput, VaultError>,
+        now: DateTime<Utc>,
+        event: &mut AuditEvent,
+    ) -> Result<SubmissionView, VaultError> {
+        let collection = self.open(token, now).await?;
+        name_collection(event, &collection);
+        let input = match input.and_then(|i| family_allowed(&collection, i)) {
+            Ok(input) => input,
+            Err(e @ VaultError::Invalid(_)) => {
+                // Counted before answering, so a guesser gets five tries however fast.
+                match self.store.count_invalid_attempt(&collection).await {
+                    Ok(()) | Err(UpdateError::Concurrent) => {}
+                    Err(UpdateError::Unavailable(u)) => return Err(u.into()),
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
+        let today = jst_today(now);
+        let tenant = &collection.tenant_id;
+        let employee = &collection.employee_id;
+        let employee_departure = self.store.employee_departure(tenant, employee).await?;
+        let departure = employee_departure.filter(|d| !d.is_past_due(today));
+        let planned = plan(&collection, input, today)?;
+        let mut news = Vec::with_capacity(planned.len());
+        for part in planned {
+            let slot = self.slot_change(&collection, &part.relation, now).await?;
+            let record = self.seal(&collection, part, departure, now).await?;
+            news.push(NewRecord {
+                record,
+                slot,
+                idempotency: None,
+                employee_departure,
+            });
+        }
+        let records = news
+            .iter()
+            .map(|n| SubmittedRecord {
+                record_id: n.record.record_id.clone(),
+                relation: n.record.relation.code(),
+                status: n.record.status(),
+            })
+            .collect();
+        match self.store.submit(&collection, news).await {
+            Ok(()) => Ok(SubmissionView { records }),
+            Err(CreateError::SlotTaken) => Err(VaultError::Conflict(Conflict::RecordExists)),
+            // A twin submission spent the token first.
+            Err(CreateError::CollectionChanged) => Err(VaultError::CollectionNotFound),
+            Err(
+                CreateError::ReplacedChanged
+                | CreateError::DepartureChanged
+                | CreateError::IdempotencyKeyUsed,
+            ) => Err(VaultError::Conflict(Conflict::Concurrent)),
+            Err(CreateError::Unavailable(e)) => Err(e.into()),
+        }
+    }
+
+    /// The slot rules of intake: a free slot is claimed, a slot whose record is gone is
+    /// taken over, a live holder is a conflict (HR replaces explicitly, not the link).
+    async fn slot_change(
+        &self,
+        c: &Collection,
+        relation: &Relation,
+        now: DateTime<Utc>,
+    ) -> Result<SlotChange, VaultError> {
+        let Some(slot) = relation.slot() else {
+            return Ok(SlotChange::None);
+        };
+        let Some(old_id) = self
+            .store
+            .slot_holder(&c.tenant_id, &c.employee_id, slot)
+            .await?
+        else {
+            return Ok(SlotChange::Claim);
+        };
+        let Some(old) = self.store.get_record(&c.tenant_id, &old_id).await? else {
+            return Ok(SlotChange::Reclaim { missing: old_id });
+        };
+        if !old.is_gone(jst_today(now)) {
+            return Err(VaultError::Conflict(Conflict::RecordExists));
+        }
+        let disposal = DisposalRecord::for_record(
+            &old,
+            DisposalReason::RetentionEnded,
+            Disposer::Schedule,
+            now,
+            self.core.config.backup_window_days,
+        );
+        Ok(SlotChange::Replace {
+            old: Box::new(old),
+            disposal: Box::new(disposal),
+        })
+    }
+
+    async fn seal(
+        &self,
+        c: &Collection,
+        part: Part,
+        departure: Option<Departure>,
+        now: DateTime<Utc>,
+    ) -> Result<Record, VaultError> {
+        let record_id = RecordId::new_random();
+        let content = match part.content {
+            PartContent::Number { number, submitted } => Content::Pending {
+                ciphertext: self
+                    .cipher
+                    .encrypt(&c.tenant_id, &record_id, &number)
+                    .await?,
+                submitted,
+            },
+            PartContent::Refusal(refusal) => Content::Refused { refusal },
+        };
+        Ok(Record {
+            record_id,
+            tenant_id: c.tenant_id.clone(),
+            employee_id: c.employee_id.clone(),
+            relation: part.relation,
+            purposes: part.purposes,
+            content,
+            source: Source::SelfService,
+            created_at: now,
+            created_by: link_subject(),
+            departure,
+            version: 1,
+        })
+    }
+}
+
+fn name_collection(event: &mut AuditEvent, c: &Collection) {
+    event.tenant_id = Some(c.tenant_id.clone());
+    event.employee_id = Some(c.employee_id.clone());
+    event.collection_id = Some(c.collection_id.clone());
+    event.outcome = Outcome::Success;
+}
+
+/// Family parts only where the collection asked for them.
+fn family_allowed(c: &Collection, input: SubmissionInput) -> Result<SubmissionInput, VaultError> {
+    let mut errors = Vec::new();
+    if !c.include_family {
+        if input.spouse.is_some() {
+            errors.push(crate::FieldError::new("spouse", "not_requested"));
+        }
+        if !input.dependents.is_empty() {
+            errors.push(crate::FieldError::new("dependents", "not_requested"));
+        }
+    }
+    if input.dependents.len() > MAX_DEPENDENTS {
+        errors.push(crate::FieldError::new("dependents", "too_many"));
+    }
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(VaultError::Invalid(errors))
+    }
+}
+
+enum PartContent {
+    Number {
+        number: MyNumber,
+        submitted: Submitted,
+    },
+    Refusal(Refusal),
+}
+
+struct Part {
+    relation: Relation,
+    purposes: PurposeSet,
+    content: PartContent,
+}
+
+/// One record per part: the collection's purposes for each, and 国民年金第3号 added for a
+/// spouse the employee says is one.
+fn plan(
+    c: &Collection,
+    input: SubmissionInput,
+    today: chrono::NaiveDate,
+) -> Result<Vec<Part>, VaultError> {
+    let submitted = |number_document, identity_document| Submitted {
+        collection_id: c.collection_id.clone(),
+        number_document,
+        identity_document,
+    };
+    let mut parts = Vec::new();
+    let own = match input.own {
+        OwnPart::Number {
+            number,
+            number_document,
+            identity_document,
+        } => PartContent::Number {
+            number,
+            submitted: submitted(Some(number_document), Some(identity_document)),
+        },
+        OwnPart::Refusal { reason } => PartContent::Refusal(
+            Refusal::new(&reason, today, today).map_err(|(field, rule)| {
+                VaultError::invalid(format!("self.{field}"), rule.code())
+            })?,
+        ),
+    };
+    parts.push(Part {
+        relation: Relation::OwnNumber,
+        purposes: c.purposes.clone(),
+        content: own,
+    });
+    if let Some(spouse) = input.spouse {
+        let mut purposes: Vec<Purpose> = c.purposes.iter().collect();
+        if spouse.national_pension_dependent_spouse
+            && !purposes.contains(&Purpose::NationalPensionDependentSpouse)
+        {
+            purposes.push(Purpose::NationalPensionDependentSpouse);
+        }
+        parts.push(Part {
+            relation: Relation::Spouse,
+            purposes: PurposeSet::new(purposes).expect("the collection's purposes are not empty"),
+            content: PartContent::Number {
+                number: spouse.number,
+                submitted: submitted(None, None),
+            },
+        });
+    }
+    for d in input.dependents {
+        parts.push(Part {
+            relation: Relation::Dependent(d.label),
+            purposes: c.purposes.clone(),
+            content: PartContent::Number {
+                number: d.number,
+                submitted: submitted(None, None),
+            },
+        });
+    }
+    Ok(parts)
+}

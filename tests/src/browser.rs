@@ -1,0 +1,183 @@
+//! A real browser against the real handlers: the stack served over HTTP on one loopback
+//! origin (as API Gateway serves the functions in AWS), and Debian's headless Chromium
+//! driven over WebDriver by `chromedriver`. `scripts/browser-deps.sh` (run by `make test`)
+//! installs both with apt-get.
+
+use crate::{Stack, req};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Serves `stack` on a free loopback port as API Gateway would: every request becomes an
+/// API Gateway v2 event without an authorizer context (the pages and the employee's routes
+/// have none) and goes through `Stack::call`. Returns the origin, `http://127.0.0.1:PORT`.
+pub async fn serve(stack: Arc<Stack>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let stack = stack.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |r| {
+                    let stack = stack.clone();
+                    async move { Ok::<_, std::io::Error>(answer(&stack, r).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    origin
+}
+
+async fn answer(stack: &Stack, r: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = r.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let mut event = req(parts.method.as_str(), parts.uri.path())
+        .no_token()
+        .no_authorizer();
+    if let Some(q) = parts.uri.query() {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            event = event.query(k, v);
+        }
+    }
+    for (name, value) in &parts.headers {
+        if let Ok(v) = value.to_str() {
+            event = event.header(name.as_str(), v);
+        }
+    }
+    if !body.is_empty() {
+        event = event.raw_body(&String::from_utf8_lossy(&body));
+    }
+    let reply = stack.call(event.build()).await;
+    let mut resp = Response::builder().status(reply.status);
+    for (name, value) in &reply.headers {
+        resp = resp.header(name, value);
+    }
+    resp.body(Full::new(Bytes::from(reply.raw))).unwrap()
+}
+
+/// A chromedriver process and one headless Chromium session, phone-sized.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+            "{CHROMIUM} and {CHROMEDRIVER} are needed: run scripts/browser-deps.sh (make test does)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let profile =
+            std::env::temp_dir().join(format!("mynumber-chromium-{}", crate::uuid_like()));
+        std::fs::create_dir_all(&profile).unwrap();
+        // The machine's network is closed: no background fetches, no first-run pages.
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--lang=ja",
+                    "--window-size=390,844",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!("an object literal"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            let mut builder = fantoccini::ClientBuilder::new(
+                hyper_util::client::legacy::connect::HttpConnector::new(),
+            );
+            builder.capabilities(caps.clone());
+            match builder.connect(&url).await {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        driver,
+                        _profile: TempDir(profile),
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no WebDriver session: {last:?}");
+    }
+
+    /// Waits until `css` is displayed, or fails after a few seconds.
+    pub async fn visible(&self, css: &str) -> fantoccini::elements::Element {
+        for _ in 0..100 {
+            if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
+                && e.is_displayed().await.unwrap_or(false)
+            {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never became visible");
+    }
+
+    /// The text of `css` once it holds something.
+    pub async fn text_of(&self, css: &str) -> String {
+        for _ in 0..100 {
+            if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
+                && let Ok(t) = e.text().await
+                && !t.trim().is_empty()
+            {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never held any text");
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

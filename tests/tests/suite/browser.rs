@@ -1,0 +1,188 @@
+//! The employee's form in a real browser (headless Chromium, phone-sized), against the real
+//! handlers served on one origin: what an employee on a phone sees and does.
+
+use super::*;
+use fantoccini::Locator;
+use mynumber_tests::browser::{Browser, serve};
+use std::sync::Arc;
+
+async fn open_link(stack: &Stack, base: &str, family: bool) -> String {
+    let r = stack
+        .call(
+            req("POST", "/v1/collections")
+                .who(&Who::registrar("acme"))
+                .json(json!({"employee_id": "E900", "purposes": ["withholding_tax"], "include_family": family}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let token = r.body["url"].as_str().unwrap().split_once('#').unwrap().1;
+    format!("{base}/collect#{token}")
+}
+
+async fn field(b: &Browser, path: &str) -> fantoccini::elements::Element {
+    b.visible(&format!("[data-field=\"{path}\"]")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_employee_submits_the_family_s_numbers_from_a_phone() {
+    let stack = Arc::new(Stack::new().await);
+    let base = serve(stack.clone()).await;
+    let url = open_link(&stack, &base, true).await;
+    let b = Browser::start().await;
+    b.client.goto(&url).await.unwrap();
+    b.visible("#panel-form").await;
+    // The token left the address bar as soon as the page read it.
+    let now = b.client.current_url().await.unwrap();
+    assert!(now.fragment().is_none_or(str::is_empty), "{now}");
+    let lang: String = b
+        .client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(lang, "ja");
+
+    // A wrong check digit is caught as it is typed, before anything is sent.
+    b.visible("#self-give").await.click().await.unwrap();
+    let own = field(&b, "self.my_number").await;
+    own.send_keys("1234 5678 9010").await.unwrap();
+    let check = b.text_of("[data-check-for=\"self.my_number\"]").await;
+    assert!(check.contains("誤り"), "{check}");
+    own.clear().await.unwrap();
+    // Full-width digits, as a Japanese phone keyboard types them.
+    own.send_keys("１２３４５６７８９０１８").await.unwrap();
+    let check = b.text_of("[data-check-for=\"self.my_number\"]").await;
+    assert!(check.contains("正しい"), "{check}");
+    let select = |path: &'static str, value: &'static str| {
+        let b = &b;
+        async move {
+            field(b, path)
+                .await
+                .select_by_value(value)
+                .await
+                .unwrap_or_else(|e| panic!("{path}={value}: {e}"));
+        }
+    };
+    select("self.number_document", "notification_card").await;
+    select("self.identity_document", "photo_id").await;
+
+    // The spouse under 国民年金第3号 and one child.
+    b.visible("#spouse-include").await.click().await.unwrap();
+    field(&b, "spouse.my_number")
+        .await
+        .send_keys(N2)
+        .await
+        .unwrap();
+    b.visible("#add-dependent").await.click().await.unwrap();
+    field(&b, "dependents[0].label")
+        .await
+        .send_keys("長男")
+        .await
+        .unwrap();
+    field(&b, "dependents[0].my_number")
+        .await
+        .send_keys(N3)
+        .await
+        .unwrap();
+
+    b.visible("#submit").await.click().await.unwrap();
+    b.visible("#panel-done").await;
+
+    // What HR sees: three submissions awaiting review, the numbers as typed.
+    let records = list(&stack, &Who::auditor("acme"), "E900").await;
+    let items = records.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{}", records.raw);
+    assert!(items.iter().all(|r| r["status"] == "pending_review"));
+    let own_id = items.iter().find(|r| r["relation"] == "self").unwrap()["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = stack
+        .call(
+            req("POST", &format!("/v1/records/{own_id}/confirm"))
+                .who(&Who::registrar("acme"))
+                .json(json!({"verification": {"number_check": "notification_card", "identity_check": "photo_id", "verified_on": "2026-04-01"}}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let r = reveal(&stack, &Who::handler("acme"), &own_id, "withholding_tax").await;
+    assert_eq!(r.body["my_number"], N1, "full-width digits normalised");
+
+    // Nothing of it stays in the browser: no storage, no inputs left filled.
+    let stored = b
+        .client
+        .execute(
+            "return localStorage.length + sessionStorage.length + document.cookie.length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(stored, json!(0));
+    let leftovers = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('input')].filter(i => i.type !== 'radio' && i.type !== 'checkbox' && i.value).length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(leftovers, json!(0));
+    // A spent link says so when opened again (from elsewhere: a fragment-only change
+    // would not load the page anew).
+    b.client.goto("about:blank").await.unwrap();
+    b.client.goto(&url).await.unwrap();
+    b.visible("#panel-invalid").await;
+    b.close().await;
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_s_field_errors_are_shown_beside_their_fields() {
+    let stack = Arc::new(Stack::new().await);
+    let base = serve(stack.clone()).await;
+    let url = open_link(&stack, &base, false).await;
+    let b = Browser::start().await;
+    b.client.goto(&url).await.unwrap();
+    b.visible("#panel-form").await;
+    // The family sections are not offered when the link did not ask for them.
+    if let Ok(spouse) = b.client.find(Locator::Css("#spouse-include")).await {
+        assert!(
+            !spouse.is_displayed().await.unwrap(),
+            "a spouse section on a link without family"
+        );
+    }
+    // A refusal with a reason that holds a number: the server refuses it by field.
+    b.visible("#self-refuse").await.click().await.unwrap();
+    field(&b, "self.refusal.reason")
+        .await
+        .send_keys(&format!("番号は {N4} ですが出しません"))
+        .await
+        .unwrap();
+    b.visible("#submit").await.click().await.unwrap();
+    let message = b.text_of("[data-error-for=\"self.refusal.reason\"]").await;
+    assert!(message.contains("番号"), "{message}");
+    // Corrected, it goes through; the link is spent.
+    let reason = field(&b, "self.refusal.reason").await;
+    reason.clear().await.unwrap();
+    reason.send_keys("提出を希望しません").await.unwrap();
+    b.visible("#submit").await.click().await.unwrap();
+    b.visible("#panel-done").await;
+    let records = list(&stack, &Who::auditor("acme"), "E900").await;
+    assert_eq!(
+        records.body["items"][0]["status"], "refused",
+        "{}",
+        records.raw
+    );
+    // A link that opens nothing shows the invalid-link panel, never the form.
+    b.client.goto("about:blank").await.unwrap();
+    b.client
+        .goto(&format!("{base}/collect#{}", "0".repeat(64)))
+        .await
+        .unwrap();
+    b.visible("#panel-invalid").await;
+    b.close().await;
+}
