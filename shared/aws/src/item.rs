@@ -346,19 +346,7 @@ pub fn record_from_item<S>(
         _ => None,
     };
     let relation = Relation::from_parts(kind, label).ok_or(Corrupt("relation"))?;
-    let purposes = item
-        .get("purposes")
-        .and_then(|v| v.as_l().ok())
-        .ok_or(Corrupt("purposes"))?
-        .iter()
-        .map(|v| {
-            v.as_s()
-                .ok()
-                .and_then(|p| Purpose::parse(p))
-                .ok_or(Corrupt("purposes"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let purposes = PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))?;
+    let purposes = purposes_from(item)?;
     let content = match get_s(item, "status")? {
         "active" => {
             let m = item
@@ -450,6 +438,23 @@ pub fn record_from_item<S>(
             .and_then(|v| v.parse().ok())
             .ok_or(Corrupt("version"))?,
     })
+}
+
+/// The `purposes` list of a record or a collection.
+pub fn purposes_from(item: &Item) -> Result<PurposeSet, Corrupt> {
+    let purposes = item
+        .get("purposes")
+        .and_then(|v| v.as_l().ok())
+        .ok_or(Corrupt("purposes"))?
+        .iter()
+        .map(|v| {
+            v.as_s()
+                .ok()
+                .and_then(|p| Purpose::parse(p))
+                .ok_or(Corrupt("purposes"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))
 }
 
 pub fn ciphertext(item: &Item) -> Result<Ciphertext, Corrupt> {

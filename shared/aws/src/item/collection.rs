@@ -7,7 +7,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use mynumber_domain::collection::{Collection, CollectionId, CollectionState, TokenDigest};
 use mynumber_domain::ids::{EmployeeId, Subject, TenantId};
-use mynumber_domain::purpose::{Purpose, PurposeSet};
 use mynumber_domain::record::timestamp;
 use std::collections::HashMap;
 
@@ -65,25 +64,13 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
             .and_then(|v| v.parse().ok())
             .ok_or(Corrupt(k))
     };
-    let purposes = item
-        .get("purposes")
-        .and_then(|v| v.as_l().ok())
-        .ok_or(Corrupt("purposes"))?
-        .iter()
-        .map(|v| {
-            v.as_s()
-                .ok()
-                .and_then(|p| Purpose::parse(p))
-                .ok_or(Corrupt("purposes"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
     Ok(Collection {
         collection_id: CollectionId::parse(get_s(item, "collection_id")?)
             .map_err(|_| Corrupt("collection_id"))?,
         tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,
         employee_id: EmployeeId::parse(get_s(item, "employee_id")?)
             .map_err(|_| Corrupt("employee_id"))?,
-        purposes: PurposeSet::new(purposes).map_err(|_| Corrupt("purposes"))?,
+        purposes: super::purposes_from(item)?,
         include_family: item
             .get("include_family")
             .and_then(|v| v.as_bool().ok())

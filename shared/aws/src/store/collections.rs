@@ -4,7 +4,9 @@
 //! transaction (`records::create_records`).
 
 use super::transaction::Transaction;
-use super::{ABSENT, DynamoStore, corrupt, parse_cursor, unavailable};
+use super::{
+    ABSENT, DynamoStore, corrupt, get_consistent, parse_cursor, unavailable, update_alone,
+};
 use crate::item::*;
 use crate::keys::*;
 use aws_sdk_dynamodb::types::{Put, Update};
@@ -30,18 +32,7 @@ pub(crate) async fn get_collection(
     t: &TenantId,
     id: &CollectionId,
 ) -> Result<Option<Collection>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(collection_key(t, id)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    out.item()
-        .map(|item| collection_from_item(item).map_err(corrupt))
-        .transpose()
+    get_consistent(store, collection_key(t, id), collection_from_item).await
 }
 
 pub(crate) async fn latest_collection(
@@ -49,18 +40,12 @@ pub(crate) async fn latest_collection(
     t: &TenantId,
     e: &EmployeeId,
 ) -> Result<Option<CollectionId>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(latest_collection_key(t, e)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    out.item()
-        .map(|item| latest_collection_from_item(item).map_err(corrupt))
-        .transpose()
+    get_consistent(
+        store,
+        latest_collection_key(t, e),
+        latest_collection_from_item,
+    )
+    .await
 }
 
 /// Writes the new collection, its token entry and the employee's pointer, on condition
@@ -126,33 +111,7 @@ pub(crate) async fn cancel_collection(
     store: &DynamoStore,
     c: &Collection,
 ) -> Result<(), UpdateError> {
-    let update = state_change(c, CollectionState::Cancelled);
-    store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(update.get_key().clone())
-        .set_update_expression(update.get_update_expression().clone())
-        .set_condition_expression(update.get_condition_expression().clone())
-        .set_expression_attribute_names(update.get_expression_attribute_names().clone())
-        .set_expression_attribute_values(update.get_expression_attribute_values().clone())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(conditional)
-}
-
-fn conditional<E>(
-    e: aws_sdk_dynamodb::error::SdkError<E, aws_sdk_dynamodb::config::http::HttpResponse>,
-) -> UpdateError
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    if e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException") {
-        UpdateError::Concurrent
-    } else {
-        UpdateError::Unavailable(unavailable(e))
-    }
+    update_alone(store, state_change(c, CollectionState::Cancelled)).await
 }
 
 /// The collection a token opens, read consistently: the token entry, then the collection.
@@ -160,19 +119,9 @@ pub(crate) async fn collection_by_token(
     store: &DynamoStore,
     digest: &TokenDigest,
 ) -> Result<Option<Collection>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(token_key(digest)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    let Some(item) = out.item() else {
+    let Some((t, id)) = get_consistent(store, token_key(digest), token_target).await? else {
         return Ok(None);
     };
-    let (t, id) = token_target(item).map_err(corrupt)?;
     // The collection must name the same digest: the entry cannot open another one.
     Ok(get_collection(store, &t, &id)
         .await?
@@ -190,10 +139,7 @@ pub(crate) async fn count_invalid_attempt(
     } else {
         c.state
     };
-    store
-        .client
-        .update_item()
-        .table_name(&store.table)
+    let update = Update::builder()
         .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
         .update_expression("SET attempts = :a, #s = :s, version = :nv")
         .condition_expression("version = :v")
@@ -201,11 +147,8 @@ pub(crate) async fn count_invalid_attempt(
         .expression_attribute_values(":a", n(attempts))
         .expression_attribute_values(":s", s(state.code()))
         .expression_attribute_values(":v", n(c.version))
-        .expression_attribute_values(":nv", n(c.version + 1))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(conditional)
+        .expression_attribute_values(":nv", n(c.version + 1));
+    update_alone(store, update).await
 }
 
 /// The tenant's collections, newest first, filtered on the server.

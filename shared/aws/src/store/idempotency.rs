@@ -1,6 +1,6 @@
 //! Idempotency entries: read here; written by intake's create transaction (`records`).
 
-use super::{DynamoStore, corrupt, unavailable};
+use super::{DynamoStore, get_consistent};
 use crate::item::idempotency_from_item;
 use crate::keys::idempotency_key;
 use chrono::{DateTime, Utc};
@@ -13,17 +13,10 @@ pub(crate) async fn idempotency(
     key: &KeyDigest,
     now: DateTime<Utc>,
 ) -> Result<Option<IdempotencyEntry>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(idempotency_key(t, key.as_str())))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    match out.item() {
-        Some(item) => idempotency_from_item(key, item, now).map_err(corrupt),
-        None => Ok(None),
-    }
+    // An expired entry reads as none.
+    get_consistent(store, idempotency_key(t, key.as_str()), |item| {
+        idempotency_from_item(key, item, now)
+    })
+    .await
+    .map(Option::flatten)
 }

@@ -22,7 +22,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use chrono::{DateTime, Utc};
 use mynumber_domain::ids::RecordId;
-use mynumber_domain::ports::{Cursor, ListError, Page, Unavailable};
+use mynumber_domain::ports::{Cursor, ListError, Page, Unavailable, UpdateError};
 use mynumber_domain::record::Record;
 
 #[derive(Clone)]
@@ -74,6 +74,56 @@ fn new_disposal(
             store.disposal_expires(disposal.disposed_at),
         )))
         .condition_expression(ABSENT)
+}
+
+/// One item by its key, read strongly consistently and parsed; `None` when absent.
+async fn get_consistent<T>(
+    store: &DynamoStore,
+    key: Item,
+    parse: impl FnOnce(&Item) -> Result<T, Corrupt>,
+) -> Result<Option<T>, Unavailable> {
+    let out = store
+        .client
+        .get_item()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(unavailable)?;
+    out.item()
+        .map(|item| parse(item).map_err(corrupt))
+        .transpose()
+}
+
+/// A conditional update of one item on its own, built as a transaction's update item is
+/// (`item.rs` builds both kinds the same way); a condition that does not hold is
+/// `Concurrent`.
+async fn update_alone(
+    store: &DynamoStore,
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+) -> Result<(), UpdateError> {
+    store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(update.get_key().clone())
+        .set_update_expression(update.get_update_expression().clone())
+        .set_condition_expression(update.get_condition_expression().clone())
+        .set_expression_attribute_names(update.get_expression_attribute_names().clone())
+        .set_expression_attribute_values(update.get_expression_attribute_values().clone())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception())
+            {
+                UpdateError::Concurrent
+            } else {
+                UpdateError::Unavailable(unavailable(e))
+            }
+        })
 }
 
 fn unavailable<E: std::error::Error>(e: E) -> Unavailable {

@@ -2,7 +2,7 @@
 //! departure, and the employee's listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{ABSENT, DynamoStore, corrupt, new_disposal, page_of, parse_cursor, unavailable};
+use super::{ABSENT, DynamoStore, get_consistent, new_disposal, page_of, parse_cursor};
 use crate::item::*;
 use crate::keys::*;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
@@ -163,18 +163,10 @@ pub(crate) async fn get_record(
     t: &TenantId,
     id: &RecordId,
 ) -> Result<Option<Record>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(record_key(t, id)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    out.item()
-        .map(|item| record_from_item(item, ciphertext).map_err(corrupt))
-        .transpose()
+    get_consistent(store, record_key(t, id), |item| {
+        record_from_item(item, ciphertext)
+    })
+    .await
 }
 
 pub(crate) async fn employee_departure(
@@ -182,18 +174,7 @@ pub(crate) async fn employee_departure(
     t: &TenantId,
     e: &EmployeeId,
 ) -> Result<Option<Departure>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(departure_key(t, e)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    out.item()
-        .map(|item| departure_from_item(item).map_err(corrupt))
-        .transpose()
+    get_consistent(store, departure_key(t, e), departure_from_item).await
 }
 
 pub(crate) async fn slot_holder(
@@ -202,18 +183,7 @@ pub(crate) async fn slot_holder(
     e: &EmployeeId,
     slot: Slot,
 ) -> Result<Option<RecordId>, Unavailable> {
-    let out = store
-        .client
-        .get_item()
-        .table_name(&store.table)
-        .set_key(Some(slot_key(t, e, slot)))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    out.item()
-        .map(|item| slot_holder_from_item(item).map_err(corrupt))
-        .transpose()
+    get_consistent(store, slot_key(t, e, slot), slot_holder_from_item).await
 }
 
 pub(crate) async fn list_records(

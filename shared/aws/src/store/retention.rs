@@ -2,7 +2,7 @@
 //! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{DynamoStore, new_disposal, page_of, parse_cursor, records, unavailable};
+use super::{DynamoStore, new_disposal, page_of, parse_cursor, records, unavailable, update_alone};
 use crate::describe;
 use crate::item::*;
 use crate::keys::*;
@@ -264,26 +264,5 @@ pub(crate) async fn confirm_record(
     r: &Record<()>,
     v: &mynumber_domain::verification::Verification,
 ) -> Result<(), UpdateError> {
-    let u = confirm_update(r, v, store.ttl_grace);
-    store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(u.get_key().clone())
-        .set_update_expression(u.get_update_expression().clone())
-        .set_condition_expression(u.get_condition_expression().clone())
-        .set_expression_attribute_names(u.get_expression_attribute_names().clone())
-        .set_expression_attribute_values(u.get_expression_attribute_values().clone())
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception())
-            {
-                UpdateError::Concurrent
-            } else {
-                UpdateError::Unavailable(unavailable(e))
-            }
-        })
+    update_alone(store, confirm_update(r, v, store.ttl_grace)).await
 }
