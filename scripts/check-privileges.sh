@@ -2,7 +2,8 @@
 # Least privilege in the dependency graph, as the template has it in IAM: only intake's
 # and collect's builds can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
 # features), and the purge and the backstop have no KMS client in their dependency tree at
-# all. Fails closed: a function whose graph cannot be read fails the check. Run by
+# all; lookup and the backstop have no S3 client (photos are collect's, intake's and the
+# purge's). Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
 # compiles with only its own features) and reads the binaries.
 set -euo pipefail
@@ -17,6 +18,13 @@ for f in intake lookup collect purge backstop; do
     has() { grep -q "mynumber-aws feature \"$1\"" <<<"$features"; }
     kms=no
     grep -q '^aws-sdk-kms ' <<<"$deps" && kms=yes
+    s3=no
+    grep -q '^aws-sdk-s3 ' <<<"$deps" && s3=yes
+    # Document photos: collect, intake and purge only (the template's S3 statements).
+    case "$f" in
+        lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
+        *) has documents || fail "$f has no documents bucket client" ;;
+    esac
     case "$f" in
         intake) has encrypt || fail "intake cannot encrypt"; ! has decrypt || fail "intake can decrypt" ;;
         lookup) has decrypt || fail "lookup cannot decrypt"; ! has encrypt || fail "lookup can encrypt" ;;
@@ -24,5 +32,5 @@ for f in intake lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client, lookup and backstop no S3 client"
 exit "$status"

@@ -39,8 +39,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-echo "creating the table, keys and log groups on moto (${AWS_ENDPOINT_URL})…"
-settings="$(cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumber-bootstrap)"
+echo "creating the table, keys, documents bucket and log groups on moto (${AWS_ENDPOINT_URL})…"
+# PUBLIC_BASE_URL: the form's origin, the only one the bucket's CORS lets PUT photos.
+settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" \
+  cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumber-bootstrap)"
 # Lines are KEY=value with ids only.
 eval "$settings"
 
@@ -96,6 +98,7 @@ env_args=(
   --env-var "TABLE_NAME=${TABLE_NAME}"
   --env-var "KMS_KEY_ID=${KMS_KEY_ID}"
   --env-var "MAC_KEY_ID=${MAC_KEY_ID}"
+  --env-var "DOCUMENTS_BUCKET=${DOCUMENTS_BUCKET}"
   --env-var "PUBLIC_BASE_URL=http://127.0.0.1:${PORT}"
   --env-var "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL}"
   --env-var "AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID}"

@@ -560,6 +560,16 @@ impl Template {
                 as_str(&self.resolve(&r["Properties"]["LogGroupName"], d), name).to_owned()
             }
             "AWS::IAM::Role" => d.role_name(name),
+            // Not created by the test unless it says so in `d.refs`: the name CloudFormation
+            // would be given for it (`DocumentsBucket` is `<stack>-documents`).
+            "AWS::S3::Bucket" => format!(
+                "{}-{}",
+                d.stack_name,
+                name.trim_end_matches("Bucket").to_ascii_lowercase()
+            ),
+            // A key the test did not create (DataKey and MacKey are in `d.refs`): a
+            // stand-in key id.
+            "AWS::KMS::Key" => format!("{}-{}", d.stack_name, name.to_ascii_lowercase()),
             other => panic!("no value for !Ref {name} ({other}) in the IAM tests' stack"),
         }
     }
@@ -582,6 +592,13 @@ impl Template {
             ("AWS::IAM::Role", "Arn") => {
                 format!("arn:aws:iam::{account}:role/{}", d.role_name(resource))
             }
+            ("AWS::S3::Bucket", "Arn") => {
+                format!("arn:aws:s3:::{}", self.reference(resource, d))
+            }
+            ("AWS::KMS::Key", "Arn") => format!(
+                "arn:aws:kms:{region}:{account}:key/{}",
+                self.reference(resource, d)
+            ),
             (ty, _) => {
                 panic!("no value for !GetAtt {resource}.{attr} ({ty}) in the IAM tests' stack")
             }
@@ -879,8 +896,12 @@ impl IamStack {
         );
         // The link's origin is no matter of IAM.
         let base = crate::PUBLIC_BASE_URL;
-        let review =
-            mynumber_domain::review::ReviewService::new(self.core(), self.store(identity), base);
+        let review = mynumber_domain::review::ReviewService::new(
+            self.core(),
+            self.store(identity),
+            Arc::new(crate::memory::NoObjects),
+            base,
+        );
         intake::Intake::new(service, review, jwt::authenticator())
     }
 
@@ -896,7 +917,13 @@ impl IamStack {
 
     pub fn purge(&self, identity: &Identity) -> purge::Purge {
         purge::Purge::with_metrics(
-            PurgeService::new(self.core(), self.store(identity)),
+            // The purge's S3 deletes are not under IAM here (the enforcing server has no
+            // documents bucket): only its table privileges are.
+            PurgeService::new(
+                self.core(),
+                self.store(identity),
+                Arc::new(crate::memory::NoObjects),
+            ),
             chrono::Duration::seconds(10),
             Arc::new(Mutex::new(CaptureWriter)),
         )

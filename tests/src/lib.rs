@@ -235,6 +235,15 @@ impl Reply {
     }
 }
 
+/// An S3 client for moto (path-style: moto has no per-bucket host names).
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 /// One test's world: its own table and keys on the shared moto server, and the real
 /// functions wired to them.
 pub struct Stack {
@@ -245,6 +254,12 @@ pub struct Stack {
     pub table: String,
     pub key_id: String,
     pub mac_key_id: String,
+    /// The documents bucket (SSE-KMS under its own key, as in AWS).
+    pub bucket: String,
+    /// The functions' client of it (through the fault proxy when there is one).
+    pub objects: Arc<mynumber_aws::S3Documents>,
+    /// Where its presigned URLs point (the page's `connect-src`).
+    pub storage_origin: String,
     pub clock: Arc<FixedClock>,
     pub audit: Arc<CaptureAudit>,
     pub config: VaultConfig,
@@ -306,6 +321,17 @@ impl Stack {
         let mac_key_id = bootstrap::ensure_mac_key(&kms, &format!("alias/mac-{id}"))
             .await
             .unwrap();
+        let documents_key = bootstrap::ensure_encryption_key(&kms, &format!("alias/doc-{id}"))
+            .await
+            .unwrap();
+        let bucket = format!("documents-{id}");
+        bootstrap::ensure_documents_bucket(&s3_client(&sdk), &bucket, &documents_key, &["*"])
+            .await
+            .unwrap();
+        let fn_endpoint = functions_endpoint.unwrap_or(&endpoint).to_owned();
+        let objects = Arc::new(mynumber_aws::S3Documents::new(&fn_sdk, &bucket, true));
+        let storage_origin =
+            mynumber_aws::S3Documents::origin(&fn_sdk, &bucket, Some(&fn_endpoint));
         let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
         let audit = Arc::new(CaptureAudit::default());
         let core = Core::new(audit.clone(), clock.clone(), config.clone());
@@ -315,11 +341,17 @@ impl Stack {
             store.clone(),
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
         );
-        let review = ReviewService::new(core.clone(), store.clone(), PUBLIC_BASE_URL);
+        let review = ReviewService::new(
+            core.clone(),
+            store.clone(),
+            objects.clone(),
+            PUBLIC_BASE_URL,
+        );
         let submissions = SubmissionService::new(
             core.clone(),
             store.clone(),
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, "")),
+            objects.clone(),
         );
         let lookup = LookupService::new(
             core,
@@ -329,7 +361,10 @@ impl Stack {
         Stack {
             intake: intake::Intake::new(intake, review, jwt::authenticator()),
             lookup: lookup::Lookup::new(lookup, jwt::authenticator()),
-            collect: collect::Collect::new(submissions),
+            collect: collect::Collect::new(submissions, &storage_origin),
+            bucket,
+            objects,
+            storage_origin,
             sdk,
             fn_sdk,
             table,
@@ -370,17 +405,22 @@ impl Stack {
         ReviewService::new(
             self.core(self.clock.clone()),
             self.store_on(table),
+            self.objects.clone(),
             PUBLIC_BASE_URL,
         )
     }
 
     /// The collect function as this stack has it, but on `table` and the data key `key_id`.
     pub fn collect_on(&self, table: &str, key_id: &str) -> collect::Collect {
-        collect::Collect::new(SubmissionService::new(
-            self.core(self.clock.clone()),
-            self.store_on(table),
-            Arc::new(KmsEncryptor::new(self.kms(), key_id, "")),
-        ))
+        collect::Collect::new(
+            SubmissionService::new(
+                self.core(self.clock.clone()),
+                self.store_on(table),
+                Arc::new(KmsEncryptor::new(self.kms(), key_id, "")),
+                self.objects.clone(),
+            ),
+            &self.storage_origin,
+        )
     }
 
     /// Lookup's use case as this stack has it, but on `table` and the data key `key_id`.
@@ -395,7 +435,11 @@ impl Stack {
     /// The purge function on this stack's table (it has no key at all), on `clock`.
     pub fn purge_with_clock(&self, clock: Arc<dyn Clock>) -> purge::Purge {
         purge::Purge::with_metrics(
-            PurgeService::new(self.core(clock), self.store_on(&self.table)),
+            PurgeService::new(
+                self.core(clock),
+                self.store_on(&self.table),
+                self.objects.clone(),
+            ),
             chrono::Duration::seconds(10),
             Arc::new(Mutex::new(CaptureWriter)),
         )
@@ -436,6 +480,26 @@ impl Stack {
         aws_sdk_dynamodb::Client::new(&self.sdk)
     }
 
+    /// The harness's own S3 client (straight to moto).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        s3_client(&self.sdk)
+    }
+
+    /// Every key in the documents bucket.
+    pub async fn bucket_keys(&self) -> Vec<String> {
+        let out = self
+            .s3()
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        out.contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect()
+    }
+
     pub fn kms(&self) -> aws_sdk_kms::Client {
         recording_kms(&self.sdk)
     }
@@ -448,8 +512,11 @@ impl Stack {
     pub async fn call(&self, request: Request) -> Reply {
         let path = request.uri().path().to_owned();
         let is_reveal = path.ends_with("/reveal");
+        // A pending record's photos are the registrar's review, on intake.
+        let documents_route = path.starts_with("/v1/records/") && path.contains("/documents");
         let lookup_route =
-            (request.method() == "GET" && path.starts_with("/v1/records")) || is_reveal;
+            (request.method() == "GET" && path.starts_with("/v1/records") && !documents_route)
+                || is_reveal;
         let lookup_route =
             lookup_route || (request.method() == "GET" && path.starts_with("/v1/disposals"));
         let collect_route = path.starts_with("/v1/collect/")
@@ -604,4 +671,38 @@ impl Drop for Stack {
 /// A short random id for table and alias names.
 pub fn uuid_like() -> String {
     mynumber_domain::RecordId::new_random().as_str()[..8].to_owned()
+}
+
+/// A plain HTTP request to a presigned URL (moto's), as a browser would send it: no SDK,
+/// no credentials. Returns the status, the headers and the body.
+pub async fn http(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Vec<u8>,
+) -> (u16, hyper::HeaderMap, Vec<u8>) {
+    use http_body_util::{BodyExt, Full};
+    use hyper_util::client::legacy::Client;
+    use hyper_util::client::legacy::connect::HttpConnector;
+    use hyper_util::rt::TokioExecutor;
+    let client: Client<HttpConnector, Full<bytes::Bytes>> =
+        Client::builder(TokioExecutor::new()).build(HttpConnector::new());
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    let response = client
+        .request(request.body(Full::new(bytes::Bytes::from(body))).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
 }

@@ -246,7 +246,10 @@ impl RevealTrail for MemoryStore {
         *used += 1;
         Ok(true)
     }
+}
 
+#[async_trait]
+impl mynumber_domain::ports::AuditTrail for MemoryStore {
     async fn append_audit(&self, event: &AuditEvent, _: DateTime<Utc>) -> Result<(), Unavailable> {
         self.check()?;
         if self.fail_audit.load(Ordering::SeqCst) {
@@ -693,5 +696,65 @@ pub fn review_on(
     core: mynumber_domain::Core,
     store: std::sync::Arc<MemoryStore>,
 ) -> mynumber_domain::review::ReviewService {
-    mynumber_domain::review::ReviewService::new(core, store, crate::PUBLIC_BASE_URL)
+    mynumber_domain::review::ReviewService::new(
+        core,
+        store,
+        std::sync::Arc::new(NoObjects),
+        crate::PUBLIC_BASE_URL,
+    )
+}
+
+/// The memory store holds no document photos: only the collect function uploads them,
+/// and it runs against moto only.
+#[async_trait]
+impl RecordDocuments for MemoryStore {
+    async fn record_documents(
+        &self,
+        _: &TenantId,
+        _: &CollectionId,
+        _: &RecordId,
+    ) -> Result<Vec<mynumber_domain::document::Document>, Unavailable> {
+        self.check()?;
+        Ok(Vec::new())
+    }
+
+    async fn get_document(
+        &self,
+        _: &DocumentRef,
+    ) -> Result<Option<mynumber_domain::document::Document>, Unavailable> {
+        self.check()?;
+        Ok(None)
+    }
+
+    async fn forget_document(&self, _: &DocumentRef) -> Result<(), Unavailable> {
+        self.check()
+    }
+
+    async fn document_due(&self, _: &DocumentRef, _: chrono::NaiveDate) -> Result<(), Unavailable> {
+        self.check()
+    }
+}
+
+/// Object storage with no objects (see `RecordDocuments for MemoryStore`).
+pub struct NoObjects;
+
+#[async_trait]
+impl DocumentViews for NoObjects {
+    async fn presign_view(
+        &self,
+        _: &mynumber_domain::document::ObjectKey,
+        _: u64,
+    ) -> Result<mynumber_domain::document::SignedUrl, Unavailable> {
+        Err(Unavailable("no objects in memory".into()))
+    }
+}
+
+#[async_trait]
+impl DocumentErasure for NoObjects {
+    async fn delete_object(
+        &self,
+        _: &mynumber_domain::document::ObjectKey,
+    ) -> Result<(), Unavailable> {
+        Ok(())
+    }
 }

@@ -12,6 +12,9 @@ use mynumber_domain::collect::{
     DependentPart, OwnPart, SpousePart, SubmissionInput, SubmissionService,
 };
 use mynumber_domain::collection::{CollectionToken, LinkCredential};
+use mynumber_domain::document::{
+    DocumentId, DocumentKind, DocumentType, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, UploadRequest,
+};
 use mynumber_domain::record::DependentLabel;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
@@ -44,18 +47,27 @@ const PAGES: &[(&str, &str, &str)] = &[
 ];
 
 /// Nothing but our own files, no inline script or style, no framing, no form posts
-/// elsewhere; `connect-src 'self'` so the token only ever goes to this origin.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self' blob: data:; form-action 'none'; base-uri 'none'; \
-    frame-ancestors 'none'";
+/// elsewhere; `connect-src` is this origin (where the token goes) and the documents
+/// bucket's (where the photos go, under presigned URLs that carry no token).
+pub fn csp(storage_origin: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; \
+         connect-src 'self' {storage_origin}; img-src 'self' blob: data:; form-action 'none'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    )
+}
 
 pub struct Collect {
     service: SubmissionService,
+    csp: String,
 }
 
 impl Collect {
-    pub fn new(service: SubmissionService) -> Self {
-        Collect { service }
+    pub fn new(service: SubmissionService, storage_origin: &str) -> Self {
+        Collect {
+            service,
+            csp: csp(storage_origin),
+        }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -67,12 +79,20 @@ impl Collect {
 
     async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         match (req.method(), segments(req).as_slice()) {
-            (&Method::GET, ["collect"]) => Ok(page("index.html")),
+            (&Method::GET, ["collect"]) => Ok(page("index.html", &self.csp)),
             (&Method::GET, ["collect", name]) => PAGES
                 .iter()
                 .any(|(n, _, _)| n == name && *n != "index.html")
-                .then(|| page(name))
+                .then(|| page(name, &self.csp))
                 .ok_or(VaultError::NotFound),
+            (&Method::POST, ["v1", "collect", "documents"]) => {
+                let token = token(req);
+                let ticket = self
+                    .service
+                    .request_upload(caller, &token, parse_upload(req))
+                    .await?;
+                Ok(json_value(201, &ticket))
+            }
             (&Method::GET, ["v1", "collect"]) => {
                 let token = token(req);
                 let view = self.service.describe(caller, &token).await?;
@@ -86,15 +106,16 @@ impl Collect {
                     .await?;
                 Ok(json_value(201, &view))
             }
-            (_, ["collect"]) | (_, ["collect", _]) | (_, ["v1", "collect"]) => {
-                Err(VaultError::MethodNotAllowed)
-            }
+            (_, ["collect"])
+            | (_, ["collect", _])
+            | (_, ["v1", "collect"])
+            | (_, ["v1", "collect", "documents"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
         }
     }
 }
 
-fn page(name: &str) -> Response<Body> {
+fn page(name: &str, csp: &str) -> Response<Body> {
     let (_, content_type, text) = PAGES
         .iter()
         .find(|(n, _, _)| *n == name)
@@ -104,7 +125,7 @@ fn page(name: &str) -> Response<Body> {
         .header(CONTENT_TYPE, *content_type)
         .header(CACHE_CONTROL, "no-store")
         .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header("content-security-policy", CSP)
+        .header("content-security-policy", csp)
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")
         .body(Body::Text((*text).to_owned()))
@@ -177,7 +198,7 @@ fn parse_submission(req: &Request) -> Result<SubmissionInput, VaultError> {
     let mut dependent_numbers: Vec<Option<Value>> = (0..dependents_len.min(64))
         .map(|i| take_number(&mut body, &["dependents", &i.to_string()]))
         .collect();
-    let mut f = Fields::new(&body, &["self", "spouse", "dependents"]);
+    let mut f = Fields::new(&body, &["self", "spouse", "dependents", "documents"]);
     let own = f.object(
         "self",
         true,
@@ -267,11 +288,74 @@ fn parse_submission(req: &Request) -> Result<SubmissionInput, VaultError> {
             }
         }
     }
-    let input = match (own, spouse, dependents_ok) {
+    let mut documents = Vec::new();
+    let mut documents_ok = true;
+    if let Some(items) = f.array("documents", false) {
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str().map(DocumentId::parse) {
+                Some(Ok(id)) => documents.push(id),
+                Some(Err(_)) => {
+                    f.fail(&format!("documents[{i}]"), "format");
+                    documents_ok = false;
+                }
+                None => {
+                    f.fail(&format!("documents[{i}]"), "type");
+                    documents_ok = false;
+                }
+            }
+        }
+        if items.len() > MAX_DOCUMENTS {
+            f.fail("documents", "too_many");
+            documents_ok = false;
+        }
+    }
+    let input = match (own, spouse, dependents_ok && documents_ok) {
         (Some(own), Some(spouse), true) => Some(SubmissionInput {
             own,
             spouse,
             dependents,
+            documents,
+        }),
+        _ => None,
+    };
+    f.finish(input)
+}
+
+/// `POST /v1/collect/documents`: `{"kind", "content_type", "bytes"}`, each checked, every
+/// broken rule at once.
+fn parse_upload(req: &Request) -> Result<UploadRequest, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["kind", "content_type", "bytes"]);
+    let kind = f.parse("kind", true, |s| DocumentKind::parse(s).ok_or("enum"));
+    let content_type = f.parse("content_type", true, |s| {
+        DocumentType::parse(s).ok_or("enum")
+    });
+    let bytes = match body.get("bytes") {
+        None | Some(Value::Null) => {
+            f.fail("bytes", "required");
+            None
+        }
+        Some(v) => match v.as_u64() {
+            Some(0) => {
+                f.fail("bytes", "empty");
+                None
+            }
+            Some(n) if n > MAX_DOCUMENT_BYTES => {
+                f.fail("bytes", "too_large");
+                None
+            }
+            Some(n) => Some(n),
+            None => {
+                f.fail("bytes", "type");
+                None
+            }
+        },
+    };
+    let input = match (kind, content_type, bytes) {
+        (Some(kind), Some(content_type), Some(bytes)) => Some(UploadRequest {
+            kind,
+            content_type,
+            bytes,
         }),
         _ => None,
     };

@@ -7,8 +7,9 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
-    let service = mynumber_aws::submission_service(&settings, Arc::new(StdoutAudit)).await?;
-    let app = &collect::Collect::new(service);
+    let (service, storage_origin) =
+        mynumber_aws::submission_service(&settings, Arc::new(StdoutAudit)).await?;
+    let app = &collect::Collect::new(service, &storage_origin);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(app.handle(req).await)
     }))

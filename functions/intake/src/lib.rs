@@ -3,7 +3,8 @@
 //! /v1/employees/{id}/departure` record a departure (starting the retention clock) or
 //! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early. It also runs
 //! the registrar's side of self-service collection (SPEC §4a): `/v1/collections` (open,
-//! list, cancel links) and `POST /v1/records/{id}/confirm|reject` (review).
+//! list, cancel links), `POST /v1/records/{id}/confirm|reject` (review) and
+//! `GET /v1/records/{id}/documents[/{doc}]` (the submission's photos, while pending).
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
@@ -11,6 +12,7 @@ use mynumber_domain::collection::{
     CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
 };
 use mynumber_domain::disposal::DisposalReason;
+use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::intake::{
     IdempotencyRequest, IntakeService, Registration, RegistrationContent,
@@ -105,9 +107,25 @@ impl Intake {
                 let disposal = self.review.reject(caller, parse_reject(req, id)).await?;
                 Ok(json_value(200, &disposal))
             }
+            (&Method::GET, ["v1", "records", id, "documents"]) => {
+                let id =
+                    RecordId::parse(id).map_err(|r| VaultError::invalid("record_id", r.code()));
+                let items = self.review.list_documents(caller, id).await?;
+                Ok(json_value(200, &serde_json::json!({ "items": items })))
+            }
+            (&Method::GET, ["v1", "records", id, "documents", doc]) => {
+                let ids = match (RecordId::parse(id), DocumentId::parse(doc)) {
+                    (Ok(r), Ok(d)) => Ok((r, d)),
+                    (Err(r), _) => Err(VaultError::invalid("record_id", r.code())),
+                    (_, Err(r)) => Err(VaultError::invalid("document_id", r.code())),
+                };
+                let link = self.review.view_document(caller, ids).await?;
+                Ok(json_value(200, &link))
+            }
             (_, ["v1", "records"])
             | (_, ["v1", "records", _])
-            | (_, ["v1", "records", _, "confirm" | "reject"])
+            | (_, ["v1", "records", _, "confirm" | "reject" | "documents"])
+            | (_, ["v1", "records", _, "documents", _])
             | (_, ["v1", "collections"])
             | (_, ["v1", "collections", _])
             | (_, ["v1", "employees", _, "departure"]) => Err(VaultError::MethodNotAllowed),

@@ -11,7 +11,7 @@ async fn main() -> Result<(), Error> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10);
-    let vault = mynumber_aws::purge_service(&settings, Arc::new(StdoutAudit)).await;
+    let vault = mynumber_aws::purge_service(&settings, Arc::new(StdoutAudit)).await?;
     let purge = &purge::Purge::new(vault, chrono::Duration::seconds(margin_secs));
     run(service_fn(move |event: LambdaEvent<_>| async move {
         purge.handle(event).await.map_err(Error::from)

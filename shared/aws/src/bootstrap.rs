@@ -199,3 +199,110 @@ pub async fn ensure_log_group(
         .map_err(fail)?;
     Ok(())
 }
+
+/// The documents bucket as the template makes it: SSE-KMS under `key_id`, public access
+/// blocked, every object expired after 30 days, and PUTs allowed from `origins` (the
+/// form's origin) only. Idempotent.
+pub async fn ensure_documents_bucket(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key_id: &str,
+    origins: &[&str],
+) -> Result<(), BootstrapError> {
+    use aws_sdk_s3::types::*;
+    let region = client.config().region().map(|r| r.as_ref().to_owned());
+    let mut create = client.create_bucket().bucket(bucket);
+    if let Some(r) = region.filter(|r| r != "us-east-1") {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(r.as_str()))
+                .build(),
+        );
+    }
+    if let Err(e) = create.send().await {
+        let owned = e
+            .as_service_error()
+            .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists());
+        if !owned {
+            return Err(fail(e));
+        }
+    }
+    let built = |e: aws_sdk_s3::error::BuildError| BootstrapError(e.to_string());
+    client
+        .put_bucket_encryption()
+        .bucket(bucket)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(ServerSideEncryption::AwsKms)
+                                .kms_master_key_id(key_id)
+                                .build()
+                                .map_err(built)?,
+                        )
+                        .bucket_key_enabled(true)
+                        .build(),
+                )
+                .build()
+                .map_err(built)?,
+        )
+        .send()
+        .await
+        .map_err(fail)?;
+    client
+        .put_public_access_block()
+        .bucket(bucket)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(fail)?;
+    client
+        .put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(
+                    LifecycleRule::builder()
+                        .id("expire-after-30-days")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("").build())
+                        .expiration(LifecycleExpiration::builder().days(30).build())
+                        .build()
+                        .map_err(built)?,
+                )
+                .build()
+                .map_err(built)?,
+        )
+        .send()
+        .await
+        .map_err(fail)?;
+    let mut rule = CorsRule::builder()
+        .allowed_methods("PUT")
+        .allowed_headers("content-type")
+        .max_age_seconds(300);
+    for o in origins {
+        rule = rule.allowed_origins(*o);
+    }
+    client
+        .put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(
+            CorsConfiguration::builder()
+                .cors_rules(rule.build().map_err(built)?)
+                .build()
+                .map_err(built)?,
+        )
+        .send()
+        .await
+        .map_err(fail)?;
+    Ok(())
+}

@@ -21,9 +21,11 @@ use mynumber_domain::verification::{IdentityCheck, NumberCheck, Refusal, Verific
 use std::collections::HashMap;
 
 mod collection;
+mod document;
 mod employee;
 mod request;
 pub use collection::*;
+pub use document::*;
 pub use employee::*;
 pub use request::*;
 
@@ -57,6 +59,7 @@ pub const OWNER_PROJECTION: &[&str] = &[
     "disposed_by",
     "backup_expires_at",
     "note",
+    "documents_deleted",
     "source",
     "submitted",
     "collection_id",
@@ -309,6 +312,9 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
     if let Some(note) = &d.note {
         item.insert("note".into(), s(note.as_str()));
     }
+    if d.documents_deleted > 0 {
+        item.insert("documents_deleted".into(), n(d.documents_deleted));
+    }
     item
 }
 
@@ -501,5 +507,13 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
         disposed_at: ts("disposed_at")?,
         disposed_by,
         backup_expires_at: ts("backup_expires_at")?,
+        documents_deleted: match item.get("documents_deleted") {
+            None => 0,
+            Some(v) => v
+                .as_n()
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .ok_or(Corrupt("documents_deleted"))?,
+        },
     })
 }

@@ -16,6 +16,7 @@
 //! | collection  | `T#t#C#{collection_id}`       | `COLLECTION` | `T#t#C` / `{ms:013}#{cid}`              |
 //! | latest link | `T#t#E#{employee}`            | `COLLECTION` | –                                       |
 //! | link token  | `CT#{sha256(token)}`          | `TOKEN`    | –                                         |
+//! | document    | `T#t#C#{collection_id}`       | `DOC#{document_id}` | –                                |
 //!
 //! The link token's entry is the one key without a tenant: on the employee's routes the
 //! token is the only credential, and the entry names its tenant and collection.
@@ -23,11 +24,14 @@
 //! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
 //! shard from the random record id, so no index partition runs hot) and `due_sk` =
 //! `{first day gone}#{tenant}#{record_id}`. Finding what is due is then one range Query per
-//! shard that reads only due items, whatever the table's size.
+//! shard that reads only due items, whatever the table's size. Document entries carry them
+//! too, in a partition of their own: `due_pk` = `DOCS#DUE`, `due_sk` =
+//! `{day due}#{tenant}#{collection_id}#{document_id}` (few, and deleted within days).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::collection::{CollectionId, TokenDigest};
+use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
 use mynumber_domain::record::Slot;
 use std::collections::HashMap;
@@ -203,6 +207,29 @@ pub fn disposals_listing_start(
     start
 }
 
+/// A document entry, beside its collection.
+pub fn document_key(t: &TenantId, c: &CollectionId, d: &DocumentId) -> Item {
+    key(collection_pk(t, c), format!("{DOCUMENT_PREFIX}{d}"))
+}
+pub const DOCUMENT_PREFIX: &str = "DOC#";
+
+/// The due-index partition of document entries.
+pub const DOCUMENTS_DUE_PK: &str = "DOCS#DUE";
+
+pub fn document_due_sk(day: NaiveDate, t: &TenantId, c: &CollectionId, d: &DocumentId) -> String {
+    format!("{day}#{t}#{c}#{d}")
+}
+
+/// The document named by a document's `due_sk`.
+pub fn parse_document_due_sk(sk: &str) -> Option<(TenantId, CollectionId, DocumentId)> {
+    let mut parts = sk.splitn(4, '#');
+    let _day = parts.next()?;
+    let t = TenantId::parse(parts.next()?).ok()?;
+    let c = CollectionId::parse(parts.next()?).ok()?;
+    let d = DocumentId::parse(parts.next()?).ok()?;
+    Some((t, c, d))
+}
+
 pub const DUE_SHARDS: u8 = 8;
 
 pub fn due_shard_pk(shard: u8) -> String {
@@ -314,5 +341,22 @@ mod tests {
         assert_eq!(start[DUE_SK].as_s().unwrap(), &sk);
         assert_eq!(pk_sk(&start).0, format!("T#acme#R#{r}"));
         assert_eq!(due_start(3, "not-a-due-key"), None);
+    }
+
+    #[test]
+    fn document_keys_sit_beside_their_collection() {
+        let t = TenantId::parse("acme").unwrap();
+        let c = CollectionId::new_random();
+        let d = DocumentId::new_random();
+        assert_eq!(
+            pk_sk(&document_key(&t, &c, &d)),
+            (&*format!("T#acme#C#{c}"), &*format!("DOC#{d}"))
+        );
+        let day = NaiveDate::from_ymd_opt(2030, 1, 10).unwrap();
+        let sk = document_due_sk(day, &t, &c, &d);
+        assert_eq!(sk, format!("2030-01-10#acme#{c}#{d}"));
+        assert_eq!(parse_document_due_sk(&sk), Some((t, c, d)));
+        assert!(sk < due_sk_gone_from(day.succ_opt().unwrap()));
+        assert_eq!(parse_document_due_sk("2030-01-10#acme#x"), None);
     }
 }

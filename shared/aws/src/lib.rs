@@ -6,6 +6,8 @@
 pub mod bootstrap;
 #[cfg(any(feature = "encrypt", feature = "decrypt"))]
 pub mod cipher;
+#[cfg(feature = "documents")]
+pub mod documents;
 mod item;
 mod keys;
 pub mod settings;
@@ -15,6 +17,8 @@ pub mod store;
 pub use cipher::KmsDecryptor;
 #[cfg(feature = "encrypt")]
 pub use cipher::KmsEncryptor;
+#[cfg(feature = "documents")]
+pub use documents::S3Documents;
 pub use item::{Item, registered_items};
 pub use settings::{Settings, SettingsError};
 pub use store::{DynamoStore, record_from_image};
@@ -24,6 +28,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use mynumber_domain::backstop::BackstopService;
 use mynumber_domain::ports::SystemClock;
+#[cfg(feature = "documents")]
 use mynumber_domain::purge::PurgeService;
 use mynumber_domain::{AuditSink, Core};
 use std::sync::Arc;
@@ -110,7 +115,26 @@ pub async fn lookup_service(
     ))
 }
 
-/// The registrar's collection and review use case (run by intake): the store only.
+/// The documents bucket's client, and the origin its presigned URLs point at.
+#[cfg(feature = "documents")]
+pub fn documents(
+    settings: &Settings,
+    config: &SdkConfig,
+) -> Result<(Arc<S3Documents>, String), SettingsError> {
+    let bucket = settings
+        .documents_bucket
+        .as_ref()
+        .ok_or(SettingsError::Missing("DOCUMENTS_BUCKET"))?;
+    let emulated = settings.endpoint_url.is_some();
+    Ok((
+        Arc::new(S3Documents::new(config, bucket, emulated)),
+        S3Documents::origin(config, bucket, settings.endpoint_url.as_deref()),
+    ))
+}
+
+/// The registrar's collection and review use case (run by intake): the store, and the
+/// documents bucket to view and delete photos.
+#[cfg(feature = "documents")]
 pub async fn review_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
@@ -120,37 +144,55 @@ pub async fn review_service(
         .as_ref()
         .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let (objects, _) = documents(settings, &config)?;
     Ok(mynumber_domain::review::ReviewService::new(
         core(settings, audit),
         store(settings, &config).await,
+        objects,
         base.clone(),
     ))
 }
 
-/// The collect function's use case: the store, and KMS to encrypt (no MAC, no decrypt).
-#[cfg(feature = "encrypt")]
+/// The collect function's use case: the store, KMS to encrypt (no MAC, no decrypt), and
+/// the documents bucket to presign uploads; with the bucket's origin for the page's CSP.
+#[cfg(all(feature = "encrypt", feature = "documents"))]
 pub async fn submission_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
-) -> Result<mynumber_domain::collect::SubmissionService, SettingsError> {
+) -> Result<(mynumber_domain::collect::SubmissionService, String), SettingsError> {
     let key = settings
         .key_id
         .as_ref()
         .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
-    Ok(mynumber_domain::collect::SubmissionService::new(
-        core(settings, audit),
-        store(settings, &config).await,
-        // No MAC key: this role may not call GenerateMac, and the service never asks.
-        Arc::new(KmsEncryptor::new(kms, key, "")),
+    let (objects, origin) = documents(settings, &config)?;
+    Ok((
+        mynumber_domain::collect::SubmissionService::new(
+            core(settings, audit),
+            store(settings, &config).await,
+            // No MAC key: this role may not call GenerateMac, and the service never asks.
+            Arc::new(KmsEncryptor::new(kms, key, "")),
+            objects,
+        ),
+        origin,
     ))
 }
 
-/// The purge's use case: the store only; no KMS client exists in it.
-pub async fn purge_service(settings: &Settings, audit: Arc<dyn AuditSink>) -> PurgeService {
+/// The purge's use case: the store and deletes in the documents bucket; no KMS client
+/// exists in it.
+#[cfg(feature = "documents")]
+pub async fn purge_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<PurgeService, SettingsError> {
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
-    PurgeService::new(core(settings, audit), store(settings, &config).await)
+    let (objects, _) = documents(settings, &config)?;
+    Ok(PurgeService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        objects,
+    ))
 }
 
 /// The backstop's use case: the store only.

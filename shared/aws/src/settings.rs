@@ -18,6 +18,9 @@ pub struct Settings {
     /// `PUBLIC_BASE_URL`: the origin the employee's form is served from, for the links
     /// intake hands out (`{base}/collect#{token}`).
     pub public_base_url: Option<String>,
+    /// `DOCUMENTS_BUCKET`: where identity document photos are uploaded (collect, intake,
+    /// purge).
+    pub documents_bucket: Option<String>,
     pub vault: VaultConfig,
 }
 
@@ -63,6 +66,7 @@ impl Settings {
             mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
             public_base_url: get("PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
+            documents_bucket: get("DOCUMENTS_BUCKET").filter(|v| !v.is_empty()),
             vault: VaultConfig {
                 retention: RetentionRule::new(years)
                     .map_err(|_| SettingsError::Invalid("RETENTION_YEARS"))?,

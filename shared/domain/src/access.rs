@@ -45,10 +45,12 @@ pub enum Action {
     CancelCollection,
     ConfirmRecord,
     RejectRecord,
+    /// List and view the document photos of a submission pending review.
+    ReviewDocuments,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::RegisterRecord,
         Action::ListRecords,
         Action::RevealNumber,
@@ -61,6 +63,7 @@ impl Action {
         Action::CancelCollection,
         Action::ConfirmRecord,
         Action::RejectRecord,
+        Action::ReviewDocuments,
     ];
 
     /// The one place that says which role may do what. Only handlers see numbers;
@@ -74,7 +77,8 @@ impl Action {
             | Action::CreateCollection
             | Action::CancelCollection
             | Action::ConfirmRecord
-            | Action::RejectRecord => &[Role::Registrar],
+            | Action::RejectRecord
+            | Action::ReviewDocuments => &[Role::Registrar],
             Action::ListCollections => &[Role::Registrar, Role::Auditor],
             Action::ListRecords => &[Role::Registrar, Role::Handler, Role::Auditor],
             Action::RevealNumber => &[Role::Handler],
@@ -131,6 +135,7 @@ mod tests {
                     CancelCollection,
                     ConfirmRecord,
                     RejectRecord,
+                    ReviewDocuments,
                 ],
             ),
             (Handler, &[ListRecords, RevealNumber]),

@@ -63,6 +63,14 @@ vocabulary! {
         Submission = "submission",
         /// A registrar confirmed a submission with the verification used.
         Confirmed = "confirmed",
+        /// The employee's form asked to upload a document photo.
+        DocumentUpload = "document_upload",
+        /// A registrar listed a pending record's document photos.
+        ListDocuments = "list_documents",
+        /// A registrar was handed a download of one document photo.
+        ViewDocument = "view_document",
+        /// Document photos deleted (after a review, by the purge, or refused at submission).
+        DocumentsDeleted = "documents_deleted",
     }
 }
 
@@ -115,6 +123,7 @@ vocabulary! {
         PendingReview = "pending_review",
         NotPending = "not_pending",
         CollectionClosed = "collection_closed",
+        DocumentLimit = "document_limit",
         /// A registrar rejected a submission.
         Rejected = "rejected",
         /// A submission left unconfirmed past its review window.
@@ -138,6 +147,7 @@ impl From<&VaultError> for Reason {
             VaultError::Conflict(Conflict::PendingReview) => Reason::PendingReview,
             VaultError::Conflict(Conflict::NotPending) => Reason::NotPending,
             VaultError::Conflict(Conflict::CollectionClosed) => Reason::CollectionClosed,
+            VaultError::Conflict(Conflict::DocumentLimit) => Reason::DocumentLimit,
             VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
             VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
             VaultError::IdempotencyMismatch => Reason::IdempotencyKeyReused,
@@ -253,6 +263,9 @@ pub struct AuditEvent {
     /// On collection events: the link (never its token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collection_id: Option<crate::collection::CollectionId>,
+    /// On document events: the document photo (never its bytes or its URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_id: Option<crate::document::DocumentId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_id: Option<EmployeeId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,6 +305,7 @@ impl AuditEvent {
             source_ip: caller.source_ip,
             record_id: None,
             collection_id: None,
+            document_id: None,
             employee_id: None,
             relation: None,
             purpose: None,

@@ -6,11 +6,16 @@
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
 use crate::collection::{Collection, FormView, LinkCredential, MAX_DEPENDENTS};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
+use crate::document::{
+    Document, DocumentId, MAX_DOCUMENTS, UPLOAD_SECONDS, UploadRequest, UploadTicket, stored_rule,
+};
+use crate::error::FieldError;
 use crate::error::{Conflict, VaultError};
 use crate::ids::{RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
-    CollectionAccess, CreateError, NewRecord, NumberEncryptor, RecordReads, RecordWrites,
+    AddDocumentError, CollectionAccess, CreateError, DocumentChange, DocumentEntries,
+    DocumentErasure, DocumentUploads, NewRecord, NumberEncryptor, RecordReads, RecordWrites,
     SlotChange, UpdateError,
 };
 use crate::purpose::{Purpose, PurposeSet};
@@ -23,8 +28,13 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// The store ports the collect function's role allows.
-pub trait SubmissionStore: RecordReads + RecordWrites + CollectionAccess {}
-impl<T: RecordReads + RecordWrites + CollectionAccess> SubmissionStore for T {}
+pub trait SubmissionStore: RecordReads + RecordWrites + CollectionAccess + DocumentEntries {}
+impl<T: RecordReads + RecordWrites + CollectionAccess + DocumentEntries> SubmissionStore for T {}
+
+/// The object storage the collect function's role allows: presign uploads, look at what
+/// arrived, delete a refused upload. It cannot read an object's bytes.
+pub trait UploadStorage: DocumentUploads + DocumentErasure {}
+impl<T: DocumentUploads + DocumentErasure> UploadStorage for T {}
 
 /// The employee's own part: the number with the documents they say they hold, or a
 /// refusal.
@@ -59,6 +69,8 @@ pub struct SubmissionInput {
     pub own: OwnPart,
     pub spouse: Option<SpousePart>,
     pub dependents: Vec<DependentPart>,
+    /// The document photos the submission relies on (uploaded through this link).
+    pub documents: Vec<DocumentId>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,6 +96,7 @@ pub struct SubmissionService {
     core: Core,
     store: Arc<dyn SubmissionStore>,
     cipher: Arc<dyn NumberEncryptor>,
+    objects: Arc<dyn UploadStorage>,
 }
 
 impl SubmissionService {
@@ -91,11 +104,124 @@ impl SubmissionService {
         core: Core,
         store: Arc<dyn SubmissionStore>,
         cipher: Arc<dyn NumberEncryptor>,
+        objects: Arc<dyn UploadStorage>,
     ) -> Self {
         SubmissionService {
             core,
             store,
             cipher,
+            objects,
+        }
+    }
+
+    /// `POST /v1/collect/documents`: a document entry on the link and a short-lived URL
+    /// to PUT its bytes to. At most `MAX_DOCUMENTS` a link, counted by the store.
+    pub async fn request_upload(
+        &self,
+        caller: &Caller,
+        token: &LinkCredential,
+        input: Result<UploadRequest, VaultError>,
+    ) -> Result<UploadTicket, VaultError> {
+        let now = self.core.now();
+        let mut event = self.event(AuditKind::DocumentUpload, caller, now);
+        let result = self.upload_steps(token, input, now, &mut event).await;
+        self.finish(event, &result);
+        result
+    }
+
+    async fn upload_steps(
+        &self,
+        token: &LinkCredential,
+        input: Result<UploadRequest, VaultError>,
+        now: DateTime<Utc>,
+        event: &mut AuditEvent,
+    ) -> Result<UploadTicket, VaultError> {
+        let c = self.open(token, now).await?;
+        name_collection(event, &c);
+        let input = input?;
+        if c.document_ids.len() >= MAX_DOCUMENTS {
+            return Err(VaultError::Conflict(Conflict::DocumentLimit));
+        }
+        let document = Document {
+            document_id: DocumentId::new_random(),
+            tenant_id: c.tenant_id.clone(),
+            collection_id: c.collection_id.clone(),
+            kind: input.kind,
+            content_type: input.content_type,
+            bytes: input.bytes,
+            created_at: now,
+            record_id: None,
+            // An upload no submission names is deleted once its link has expired.
+            due_on: jst_today(c.expires_at) + chrono::Duration::days(1),
+        };
+        event.document_id = Some(document.document_id.clone());
+        self.store
+            .add_document(&c, &document, now)
+            .await
+            .map_err(|e| match e {
+                AddDocumentError::Limit => VaultError::Conflict(Conflict::DocumentLimit),
+                AddDocumentError::Closed => VaultError::CollectionNotFound,
+                AddDocumentError::Unavailable(u) => u.into(),
+            })?;
+        let (upload_url, upload_headers) = self
+            .objects
+            .presign_upload(
+                &document.object_key(),
+                document.content_type,
+                document.bytes,
+            )
+            .await?;
+        Ok(UploadTicket {
+            document_id: document.document_id,
+            upload_url,
+            expires_in: UPLOAD_SECONDS,
+            upload_headers,
+        })
+    }
+
+    /// Each named document must be this link's, named once, uploaded, at most 5 MB and
+    /// of its announced type. A refused upload is deleted at once (entry and object), so
+    /// that its place on the link is free for another try.
+    async fn check_documents(
+        &self,
+        c: &Collection,
+        named: &[DocumentId],
+    ) -> Result<(), VaultError> {
+        let mut errors = Vec::new();
+        for (i, id) in named.iter().enumerate() {
+            let field = format!("documents[{i}]");
+            if named[..i].contains(id) {
+                errors.push(FieldError::new(field, "duplicate"));
+                continue;
+            }
+            if !c.document_ids.contains(id) {
+                errors.push(FieldError::new(field, "unknown"));
+                continue;
+            }
+            let reference = crate::ports::DocumentRef {
+                tenant_id: c.tenant_id.clone(),
+                collection_id: c.collection_id.clone(),
+                document_id: id.clone(),
+            };
+            let Some(document) = self.store.get_document(&reference).await? else {
+                errors.push(FieldError::new(field, "unknown"));
+                continue;
+            };
+            let key = document.object_key();
+            let stored = self.objects.inspect(&key).await?;
+            if let Some(rule) = stored_rule(&document, stored.as_ref()) {
+                if stored.is_some() {
+                    self.objects.delete_object(&key).await?;
+                    self.store.withdraw_document(&reference).await?;
+                    tracing::warn!(rule, "a named document was refused and deleted");
+                }
+                errors.push(FieldError::new(field, rule));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(VaultError::Invalid(errors))
         }
     }
 
@@ -176,7 +302,7 @@ impl SubmissionService {
     ) -> Result<SubmissionView, VaultError> {
         let collection = self.open(token, now).await?;
         name_collection(event, &collection);
-        let input = match input.and_then(|i| family_allowed(&collection, i)) {
+        let mut input = match input.and_then(|i| family_allowed(&collection, i)) {
             Ok(input) => input,
             Err(e @ VaultError::Invalid(_)) => {
                 // Counted before answering, so a guesser gets five tries however fast.
@@ -193,7 +319,17 @@ impl SubmissionService {
         let employee = &collection.employee_id;
         let employee_departure = self.store.employee_departure(tenant, employee).await?;
         let departure = employee_departure.filter(|d| !d.is_past_due(today));
+        let named = std::mem::take(&mut input.documents);
         let planned = plan(&collection, input, today)?;
+        // The photos support the submission's first record awaiting review: the
+        // employee's own number when given, otherwise their spouse's or first dependant's.
+        let reviewed = planned
+            .iter()
+            .position(|p| matches!(p.content, PartContent::Number { .. }));
+        if !named.is_empty() && reviewed.is_none() {
+            return Err(VaultError::invalid("documents", "nothing_to_review"));
+        }
+        self.check_documents(&collection, &named).await?;
         let mut news = Vec::with_capacity(planned.len());
         for part in planned {
             let slot = self.slot_change(&collection, &part.relation, now).await?;
@@ -205,6 +341,10 @@ impl SubmissionService {
                 employee_departure,
             });
         }
+        let documents = match reviewed.map(|i| &news[i].record) {
+            Some(record) => document_changes(&collection, &named, record, today),
+            None => document_changes_released(&collection, today),
+        };
         let records = news
             .iter()
             .map(|n| SubmittedRecord {
@@ -213,7 +353,7 @@ impl SubmissionService {
                 status: n.record.status(),
             })
             .collect();
-        match self.store.submit(&collection, news).await {
+        match self.store.submit(&collection, news, documents).await {
             Ok(()) => Ok(SubmissionView { records }),
             Err(CreateError::SlotTaken) => Err(VaultError::Conflict(Conflict::RecordExists)),
             // A twin submission spent the token first.
@@ -296,6 +436,55 @@ impl SubmissionService {
             version: 1,
         })
     }
+}
+
+/// Named documents stay for the review of `record` (at most until its review window
+/// closes); the link's other uploads are released to the next purge.
+fn document_changes(
+    c: &Collection,
+    named: &[DocumentId],
+    record: &Record,
+    today: chrono::NaiveDate,
+) -> Vec<DocumentChange> {
+    let review_end = record
+        .review_due_on()
+        .map_or(today, |d| d + chrono::Duration::days(1));
+    c.document_ids
+        .iter()
+        .map(|id| {
+            let document = crate::ports::DocumentRef {
+                tenant_id: c.tenant_id.clone(),
+                collection_id: c.collection_id.clone(),
+                document_id: id.clone(),
+            };
+            if named.contains(id) {
+                DocumentChange::Attach {
+                    document,
+                    record_id: record.record_id.clone(),
+                    due_on: review_end,
+                }
+            } else {
+                DocumentChange::Release {
+                    document,
+                    due_on: today,
+                }
+            }
+        })
+        .collect()
+}
+
+fn document_changes_released(c: &Collection, today: chrono::NaiveDate) -> Vec<DocumentChange> {
+    c.document_ids
+        .iter()
+        .map(|id| DocumentChange::Release {
+            document: crate::ports::DocumentRef {
+                tenant_id: c.tenant_id.clone(),
+                collection_id: c.collection_id.clone(),
+                document_id: id.clone(),
+            },
+            due_on: today,
+        })
+        .collect()
 }
 
 fn name_collection(event: &mut AuditEvent, c: &Collection) {

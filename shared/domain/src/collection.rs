@@ -171,6 +171,9 @@ pub struct Collection {
     pub created_at: DateTime<Utc>,
     pub created_by: Subject,
     pub token: TokenDigest,
+    /// The document photos uploaded through the link (at most `MAX_DOCUMENTS`); adding
+    /// one does not change `version`, so a form's upload never races its submission.
+    pub document_ids: Vec<crate::document::DocumentId>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
 }
@@ -310,6 +313,7 @@ mod tests {
             include_family: false,
             state: CollectionState::Open,
             attempts: 0,
+            document_ids: Vec::new(),
             expires_at: now + Duration::days(1),
             created_at: now,
             created_by: Subject::parse("u").unwrap(),

@@ -96,6 +96,13 @@ pub struct DisposalRecord {
     /// When the last point-in-time-recovery copy of the deleted item expires.
     #[serde(serialize_with = "ser_ts")]
     pub backup_expires_at: DateTime<Utc>,
+    /// The identity document photos deleted with a rejected submission.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub documents_deleted: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn ser_ts<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -121,6 +128,7 @@ impl DisposalRecord {
             disposed_at: now,
             disposed_by,
             backup_expires_at: now + Duration::days(i64::from(backup_window_days)),
+            documents_deleted: 0,
         }
     }
 }

@@ -40,6 +40,8 @@ pub enum Conflict {
     NotPending,
     /// Cancel of a link already submitted or locked.
     CollectionClosed,
+    /// A link already holds the most documents it may upload.
+    DocumentLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +95,7 @@ impl VaultError {
             VaultError::Conflict(Conflict::PendingReview) => "pending_review",
             VaultError::Conflict(Conflict::NotPending) => "not_pending",
             VaultError::Conflict(Conflict::CollectionClosed) => "collection_closed",
+            VaultError::Conflict(Conflict::DocumentLimit) => "document_limit",
             VaultError::PayloadTooLarge => "payload_too_large",
             VaultError::UnsupportedMediaType => "unsupported_media_type",
             VaultError::IdempotencyMismatch => "idempotency_key_reused",

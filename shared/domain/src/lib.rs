@@ -10,6 +10,7 @@ pub mod backstop;
 pub mod collect;
 pub mod collection;
 pub mod disposal;
+pub mod document;
 pub mod error;
 pub mod ids;
 pub mod intake;

@@ -7,7 +7,9 @@ use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
-use crate::ports::{DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail};
+use crate::ports::{
+    AuditTrail, DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail,
+};
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
@@ -16,8 +18,8 @@ use chrono::{Duration, DurationRound};
 use std::sync::Arc;
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota, the log.
-pub trait LookupStore: RecordReads + RevealTrail + DisposalLog {}
-impl<T: RecordReads + RevealTrail + DisposalLog> LookupStore for T {}
+pub trait LookupStore: RecordReads + RevealTrail + AuditTrail + DisposalLog {}
+impl<T: RecordReads + RevealTrail + AuditTrail + DisposalLog> LookupStore for T {}
 
 #[derive(Debug)]
 pub struct Revealed {

@@ -4,7 +4,7 @@
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::ids::TenantId;
-use crate::ports::{Cursor, Disposed, DueIndex, RecordDisposal};
+use crate::ports::{Cursor, Disposed, DocumentErasure, DueDocuments, DueIndex, RecordDisposal};
 use crate::retention::jst_today;
 use crate::usecase::Core;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -39,21 +39,35 @@ pub struct PurgeSummary {
     /// True when the count of what is left failed, so `left_for_next_run` is a lower bound.
     pub more_may_remain: bool,
     pub due_within_30_days: u64,
+    /// Identity document photos deleted (their link expired or was cancelled, their review
+    /// ended, or an earlier deletion failed).
+    pub documents_deleted: u64,
+    /// Photos whose deletion failed: still due, so the next run retries them.
+    pub documents_failed: u64,
     pub tenants: BTreeMap<TenantId, TenantPurge>,
 }
 
+/// Due document photos one run reads at most (they are few: six a link at most).
+const DOCUMENTS_PER_RUN: u16 = 2000;
+
 /// The store ports the purge's role allows: the due index and disposal. No cipher at all.
-pub trait PurgeStore: DueIndex + RecordDisposal {}
-impl<T: DueIndex + RecordDisposal> PurgeStore for T {}
+pub trait PurgeStore: DueIndex + RecordDisposal + DueDocuments {}
+impl<T: DueIndex + RecordDisposal + DueDocuments> PurgeStore for T {}
 
 pub struct PurgeService {
     core: Core,
     store: Arc<dyn PurgeStore>,
+    /// Deleting document photos is all the purge may do in object storage.
+    objects: Arc<dyn DocumentErasure>,
 }
 
 impl PurgeService {
-    pub fn new(core: Core, store: Arc<dyn PurgeStore>) -> Self {
-        PurgeService { core, store }
+    pub fn new(core: Core, store: Arc<dyn PurgeStore>, objects: Arc<dyn DocumentErasure>) -> Self {
+        PurgeService {
+            core,
+            store,
+            objects,
+        }
     }
 
     pub fn core(&self) -> &Core {
@@ -80,6 +94,8 @@ impl PurgeService {
             left_for_next_run: 0,
             more_may_remain: false,
             due_within_30_days: 0,
+            documents_deleted: 0,
+            documents_failed: 0,
             tenants: BTreeMap::new(),
         };
         let out_of_time = || self.core.now() + margin >= deadline;
@@ -158,6 +174,11 @@ impl PurgeService {
             }
         }
 
+        if !summary.stopped_early {
+            self.delete_documents(caller, today, &out_of_time, &mut summary)
+                .await;
+        }
+
         if summary.stopped_early {
             // Say exactly how many the next run inherits (what this run disposed of is gone).
             match self.store.due_count(today).await {
@@ -197,7 +218,7 @@ impl PurgeService {
         let mut run = AuditEvent::new(AuditKind::PurgeRun, None, caller, start);
         run.count = Some(summary.disposed);
         run.remaining = Some(summary.left_for_next_run);
-        if summary.failed > 0 {
+        if summary.failed > 0 || summary.documents_failed > 0 {
             run.outcome = Outcome::Failed;
             run.reason = Some(crate::audit::Reason::DisposalFailed);
         } else if summary.stopped_early {
@@ -205,5 +226,66 @@ impl PurgeService {
         }
         self.core.emit(&run);
         summary
+    }
+
+    /// Deletes every due document photo: object, then entry. A failure leaves the entry
+    /// due, so the next run retries it.
+    async fn delete_documents(
+        &self,
+        caller: &Caller,
+        today: NaiveDate,
+        out_of_time: &impl Fn() -> bool,
+        summary: &mut PurgeSummary,
+    ) {
+        let due = match self.store.due_documents(today, DOCUMENTS_PER_RUN).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::error!(error = %e, "reading due document photos failed");
+                summary.documents_failed += 1;
+                return;
+            }
+        };
+        if due.is_empty() {
+            return;
+        }
+        let mut per_tenant: BTreeMap<TenantId, (u64, u64)> = BTreeMap::new();
+        for chunk in due.chunks(self.core.config.purge_concurrency.max(1)) {
+            if out_of_time() {
+                summary.stopped_early = true;
+                break;
+            }
+            let attempts = chunk.iter().map(|d| async move {
+                let gone = match self.objects.delete_object(&d.object_key()).await {
+                    Ok(()) => self.store.forget_document(d).await,
+                    Err(e) => Err(e),
+                };
+                (d, gone)
+            });
+            for (d, gone) in futures::future::join_all(attempts).await {
+                let counts = per_tenant.entry(d.tenant_id.clone()).or_default();
+                match gone {
+                    Ok(()) => {
+                        summary.documents_deleted += 1;
+                        counts.0 += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, document_id = %d.document_id, "deleting a document photo failed");
+                        summary.documents_failed += 1;
+                        counts.1 += 1;
+                    }
+                }
+            }
+        }
+        for (tenant, (deleted, failed)) in per_tenant {
+            let mut event =
+                AuditEvent::new(AuditKind::DocumentsDeleted, None, caller, self.core.now());
+            event.tenant_id = Some(tenant);
+            event.count = Some(deleted);
+            event.remaining = Some(failed);
+            if failed > 0 {
+                event.outcome = Outcome::Failed;
+            }
+            self.core.emit(&event);
+        }
     }
 }

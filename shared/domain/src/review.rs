@@ -9,11 +9,12 @@ use crate::collection::{
     CollectionToken, CollectionView,
 };
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
+use crate::document::{Deleted, Document, DocumentId, DocumentLink, DocumentView, VIEW_SECONDS};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{RecordId, Subject};
 use crate::ports::{
-    CollectionWrites, Disposed, Page, PageRequest, RecordDisposal, RecordReads, RecordReview,
-    UpdateError,
+    AuditTrail, CollectionWrites, Disposed, DocumentErasure, DocumentRef, DocumentViews, Page,
+    PageRequest, RecordDisposal, RecordDocuments, RecordReads, RecordReview, UpdateError,
 };
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
@@ -23,8 +24,19 @@ use chrono::NaiveDate;
 use std::sync::Arc;
 
 /// The store ports review needs; all within intake's role.
-pub trait ReviewStore: RecordReads + RecordDisposal + RecordReview + CollectionWrites {}
-impl<T: RecordReads + RecordDisposal + RecordReview + CollectionWrites> ReviewStore for T {}
+pub trait ReviewStore:
+    RecordReads + RecordDisposal + RecordReview + CollectionWrites + RecordDocuments + AuditTrail
+{
+}
+impl<
+    T: RecordReads + RecordDisposal + RecordReview + CollectionWrites + RecordDocuments + AuditTrail,
+> ReviewStore for T
+{
+}
+
+/// The object storage review may use: hand a registrar a short-lived download, delete.
+pub trait ReviewStorage: DocumentViews + DocumentErasure {}
+impl<T: DocumentViews + DocumentErasure> ReviewStorage for T {}
 
 /// The verification a registrar confirms a submission with.
 #[derive(Debug, Clone)]
@@ -49,6 +61,7 @@ const OPEN_ATTEMPTS: usize = 3;
 pub struct ReviewService {
     core: Core,
     store: Arc<dyn ReviewStore>,
+    objects: Arc<dyn ReviewStorage>,
     /// Where the employee's form is served (`{base}/collect`).
     public_base_url: String,
 }
@@ -57,11 +70,13 @@ impl ReviewService {
     pub fn new(
         core: Core,
         store: Arc<dyn ReviewStore>,
+        objects: Arc<dyn ReviewStorage>,
         public_base_url: impl Into<String>,
     ) -> Self {
         ReviewService {
             core,
             store,
+            objects,
             public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
         }
     }
@@ -122,6 +137,7 @@ impl ReviewService {
             include_family: input.include_family,
             state: CollectionState::Open,
             attempts: 0,
+            document_ids: Vec::new(),
             expires_at: input.expires_at(now),
             created_at: now,
             created_by: principal.sub.clone(),
@@ -264,6 +280,7 @@ impl ReviewService {
                         ciphertext: (),
                     };
                     confirmed.version += 1;
+                    self.delete_documents(caller, &record, now).await;
                     Ok(confirmed.view())
                 },
             )
@@ -301,12 +318,179 @@ impl ReviewService {
                         self.core.config.backup_window_days,
                     );
                     disposal.note = Some(note);
+                    let documents = self.record_documents(&record).await?;
+                    disposal.documents_deleted = documents.len() as u64;
                     match self.store.dispose(&record.metadata(), &disposal).await? {
-                        Disposed::Now => Ok(disposal),
+                        Disposed::Now => {
+                            self.delete(caller, &record, documents, now).await;
+                            Ok(disposal)
+                        }
                         Disposed::AlreadyGone => Err(VaultError::NotFound),
                     }
                 },
             )
             .await
+    }
+
+    /// `GET /v1/records/{id}/documents`: the photos a submission attached, while it awaits
+    /// review. Any other record (another tenant's, confirmed, gone) is 404.
+    pub async fn list_documents(
+        &self,
+        caller: &Caller,
+        input: Result<RecordId, VaultError>,
+    ) -> Result<Vec<DocumentView>, VaultError> {
+        self.core
+            .audited(
+                AuditKind::ListDocuments,
+                Action::ReviewDocuments,
+                caller,
+                async |event, principal, now| {
+                    let record_id = input?;
+                    event.record_id = Some(record_id.clone());
+                    let record = self.reviewable(&principal.tenant, &record_id, now).await?;
+                    event.employee_id = Some(record.employee_id.clone());
+                    let documents = self.record_documents(&record).await?;
+                    event.count = Some(documents.len() as u64);
+                    Ok(documents.iter().map(Document::view).collect())
+                },
+            )
+            .await
+    }
+
+    /// `GET /v1/records/{id}/documents/{doc}`: a download valid `VIEW_SECONDS`, handed out
+    /// only once the durable trail holds who asked for which photo (fail closed).
+    pub async fn view_document(
+        &self,
+        caller: &Caller,
+        input: Result<(RecordId, DocumentId), VaultError>,
+    ) -> Result<DocumentLink, VaultError> {
+        self.core
+            .audited(
+                AuditKind::ViewDocument,
+                Action::ReviewDocuments,
+                caller,
+                async |event, principal, now| {
+                    let (record_id, document_id) = input?;
+                    event.record_id = Some(record_id.clone());
+                    event.document_id = Some(document_id.clone());
+                    let record = self.reviewable(&principal.tenant, &record_id, now).await?;
+                    event.employee_id = Some(record.employee_id.clone());
+                    let document = self
+                        .store
+                        .get_document(&DocumentRef {
+                            tenant_id: principal.tenant.clone(),
+                            collection_id: submitted_through(&record)?.clone(),
+                            document_id,
+                        })
+                        .await?
+                        .filter(|d| d.record_id.as_ref() == Some(&record_id))
+                        .ok_or(VaultError::NotFound)?;
+                    event.collection_id = Some(document.collection_id.clone());
+                    let mut trail = event.clone();
+                    trail.outcome = crate::audit::Outcome::Authorized;
+                    self.store
+                        .append_audit(&trail, now + self.core.config.audit_retention)
+                        .await?;
+                    let url = self
+                        .objects
+                        .presign_view(&document.object_key(), VIEW_SECONDS)
+                        .await?;
+                    Ok(DocumentLink {
+                        url,
+                        expires_in: VIEW_SECONDS,
+                    })
+                },
+            )
+            .await
+    }
+
+    /// A record pending review; anything else is 404 on the document routes (their
+    /// photos exist only for the review).
+    async fn reviewable(
+        &self,
+        tenant: &crate::ids::TenantId,
+        id: &RecordId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Record, VaultError> {
+        self.pending(tenant, id, now).await.map_err(|e| match e {
+            VaultError::Conflict(Conflict::NotPending) => VaultError::NotFound,
+            other => other,
+        })
+    }
+
+    async fn record_documents(&self, record: &Record) -> Result<Vec<Document>, VaultError> {
+        Ok(self
+            .store
+            .record_documents(
+                &record.tenant_id,
+                submitted_through(record)?,
+                &record.record_id,
+            )
+            .await?)
+    }
+
+    /// After a confirmation: the photos are no longer needed.
+    async fn delete_documents(
+        &self,
+        caller: &Caller,
+        record: &Record,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        match self.record_documents(record).await {
+            Ok(documents) => self.delete(caller, record, documents, now).await,
+            // The entries stay due on the review deadline: the purge deletes them then.
+            Err(e) => tracing::warn!(error = %e, "document photos not listed after review"),
+        }
+    }
+
+    /// Deletes each photo (object, then entry). A failure makes the entry due today, so the
+    /// next purge retries it; the `documents_deleted` event counts both.
+    async fn delete(
+        &self,
+        caller: &Caller,
+        record: &Record,
+        documents: Vec<Document>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        if documents.is_empty() {
+            return;
+        }
+        let mut result = Deleted::default();
+        for document in documents {
+            let reference = document.reference();
+            let gone = match self.objects.delete_object(&document.object_key()).await {
+                Ok(()) => self.store.forget_document(&reference).await,
+                Err(e) => Err(e),
+            };
+            match gone {
+                Ok(()) => result.deleted += 1,
+                Err(e) => {
+                    result.failed += 1;
+                    tracing::warn!(error = %e.0, "a document photo was not deleted; the purge retries");
+                    if let Err(e) = self.store.document_due(&reference, jst_today(now)).await {
+                        tracing::warn!(error = %e.0, "a failed deletion was not rescheduled; the review deadline still applies");
+                    }
+                }
+            }
+        }
+        let mut event =
+            crate::audit::AuditEvent::new(AuditKind::DocumentsDeleted, None, caller, now);
+        event.tenant_id = Some(record.tenant_id.clone());
+        event.record_id = Some(record.record_id.clone());
+        event.employee_id = Some(record.employee_id.clone());
+        event.count = Some(result.deleted);
+        event.remaining = Some(result.failed);
+        if result.failed > 0 {
+            event.outcome = crate::audit::Outcome::Failed;
+        }
+        self.core.emit(&event);
+    }
+}
+
+/// The link a pending record was submitted through.
+fn submitted_through(record: &Record) -> Result<&CollectionId, VaultError> {
+    match &record.content {
+        Content::Pending { submitted, .. } => Ok(&submitted.collection_id),
+        _ => Err(VaultError::NotFound),
     }
 }

@@ -86,6 +86,9 @@ pub fn title(err: &VaultError) -> &'static str {
         VaultError::Conflict(Conflict::PendingReview) => {
             "The record awaits a registrar's review; it cannot be revealed yet."
         }
+        VaultError::Conflict(Conflict::DocumentLimit) => {
+            "This link already holds the most documents it may upload."
+        }
         VaultError::Conflict(Conflict::NotPending) => "The record is not awaiting review.",
         VaultError::Conflict(Conflict::CollectionClosed) => {
             "The collection was already submitted or locked."

@@ -186,3 +186,120 @@ async fn the_server_s_field_errors_are_shown_beside_their_fields() {
     b.visible("#panel-invalid").await;
     b.close().await;
 }
+
+/// A real 1×1 PNG, as a photo the browser can decode and preview.
+const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_review() {
+    use base64::Engine;
+    let stack = Arc::new(Stack::new().await);
+    let base = serve(stack.clone()).await;
+    let url = open_link(&stack, &base, false).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(PNG_1X1)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("photo-{}", mynumber_tests::uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("card.png");
+    std::fs::write(&file, &png).unwrap();
+
+    let b = Browser::start().await;
+    b.client.goto(&url).await.unwrap();
+    b.visible("#panel-form").await;
+    b.visible("#self-give").await.click().await.unwrap();
+    field(&b, "self.my_number")
+        .await
+        .send_keys(N1)
+        .await
+        .unwrap();
+    field(&b, "self.number_document")
+        .await
+        .select_by_value("notification_card")
+        .await
+        .unwrap();
+    field(&b, "self.identity_document")
+        .await
+        .select_by_value("photo_id")
+        .await
+        .unwrap();
+    // The phone's camera is offered; the photo is previewed and uploaded at once.
+    let input = b.visible("#doc-notification_card_front").await;
+    assert_eq!(
+        input.attr("capture").await.unwrap().as_deref(),
+        Some("environment")
+    );
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    let status = "#doc-notification_card_front-status";
+    let mut state = String::new();
+    for _ in 0..100 {
+        state = b
+            .client
+            .find(Locator::Css(status))
+            .await
+            .unwrap()
+            .attr("data-state")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if state == "uploaded" || state == "error" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "uploaded", "{}", b.text_of(status).await);
+    let preview = b.visible("#doc-notification_card_front-preview").await;
+    let src = preview.attr("src").await.unwrap().unwrap_or_default();
+    assert!(src.starts_with("blob:"), "{src}");
+    b.visible("#submit").await.click().await.unwrap();
+    b.visible("#panel-done").await;
+    b.close().await;
+    std::fs::remove_dir_all(&dir).ok();
+
+    // HR sees the photo once while reviewing, confirms, and the bucket holds nothing.
+    let records = list(&stack, &Who::auditor("acme"), "E900").await;
+    let own_id = records.body["items"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hr = Who::registrar("acme");
+    let docs = stack
+        .call(
+            req("GET", &format!("/v1/records/{own_id}/documents"))
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(docs.status, 200, "{}", docs.raw);
+    assert_eq!(docs.body["items"][0]["kind"], "notification_card_front");
+    let doc = docs.body["items"][0]["document_id"].as_str().unwrap();
+    let link = stack
+        .call(
+            req("GET", &format!("/v1/records/{own_id}/documents/{doc}"))
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(link.status, 200, "{}", link.raw);
+    let (status, _, body) =
+        mynumber_tests::http("GET", link.body["url"].as_str().unwrap(), &[], vec![]).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.starts_with(b"\x89PNG") || body.starts_with(b"\xff\xd8"),
+        "an image"
+    );
+    let r = stack
+        .call(
+            req("POST", &format!("/v1/records/{own_id}/confirm"))
+                .who(&hr)
+                .json(json!({"verification": {"number_check": "notification_card", "identity_check": "photo_id", "verified_on": "2026-04-01"}}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert!(
+        stack.bucket_keys().await.is_empty(),
+        "the photo no longer exists"
+    );
+    stack.assert_no_plaintext(&[N1]).await;
+}

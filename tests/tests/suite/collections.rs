@@ -7,7 +7,7 @@ use chrono::Duration;
 
 const PURPOSES: [&str; 2] = ["withholding_tax", "social_insurance"];
 
-async fn open_link(stack: &Stack, employee: &str, family: bool) -> (String, String) {
+pub(crate) async fn open_link(stack: &Stack, employee: &str, family: bool) -> (String, String) {
     let r = stack
         .call(
             req("POST", "/v1/collections")
@@ -32,7 +32,11 @@ async fn open_link(stack: &Stack, employee: &str, family: bool) -> (String, Stri
     )
 }
 
-fn with_token(method: &str, path: &str, token: &str) -> mynumber_tests::events::ReqBuilder {
+pub(crate) fn with_token(
+    method: &str,
+    path: &str,
+    token: &str,
+) -> mynumber_tests::events::ReqBuilder {
     req(method, path)
         .no_token()
         .no_authorizer()
@@ -45,23 +49,23 @@ async fn form(stack: &Stack, token: &str) -> Reply {
         .await
 }
 
-async fn submit(stack: &Stack, token: &str, body: Value) -> Reply {
+pub(crate) async fn submit(stack: &Stack, token: &str, body: Value) -> Reply {
     stack
         .call(with_token("POST", "/v1/collect", token).json(body).build())
         .await
 }
 
-fn own(number: &str) -> Value {
+pub(crate) fn own(number: &str) -> Value {
     json!({"my_number": number, "number_document": "notification_card", "identity_document": "photo_id"})
 }
 
-async fn records_of(stack: &Stack, employee: &str) -> Vec<Value> {
+pub(crate) async fn records_of(stack: &Stack, employee: &str) -> Vec<Value> {
     let r = list(stack, &Who::auditor("acme"), employee).await;
     assert_eq!(r.status, 200, "{}", r.raw);
     r.body["items"].as_array().unwrap().clone()
 }
 
-async fn confirm(stack: &Stack, record: &str, identity_check: &str) -> Reply {
+pub(crate) async fn confirm(stack: &Stack, record: &str, identity_check: &str) -> Reply {
     stack
         .call(
             req("POST", &format!("/v1/records/{record}/confirm"))
@@ -76,7 +80,7 @@ async fn confirm(stack: &Stack, record: &str, identity_check: &str) -> Reply {
         .await
 }
 
-fn id_of<'a>(records: &'a [Value], relation: &str) -> &'a str {
+pub(crate) fn id_of<'a>(records: &'a [Value], relation: &str) -> &'a str {
     records
         .iter()
         .find(|r| r["relation"] == relation)

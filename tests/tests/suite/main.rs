@@ -8,6 +8,7 @@ mod browser;
 mod chaos;
 mod collections;
 mod docs;
+mod documents;
 mod handlers_memory;
 mod headers;
 mod iam;

@@ -573,6 +573,8 @@ fn purge_metrics_are_embedded_metric_format() {
         left_for_next_run: 0,
         more_may_remain: false,
         due_within_30_days: 5,
+        documents_deleted: 0,
+        documents_failed: 0,
         tenants: Default::default(),
     };
     summary.tenants.insert(

@@ -137,9 +137,17 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
     // The employee's side of a link has no principal and so no action.
     if matches!(
         event.event,
-        AuditKind::CollectionViewed | AuditKind::Submission
+        AuditKind::CollectionViewed | AuditKind::Submission | AuditKind::DocumentUpload
     ) {
         return "collect";
+    }
+    // Photos deleted after a review name the registrar; the purge's name no one.
+    if event.event == AuditKind::DocumentsDeleted {
+        return if event.actor.is_some() {
+            "intake"
+        } else {
+            "purge"
+        };
     }
     match event.action {
         Some(
@@ -151,7 +159,8 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::ListCollections
             | Action::CancelCollection
             | Action::ConfirmRecord
-            | Action::RejectRecord,
+            | Action::RejectRecord
+            | Action::ReviewDocuments,
         ) => "intake",
         Some(Action::ListRecords | Action::RevealNumber | Action::ListDisposals) => "lookup",
         None => "purge",

@@ -1,4 +1,4 @@
-//! `mynumber-bootstrap`: creates the local stack's table, keys and log groups on the
+//! `mynumber-bootstrap`: creates the local stack's table, keys, documents bucket and log groups on the
 //! emulator named by `AWS_ENDPOINT_URL`, and prints the settings as `KEY=value` lines for
 //! the local scripts to pass to the functions.
 
@@ -16,10 +16,22 @@ async fn main() {
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let kms = aws_sdk_kms::Client::new(&config);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket =
+        std::env::var("DOCUMENTS_BUCKET").unwrap_or_else(|_| "mynumber-vault-documents".into());
+    // The form's origin (`make dev`), the only one allowed to PUT photos.
+    let origin =
+        std::env::var("PUBLIC_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:9000".into());
     let result = async {
         ensure_table(&ddb, &table).await?;
         let key = ensure_encryption_key(&kms, "alias/mynumber-vault").await?;
         let mac = ensure_mac_key(&kms, "alias/mynumber-vault-idempotency").await?;
+        let documents_key = ensure_encryption_key(&kms, "alias/mynumber-vault-documents").await?;
+        ensure_documents_bucket(&s3, &bucket, &documents_key, &[&origin]).await?;
         for f in ["intake", "lookup", "purge"] {
             ensure_log_group(&logs, &format!("/aws/lambda/mynumber-vault-{f}"), 400).await?;
         }
@@ -31,6 +43,7 @@ async fn main() {
             println!("TABLE_NAME={table}");
             println!("KMS_KEY_ID={key}");
             println!("MAC_KEY_ID={mac}");
+            println!("DOCUMENTS_BUCKET={bucket}");
         }
         Err(e) => {
             eprintln!("{e}");

@@ -6,6 +6,7 @@ use crate::keys::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use mynumber_domain::collection::{Collection, CollectionId, CollectionState, TokenDigest};
+use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::{EmployeeId, Subject, TenantId};
 use mynumber_domain::record::timestamp;
 use std::collections::HashMap;
@@ -52,6 +53,10 @@ pub fn collection_to_item(c: &Collection) -> Item {
     ])
 }
 
+/// The attribute holding the ids of the link's document photos (a string set, absent
+/// while there are none).
+pub const DOCUMENT_IDS: &str = "document_ids";
+
 pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
     let ts = |k: &'static str| -> Result<DateTime<Utc>, Corrupt> {
         DateTime::parse_from_rfc3339(get_s(item, k)?)
@@ -83,6 +88,15 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
         created_by: Subject::parse(get_s(item, "created_by")?)
             .map_err(|_| Corrupt("created_by"))?,
         token: TokenDigest::parse(get_s(item, "token_digest")?).ok_or(Corrupt("token_digest"))?,
+        document_ids: match item.get(DOCUMENT_IDS) {
+            None => Vec::new(),
+            Some(v) => v
+                .as_ss()
+                .map_err(|_| Corrupt(DOCUMENT_IDS))?
+                .iter()
+                .map(|d| DocumentId::parse(d).map_err(|_| Corrupt(DOCUMENT_IDS)))
+                .collect::<Result<_, _>>()?,
+        },
         version: num("version")?,
     })
 }

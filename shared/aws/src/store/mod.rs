@@ -8,6 +8,7 @@
 //! come from `crate::keys`, items from `crate::item`.
 
 mod collections;
+mod documents;
 mod due_index;
 mod idempotency;
 mod ports;

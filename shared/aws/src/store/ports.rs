@@ -1,12 +1,15 @@
 //! The domain's store traits, each method handed to the module of its concern. Nothing
 //! else lives here, so the traits can change shape without touching those modules.
 
-use super::{DynamoStore, collections, due_index, idempotency, records, retention, trail};
+use super::{
+    DynamoStore, collections, documents, due_index, idempotency, records, retention, trail,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::collection::{Collection, CollectionFilter, CollectionId, TokenDigest};
 use mynumber_domain::disposal::DisposalRecord;
+use mynumber_domain::document::Document;
 use mynumber_domain::ids::{EmployeeId, KeyDigest, RecordId, Subject, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::{Record, Slot};
@@ -72,7 +75,10 @@ impl RevealTrail for DynamoStore {
     ) -> Result<bool, Unavailable> {
         trail::take_reveal_quota(self, t, sub, hour, limit).await
     }
+}
 
+#[async_trait]
+impl AuditTrail for DynamoStore {
     async fn append_audit(
         &self,
         event: &AuditEvent,
@@ -217,8 +223,13 @@ impl CollectionAccess for DynamoStore {
         collections::count_invalid_attempt(self, c).await
     }
 
-    async fn submit(&self, c: &Collection, records: Vec<NewRecord>) -> Result<(), CreateError> {
-        records::create_records(self, &records, Some(collections::submitted(c))).await
+    async fn submit(
+        &self,
+        c: &Collection,
+        records: Vec<NewRecord>,
+        changes: Vec<DocumentChange>,
+    ) -> Result<(), CreateError> {
+        records::create_records(self, &records, Some(collections::submitted(c)), &changes).await
     }
 }
 
@@ -230,5 +241,64 @@ impl RecordReview for DynamoStore {
         verification: &Verification,
     ) -> Result<(), UpdateError> {
         retention::confirm_record(self, record, verification).await
+    }
+}
+
+#[async_trait]
+impl DocumentEntries for DynamoStore {
+    async fn add_document(
+        &self,
+        c: &Collection,
+        d: &Document,
+        now: DateTime<Utc>,
+    ) -> Result<(), AddDocumentError> {
+        documents::add_document(self, c, d, now).await
+    }
+
+    async fn get_document(&self, d: &DocumentRef) -> Result<Option<Document>, Unavailable> {
+        documents::get_document(self, d).await
+    }
+
+    async fn withdraw_document(&self, d: &DocumentRef) -> Result<(), Unavailable> {
+        documents::withdraw_document(self, d).await
+    }
+}
+
+#[async_trait]
+impl RecordDocuments for DynamoStore {
+    async fn record_documents(
+        &self,
+        t: &TenantId,
+        c: &CollectionId,
+        r: &RecordId,
+    ) -> Result<Vec<Document>, Unavailable> {
+        documents::record_documents(self, t, c, r).await
+    }
+
+    async fn get_document(&self, d: &DocumentRef) -> Result<Option<Document>, Unavailable> {
+        documents::get_document(self, d).await
+    }
+
+    async fn forget_document(&self, d: &DocumentRef) -> Result<(), Unavailable> {
+        documents::forget_document(self, d).await
+    }
+
+    async fn document_due(&self, d: &DocumentRef, day: NaiveDate) -> Result<(), Unavailable> {
+        documents::document_due(self, d, day).await
+    }
+}
+
+#[async_trait]
+impl DueDocuments for DynamoStore {
+    async fn due_documents(
+        &self,
+        today: NaiveDate,
+        limit: u16,
+    ) -> Result<Vec<DocumentRef>, Unavailable> {
+        documents::due_documents(self, today, limit).await
+    }
+
+    async fn forget_document(&self, d: &DocumentRef) -> Result<(), Unavailable> {
+        documents::forget_document(self, d).await
     }
 }

@@ -22,10 +22,11 @@ enum Guard {
     Departure,
     Membership,
     Collection,
+    Document,
 }
 
 pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result<(), CreateError> {
-    create_records(store, std::slice::from_ref(&new), None).await
+    create_records(store, std::slice::from_ref(&new), None, &[]).await
 }
 
 /// Writes one employee's new records all at once: each record with its membership entry
@@ -35,6 +36,7 @@ pub(crate) async fn create_records(
     store: &DynamoStore,
     news: &[NewRecord],
     collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
+    documents: &[DocumentChange],
 ) -> Result<(), CreateError> {
     let first = news.first().expect("at least one record");
     let (t, e) = (&first.record.tenant_id, &first.record.employee_id);
@@ -69,6 +71,9 @@ pub(crate) async fn create_records(
     if let Some(update) = collection {
         tx.update(Guard::Collection, update);
     }
+    for change in documents {
+        tx.update(Guard::Document, super::documents::document_change(change));
+    }
 
     let error = match tx.commit().await {
         Ok(()) => return Ok(()),
@@ -91,7 +96,8 @@ pub(crate) async fn create_records(
         Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
         Some(Guard::Departure) => Err(CreateError::DepartureChanged),
         Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
-        Some(Guard::Collection) => Err(CreateError::CollectionChanged),
+        // An entry withdrawn meanwhile: the link is no longer as read.
+        Some(Guard::Collection | Guard::Document) => Err(CreateError::CollectionChanged),
         // A random record id or a disposal id that exists: a bug or a collision; nothing
         // was written either way.
         Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {

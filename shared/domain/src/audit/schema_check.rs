@@ -59,7 +59,8 @@ fn hand_kept_lists_are_complete(a: Action, r: Role, p: Purpose) -> usize {
         | Action::ListCollections
         | Action::CancelCollection
         | Action::ConfirmRecord
-        | Action::RejectRecord => Action::ALL.len(),
+        | Action::RejectRecord
+        | Action::ReviewDocuments => Action::ALL.len(),
     };
     let r = match r {
         Role::Registrar | Role::Handler | Role::Auditor | Role::Admin => Role::ALL.len(),
@@ -101,6 +102,7 @@ fn full(i: usize) -> AuditEvent {
         }),
         record_id: Some(RecordId::new_random()),
         collection_id: Some(crate::collection::CollectionId::new_random()),
+        document_id: Some(crate::document::DocumentId::new_random()),
         employee_id: Some(EmployeeId::parse("emp.2024-001_x").unwrap()),
         relation: Some(pick(RelationKind::ALL, i)),
         purpose: Some(pick(Purpose::ALL, i)),
@@ -127,6 +129,7 @@ fn bare() -> AuditEvent {
         source_ip: None,
         record_id: None,
         collection_id: None,
+        document_id: None,
         employee_id: None,
         relation: None,
         purpose: None,
