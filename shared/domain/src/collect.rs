@@ -198,11 +198,7 @@ impl SubmissionService {
                 errors.push(FieldError::new(field, "unknown"));
                 continue;
             }
-            let reference = crate::ports::DocumentRef {
-                tenant_id: c.tenant_id.clone(),
-                collection_id: c.collection_id.clone(),
-                document_id: id.clone(),
-            };
+            let reference = c.document(id);
             let Some(document) = self.store.get_document(&reference).await? else {
                 errors.push(FieldError::new(field, "unknown"));
                 continue;
@@ -341,10 +337,12 @@ impl SubmissionService {
                 employee_departure,
             });
         }
-        let documents = match reviewed.map(|i| &news[i].record) {
-            Some(record) => document_changes(&collection, &named, record, today),
-            None => document_changes_released(&collection, today),
-        };
+        let documents = document_changes(
+            &collection,
+            &named,
+            reviewed.map(|i| &news[i].record),
+            today,
+        );
         let records = news
             .iter()
             .map(|n| SubmittedRecord {
@@ -439,50 +437,31 @@ impl SubmissionService {
 }
 
 /// Named documents stay for the review of `record` (at most until its review window
-/// closes); the link's other uploads are released to the next purge.
+/// closes); the link's other uploads, and all of them when no record awaits review, are
+/// released to the next purge.
 fn document_changes(
     c: &Collection,
     named: &[DocumentId],
-    record: &Record,
+    record: Option<&Record>,
     today: chrono::NaiveDate,
 ) -> Vec<DocumentChange> {
-    let review_end = record
-        .review_due_on()
-        .map_or(today, |d| d + chrono::Duration::days(1));
     c.document_ids
         .iter()
         .map(|id| {
-            let document = crate::ports::DocumentRef {
-                tenant_id: c.tenant_id.clone(),
-                collection_id: c.collection_id.clone(),
-                document_id: id.clone(),
-            };
-            if named.contains(id) {
-                DocumentChange::Attach {
+            let document = c.document(id);
+            match record.filter(|_| named.contains(id)) {
+                Some(record) => DocumentChange::Attach {
                     document,
                     record_id: record.record_id.clone(),
-                    due_on: review_end,
-                }
-            } else {
-                DocumentChange::Release {
+                    due_on: record
+                        .review_due_on()
+                        .map_or(today, |d| d + chrono::Duration::days(1)),
+                },
+                None => DocumentChange::Release {
                     document,
                     due_on: today,
-                }
+                },
             }
-        })
-        .collect()
-}
-
-fn document_changes_released(c: &Collection, today: chrono::NaiveDate) -> Vec<DocumentChange> {
-    c.document_ids
-        .iter()
-        .map(|id| DocumentChange::Release {
-            document: crate::ports::DocumentRef {
-                tenant_id: c.tenant_id.clone(),
-                collection_id: c.collection_id.clone(),
-                document_id: id.clone(),
-            },
-            due_on: today,
         })
         .collect()
 }

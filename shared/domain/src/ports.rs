@@ -513,6 +513,17 @@ impl DocumentRef {
     }
 }
 
+impl Collection {
+    /// The document `id` uploaded through this link.
+    pub fn document(&self, id: &crate::document::DocumentId) -> DocumentRef {
+        DocumentRef {
+            tenant_id: self.tenant_id.clone(),
+            collection_id: self.collection_id.clone(),
+            document_id: id.clone(),
+        }
+    }
+}
+
 impl crate::document::Document {
     pub fn reference(&self) -> DocumentRef {
         DocumentRef {
