@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make build: the five Lambda functions as release arm64 zips for infra/template.yaml,
-#   target/lambda/{intake,lookup,collect,purge,backstop}/bootstrap.zip   (the template's CodeUri; SAM uploads
+# make build: the six Lambda functions as release arm64 zips for infra/template.yaml,
+#   target/lambda/{intake,lookup,collect,purge,backstop,console}/bootstrap.zip   (the template's CodeUri; SAM uploads
 #                                                        a .zip CodeUri as it is)
 # Installs what is missing first: the pinned tools of scripts/tools.sh (cargo-lambda), the
 # pinned ziglang of scripts/requirements-infra.txt ([venv]) and the rustup target. Only the
@@ -8,7 +8,7 @@
 # Fails when a zip reaches MAX_ZIP_BYTES (5 MB = 5,000,000 bytes).
 set -euo pipefail
 
-FUNCTIONS=(intake lookup collect purge backstop)
+FUNCTIONS=(intake lookup collect purge backstop console)
 MAX_ZIP_BYTES=5000000
 TARGET=aarch64-unknown-linux-gnu
 

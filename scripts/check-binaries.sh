@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The deployed functions must not contain development auth, and hold only the KMS calls
-# their role allows. Builds the functions exactly as `make build` does — each package on its
-# own (so no other function or test crate can switch a feature on through unification), the
-# release profile — which also proves each compiles with its own features alone; then fails
+# their role allows. Builds the functions with the features `make build` gives them — each
+# package on its own (so no other function or test crate can switch a feature on through
+# unification), in the `features-check` profile (release without its optimisation and LTO:
+# features decide what is compiled in, and the unoptimised build keeps every string the
+# code holds) — which also proves each compiles with its own features alone; then fails
 # if a binary holds a development header name or the variable that switched it on, or if
 # the purge or the backstop holds a KMS client at all.
 set -euo pipefail
@@ -11,14 +13,16 @@ cd "$root"
 eval "$(grep -m1 '^FUNCTIONS=' scripts/build.sh)"
 started=$SECONDS
 for f in "${FUNCTIONS[@]}"; do
-    cargo build --quiet --release --bins --package "$f"
+    cargo build --quiet --profile features-check --bins --package "$f"
 done
 status=0
 for f in "${FUNCTIONS[@]}"; do
-    bin="target/release/$f"
-    # A string every function does contain: proves the search reads the binary.
-    if ! grep -qaF TABLE_NAME "$bin"; then
-        echo "check-binaries: $bin: cannot find TABLE_NAME; is this the function?" >&2
+    bin="target/features-check/$f"
+    # A string the function does contain: proves the search reads the binary.
+    marker=TABLE_NAME
+    [ "$f" = console ] && marker=OAUTH_TOKEN_URL
+    if ! grep -qaF "$marker" "$bin"; then
+        echo "check-binaries: $bin: cannot find $marker; is this the function?" >&2
         status=1
     fi
     for s in x-dev-sub x-dev-tenant x-dev-roles MYNUMBER_DEV_AUTH; do
@@ -29,7 +33,7 @@ for f in "${FUNCTIONS[@]}"; do
     done
     # KMS's service name is in every binary that has a KMS client (intake, lookup, collect).
     case "$f" in
-        purge | backstop)
+        purge | backstop | console)
             if grep -qaF TrentService "$bin"; then
                 echo "check-binaries: $bin holds a KMS client; its role has no KMS" >&2
                 status=1
@@ -44,6 +48,6 @@ for f in "${FUNCTIONS[@]}"; do
     esac
 done
 if [ "$status" -eq 0 ]; then
-    echo "check-binaries: ${FUNCTIONS[*]}: release builds hold no development auth; no KMS client in purge or backstop ($((SECONDS - started)) s)"
+    echo "check-binaries: ${FUNCTIONS[*]}: builds with their release features hold no development auth; no KMS client in purge, backstop or console ($((SECONDS - started)) s)"
 fi
 exit "$status"

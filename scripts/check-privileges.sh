@@ -3,13 +3,20 @@
 # and collect's builds can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
 # features), and the purge and the backstop have no KMS client in their dependency tree at
 # all; lookup and the backstop have no S3 client (photos are collect's, intake's and the
-# purge's). Fails closed: a function whose graph cannot be read fails the check. Run by
+# purge's); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
+# static pages and draws QR codes). Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
 # compiles with only its own features) and reads the binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 fail() { echo "check-privileges: $*" >&2; status=1; }
+
+console_deps="$(cargo tree --offline -p console -e normal --prefix none)" || fail "cannot read console's dependencies"
+[ -n "$console_deps" ] || fail "console has an empty dependency graph"
+if grep -Eq '^(mynumber-aws|aws-sdk-[a-z0-9]+|aws-config) ' <<<"$console_deps"; then
+    fail "console has an AWS client in its dependency tree"
+fi
 
 for f in intake lookup collect purge backstop; do
     features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
@@ -32,5 +39,5 @@ for f in intake lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client, lookup and backstop no S3 client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client, lookup and backstop no S3 client, console no AWS client"
 exit "$status"

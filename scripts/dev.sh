@@ -54,6 +54,9 @@ cat <<MSG
 mynumber-vault is starting on http://127.0.0.1:${PORT}
 (the first request to each function compiles it: allow a minute or two)
 
+The HR console: http://127.0.0.1:${PORT}/console — pick a principal (registrar, handler,
+auditor) at the top of the page; it sets the development headers below for you.
+
 Local mode: the principal comes from x-dev-sub / x-dev-tenant / x-dev-roles headers.
 
   # register a number (registrar)
@@ -105,6 +108,7 @@ env_args=(
   --env-var "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}"
   --env-var "AWS_REGION=${AWS_REGION}"
   --env-var "MYNUMBER_DEV_AUTH=1"
+  --env-var "STORAGE_ORIGIN=${AWS_ENDPOINT_URL}"
   --env-var "RUST_LOG=${RUST_LOG:-info}"
 )
 # As Lambda sends function output to CloudWatch Logs in AWS, the functions' audit lines go
@@ -113,7 +117,7 @@ cargo build --quiet -p mynumber-audit
 log="$log_dir/functions.log"
 : >"$log"
 tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
-# Development auth exists only in builds with the dev-auth feature, which `make build`
-# never enables (scripts/check-binaries.sh checks the release binaries for it).
-cargo lambda watch -A 127.0.0.1 -P "$PORT" --features mynumber-http/dev-auth "${env_args[@]}" 2>&1 | tee -a "$log" &
+# Development auth (and the console's principal picker) exists only in builds with the
+# dev-auth features, which `make build` never enables (scripts/check-binaries.sh checks).
+cargo lambda watch -A 127.0.0.1 -P "$PORT" --features mynumber-http/dev-auth,console/dev-auth "${env_args[@]}" 2>&1 | tee -a "$log" &
 wait $!

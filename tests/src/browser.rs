@@ -78,7 +78,7 @@ async fn answer(stack: &Stack, r: Request<Incoming>) -> Response<Full<Bytes>> {
 pub struct Browser {
     pub client: fantoccini::Client,
     driver: Child,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 struct TempDir(std::path::PathBuf);
@@ -90,7 +90,22 @@ impl Drop for TempDir {
 }
 
 impl Browser {
+    /// Phone-sized, as an employee opens a collection link.
     pub async fn start() -> Browser {
+        Self::start_sized(390, 844).await
+    }
+
+    /// Laptop-sized (1280×800), as HR staff use the console.
+    pub async fn start_desktop() -> Browser {
+        Self::start_sized(1280, 800).await
+    }
+
+    /// Where downloads land (no prompt).
+    pub fn downloads_dir(&self) -> std::path::PathBuf {
+        self.profile.0.join("downloads")
+    }
+
+    async fn start_sized(width: u32, height: u32) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
             "{CHROMIUM} and {CHROMEDRIVER} are needed: run scripts/browser-deps.sh (make test does)"
@@ -117,9 +132,13 @@ impl Browser {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--lang=ja",
-                    "--window-size=390,844",
+                    format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display()),
-                ]
+                ],
+                "prefs": {
+                    "download.default_directory": profile.join("downloads"),
+                    "download.prompt_for_download": false,
+                }
             }
         });
         let caps = match caps {
@@ -138,7 +157,7 @@ impl Browser {
                     return Browser {
                         client,
                         driver,
-                        _profile: TempDir(profile),
+                        profile: TempDir(profile),
                     };
                 }
                 Err(e) => last = Some(e),
@@ -173,6 +192,15 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("{css} never held any text");
+    }
+
+    /// Closes the browser, then hands `inspect` its profile folder (with what Chromium
+    /// wrote to disk on the way out: cache, site storage, downloads) before removing it.
+    pub async fn close_then(mut self, inspect: impl FnOnce(&std::path::Path)) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        inspect(&self.profile.0);
     }
 
     pub async fn close(mut self) {

@@ -315,6 +315,7 @@ pub enum Function {
     Lookup,
     Purge,
     Backstop,
+    Console,
 }
 
 impl Function {
@@ -325,6 +326,7 @@ impl Function {
             Function::Lookup => "LookupRole",
             Function::Purge => "PurgeRole",
             Function::Backstop => "BackstopRole",
+            Function::Console => "ConsoleRole",
         }
     }
 }

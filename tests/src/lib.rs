@@ -10,6 +10,7 @@ pub mod iam;
 pub mod jwt;
 pub mod memory;
 pub mod moto;
+pub mod oauth;
 pub mod schema;
 
 use aws_config::SdkConfig;
@@ -267,6 +268,8 @@ pub struct Stack {
     pub lookup: lookup::Lookup,
     /// The employee's side of collection links (no JWT).
     pub collect: collect::Collect,
+    /// The HR console's pages, in development mode (the principal picker).
+    pub console: console::Console,
     /// Bodies of every response except reveals, which must never hold a number.
     pub non_reveal_bodies: Mutex<Vec<String>>,
 }
@@ -277,16 +280,22 @@ impl Stack {
     }
 
     pub async fn with_config(config: VaultConfig) -> Stack {
-        Self::build(config, None).await
+        Self::build(config, None, false).await
+    }
+
+    /// A stack whose functions also take the principal from the development headers, as
+    /// under `make dev`: what the console's principal picker sets.
+    pub async fn with_dev_headers() -> Stack {
+        Self::build(VaultConfig::default(), None, true).await
     }
 
     /// A stack on the moto server at `moto`, whose functions reach it through `proxy`
     /// (the harness's own reads and checks go straight to moto).
     pub async fn behind(moto: &str, proxy: &faults::FaultProxy) -> Stack {
-        Self::build(VaultConfig::default(), Some((moto, &proxy.endpoint))).await
+        Self::build(VaultConfig::default(), Some((moto, &proxy.endpoint)), false).await
     }
 
-    async fn build(config: VaultConfig, faulty: Option<(&str, &str)>) -> Stack {
+    async fn build(config: VaultConfig, faulty: Option<(&str, &str)>, dev_headers: bool) -> Stack {
         install_capture();
         let endpoint = match faulty {
             Some((moto, _)) => moto.to_owned(),
@@ -358,10 +367,23 @@ impl Stack {
             store,
             Arc::new(KmsDecryptor::new(fn_kms.clone(), &key_id)),
         );
+        let auth = || {
+            let auth = jwt::authenticator();
+            if dev_headers {
+                auth.with_dev_headers()
+            } else {
+                auth
+            }
+        };
+        let console = console::Console::new(console::Settings {
+            mode: console::Mode::Development,
+            storage_origin: Some(storage_origin.clone()),
+        });
         Stack {
-            intake: intake::Intake::new(intake, review, jwt::authenticator()),
-            lookup: lookup::Lookup::new(lookup, jwt::authenticator()),
+            intake: intake::Intake::new(intake, review, auth()),
+            lookup: lookup::Lookup::new(lookup, auth()),
             collect: collect::Collect::new(submissions, &storage_origin),
+            console,
             bucket,
             objects,
             storage_origin,
@@ -523,7 +545,10 @@ impl Stack {
             || path == "/v1/collect"
             || path == "/collect"
             || path.starts_with("/collect/");
-        let resp = if collect_route {
+        let console_route = path == "/console" || path.starts_with("/console/");
+        let resp = if console_route {
+            self.console.handle(request)
+        } else if collect_route {
             self.collect.handle(request).await
         } else if lookup_route {
             self.lookup.handle(request).await

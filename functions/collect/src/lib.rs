@@ -4,9 +4,7 @@
 //! Its role may encrypt and write records, never decrypt.
 
 use lambda_http::http::Method;
-use lambda_http::http::header::{
-    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS,
-};
+use lambda_http::http::header::{AUTHORIZATION, HeaderValue};
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::collect::{
     DependentPart, OwnPart, SpousePart, SubmissionInput, SubmissionService,
@@ -18,32 +16,23 @@ use mynumber_domain::document::{
 use mynumber_domain::record::DependentLabel;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
+use mynumber_http::assets::{self, Asset, asset_response};
 use mynumber_http::{Fields, anonymous_caller, json_object, json_value, problem, segments};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 /// The form's files, served from the function's own origin (no CDN, no third party).
-const PAGES: &[(&str, &str, &str)] = &[
-    (
+pub const PAGES: &[Asset] = &[
+    Asset::html(
         "index.html",
-        "text/html; charset=utf-8",
         include_str!("../../../web/collect/index.html"),
     ),
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../../web/collect/app.js"),
-    ),
-    (
+    Asset::script("app.js", include_str!("../../../web/collect/app.js")),
+    Asset::script(
         "mynumber.js",
-        "text/javascript; charset=utf-8",
         include_str!("../../../web/collect/mynumber.js"),
     ),
-    (
-        "app.css",
-        "text/css; charset=utf-8",
-        include_str!("../../../web/collect/app.css"),
-    ),
+    Asset::style("app.css", include_str!("../../../web/collect/app.css")),
 ];
 
 /// Nothing but our own files, no inline script or style, no framing, no form posts
@@ -80,10 +69,9 @@ impl Collect {
     async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         match (req.method(), segments(req).as_slice()) {
             (&Method::GET, ["collect"]) => Ok(page("index.html", &self.csp)),
-            (&Method::GET, ["collect", name]) => PAGES
-                .iter()
-                .any(|(n, _, _)| n == name && *n != "index.html")
-                .then(|| page(name, &self.csp))
+            (&Method::GET, ["collect", name]) => assets::find(PAGES, name)
+                .filter(|a| a.name != "index.html")
+                .map(|a| asset_response(a, &self.csp))
                 .ok_or(VaultError::NotFound),
             (&Method::POST, ["v1", "collect", "documents"]) => {
                 let token = token(req);
@@ -116,20 +104,7 @@ impl Collect {
 }
 
 fn page(name: &str, csp: &str) -> Response<Body> {
-    let (_, content_type, text) = PAGES
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .expect("a page we serve");
-    Response::builder()
-        .status(200)
-        .header(CONTENT_TYPE, *content_type)
-        .header(CACHE_CONTROL, "no-store")
-        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header("content-security-policy", csp)
-        .header("referrer-policy", "no-referrer")
-        .header("x-frame-options", "DENY")
-        .body(Body::Text((*text).to_owned()))
-        .expect("static headers are valid")
+    asset_response(assets::find(PAGES, name).expect("a page we serve"), csp)
 }
 
 /// `Authorization: Collection {token}`. No such credential is a 401; a `Collection`

@@ -1,12 +1,14 @@
 //! HTTP glue shared by the API functions: who is calling, strict JSON bodies with
 //! field-level errors, RFC 9457 problem responses, and logging set-up.
 
+pub mod assets;
 pub mod body;
 pub mod caller;
 pub mod listing;
 pub mod logging;
 pub mod problem;
 
+pub use assets::{Asset, asset_response};
 pub use body::{Fields, json_object, query};
 pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
 pub use listing::{page_response, parse_page};

@@ -455,6 +455,36 @@ async fn the_purge_s_role_cannot_call_kms_at_all() {
     );
 }
 
+/// The console serves pages and draws QR codes: its role reaches no record and no key.
+#[tokio::test]
+async fn the_console_s_role_reaches_no_record_and_no_key() {
+    let stack = IamStack::new().await;
+    let intake = stack.intake(&stack.identity(Function::Intake, Policies::ForMoto).await);
+    let id = registered(&intake, own_number("E0700", N1)).await;
+    let console = stack.identity(Function::Console, Policies::ForMoto).await;
+    assert_denied(
+        console
+            .ddb()
+            .get_item()
+            .table_name(&stack.table)
+            .set_key(Some(record_key(&id)))
+            .send()
+            .await,
+        "dynamodb:GetItem",
+    );
+    assert_denied(
+        console.ddb().scan().table_name(&stack.table).send().await,
+        "dynamodb:Scan",
+    );
+    let context = [("tenant_id", TENANT), ("record_id", id.as_str())];
+    let blob = ciphertext(&stack, &context).await;
+    let mut call = console.kms().decrypt().ciphertext_blob(blob);
+    for (k, v) in context {
+        call = call.encryption_context(k, v);
+    }
+    assert_denied(call.send().await, "kms:Decrypt");
+}
+
 #[tokio::test]
 async fn lookup_s_role_cannot_delete_a_record() {
     let stack = IamStack::new().await;

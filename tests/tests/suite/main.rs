@@ -7,6 +7,7 @@ mod auth;
 mod browser;
 mod chaos;
 mod collections;
+mod console;
 mod docs;
 mod documents;
 mod handlers_memory;

@@ -13,7 +13,8 @@ pub(super) fn doc() -> Value {
 
 use mynumber_tests::schema::validate;
 
-/// The document's path template that matches a concrete path.
+/// The document's path template that matches a concrete path; a literal segment wins over
+/// a parameter (`/console/qr` over `/console/{asset}`), as in API Gateway.
 fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     doc["paths"]
@@ -21,7 +22,7 @@ fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
         .unwrap()
         .keys()
         .map(String::as_str)
-        .find(|t| {
+        .filter(|t| {
             let ts: Vec<&str> = t.trim_matches('/').split('/').collect();
             ts.len() == segs.len()
                 && ts
@@ -29,6 +30,7 @@ fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
                     .zip(&segs)
                     .all(|(t, s)| t.starts_with('{') || t == s)
         })
+        .min_by_key(|t| t.matches('{').count())
 }
 
 struct Checker {
@@ -781,6 +783,47 @@ async fn collection_routes(c: &mut Checker, stack: &Stack) {
             .await;
         c.check("GET", path, &r);
     }
+    // The console: its page, a script, its sign-in settings, a missing file, and QR codes.
+    for path in [
+        "/console",
+        "/console/app.js",
+        "/console/app.css",
+        "/console/callback",
+        "/console/config.json",
+        "/console/nothing.js",
+    ] {
+        let r = stack
+            .call(req("GET", path).no_token().no_authorizer().build())
+            .await;
+        c.check("GET", path, &r);
+    }
+    for body in [
+        json!({"text": "https://vault.example/collect#abc"}),
+        json!({"text": ""}),
+        json!({"text": "x".repeat(20_000)}),
+    ] {
+        let r = stack
+            .call(
+                req("POST", "/console/qr")
+                    .no_token()
+                    .no_authorizer()
+                    .json(body)
+                    .build(),
+            )
+            .await;
+        c.check("POST", "/console/qr", &r);
+    }
+    let r = stack
+        .call(
+            req("POST", "/console/qr")
+                .no_token()
+                .no_authorizer()
+                .header("content-type", "text/plain")
+                .raw_body("https://vault.example/collect#abc")
+                .build(),
+        )
+        .await;
+    c.check("POST", "/console/qr", &r);
 
     // Review of what was submitted.
     let records = stack

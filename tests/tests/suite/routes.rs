@@ -18,7 +18,7 @@ type Route = (String, String);
 type Table = BTreeMap<Route, Vec<String>>;
 
 /// The functions API Gateway invokes, as `target/lambda/<name>` names them.
-const API_FUNCTIONS: [&str; 3] = ["intake", "lookup", "collect"];
+const API_FUNCTIONS: [&str; 4] = ["intake", "lookup", "collect", "console"];
 
 /// The methods tried on every path; those the document does not declare must get 405.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -300,6 +300,7 @@ async fn handle(stack: &Stack, function: &str, request: Request) -> Reply {
         "intake" => stack.intake.handle(request).await,
         "lookup" => stack.lookup.handle(request).await,
         "collect" => stack.collect.handle(request).await,
+        "console" => stack.console.handle(request),
         other => panic!("no function {other} in the harness: add it to `handle`"),
     })
 }

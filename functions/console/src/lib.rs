@@ -1,0 +1,331 @@
+//! The console function: the HR console of SPEC §4c on the API's own origin. It serves
+//! the console's static files (`GET /console`, `GET /console/{asset}`), the sign-in
+//! settings the page needs (`GET /console/config.json`) and the QR code of a collection
+//! link (`POST /console/qr`). It holds no data, no key and no AWS client: every page calls
+//! the API, which enforces every rule; this function's role may only write its own logs.
+
+use lambda_http::http::Method;
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use lambda_http::{Body, Request, Response};
+use mynumber_domain::VaultError;
+use mynumber_http::assets::{self, Asset, asset_response};
+use mynumber_http::{Fields, anonymous_caller, json_object, json_value, problem, segments};
+use serde_json::{Value, json};
+use zeroize::Zeroizing;
+
+/// The console's files. `callback` is the sign-in popup's landing page.
+pub const PAGES: &[Asset] = &[
+    Asset::html(
+        "index.html",
+        include_str!("../../../web/console/index.html"),
+    ),
+    Asset::html(
+        "callback",
+        include_str!("../../../web/console/callback.html"),
+    ),
+    Asset::script(
+        "callback.js",
+        include_str!("../../../web/console/callback.js"),
+    ),
+    Asset::script("app.js", include_str!("../../../web/console/app.js")),
+    Asset::script("api.js", include_str!("../../../web/console/api.js")),
+    Asset::script("auth.js", include_str!("../../../web/console/auth.js")),
+    Asset::script("labels.js", include_str!("../../../web/console/labels.js")),
+    Asset::script(
+        "employees.js",
+        include_str!("../../../web/console/employees.js"),
+    ),
+    Asset::script(
+        "register.js",
+        include_str!("../../../web/console/register.js"),
+    ),
+    Asset::script(
+        "collections.js",
+        include_str!("../../../web/console/collections.js"),
+    ),
+    Asset::script("review.js", include_str!("../../../web/console/review.js")),
+    Asset::script(
+        "departures.js",
+        include_str!("../../../web/console/departures.js"),
+    ),
+    Asset::script(
+        "disposals.js",
+        include_str!("../../../web/console/disposals.js"),
+    ),
+    Asset::script("reveal.js", include_str!("../../../web/console/reveal.js")),
+    // The employee's form checks numbers as typed with the same module.
+    Asset::script(
+        "mynumber.js",
+        include_str!("../../../web/collect/mynumber.js"),
+    ),
+    Asset::style("app.css", include_str!("../../../web/console/app.css")),
+];
+
+/// The development principal picker: it sets the x-dev-* headers, so it exists only in
+/// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it).
+#[cfg(feature = "dev-auth")]
+const DEV_PICKER: Asset = Asset::script("dev.js", include_str!("../../../web/console/dev.js"));
+
+/// The longest text a QR code is drawn for: a collection link is about 90 characters.
+pub const MAX_QR_TEXT: usize = 512;
+
+/// How the console signs its user in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `make dev`: the principal picker and the development headers.
+    #[cfg(feature = "dev-auth")]
+    Development,
+    /// Authorization code with PKCE at an OAuth 2.0 / OIDC provider (the Cognito hosted UI
+    /// of the stack's user pool, or the configured issuer).
+    SignIn(SignIn),
+    /// Nothing configured: the page says so.
+    Unconfigured,
+}
+
+/// The public settings of the OAuth client the page uses (a public client: no secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignIn {
+    pub authorize_url: String,
+    pub token_url: String,
+    pub logout_url: Option<String>,
+    pub client_id: String,
+    pub tenant_claim: String,
+    pub role_claim: String,
+    pub role_prefix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub mode: Mode,
+    /// The documents bucket's origin: the review page shows photos from presigned URLs.
+    pub storage_origin: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("{0} must be an https URL (http only on loopback) without spaces or quotes")]
+    BadUrl(&'static str),
+    #[error("OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL and OAUTH_CLIENT_ID go together; {0} is missing")]
+    Incomplete(&'static str),
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// From variables named as in `infra/template.yaml`; empty counts as unset.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let storage_origin = match get("STORAGE_ORIGIN") {
+            Some(v) => Some(origin_of(&v).ok_or(SettingsError::BadUrl("STORAGE_ORIGIN"))?),
+            None => None,
+        };
+        #[cfg(feature = "dev-auth")]
+        if get("MYNUMBER_DEV_AUTH").as_deref() == Some("1") {
+            return Ok(Settings {
+                mode: Mode::Development,
+                storage_origin,
+            });
+        }
+        let authorize = get("OAUTH_AUTHORIZE_URL");
+        let token = get("OAUTH_TOKEN_URL");
+        let client_id = get("OAUTH_CLIENT_ID");
+        if authorize.is_none() && token.is_none() {
+            return Ok(Settings {
+                mode: Mode::Unconfigured,
+                storage_origin,
+            });
+        }
+        let url = |value: Option<String>, name: &'static str| {
+            let v = value.ok_or(SettingsError::Incomplete(name))?;
+            origin_of(&v).ok_or(SettingsError::BadUrl(name))?;
+            Ok::<_, SettingsError>(v)
+        };
+        let sign_in = SignIn {
+            authorize_url: url(authorize, "OAUTH_AUTHORIZE_URL")?,
+            token_url: url(token, "OAUTH_TOKEN_URL")?,
+            logout_url: match get("OAUTH_LOGOUT_URL") {
+                Some(v) => Some(url(Some(v), "OAUTH_LOGOUT_URL")?),
+                None => None,
+            },
+            client_id: client_id.ok_or(SettingsError::Incomplete("OAUTH_CLIENT_ID"))?,
+            tenant_claim: get("TENANT_CLAIM").unwrap_or_else(|| "custom:tenant_id".into()),
+            role_claim: get("ROLE_CLAIM").unwrap_or_else(|| "cognito:groups".into()),
+            role_prefix: get("ROLE_PREFIX").unwrap_or_default(),
+        };
+        Ok(Settings {
+            mode: Mode::SignIn(sign_in),
+            storage_origin,
+        })
+    }
+}
+
+/// `scheme://authority` of an https URL (or http on loopback, for local runs and tests).
+/// None for anything else, or for a value that could break out of a CSP source list.
+fn origin_of(url: &str) -> Option<String> {
+    if url.is_empty()
+        || !url.is_ascii()
+        || url
+            .chars()
+            .any(|c| c.is_ascii_whitespace() || c.is_ascii_control() || "\"';,<>\\`".contains(c))
+    {
+        return None;
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(authority, |(host, _)| host);
+    let allowed = match scheme {
+        "https" => !host.is_empty(),
+        "http" => matches!(host, "127.0.0.1" | "localhost" | "[::1]"),
+        _ => false,
+    };
+    (allowed && !authority.contains('@')).then(|| format!("{scheme}://{authority}"))
+}
+
+pub struct Console {
+    settings: Settings,
+    csp: String,
+    config: Value,
+}
+
+impl Console {
+    pub fn new(settings: Settings) -> Console {
+        let token_origin = match &settings.mode {
+            Mode::SignIn(s) => origin_of(&s.token_url),
+            _ => None,
+        };
+        let config = match &settings.mode {
+            #[cfg(feature = "dev-auth")]
+            Mode::Development => json!({"mode": "dev"}),
+            Mode::SignIn(s) => json!({
+                "mode": "oidc",
+                "authorize_url": s.authorize_url,
+                "token_url": s.token_url,
+                "logout_url": s.logout_url,
+                "client_id": s.client_id,
+                "scope": "openid email",
+                "tenant_claim": s.tenant_claim,
+                "role_claim": s.role_claim,
+                "role_prefix": s.role_prefix,
+            }),
+            Mode::Unconfigured => json!({"mode": "none"}),
+        };
+        Console {
+            csp: csp(settings.storage_origin.as_deref(), token_origin.as_deref()),
+            settings,
+            config,
+        }
+    }
+
+    pub fn handle(&self, req: Request) -> Response<Body> {
+        self.route(&req)
+            .unwrap_or_else(|e| problem(&e, &anonymous_caller(&req)))
+    }
+
+    fn route(&self, req: &Request) -> Result<Response<Body>, VaultError> {
+        match (req.method(), segments(req).as_slice()) {
+            (&Method::GET, ["console"]) => Ok(self.page("index.html")),
+            (&Method::GET, ["console", "config.json"]) => {
+                let mut resp = json_value(200, &self.config);
+                resp.headers_mut()
+                    .insert(CACHE_CONTROL, "no-store".parse().unwrap());
+                Ok(resp)
+            }
+            (&Method::POST, ["console", "qr"]) => qr(req),
+            (_, ["console", "qr"]) => Err(VaultError::MethodNotAllowed),
+            (&Method::GET, ["console", name]) => self
+                .asset(name)
+                .filter(|a| a.name != "index.html")
+                .map(|a| asset_response(a, &self.csp))
+                .ok_or(VaultError::NotFound),
+            (_, ["console"]) | (_, ["console", _]) => Err(VaultError::MethodNotAllowed),
+            _ => Err(VaultError::NotFound),
+        }
+    }
+
+    fn asset(&self, name: &str) -> Option<&'static Asset> {
+        #[cfg(feature = "dev-auth")]
+        if name == DEV_PICKER.name && self.settings.mode == Mode::Development {
+            return Some(&DEV_PICKER);
+        }
+        assets::find(PAGES, name)
+    }
+
+    fn page(&self, name: &str) -> Response<Body> {
+        asset_response(self.asset(name).expect("a page we serve"), &self.csp)
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+/// Our own files only; no inline script or style, no plug-ins, no framing, no form posts.
+/// `connect-src` adds the sign-in provider's token endpoint (the code exchange), `img-src`
+/// the documents bucket (presigned photo URLs) and `blob:` (the QR code, drawn here).
+pub fn csp(storage_origin: Option<&str>, token_origin: Option<&str>) -> String {
+    let extra = |o: Option<&str>| o.map(|o| format!(" {o}")).unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:{}; \
+         connect-src 'self'{}; object-src 'none'; form-action 'none'; base-uri 'none'; \
+         frame-ancestors 'none'",
+        extra(storage_origin),
+        extra(token_origin)
+    )
+}
+
+/// `POST /console/qr` `{"text": url}` → the QR code as SVG. The link holds its one-time
+/// token: it is held zeroed-on-drop, never logged, and the answer is never cached.
+fn qr(req: &Request) -> Result<Response<Body>, VaultError> {
+    let mut body = json_object(req)?;
+    // Taken out first, so that it is zeroed however parsing ends.
+    let text = body.remove("text").map(|v| match v {
+        Value::String(s) => Ok(Zeroizing::new(s)),
+        other => Err(other.is_null()),
+    });
+    let mut f = Fields::new(&body, &[]);
+    let text = match text {
+        Some(Ok(s)) if s.is_empty() || s.len() > MAX_QR_TEXT => {
+            f.fail("text", "length");
+            None
+        }
+        Some(Ok(s)) if !s.bytes().all(|b| b.is_ascii_graphic()) => {
+            f.fail("text", "format");
+            None
+        }
+        Some(Ok(s)) => Some(s),
+        None | Some(Err(true)) => {
+            f.fail("text", "required");
+            None
+        }
+        Some(Err(false)) => {
+            f.fail("text", "type");
+            None
+        }
+    };
+    let text = f.finish(text)?;
+    // Level M survives a smudged or partly covered screen; a link fits well within it.
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| VaultError::invalid("text", "length"))?;
+    let svg = Zeroizing::new(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    );
+    Ok(Response::builder()
+        .status(200)
+        .header(CONTENT_TYPE, "image/svg+xml")
+        .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header("content-security-policy", "default-src 'none'")
+        .body(Body::Text(svg.to_string()))
+        .expect("static headers are valid"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,499 @@
+//! The HR console in a real browser (headless Chromium at 1280×800), against the real
+//! handlers on moto served on one origin, with the development principal picker as under
+//! `make dev`: one journey per role, as HR staff would click through it. Each journey
+//! saves a screenshot of every page it visits under the test's temp dir.
+
+use super::*;
+use fantoccini::Locator;
+use fantoccini::elements::Element;
+use mynumber_tests::browser::{Browser, serve};
+use mynumber_tests::oauth::{self, Provider};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+const TENANT: &str = "acme";
+
+struct Console {
+    stack: Arc<Stack>,
+    b: Browser,
+    shots: PathBuf,
+}
+
+impl Console {
+    async fn open(journey: &str) -> Console {
+        let c = Self::on(Stack::with_dev_headers().await, journey).await;
+        c.b.visible("#dev-panel").await;
+        c
+    }
+
+    async fn on(stack: Stack, journey: &str) -> Console {
+        let stack = Arc::new(stack);
+        let origin = serve(stack.clone()).await;
+        let b = Browser::start_desktop().await;
+        b.client.goto(&format!("{origin}/console")).await.unwrap();
+        let shots = std::env::temp_dir().join(format!(
+            "mynumber-console-{journey}-{}",
+            mynumber_tests::uuid_like()
+        ));
+        std::fs::create_dir_all(&shots).unwrap();
+        Console { stack, b, shots }
+    }
+
+    /// Picks a preset principal in the development picker, in the test's tenant.
+    async fn as_principal(&self, preset: &str) {
+        let tenant = self.b.visible("#dev-tenant").await;
+        tenant.clear().await.unwrap();
+        tenant.send_keys(TENANT).await.unwrap();
+        self.click(&format!("button[data-preset=\"{preset}\"]"))
+            .await;
+    }
+
+    async fn click(&self, css: &str) {
+        self.b.visible(css).await.click().await.unwrap();
+    }
+
+    async fn fill(&self, css: &str, text: &str) -> Element {
+        let e = self.b.visible(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+        e
+    }
+
+    async fn choose(&self, css: &str, value: &str) {
+        self.b
+            .visible(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("{css}={value}: {e}"));
+    }
+
+    /// Goes to a page through the navigation, as a user would.
+    async fn page(&self, name: &str) {
+        self.click(&format!("#nav a[data-page=\"{name}\"]")).await;
+        self.b.visible(&format!("#page-{name}")).await;
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.b.client.screenshot().await.unwrap();
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap();
+        eprintln!("screenshot: {}", path.display());
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.b.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// The links of the navigation, by page name.
+    async fn nav(&self) -> Vec<String> {
+        let v = self
+            .js("return [...document.querySelectorAll('#nav a[data-page]')]\
+                 .filter(a => a.offsetParent !== null).map(a => a.dataset.page)")
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Waits until `css` has vanished or holds no text.
+    async fn emptied(&self, css: &str, wait: Duration) {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let text = match self.b.client.find(Locator::Css(css)).await {
+                Ok(e) if e.is_displayed().await.unwrap_or(false) => {
+                    e.text().await.unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            if text.trim().is_empty() {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{css} still shows {}",
+                text.len()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    async fn close(self) {
+        self.b.close().await;
+    }
+}
+
+/// Every file under `dir` (the browser's profile: its HTTP cache, site storage and
+/// downloads) is read and must not hold any of `numbers`.
+fn assert_no_number_under(dir: &Path, numbers: &[&str]) {
+    let mut stack = vec![dir.to_path_buf()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                files += 1;
+                let text = String::from_utf8_lossy(&bytes);
+                for n in numbers {
+                    assert!(!text.contains(n), "{} holds a number", path.display());
+                }
+            }
+        }
+    }
+    assert!(files > 0, "the profile under {} is empty", dir.display());
+}
+
+async fn register(stack: &Stack, employee: &str, number: &str) -> String {
+    let r = stack
+        .call(
+            req("POST", "/v1/records")
+                .who(&Who::registrar(TENANT))
+                .json(own_number(employee, number))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    r.body["record_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
+    let c = Console::open("registrar").await;
+    c.as_principal("registrar").await;
+    let nav = c.nav().await;
+    for page in [
+        "employees",
+        "register",
+        "collections",
+        "review",
+        "departures",
+        "disposals",
+    ] {
+        assert!(nav.contains(&page.to_owned()), "{nav:?}");
+    }
+    assert!(!nav.contains(&"reveal".to_owned()), "{nav:?}");
+
+    // Register the employee's own number, typed full-width with spaces as it is pasted.
+    c.page("register").await;
+    c.fill("#reg-employee-id", "E7001").await;
+    let number = c.fill("#reg-my-number", "１２３４ ５６７８ ９０１０").await;
+    let hint = c.b.text_of("#reg-number-hint").await;
+    assert!(hint.contains("チェックデジット"), "{hint}");
+    number.clear().await.unwrap();
+    number
+        .send_keys("１２３４ ５６７８ ９０１８")
+        .await
+        .unwrap();
+    // The staff may not tick "verified by the employee" for the employee's own number:
+    // the API says why, beside the field, and nothing is written.
+    c.choose("#reg-number-check", "notification_card").await;
+    c.choose("#reg-identity-check", "by_employee").await;
+    c.click("#reg-submit").await;
+    let error =
+        c.b.text_of(".field-error[data-for=\"verification.identity_check\"]")
+            .await;
+    assert!(!error.contains(N1), "{error}");
+    c.shot("register-field-error").await;
+    assert!(c.stack.items_of_kind("record").await.is_empty());
+    c.choose("#reg-identity-check", "photo_id").await;
+    c.click("#reg-submit").await;
+    let record_id = c.b.text_of("#reg-result [data-record-id]").await;
+    let stored = c.stack.items_of_kind("record").await;
+    assert_eq!(stored.len(), 1, "one record");
+    assert!(
+        record_id.contains(stored[0]["record_id"].as_s().unwrap()),
+        "{record_id}"
+    );
+    // The number left the form once it was registered.
+    let left = c
+        .js("return document.querySelector('#reg-my-number').value")
+        .await;
+    assert_eq!(left, json!(""));
+    c.shot("register").await;
+
+    // The employee's records: one active, verified, never a number.
+    c.page("employees").await;
+    c.fill("#employee-id", "E7001\n").await;
+    let row = c.b.text_of("#records tr[data-record-id]").await;
+    assert!(row.contains("本人") && row.contains("有効"), "{row}");
+    assert!(!row.contains(N1), "{row}");
+    c.shot("employees").await;
+
+    // The departure: each record's due date is shown.
+    c.page("departures").await;
+    c.fill("#dep-employee-id", "E7001").await;
+    c.fill("#dep-left-on", "2026-03-31").await;
+    c.click("#dep-submit").await;
+    let due = c.b.text_of("#dep-result [data-record-id]").await;
+    assert!(due.contains("2033-03-31"), "{due}");
+    c.shot("departures").await;
+
+    // A collection link for two employees at once, each shown as text and as a QR code.
+    c.page("collections").await;
+    c.fill("#col-employee-ids", "E7002\nE7003").await;
+    c.click("#col-submit").await;
+    c.b.visible("#col-created .created-link:nth-of-type(2)")
+        .await;
+    let links = c
+        .js(
+            "return [...document.querySelectorAll('#col-created .created-link')].map(l => ({\
+               url: l.querySelector('input.link-url').value,\
+               qr: l.querySelector('.link-qr img')?.naturalWidth ?? 0}))",
+        )
+        .await;
+    let links = links.as_array().unwrap();
+    assert_eq!(links.len(), 2, "{links:?}");
+    for l in links {
+        assert!(l["url"].as_str().unwrap().contains("/collect#"), "{l}");
+    }
+    // The QR images are drawn from our own server's SVG.
+    for _ in 0..50 {
+        let drawn = c
+            .js(
+                "return [...document.querySelectorAll('#col-created .link-qr img')]\
+                 .every(i => i.complete && i.naturalWidth > 0)",
+            )
+            .await;
+        if drawn == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        c.js(
+            "return [...document.querySelectorAll('#col-created .link-qr img')]\
+              .filter(i => i.naturalWidth > 0).length"
+        )
+        .await,
+        json!(2)
+    );
+    c.shot("collections").await;
+    let status =
+        c.b.text_of("#col-list tr[data-collection-id] .status")
+            .await;
+    assert!(
+        status.contains("受付中") || status.contains("未提出") || status.contains("open"),
+        "{status}"
+    );
+    assert_eq!(c.stack.items_of_kind("collection").await.len(), 2);
+
+    c.stack.assert_no_plaintext(ALL_NUMBERS).await;
+    c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_sees_a_number_for_a_stated_purpose_only_and_not_for_long() {
+    let c = Console::open("handler").await;
+    let record_id = register(&c.stack, "E7101", N2).await;
+    c.as_principal("handler").await;
+    assert_eq!(c.nav().await, vec!["employees", "reveal"]);
+
+    c.page("reveal").await;
+    c.fill("#rev-employee-id", "E7101").await;
+    c.click("#rev-find").await;
+    c.b.visible(&format!("#rev-record option[value=\"{record_id}\"]"))
+        .await;
+    c.choose("#rev-record", &record_id).await;
+
+    // A purpose the record was not collected for is refused (and audited).
+    c.choose("#rev-purpose", "payment_record").await;
+    c.click("#rev-submit").await;
+    c.b
+        .visible("#rev-error [data-code=\"purpose_not_stated\"], #rev-error[data-code=\"purpose_not_stated\"]")
+        .await;
+    c.shot("reveal-refused").await;
+
+    // A stated purpose shows the number, and 30 seconds later it is gone from the page.
+    c.choose("#rev-purpose", "withholding_tax").await;
+    c.click("#rev-submit").await;
+    let shown = c.b.text_of("#rev-number").await;
+    assert_eq!(shown.replace([' ', '-', '\n'], ""), N2);
+    c.shot("reveal").await;
+    c.emptied("#rev-number", Duration::from_secs(40)).await;
+    let body = c.js("return document.body.innerText").await;
+    assert!(
+        !body.as_str().unwrap().contains(N2),
+        "the page still shows the number"
+    );
+    // Both tries are in the audit: the refusal with the purpose asked for.
+    let events = c.stack.audit_events();
+    let denied = events.iter().find(|e| e["event"] == "denied").unwrap();
+    assert_eq!(denied["purpose"], "payment_record");
+    let shown = events.iter().find(|e| e["event"] == "reveal").unwrap();
+    assert_eq!(shown["actor"], "payroll-suzuki");
+
+    // Nothing of it stays in the page's storage or the browser's cache.
+    let storage = c
+        .js("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])")
+        .await;
+    assert!(!storage.as_str().unwrap().contains(N2), "{storage}");
+    let caches =
+        c.b.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+             caches.keys().then(k => done(k.length)).catch(() => done(0));",
+                vec![],
+            )
+            .await
+            .unwrap();
+    assert_eq!(caches, json!(0));
+    c.b.close_then(|profile| assert_no_number_under(profile, &[N2]))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
+    let c = Console::open("auditor").await;
+    let record_id = register(&c.stack, "E7201", N3).await;
+    let r = c
+        .stack
+        .call(
+            req("DELETE", &format!("/v1/records/{record_id}"))
+                .who(&Who::registrar(TENANT))
+                .json(json!({"reason": "no_longer_needed"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    c.as_principal("auditor").await;
+    let nav = c.nav().await;
+    assert!(nav.contains(&"disposals".to_owned()), "{nav:?}");
+    for hidden in ["register", "review", "departures", "reveal"] {
+        assert!(!nav.contains(&hidden.to_owned()), "{nav:?}");
+    }
+
+    c.page("disposals").await;
+    c.click("#disp-load").await;
+    let row =
+        c.b.text_of(&format!("#disp-table tr[data-record-id=\"{record_id}\"]"))
+            .await;
+    assert!(row.contains("E7201") && row.contains("不要"), "{row}");
+    c.shot("disposals").await;
+
+    c.click("#disp-csv").await;
+    let downloads = c.b.downloads_dir();
+    let mut csv = None;
+    for _ in 0..100 {
+        if let Some(file) = std::fs::read_dir(&downloads)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        {
+            csv = Some(std::fs::read(file).unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let csv = csv.expect("a CSV was downloaded");
+    // Excel opens UTF-8 only with its BOM.
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "no BOM");
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("record_id"), "{}", lines[0]);
+    assert!(
+        lines[1].contains(&record_id) && lines[1].contains("no_longer_needed"),
+        "{}",
+        lines[1]
+    );
+    assert!(!text.contains(N3));
+    c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_principal_without_a_role_sees_only_a_clear_message() {
+    let c = Console::open("no-role").await;
+    c.as_principal("none").await;
+    let message = c.b.text_of("#no-role").await;
+    assert!(message.contains("役割"), "{message}");
+    assert!(c.nav().await.is_empty());
+    for page in ["employees", "register", "reveal", "disposals"] {
+        let shown = c
+            .js(&format!(
+                "const p = document.querySelector('#page-{page}'); \
+                 return !!p && p.offsetParent !== null"
+            ))
+            .await;
+        assert_eq!(shown, json!(false), "{page}");
+    }
+    c.shot("no-role").await;
+    c.close().await;
+}
+
+/// In AWS: the hosted UI's authorization code flow with PKCE in a popup, the ID token in
+/// the page's memory only; a session that expired while the registrar was typing asks
+/// to sign in again and then sends what was typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registrar_signs_in_with_pkce_and_an_expired_session_keeps_what_was_typed() {
+    let idp = Provider::start(Who::registrar(TENANT)).await;
+    let mut stack = Stack::new().await;
+    stack.console = ::console::Console::new(::console::Settings {
+        mode: ::console::Mode::SignIn(::console::SignIn {
+            authorize_url: idp.authorize_url(),
+            token_url: idp.token_url(),
+            logout_url: None,
+            client_id: oauth::CLIENT_ID.into(),
+            tenant_claim: "custom:tenant_id".into(),
+            role_claim: "cognito:groups".into(),
+            role_prefix: String::new(),
+        }),
+        storage_origin: None,
+    });
+    let c = Console::on(stack, "sign-in").await;
+    // Signed out, there is nothing to use but the sign-in button.
+    assert!(c.nav().await.is_empty());
+    assert!(
+        c.b.client
+            .find(Locator::Css("#dev-panel button"))
+            .await
+            .is_err()
+    );
+    // The first token the provider hands out is already past its expiry.
+    idp.expire_next_token();
+    c.click("#sign-in").await;
+    let who = c.b.text_of("#principal").await;
+    assert!(who.contains("hr-sato"), "{who}");
+    c.page("register").await;
+    c.fill("#reg-employee-id", "E7301").await;
+    c.fill("#reg-my-number", N4).await;
+    c.choose("#reg-number-check", "my_number_card").await;
+    c.choose("#reg-identity-check", "my_number_card").await;
+    c.click("#reg-submit").await;
+    c.b.visible("#session-expired").await;
+    c.shot("session-expired").await;
+    assert!(c.stack.items_of_kind("record").await.is_empty());
+    let typed = c
+        .js("return document.querySelector('#reg-employee-id').value")
+        .await;
+    assert_eq!(typed, json!("E7301"));
+    // Signing in again sends the registration that was waiting.
+    c.click("#session-expired button").await;
+    let done = c.b.text_of("#reg-result [data-record-id]").await;
+    assert!(!done.is_empty());
+    assert_eq!(c.stack.items_of_kind("record").await.len(), 1);
+    assert_eq!(
+        idp.exchanges(),
+        vec![true, true],
+        "two codes, each exchanged once"
+    );
+    // The token lived in the page's memory only.
+    let storage = c
+        .js("return JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])")
+        .await;
+    assert!(!storage.as_str().unwrap().contains("eyJ"), "{storage}");
+    c.click("#sign-out").await;
+    c.b.visible("#sign-in").await;
+    assert!(c.nav().await.is_empty());
+    c.b.close_then(|profile| assert_no_number_under(profile, &[N4]))
+        .await;
+}

@@ -1,0 +1,268 @@
+// #/collections — 収集リンク. Registrars create one-time links (one POST per employee, in
+// turn) and cancel open ones; auditors only see the list. A created link holds a secret
+// token and is shown only in the answer to its creation: it stays in this page's memory
+// (and DOM) until its card is closed, the principal changes or the page is left for good.
+
+import { api, seg } from './api.js';
+import {
+  $, $$, h, label, purposesText, formatDateTime, showProblem, showFieldErrors, clearFieldErrors,
+  problemText, busy, COLLECTION_STATUSES,
+} from './labels.js';
+
+let ctx = null;
+let listCursor = null;
+let listQuery = {};
+let listGen = 0;
+let creating = false;
+const blobUrls = new Map(); // card element → QR blob: URL
+
+const isRegistrar = () => ctx.hasRole('registrar');
+
+export function init(c) {
+  ctx = c;
+  $('#collection-form').addEventListener('submit', (e) => { e.preventDefault(); create(); });
+  $('#collection-form').addEventListener('input', () => clearFieldErrors($('#collection-form')));
+  $('#col-filter').addEventListener('submit', (e) => { e.preventDefault(); loadList(true); });
+  $('#col-filter-status').addEventListener('change', () => loadList(true));
+  $('#col-more').addEventListener('click', (e) => busy(e.currentTarget, '読み込み中…', () => loadList(false)));
+  $('#col-list tbody').addEventListener('click', onListClick);
+  $('#col-created').addEventListener('click', onCardClick);
+  $('#col-created-clear').addEventListener('click', clearCards);
+}
+
+export function show() {
+  $('#collection-form').hidden = !isRegistrar();
+  $('#col-list').classList.toggle('no-actions', !isRegistrar());
+  loadList(true);
+}
+
+export function hide() {}
+
+export function reset() {
+  listGen += 1;
+  clearCards();
+  $('#collection-form').reset();
+  clearFieldErrors($('#collection-form'));
+  showProblem($('#col-error'), null);
+  $('#col-filter').reset();
+  $('#col-list tbody').replaceChildren();
+  $('#col-list-summary').textContent = '';
+  $('#col-more').hidden = true;
+  showProblem($('#col-list-error'), null);
+}
+
+// ---- create -------------------------------------------------------------------------
+
+function employeeIds() {
+  const ids = $('#col-employee-ids').value.split(/[\s,、，]+/).map((s) => s.trim()).filter(Boolean);
+  return [...new Set(ids)];
+}
+
+async function create() {
+  if (creating) return;
+  const formEl = $('#collection-form');
+  clearFieldErrors(formEl);
+  showProblem($('#col-error'), null);
+  const ids = employeeIds();
+  const purposes = $$('input[name="col-purposes"]:checked').map((c) => c.value);
+  const days = Number($('#col-days').value);
+  const errors = [];
+  if (!ids.length) errors.push({ field: 'employee_id', rule: 'required' });
+  if (!purposes.length) errors.push({ field: 'purposes', rule: 'empty' });
+  if (!Number.isInteger(days) || days < 1 || days > 30) errors.push({ field: 'expires_in_days', rule: 'range' });
+  if (errors.length) { showFieldErrors(formEl, errors); return; }
+  const includeFamily = $('#col-include-family').checked;
+  creating = true;
+  const button = $('#col-submit');
+  const failed = [];
+  try {
+    await busy(button, '作成しています…', async () => {
+      $('#col-created-area').hidden = false;
+      for (const [i, employeeId] of ids.entries()) {
+        button.textContent = `作成しています…（${i + 1}/${ids.length}）`;
+        try {
+          const created = await api('POST', '/v1/collections', {
+            body: { employee_id: employeeId, purposes, include_family: includeFamily, expires_in_days: days },
+          });
+          addCard(created);
+        } catch (err) {
+          failed.push(employeeId);
+          addFailure(employeeId, err);
+          // Field errors apply to every id alike (purposes, days): stop after the first.
+          if (err.status === 400 && err.errors?.some((e) => e.field !== 'employee_id')) {
+            const rest = showFieldErrors(formEl, err.errors.filter((e) => e.field !== 'employee_id'));
+            showProblem($('#col-error'), err, {}, rest);
+            break;
+          }
+          if (err.code === 'forbidden_role' || err.status === 401) break;
+        }
+      }
+    });
+  } finally {
+    creating = false;
+  }
+  // Keep only the ids that failed in the box, so a retry does not create links twice.
+  $('#col-employee-ids').value = failed.join('\n');
+  loadList(true);
+}
+
+function addFailure(employeeId, err) {
+  const rule = err.errors?.find((e) => e.field === 'employee_id');
+  const text = rule ? `従業員番号が正しくありません（${problemText(err)}）` : problemText(err);
+  $('#col-created').append(h('div', { class: 'created-failure box error-box', role: 'alert', dataset: { code: err.code || `http_${err.status}` } },
+    h('p', {}, h('strong', {}, `従業員番号 ${employeeId}: `), `リンクを作れませんでした。${text}`),
+    h('button', { type: 'button', class: 'button secondary small card-close' }, '閉じる')));
+}
+
+function addCard(c) {
+  const id = String(c?.collection_id ?? '');
+  const url = typeof c?.url === 'string' ? c.url : '';
+  const inputId = `link-url-${id}`;
+  const statusEl = h('span', { class: 'copy-status', role: 'status' });
+  const img = h('img', { alt: '収集リンクのQRコード', width: '240', height: '240', hidden: true });
+  const qrNote = h('p', { class: 'hint' }, 'QRコードを作っています…');
+  const card = h('article', { class: 'created-link', dataset: { collectionId: id }, 'aria-label': `従業員番号 ${c?.employee_id ?? ''} の収集リンク` },
+    h('div', { class: 'created-main' },
+      h('h3', {}, `従業員番号 ${c?.employee_id ?? ''}`),
+      h('p', { class: 'sub-line' }, `有効期限 ${formatDateTime(c?.expires_at)}・${purposesText(c?.purposes)}${c?.include_family ? '・家族の番号も' : ''}`),
+      h('label', { for: inputId }, 'リンク（今だけ表示・1回限り）'),
+      h('div', { class: 'copy-row' },
+        h('input', { type: 'text', id: inputId, class: 'link-url', readonly: true, spellcheck: 'false', autocomplete: 'off', value: url }),
+        h('button', { type: 'button', class: 'button secondary copy' }, 'コピー')),
+      statusEl,
+      h('button', { type: 'button', class: 'button secondary small card-close' }, 'このリンクの表示を消す')),
+    h('div', { class: 'link-qr' }, img, qrNote));
+  card.querySelector('input.link-url').value = url;
+  $('#col-created').append(card);
+  if (url) drawQr(card, url, img, qrNote);
+}
+
+async function drawQr(card, url, img, note) {
+  let blob;
+  try {
+    blob = await api('POST', '/console/qr', { body: { text: url }, as: 'blob' });
+  } catch {
+    note.textContent = 'QRコードを作れませんでした。リンクをコピーして渡してください。';
+    return;
+  }
+  if (!card.isConnected) return; // closed meanwhile
+  const objectUrl = URL.createObjectURL(blob);
+  blobUrls.set(card, objectUrl);
+  img.src = objectUrl;
+  img.hidden = false;
+  note.textContent = 'スマートフォンのカメラで読み取れます。';
+}
+
+function removeCard(card) {
+  const objectUrl = blobUrls.get(card);
+  if (objectUrl) URL.revokeObjectURL(objectUrl);
+  blobUrls.delete(card);
+  const input = card.querySelector('input.link-url');
+  if (input) input.value = '';
+  card.remove();
+  if (!$('#col-created').children.length) $('#col-created-area').hidden = true;
+}
+
+function clearCards() {
+  for (const card of [...$('#col-created').children]) removeCard(card);
+  $('#col-created-area').hidden = true;
+}
+
+async function onCardClick(e) {
+  const close = e.target.closest('button.card-close');
+  if (close) {
+    removeCard(close.closest('.created-link, .created-failure'));
+    $('#col-submit').focus();
+    return;
+  }
+  const copy = e.target.closest('button.copy');
+  if (!copy) return;
+  const card = copy.closest('.created-link');
+  const input = card.querySelector('input.link-url');
+  const status = card.querySelector('.copy-status');
+  try {
+    await navigator.clipboard.writeText(input.value);
+    status.textContent = 'コピーしました';
+  } catch {
+    input.focus();
+    input.select();
+    status.textContent = 'コピーできませんでした。リンクを選択したので、Ctrl+C（⌘+C）でコピーしてください。';
+  }
+}
+
+// ---- list ----------------------------------------------------------------------------
+
+async function loadList(fresh) {
+  const filterForm = $('#col-filter');
+  if (fresh) {
+    listGen += 1;
+    listCursor = null;
+    clearFieldErrors(filterForm);
+    listQuery = {
+      status: $('#col-filter-status').value,
+      employee_id: $('#col-filter-employee').value.trim(),
+    };
+    $('#col-list tbody').replaceChildren();
+    $('#col-more').hidden = true;
+    $('#col-list-summary').textContent = '読み込み中です…';
+  }
+  const gen = listGen;
+  showProblem($('#col-list-error'), null);
+  let page;
+  try {
+    page = await api('GET', '/v1/collections', { query: { ...listQuery, limit: 50, cursor: listCursor } });
+  } catch (err) {
+    if (gen !== listGen) return;
+    $('#col-list-summary').textContent = '';
+    const rest = err.errors?.length ? showFieldErrors(filterForm, err.errors) : [];
+    showProblem($('#col-list-error'), err, {}, rest);
+    return;
+  }
+  if (gen !== listGen) return;
+  const items = Array.isArray(page?.items) ? page.items : [];
+  for (const c of items) $('#col-list tbody').append(rowOf(c));
+  listCursor = page?.next_cursor || null;
+  $('#col-more').hidden = !listCursor;
+  const n = $('#col-list tbody').children.length;
+  $('#col-list-summary').textContent = n ? `${n}件${listCursor ? '（続きがあります）' : ''}` : '条件に合うリンクはありません。';
+}
+
+function rowOf(c) {
+  const actions = h('td', { class: 'actions col-actions' });
+  if (isRegistrar() && c.status === 'open') {
+    const b = h('button', { type: 'button', class: 'button secondary small cancel' }, '取り消す');
+    b.setAttribute('aria-label', `従業員番号 ${c.employee_id} のリンクを取り消す`);
+    actions.append(b);
+  }
+  return h('tr', { dataset: { collectionId: c.collection_id } },
+    h('td', {}, String(c.employee_id ?? '')),
+    h('td', { class: 'status' }, h('span', { class: `badge badge-col-${c.status}` }, label(COLLECTION_STATUSES, c.status))),
+    h('td', {}, purposesText(c.purposes)),
+    h('td', {}, c.include_family ? 'あり' : 'なし'),
+    h('td', {}, formatDateTime(c.expires_at)),
+    h('td', {}, formatDateTime(c.created_at)),
+    h('td', {}, String(c.created_by ?? '')),
+    actions);
+}
+
+async function onListClick(e) {
+  const button = e.target.closest('button.cancel');
+  if (!button) return;
+  const row = button.closest('tr');
+  const id = row.dataset.collectionId;
+  const gen = listGen;
+  let updated;
+  try {
+    updated = await busy(button, '取り消し中…', () => api('DELETE', `/v1/collections/${seg(id)}`));
+  } catch (err) {
+    if (gen !== listGen) return;
+    showProblem($('#col-list-error'), err);
+    if (err.code === 'collection_closed') loadList(true);
+    return;
+  }
+  if (gen !== listGen || !row.isConnected) return;
+  const fresh = rowOf({ ...updated, status: updated?.status || 'cancelled' });
+  row.replaceWith(fresh);
+  $('#col-list-summary').textContent = 'リンクを取り消しました。';
+  $('#col-reload').focus();
+}
