@@ -497,3 +497,38 @@ async fn a_registrar_signs_in_with_pkce_and_an_expired_session_keeps_what_was_ty
     c.b.close_then(|profile| assert_no_number_under(profile, &[N4]))
         .await;
 }
+
+/// What an employee submitted from a phone waits in 提出の確認; the registrar confirms it
+/// with the documents the employee said they hold, and the record becomes active.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registrar_reviews_a_submission_and_confirms_it() {
+    use super::collections::{open_link, own, records_of, submit};
+    let c = Console::open("review").await;
+    let (_, token) = open_link(&c.stack, "E7401", false).await;
+    let r = submit(&c.stack, &token, json!({"self": own(N5)})).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let record_id = r.body["records"][0]["record_id"].as_str().unwrap().to_owned();
+    c.as_principal("registrar").await;
+    c.page("review").await;
+    let item = format!(".review-item[data-record-id=\"{record_id}\"]");
+    let text = c.b.text_of(&item).await;
+    assert!(text.contains("E7401") && text.contains("通知カード"), "{text}");
+    assert!(!text.contains(N5), "{text}");
+    // What the employee said they hold is the starting point of the check.
+    let chosen = c
+        .js(&format!(
+            "const i = document.querySelector('{}'); \
+             return [i.querySelector('.rv-number-check').value, i.querySelector('.rv-identity-check').value]",
+            item.replace('"', "\\\"")
+        ))
+        .await;
+    assert_eq!(chosen, json!(["notification_card", "photo_id"]));
+    c.shot("review").await;
+    c.click(&format!("{item} button.confirm")).await;
+    c.b.text_of(&format!("{item} .done-text")).await;
+    let records = records_of(&c.stack, "E7401").await;
+    assert_eq!(records[0]["status"], "active", "{records:?}");
+    assert_eq!(records[0]["verification"]["identity_check"], "photo_id");
+    c.stack.assert_no_plaintext(ALL_NUMBERS).await;
+    c.close().await;
+}
