@@ -188,7 +188,7 @@ async fn the_server_s_field_errors_are_shown_beside_their_fields() {
 }
 
 /// A real 1×1 PNG, as a photo the browser can decode and preview.
-const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+pub(crate) const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_review() {

@@ -75,9 +75,24 @@ impl Console {
         self.b.visible(&format!("#page-{name}")).await;
     }
 
+    /// Every visible control of the page has a label a screen reader can read.
+    async fn assert_labelled(&self, page: &str) {
+        let unlabelled = self
+            .js(
+                "return [...document.querySelectorAll('input, select, textarea')]\
+                 .filter(e => e.offsetParent !== null && e.type !== 'hidden')\
+                 .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label')\
+                              && !e.getAttribute('aria-labelledby'))\
+                 .map(e => e.id || e.name || e.className)",
+            )
+            .await;
+        assert_eq!(unlabelled, json!([]), "{page}: controls without a label");
+    }
+
     async fn shot(&self, name: &str) {
         let png = self.b.client.screenshot().await.unwrap();
         let path = self.shots.join(format!("{name}.png"));
+        self.assert_labelled(name).await;
         std::fs::write(&path, png).unwrap();
         eprintln!("screenshot: {}", path.display());
     }
@@ -235,6 +250,23 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
     let due = c.b.text_of("#dep-result [data-record-id]").await;
     assert!(due.contains("2033-03-31"), "{due}");
     c.shot("departures").await;
+    // Re-hired within retention: the departure is cancelled.
+    c.click("#dep-cancel").await;
+    for _ in 0..100 {
+        let text = c.b.text_of("#dep-result").await;
+        if text.contains("削除予定なし") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = c.b.text_of("#dep-result").await;
+    assert!(text.contains("削除予定なし"), "{text}");
+    assert!(
+        c.stack.items_of_kind("record").await[0]
+            .get("left_on")
+            .is_none(),
+        "the record is no longer due"
+    );
 
     // A collection link for two employees at once, each shown as text and as a QR code.
     c.page("collections").await;
@@ -284,6 +316,22 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
         "{status}"
     );
     assert_eq!(c.stack.items_of_kind("collection").await.len(), 2);
+
+    // A record no longer needed is disposed of early, after a confirmation step.
+    c.page("employees").await;
+    c.fill("#employee-id", "E7001\n").await;
+    c.click("#records button.dispose").await;
+    c.choose(".dispose-reason", "no_longer_needed").await;
+    c.shot("employees-dispose").await;
+    c.click("button.dispose-confirm").await;
+    for _ in 0..100 {
+        if c.stack.items_of_kind("record").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(c.stack.items_of_kind("record").await.is_empty());
+    assert_eq!(c.stack.items_of_kind("disposal").await.len(), 1);
 
     c.stack.assert_no_plaintext(ALL_NUMBERS).await;
     c.close().await;
@@ -503,16 +551,32 @@ async fn a_registrar_signs_in_with_pkce_and_an_expired_session_keeps_what_was_ty
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registrar_reviews_a_submission_and_confirms_it() {
     use super::collections::{open_link, own, records_of, submit};
+    use base64::Engine;
     let c = Console::open("review").await;
     let (_, token) = open_link(&c.stack, "E7401", false).await;
-    let r = submit(&c.stack, &token, json!({"self": own(N5)})).await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(super::browser::PNG_1X1)
+        .unwrap();
+    let photo = super::documents::upload(&c.stack, &token, &png, "image/png", "image/png").await;
+    let r = submit(
+        &c.stack,
+        &token,
+        json!({"self": own(N5), "documents": [photo]}),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", r.raw);
-    let record_id = r.body["records"][0]["record_id"].as_str().unwrap().to_owned();
+    let record_id = r.body["records"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     c.as_principal("registrar").await;
     c.page("review").await;
     let item = format!(".review-item[data-record-id=\"{record_id}\"]");
     let text = c.b.text_of(&item).await;
-    assert!(text.contains("E7401") && text.contains("通知カード"), "{text}");
+    assert!(
+        text.contains("E7401") && text.contains("通知カード"),
+        "{text}"
+    );
     assert!(!text.contains(N5), "{text}");
     // What the employee said they hold is the starting point of the check.
     let chosen = c
@@ -523,12 +587,35 @@ async fn a_registrar_reviews_a_submission_and_confirms_it() {
         ))
         .await;
     assert_eq!(chosen, json!(["notification_card", "photo_id"]));
+    // The photo, shown from its presigned URL (the bucket's origin is in img-src).
+    c.click(&format!("{item} button.view-doc")).await;
+    let mut drawn = json!(0);
+    for _ in 0..100 {
+        drawn = c
+            .js("const i = document.querySelector('.review-item img'); \
+                 return i && i.complete ? i.naturalWidth : 0")
+            .await;
+        if drawn != json!(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(drawn, json!(1), "the 1×1 photo is drawn");
+    assert!(
+        c.stack
+            .audit_events()
+            .iter()
+            .any(|e| e["event"] == "view_document"),
+        "the view is audited"
+    );
     c.shot("review").await;
     c.click(&format!("{item} button.confirm")).await;
     c.b.text_of(&format!("{item} .done-text")).await;
     let records = records_of(&c.stack, "E7401").await;
     assert_eq!(records[0]["status"], "active", "{records:?}");
     assert_eq!(records[0]["verification"]["identity_check"], "photo_id");
+    // Confirmed: the photo is gone from the bucket.
+    assert!(c.stack.bucket_keys().await.is_empty());
     c.stack.assert_no_plaintext(ALL_NUMBERS).await;
     c.close().await;
 }

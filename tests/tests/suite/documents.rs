@@ -27,7 +27,7 @@ async fn ticket(stack: &Stack, token: &str, body: Value) -> Reply {
 
 /// Asks for an upload of `bytes` announced as `content_type`, and PUTs it as the form does
 /// (with the ticket's headers, `put_type` for Content-Type); the document id.
-async fn upload(
+pub(crate) async fn upload(
     stack: &Stack,
     token: &str,
     bytes: &[u8],
