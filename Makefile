@@ -9,9 +9,11 @@ dev:
 test:
 	./scripts/test.sh
 
-## Purge cost at 20,000 records with 200 due (prints figures; moto started by the harness).
+## AWS calls and sequential round trips per operation; purge cost at 20,000 records with 200
+## due (prints figures; moto started by the harness).
 ## Also: the registration chaos run at 2,000 employees under 10% faults (CHAOS_SEED=… reruns a seed).
 bench: tools
+	cargo run --quiet -p mynumber-tests --bin bench-calls
 	cargo run --quiet -p mynumber-tests --bin bench-purge
 	CHAOS_EMPLOYEES=$${CHAOS_EMPLOYEES:-2000} cargo test --quiet -p mynumber-tests --test suite \
 	    chaos::registrations_under_ten_percent_faults_leave_one_of_everything

@@ -132,6 +132,35 @@ enum Service {
 pub struct FaultStats {
     pub requests: AtomicU64,
     by_kind: Mutex<BTreeMap<String, u64>>,
+    calls: Mutex<Vec<Call>>,
+}
+
+/// One request that passed the proxy: which operation, when it left and when it was
+/// answered (the bench's count of calls and of sequential round trips).
+#[derive(Debug, Clone)]
+pub struct Call {
+    /// `DynamoDB/GetItem`, `KMS/Encrypt`, `S3/PUT`.
+    pub op: String,
+    pub sent: std::time::Instant,
+    pub answered: std::time::Instant,
+}
+
+/// How many round trips of `calls` had to wait for one another: the longest chain of
+/// calls each sent after the previous one was answered (calls that overlap were made at
+/// once, so they share a round trip).
+pub fn sequential_round_trips(calls: &[Call]) -> usize {
+    let mut calls: Vec<&Call> = calls.iter().collect();
+    calls.sort_by_key(|c| c.sent);
+    let mut chain: Vec<usize> = Vec::with_capacity(calls.len());
+    for (i, c) in calls.iter().enumerate() {
+        let before = (0..i)
+            .filter(|&j| calls[j].answered <= c.sent)
+            .map(|j| chain[j])
+            .max()
+            .unwrap_or(0);
+        chain.push(before + 1);
+    }
+    chain.into_iter().max().unwrap_or(0)
 }
 
 impl FaultStats {
@@ -142,6 +171,11 @@ impl FaultStats {
     /// Injected faults by kind and service, e.g. `ErrorAfter(Throttled) DynamoDB/PutItem`.
     pub fn injected(&self) -> BTreeMap<String, u64> {
         self.by_kind.lock().unwrap().clone()
+    }
+
+    /// The calls logged since the last take, in the order they were sent.
+    pub fn take_calls(&self) -> Vec<Call> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
     }
 
     pub fn total_injected(&self) -> u64 {
@@ -271,6 +305,12 @@ impl Shared {
             Service::Other
         };
         let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let logged_as = match service {
+            Service::DynamoDb => format!("DynamoDB/{op}"),
+            Service::Kms => format!("KMS/{op}"),
+            Service::Other => format!("S3/{}", req.method()),
+        };
+        let sent = std::time::Instant::now();
         let fault = match service {
             Service::Other => None,
             _ => self.plan.decide(n, service, &op),
@@ -293,6 +333,11 @@ impl Shared {
             _ => {}
         }
         let forwarded = self.forward(req).await;
+        self.stats.calls.lock().unwrap().push(Call {
+            op: logged_as,
+            sent,
+            answered: std::time::Instant::now(),
+        });
         match fault {
             Some(Fault::ErrorAfter(kind)) => Ok(error_response(service, kind)),
             Some(Fault::ResetAfter) => reset_now(reset).await,

@@ -35,7 +35,7 @@ pub struct MemoryStore {
     state: Mutex<State>,
     /// Makes every call fail as if the table were throttled.
     pub fail_all: AtomicBool,
-    /// Makes only `append_audit` fail.
+    /// Makes only the durable trail's writes (`record_reveal`, `append_audit`) fail.
     pub fail_audit: AtomicBool,
     /// Makes departure updates lose a race (someone changed a record meanwhile).
     pub lose_update_race: AtomicBool,
@@ -223,14 +223,20 @@ impl RecordReads for MemoryStore {
 
 #[async_trait]
 impl RevealTrail for MemoryStore {
-    async fn take_reveal_quota(
+    async fn record_reveal(
         &self,
         t: &TenantId,
         sub: &mynumber_domain::ids::Subject,
         hour: DateTime<Utc>,
         limit: u32,
+        trail: &AuditEvent,
+        _: DateTime<Utc>,
     ) -> Result<bool, Unavailable> {
         self.check()?;
+        // Both or neither, as the table's transaction.
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(Unavailable("simulated audit write failure".into()));
+        }
         let mut s = self.state.lock().unwrap();
         let used = s
             .quota
@@ -244,6 +250,7 @@ impl RevealTrail for MemoryStore {
             return Ok(false);
         }
         *used += 1;
+        s.audit.push(trail.clone());
         Ok(true)
     }
 }

@@ -226,3 +226,17 @@ fn a_link_is_drawn_as_a_qr_code_and_bad_text_is_a_field_error() {
         );
     }
 }
+
+#[test]
+fn the_longest_text_is_drawn() {
+    let console = Console::new(Settings::from_vars(vars(&[])).unwrap());
+    for text in ["0".repeat(MAX_QR_TEXT), "~".repeat(MAX_QR_TEXT)] {
+        let resp = call(
+            &console,
+            "POST",
+            "/console/qr",
+            &json!({ "text": text }).to_string(),
+        );
+        assert_eq!(resp.status(), 200);
+    }
+}

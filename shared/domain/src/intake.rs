@@ -13,7 +13,7 @@ use crate::ports::{
     RecordDisposal, RecordReads, RecordWrites, SlotChange,
 };
 use crate::purpose::PurposeSet;
-use crate::record::{Content, Record, Relation};
+use crate::record::{Ciphertext, Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
 use crate::usecase::Core;
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
@@ -166,35 +166,65 @@ impl IntakeService {
             purposes,
         };
         let planned = plan(content, &whose, principal, today)?;
-        let idem = match &request {
-            Some(request) => Some(self.fingerprint(tenant, request, &planned).await?),
-            None => None,
+        // Named in the event before the KMS call, so a failed Encrypt is audited with it
+        // (and withdrawn when the answer turns out to be an earlier one or a conflict).
+        let record_id = RecordId::new_random();
+        event.record_id = Some(record_id.clone());
+        // Every read and every KMS call at once, so that a registration waits for one
+        // round trip (two with an Idempotency-Key: its digest, then its entry) before its
+        // transaction. An Encrypt is spent on a request that turns out to be a replay or
+        // a conflict: the price of not waiting for the reads first.
+        let earlier = async {
+            let idem = match &request {
+                Some(request) => Some(self.fingerprint(tenant, request, &planned).await?),
+                None => None,
+            };
+            let answer = self.earlier_answer(tenant, idem.as_ref(), now).await?;
+            Ok::<_, VaultError>((idem, answer))
         };
-        if let Some(answer) = self.earlier_answer(tenant, idem.as_ref(), now).await? {
+        let ciphertext = async {
+            match &planned {
+                Planned::Number { number, .. } => self
+                    .cipher
+                    .encrypt(tenant, &record_id, number)
+                    .await
+                    .map(Some),
+                Planned::Refusal(_) => Ok(None),
+            }
+        };
+        let (earlier, slot, employee_departure, ciphertext) = futures::join!(
+            earlier,
+            self.slot_change(principal, &whose, replace, today, now),
+            self.store.employee_departure(tenant, &whose.employee_id),
+            ciphertext,
+        );
+        let (idem, answer) = earlier?;
+        if let Some(answer) = answer {
+            event.record_id = None;
             return answer;
         }
-        let slot = match self
-            .slot_change(principal, &whose, replace, today, now)
-            .await?
-        {
+        let slot = match slot? {
             Some(slot) => slot,
-            None => return self.replay_or_conflict(tenant, idem.as_ref(), now).await,
+            None => {
+                event.record_id = None;
+                return self.replay_or_conflict(tenant, idem.as_ref(), now).await;
+            }
         };
         if let SlotChange::Replace { old, .. } = &slot {
             event.replaced_record_id = Some(old.record_id.clone());
         }
         // A record registered after the employee's departure is due when the others are.
-        let employee_departure = self
-            .store
-            .employee_departure(tenant, &whose.employee_id)
-            .await?;
+        let employee_departure = employee_departure?;
         let departure = employee_departure.filter(|d| !d.is_past_due(today));
-        // Named in the event before the KMS call, so a failed Encrypt is audited with it.
-        let record_id = RecordId::new_random();
-        event.record_id = Some(record_id.clone());
-        let record = self
-            .seal(principal, record_id, whose, planned, departure, now)
-            .await?;
+        let record = sealed(
+            principal,
+            record_id,
+            whose,
+            planned,
+            ciphertext?,
+            departure,
+            now,
+        );
         self.commit(caller, record, slot, idem, employee_departure, now)
             .await
     }
@@ -307,44 +337,6 @@ impl IntakeService {
             old: Box::new(old),
             disposal: Box::new(disposal),
         }))
-    }
-
-    /// The record to write: a number only as ciphertext under the new record's context.
-    async fn seal(
-        &self,
-        principal: &Principal,
-        record_id: RecordId,
-        whose: Whose,
-        planned: Planned,
-        departure: Option<Departure>,
-        now: DateTime<Utc>,
-    ) -> Result<Record, VaultError> {
-        let content = match planned {
-            Planned::Number {
-                number,
-                verification,
-            } => Content::Active {
-                ciphertext: self
-                    .cipher
-                    .encrypt(&principal.tenant, &record_id, &number)
-                    .await?,
-                verification,
-            },
-            Planned::Refusal(refusal) => Content::Refused { refusal },
-        };
-        Ok(Record {
-            record_id,
-            tenant_id: principal.tenant.clone(),
-            employee_id: whose.employee_id,
-            relation: whose.relation,
-            purposes: whose.purposes,
-            content,
-            source: crate::record::Source::Registrar,
-            created_at: now,
-            created_by: principal.sub.clone(),
-            departure,
-            version: 1,
-        })
     }
 
     /// Writes the record, its slot change and its idempotency entry at once, and reads a
@@ -464,5 +456,38 @@ fn replay(entry: IdempotencyEntry, fingerprint: &[u8]) -> Result<Registered, Vau
         })
     } else {
         Err(VaultError::IdempotencyMismatch)
+    }
+}
+
+/// The record to write: a number only as `ciphertext`, made under the new record's context.
+fn sealed(
+    principal: &Principal,
+    record_id: RecordId,
+    whose: Whose,
+    planned: Planned,
+    ciphertext: Option<Ciphertext>,
+    departure: Option<Departure>,
+    now: DateTime<Utc>,
+) -> Record {
+    let content = match (planned, ciphertext) {
+        (Planned::Number { verification, .. }, Some(ciphertext)) => Content::Active {
+            ciphertext,
+            verification,
+        },
+        (Planned::Refusal(refusal), _) => Content::Refused { refusal },
+        (Planned::Number { .. }, None) => unreachable!("a number is encrypted before sealing"),
+    };
+    Record {
+        record_id,
+        tenant_id: principal.tenant.clone(),
+        employee_id: whose.employee_id,
+        relation: whose.relation,
+        purposes: whose.purposes,
+        content,
+        source: crate::record::Source::Registrar,
+        created_at: now,
+        created_by: principal.sub.clone(),
+        departure,
+        version: 1,
     }
 }

@@ -7,9 +7,7 @@ use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
-use crate::ports::{
-    AuditTrail, DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail,
-};
+use crate::ports::{DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail};
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
@@ -18,8 +16,8 @@ use chrono::{Duration, DurationRound};
 use std::sync::Arc;
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota, the log.
-pub trait LookupStore: RecordReads + RevealTrail + AuditTrail + DisposalLog {}
-impl<T: RecordReads + RevealTrail + AuditTrail + DisposalLog> LookupStore for T {}
+pub trait LookupStore: RecordReads + RevealTrail + DisposalLog {}
+impl<T: RecordReads + RevealTrail + DisposalLog> LookupStore for T {}
 
 #[derive(Debug)]
 pub struct Revealed {
@@ -148,24 +146,24 @@ impl LookupService {
                         .duration_trunc(Duration::hours(1))
                         .expect("an hour divides any timestamp");
                     let config = &self.core.config;
+                    // Fail closed: no durable trail, no number; the quota and the trail
+                    // are one write, so neither is counted without the other.
+                    let mut trail = event.clone();
+                    trail.outcome = Outcome::Authorized;
                     if !self
                         .store
-                        .take_reveal_quota(
+                        .record_reveal(
                             &principal.tenant,
                             &principal.sub,
                             hour,
                             config.reveal_limit_per_hour,
+                            &trail,
+                            now + config.audit_retention,
                         )
                         .await?
                     {
                         return Err(VaultError::Throttled);
                     }
-                    // Fail closed: no durable trail, no number.
-                    let mut trail = event.clone();
-                    trail.outcome = Outcome::Authorized;
-                    self.store
-                        .append_audit(&trail, now + config.audit_retention)
-                        .await?;
                     let number = self
                         .decryptor
                         .decrypt(&principal.tenant, &record_id, ciphertext)

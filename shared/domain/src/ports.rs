@@ -222,17 +222,21 @@ pub trait RecordWrites: Send + Sync {
     ) -> Result<Option<IdempotencyEntry>, Unavailable>;
 }
 
-/// What a reveal must write before it may answer: the quota count and the durable trail.
+/// What a reveal must write before it may answer: the quota count and the durable trail,
+/// in one write (a reveal costs one round trip between reading the record and Decrypt).
 #[async_trait]
 pub trait RevealTrail: Send + Sync {
-    /// Counts one reveal against the principal's quota for the hour starting at
-    /// `hour`; `false` (and nothing counted) when `limit` reveals were already made.
-    async fn take_reveal_quota(
+    /// Counts one reveal against the principal's quota for the hour starting at `hour`
+    /// and durably stores `trail`, both or neither; `false` (nothing written) when `limit`
+    /// reveals were already made. Fails rather than count without the trail.
+    async fn record_reveal(
         &self,
         tenant: &TenantId,
         sub: &Subject,
         hour: DateTime<Utc>,
         limit: u32,
+        trail: &AuditEvent,
+        expires_at: DateTime<Utc>,
     ) -> Result<bool, Unavailable>;
 }
 

@@ -201,9 +201,10 @@ async fn registrations_under_thirty_percent_faults_leave_one_of_everything() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_number_is_revealed_without_its_trail_item() {
     let seed = FaultPlan::seed_from_env();
-    // Faults on the trail and quota writes (PutItem, UpdateItem) and on Decrypt only.
+    // Faults on the reveal's one write of quota and trail (a TransactWriteItems, as each
+    // registration is too) and on Decrypt only.
     let mut plan = FaultPlan::new(seed, 0.3);
-    plan.operations = vec!["PutItem", "UpdateItem", "Decrypt"];
+    plan.operations = vec!["TransactWriteItems", "Decrypt"];
     let moto = mynumber_tests::moto::private_endpoint();
     let proxy = FaultProxy::start(&moto, plan);
     let stack = Stack::behind(&moto, &proxy).await;

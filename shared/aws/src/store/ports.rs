@@ -66,14 +66,16 @@ impl RecordReads for DynamoStore {
 
 #[async_trait]
 impl RevealTrail for DynamoStore {
-    async fn take_reveal_quota(
+    async fn record_reveal(
         &self,
         t: &TenantId,
         sub: &Subject,
         hour: DateTime<Utc>,
         limit: u32,
+        trail: &AuditEvent,
+        expires_at: DateTime<Utc>,
     ) -> Result<bool, Unavailable> {
-        trail::take_reveal_quota(self, t, sub, hour, limit).await
+        trail::record_reveal(self, t, sub, hour, limit, trail, expires_at).await
     }
 }
 
