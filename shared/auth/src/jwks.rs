@@ -28,8 +28,9 @@ impl HttpJwks {
         let url: hyper::Uri = url
             .parse()
             .map_err(|_| "JWKS_URL is not a URL".to_owned())?;
+        // ring, named rather than left to rustls's process-wide default.
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
+            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
             .map_err(|e| format!("no TLS roots: {e}"))?
             .https_or_http()
             .enable_http1()

@@ -47,11 +47,23 @@ pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
                 .operation_timeout(Duration::from_secs(8))
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .http_client(https_client());
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
     }
     loader.load().await
+}
+
+/// The one HTTPS client of every SDK client: rustls on ring (smaller than aws-lc, and
+/// FIPS is not asked of this product), HTTP/1.1 and HTTP/2 as the SDK negotiates.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// The text of an SDK error for operators' logs: its error chain. Requests never carry a

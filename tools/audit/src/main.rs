@@ -109,7 +109,15 @@ fn parse_hours(s: &str) -> Result<(NaiveTime, NaiveTime), String> {
 }
 
 async fn logs_client(endpoint: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    use aws_smithy_http_client::tls;
+    // The functions' TLS stack (rustls on ring), not the SDK's default aws-lc.
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
     }
