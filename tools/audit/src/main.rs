@@ -116,8 +116,7 @@ async fn logs_client(endpoint: Option<&str>) -> aws_sdk_cloudwatchlogs::Client {
             tls::rustls_provider::CryptoMode::Ring,
         ))
         .build_https();
-    let mut loader =
-        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https);
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
     }
