@@ -602,6 +602,30 @@ impl Stack {
     }
 }
 
+/// An intake body for an employee's own number, verified with the My Number card.
+pub fn own_number(employee: &str, number: &str) -> Value {
+    serde_json::json!({
+        "employee_id": employee,
+        "relation": "self",
+        "my_number": number,
+        "purposes": ["withholding_tax", "social_insurance"],
+        "verification": {
+            "number_check": "my_number_card",
+            "identity_check": "my_number_card",
+            "verified_on": "2026-04-01"
+        }
+    })
+}
+
+/// A valid number for each `i` and `salt` (check digit by the SPEC §2.1 rule), for runs
+/// that need many.
+pub fn generated_number(i: usize, salt: u64) -> String {
+    let mut n = format!("{:011}", (i as u64 * 7_919 + salt) % 100_000_000_000);
+    let check = mynumber_domain::number::check_digit(n.as_bytes());
+    n.push((b'0' + check) as char);
+    n
+}
+
 /// Valid test numbers (check digits by the SPEC §2.1 rule). Every log line of the process is
 /// scanned for them whenever a `Stack` is dropped, so no test can leak one unnoticed.
 pub const TEST_NUMBERS: [&str; 5] = [

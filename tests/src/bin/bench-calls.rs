@@ -5,31 +5,9 @@
 
 use chrono::TimeZone;
 use mynumber_tests::faults::{Call, FaultPlan, FaultProxy, sequential_round_trips};
-use mynumber_tests::{Reply, Stack, TEST_NUMBERS, Who, req};
-use serde_json::{Value, json};
+use mynumber_tests::{Reply, Stack, TEST_NUMBERS, Who, generated_number, own_number as own, req};
+use serde_json::json;
 use std::collections::BTreeMap;
-
-fn own(employee: &str, number: &str) -> Value {
-    json!({
-        "employee_id": employee,
-        "relation": "self",
-        "my_number": number,
-        "purposes": ["withholding_tax", "social_insurance"],
-        "verification": {
-            "number_check": "my_number_card",
-            "identity_check": "my_number_card",
-            "verified_on": "2026-04-01"
-        }
-    })
-}
-
-/// A valid number per `i`, from the SPEC's check digit rule.
-fn number(i: u64) -> String {
-    let mut n = format!("{:011}", (i * 7_919) % 100_000_000_000);
-    let check = mynumber_domain::number::check_digit(n.as_bytes());
-    n.push((b'0' + check) as char);
-    n
-}
 
 /// One line: the operation, its sequential round trips and its calls by operation.
 fn report(what: &str, minimum: Option<usize>, calls: &[Call]) {
@@ -193,7 +171,7 @@ async fn main() {
     report("purge, nothing due", None, &proxy.stats.take_calls());
     for i in 0..10 {
         let employee = format!("P{i}");
-        let number = number(1000 + i);
+        let number = generated_number(1000 + i, 0);
         let r = stack
             .call(
                 req("POST", "/v1/records")

@@ -43,13 +43,7 @@ async fn until_not_503(
     panic!("still 503 after 40 attempts");
 }
 
-fn number(i: usize, salt: u64) -> String {
-    // A valid number per employee and relation, from the SPEC's check digit rule.
-    let mut n = format!("{:011}", (i as u64 * 7_919 + salt) % 100_000_000_000);
-    let check = mynumber_domain::number::check_digit(n.as_bytes());
-    n.push((b'0' + check) as char);
-    n
-}
+use mynumber_tests::generated_number as number;
 
 /// Registers `employees` employees (self + a dependant each) from 8 concurrent clients,
 /// each request with its own Idempotency-Key, retried with the same key on 503.

@@ -32,19 +32,7 @@ pub const N4: &str = TEST_NUMBERS[3];
 pub const N5: &str = TEST_NUMBERS[4];
 pub const ALL_NUMBERS: &[&str] = &TEST_NUMBERS;
 
-pub fn own_number(employee: &str, number: &str) -> Value {
-    json!({
-        "employee_id": employee,
-        "relation": "self",
-        "my_number": number,
-        "purposes": ["withholding_tax", "social_insurance"],
-        "verification": {
-            "number_check": "my_number_card",
-            "identity_check": "my_number_card",
-            "verified_on": "2026-04-01"
-        }
-    })
-}
+pub use mynumber_tests::own_number;
 
 pub fn dependent(employee: &str, label: &str, number: &str) -> Value {
     json!({
