@@ -9,7 +9,7 @@ use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTI
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::VaultError;
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{Fields, anonymous_caller, json_object, json_value, problem, segments};
+use mynumber_http::{Fields, anonymous_caller, json_object, json_response, problem, segments};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -187,9 +187,12 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 pub struct Console {
-    settings: Settings,
+    /// Whether the principal picker is served (`config.json` says `dev`).
+    #[cfg(feature = "dev-auth")]
+    development: bool,
     csp: String,
-    config: Value,
+    /// `config.json`, serialised once.
+    config: String,
 }
 
 impl Console {
@@ -215,9 +218,10 @@ impl Console {
             Mode::Unconfigured => json!({"mode": "none"}),
         };
         Console {
+            #[cfg(feature = "dev-auth")]
+            development: settings.mode == Mode::Development,
             csp: csp(settings.storage_origin.as_deref(), token_origin.as_deref()),
-            settings,
-            config,
+            config: config.to_string(),
         }
     }
 
@@ -229,11 +233,9 @@ impl Console {
     fn route(&self, req: &Request) -> Result<Response<Body>, VaultError> {
         match (req.method(), segments(req).as_slice()) {
             (&Method::GET, ["console"]) => Ok(self.page("index.html")),
+            // Never cached, as every JSON answer (json_response).
             (&Method::GET, ["console", "config.json"]) => {
-                let mut resp = json_value(200, &self.config);
-                resp.headers_mut()
-                    .insert(CACHE_CONTROL, "no-store".parse().unwrap());
-                Ok(resp)
+                Ok(json_response(200, self.config.clone()))
             }
             (&Method::POST, ["console", "qr"]) => qr(req),
             (_, ["console", "qr"]) => Err(VaultError::MethodNotAllowed),
@@ -249,7 +251,7 @@ impl Console {
 
     fn asset(&self, name: &str) -> Option<&'static Asset> {
         #[cfg(feature = "dev-auth")]
-        if name == DEV_PICKER.name && self.settings.mode == Mode::Development {
+        if name == DEV_PICKER.name && self.development {
             return Some(&DEV_PICKER);
         }
         assets::find(PAGES, name)
@@ -257,10 +259,6 @@ impl Console {
 
     fn page(&self, name: &str) -> Response<Body> {
         asset_response(self.asset(name).expect("a page we serve"), &self.csp)
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
     }
 }
 

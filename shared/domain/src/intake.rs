@@ -13,7 +13,7 @@ use crate::ports::{
     RecordDisposal, RecordReads, RecordWrites, SlotChange,
 };
 use crate::purpose::PurposeSet;
-use crate::record::{Ciphertext, Content, Record, Relation};
+use crate::record::{Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
 use crate::usecase::Core;
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
@@ -182,21 +182,26 @@ impl IntakeService {
             let answer = self.earlier_answer(tenant, idem.as_ref(), now).await?;
             Ok::<_, VaultError>((idem, answer))
         };
-        let ciphertext = async {
+        // The record's content: a number only as ciphertext under the new record's context.
+        let content = async {
             match &planned {
-                Planned::Number { number, .. } => self
-                    .cipher
-                    .encrypt(tenant, &record_id, number)
-                    .await
-                    .map(Some),
-                Planned::Refusal(_) => Ok(None),
+                Planned::Number {
+                    number,
+                    verification,
+                } => Ok::<_, VaultError>(Content::Active {
+                    ciphertext: self.cipher.encrypt(tenant, &record_id, number).await?,
+                    verification: verification.clone(),
+                }),
+                Planned::Refusal(refusal) => Ok(Content::Refused {
+                    refusal: refusal.clone(),
+                }),
             }
         };
-        let (earlier, slot, employee_departure, ciphertext) = futures::join!(
+        let (earlier, slot, employee_departure, content) = futures::join!(
             earlier,
             self.slot_change(principal, &whose, replace, today, now),
             self.store.employee_departure(tenant, &whose.employee_id),
-            ciphertext,
+            content,
         );
         let (idem, answer) = earlier?;
         if let Some(answer) = answer {
@@ -216,15 +221,19 @@ impl IntakeService {
         // A record registered after the employee's departure is due when the others are.
         let employee_departure = employee_departure?;
         let departure = employee_departure.filter(|d| !d.is_past_due(today));
-        let record = sealed(
-            principal,
+        let record = Record {
             record_id,
-            whose,
-            planned,
-            ciphertext?,
+            tenant_id: tenant.clone(),
+            employee_id: whose.employee_id,
+            relation: whose.relation,
+            purposes: whose.purposes,
+            content: content?,
+            source: crate::record::Source::Registrar,
+            created_at: now,
+            created_by: principal.sub.clone(),
             departure,
-            now,
-        );
+            version: 1,
+        };
         self.commit(caller, record, slot, idem, employee_departure, now)
             .await
     }
@@ -456,38 +465,5 @@ fn replay(entry: IdempotencyEntry, fingerprint: &[u8]) -> Result<Registered, Vau
         })
     } else {
         Err(VaultError::IdempotencyMismatch)
-    }
-}
-
-/// The record to write: a number only as `ciphertext`, made under the new record's context.
-fn sealed(
-    principal: &Principal,
-    record_id: RecordId,
-    whose: Whose,
-    planned: Planned,
-    ciphertext: Option<Ciphertext>,
-    departure: Option<Departure>,
-    now: DateTime<Utc>,
-) -> Record {
-    let content = match (planned, ciphertext) {
-        (Planned::Number { verification, .. }, Some(ciphertext)) => Content::Active {
-            ciphertext,
-            verification,
-        },
-        (Planned::Refusal(refusal), _) => Content::Refused { refusal },
-        (Planned::Number { .. }, None) => unreachable!("a number is encrypted before sealing"),
-    };
-    Record {
-        record_id,
-        tenant_id: principal.tenant.clone(),
-        employee_id: whose.employee_id,
-        relation: whose.relation,
-        purposes: whose.purposes,
-        content,
-        source: crate::record::Source::Registrar,
-        created_at: now,
-        created_by: principal.sub.clone(),
-        departure,
-        version: 1,
     }
 }
