@@ -54,6 +54,8 @@ pub struct ReqBuilder {
     headers: Map<String, Value>,
     who: Option<Who>,
     body: Option<String>,
+    /// The body is base64 (`isBase64Encoded`), as API Gateway sends bytes.
+    base64: bool,
     source_ip: String,
 }
 
@@ -69,6 +71,7 @@ pub fn req(method: &str, path: &str) -> ReqBuilder {
         headers: Map::new(),
         who: None,
         body: None,
+        base64: false,
         source_ip: "203.0.113.7".into(),
     }
 }
@@ -106,6 +109,13 @@ impl ReqBuilder {
     }
     pub fn raw_body(mut self, body: &str) -> Self {
         self.body = Some(body.into());
+        self
+    }
+    /// Bytes as API Gateway passes a binary body: base64, flagged.
+    pub fn bytes_body(mut self, body: &[u8]) -> Self {
+        use base64::Engine;
+        self.body = Some(base64::engine::general_purpose::STANDARD.encode(body));
+        self.base64 = true;
         self
     }
     pub fn header(mut self, k: &str, v: &str) -> Self {
@@ -181,7 +191,7 @@ impl ReqBuilder {
             "rawQueryString": raw_query,
             "headers": headers,
             "requestContext": ctx,
-            "isBase64Encoded": false
+            "isBase64Encoded": self.base64
         });
         if !qsp.is_empty() {
             event["queryStringParameters"] = Value::Object(qsp);

@@ -359,7 +359,7 @@ impl Stack {
         let submissions = SubmissionService::new(
             core.clone(),
             store.clone(),
-            Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, "")),
+            Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
             objects.clone(),
         );
         let lookup = LookupService::new(
@@ -422,6 +422,16 @@ impl Stack {
         )
     }
 
+    /// Intake's use case on this stack's table with neither KMS key: every Encrypt and
+    /// GenerateMac fails.
+    pub fn intake_without_keys(&self) -> IntakeService {
+        IntakeService::new(
+            self.core(self.clock.clone()),
+            self.store_on(&self.table),
+            Arc::new(KmsEncryptor::new(self.kms(), MISSING_KEY, MISSING_KEY)),
+        )
+    }
+
     /// The registrar's collection and review use case as this stack has it, on `table`.
     pub fn review_service(&self, table: &str) -> ReviewService {
         ReviewService::new(
@@ -438,7 +448,7 @@ impl Stack {
             SubmissionService::new(
                 self.core(self.clock.clone()),
                 self.store_on(table),
-                Arc::new(KmsEncryptor::new(self.kms(), key_id, "")),
+                Arc::new(KmsEncryptor::new(self.kms(), key_id, &self.mac_key_id)),
                 self.objects.clone(),
             ),
             &self.storage_origin,

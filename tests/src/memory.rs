@@ -19,6 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 struct State {
     records: BTreeMap<(String, String), Record>,
     slots: HashMap<(String, String, Slot), RecordId>,
+    /// The duplicate index's claims: (tenant, number key) → the claiming `self` record.
+    claims: HashMap<(String, String), (EmployeeId, RecordId)>,
     idempotency: HashMap<(String, String), IdempotencyEntry>,
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
@@ -41,6 +43,55 @@ pub struct MemoryStore {
     pub lose_update_race: AtomicBool,
     /// Makes disposals lose a race (the record changed meanwhile, but still exists).
     pub lose_dispose_race: AtomicBool,
+}
+
+impl State {
+    /// Frees a record's claim on its number, if it still holds it.
+    fn free_claim<S>(&mut self, r: &Record<S>) {
+        if let Some(k) = &r.number_key {
+            let ck = key(&r.tenant_id, k.as_str());
+            if self.claims.get(&ck).map(|(_, id)| id) == Some(&r.record_id) {
+                self.claims.remove(&ck);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl NumberIndex for MemoryStore {
+    async fn number_holders(
+        &self,
+        t: &TenantId,
+        k: &mynumber_domain::ids::NumberKey,
+    ) -> Result<NumberHolders, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let holder = |r: &Record| NumberHolder {
+            record_id: r.record_id.clone(),
+            employee_id: r.employee_id.clone(),
+            relation: r.relation.kind(),
+        };
+        let own_number = s.claims.get(&key(t, k.as_str())).map(|(e, id)| {
+            s.records
+                .get(&key(t, id.as_str()))
+                .map(holder)
+                .unwrap_or(NumberHolder {
+                    record_id: id.clone(),
+                    employee_id: e.clone(),
+                    relation: mynumber_domain::record::RelationKind::OwnNumber,
+                })
+        });
+        let records = s
+            .records
+            .values()
+            .filter(|r| &r.tenant_id == t && r.number_key.as_ref() == Some(k))
+            .map(holder)
+            .collect();
+        Ok(NumberHolders {
+            own_number,
+            records,
+        })
+    }
 }
 
 impl MemoryStore {
@@ -109,9 +160,26 @@ impl RecordWrites for MemoryStore {
         if s.departures.get(&key(t, r.employee_id.as_str())) != new.employee_departure.as_ref() {
             return Err(CreateError::DepartureChanged);
         }
+        let claim_key = r.number_key.as_ref().map(|k| key(t, k.as_str()));
+        if let Some(ck) = &claim_key {
+            let held = s.claims.get(ck);
+            let refused = match &new.claim {
+                NumberClaim::None => false,
+                NumberClaim::Take => held.is_some_and(|(e, _)| e != &r.employee_id),
+                NumberClaim::TakeOver { gone } => held.map(|(_, id)| id) != Some(gone),
+            };
+            if refused {
+                return Err(CreateError::DuplicateNumber);
+            }
+        }
         if let SlotChange::Replace { old, disposal } = &new.slot {
             s.records.remove(&key(t, old.record_id.as_str()));
+            s.free_claim(old);
             s.disposals.push((**disposal).clone());
+        }
+        if let (Some(ck), false) = (claim_key, new.claim == NumberClaim::None) {
+            s.claims
+                .insert(ck, (r.employee_id.clone(), r.record_id.clone()));
         }
         if let Some(k) = slot_key {
             s.slots.insert(k, r.record_id.clone());
@@ -457,6 +525,7 @@ impl TtlDisposals for MemoryStore {
                 s.slots.remove(&sk);
             }
         }
+        s.free_claim(record);
         s.disposals.push(disposal.clone());
         Ok(Disposed::Now)
     }
@@ -488,6 +557,7 @@ impl RecordDisposal for MemoryStore {
                 s.slots.remove(&sk);
             }
         }
+        s.free_claim(record);
         s.disposals.push(disposal.clone());
         Ok(Disposed::Now)
     }

@@ -5,6 +5,9 @@
 //! the registrar's side of self-service collection (SPEC §4a): `/v1/collections` (open,
 //! list, cancel links), `POST /v1/records/{id}/confirm|reject` (review) and
 //! `GET /v1/records/{id}/documents[/{doc}]` (the submission's photos, while pending).
+//! `POST /v1/imports` registers a CSV file of numbers, row by row (SPEC §4b).
+
+mod import;
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
@@ -59,6 +62,10 @@ impl Intake {
     async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         match (req.method(), segments(req).as_slice()) {
             (&Method::POST, ["v1", "records"]) => self.register(req, caller).await,
+            (&Method::POST, ["v1", "imports"]) => {
+                let report = self.vault.import(caller, import::parse_import(req)).await?;
+                Ok(json_value(200, &report))
+            }
             (&Method::DELETE, ["v1", "records", id]) => {
                 let disposal = self
                     .vault
@@ -123,6 +130,7 @@ impl Intake {
                 Ok(json_value(200, &link))
             }
             (_, ["v1", "records"])
+            | (_, ["v1", "imports"])
             | (_, ["v1", "records", _])
             | (_, ["v1", "records", _, "confirm" | "reject" | "documents"])
             | (_, ["v1", "records", _, "documents", _])

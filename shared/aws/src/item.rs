@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::collection::CollectionId;
 use mynumber_domain::disposal::{DisposalNote, DisposalReason, DisposalRecord, Disposer};
-use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
+use mynumber_domain::ids::{EmployeeId, NumberKey, RecordId, Subject, TenantId};
 use mynumber_domain::purpose::{Purpose, PurposeSet};
 use mynumber_domain::record::{
     Ciphertext, Content, DependentLabel, Record, Relation, RelationKind, Source, Status, Submitted,
@@ -23,10 +23,12 @@ use std::collections::HashMap;
 mod collection;
 mod document;
 mod employee;
+mod number;
 mod request;
 pub use collection::*;
 pub use document::*;
 pub use employee::*;
+pub use number::*;
 pub use request::*;
 
 pub use crate::keys::{BY_DUE, BY_OWNER, DUE_PK, DUE_SK, GSI1PK, GSI1SK, Item, PK, SK, s};
@@ -192,6 +194,10 @@ pub fn registered_items(r: &Record, ttl_grace: chrono::Duration) -> Vec<Item> {
     if let Some(slot) = r.relation.slot() {
         items.push(slot_item(&r.tenant_id, &r.employee_id, slot, &r.record_id));
     }
+    items.extend(number_entry_item(r));
+    if r.relation == Relation::OwnNumber {
+        items.extend(number_claim_item(r));
+    }
     items
 }
 
@@ -220,6 +226,9 @@ pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
     ]);
     if let Some(label) = r.relation.label() {
         item.insert("dependent_label".into(), s(label.as_str()));
+    }
+    if let Some(key) = &r.number_key {
+        item.insert(NUMBER_KEY.into(), s(key.as_str()));
     }
     match &r.content {
         Content::Active {
@@ -443,6 +452,9 @@ pub fn record_from_item<S>(
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .ok_or(Corrupt("version"))?,
+        number_key: opt_s(item, NUMBER_KEY)
+            .map(|k| NumberKey::parse(k).ok_or(Corrupt(NUMBER_KEY)))
+            .transpose()?,
     })
 }
 

@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::collection::{CollectionId, TokenDigest};
 use mynumber_domain::document::DocumentId;
-use mynumber_domain::ids::{EmployeeId, RecordId, Subject, TenantId};
+use mynumber_domain::ids::{EmployeeId, NumberKey, RecordId, Subject, TenantId};
 use mynumber_domain::record::Slot;
 use std::collections::HashMap;
 
@@ -65,6 +65,24 @@ pub const RECORD_SK: &str = "RECORD";
 pub fn record_key(t: &TenantId, r: &RecordId) -> Item {
     key(record_pk(t, r), RECORD_SK)
 }
+
+/// A number's partition in the duplicate index (SPEC §4b), named by the number's keyed
+/// MAC: an entry per record holding it, and the claim of the `self` record that owns it.
+pub fn number_pk(t: &TenantId, k: &NumberKey) -> String {
+    format!("T#{t}#N#{}", k.as_str())
+}
+pub const NUMBER_CLAIM_SK: &str = "CLAIM";
+
+pub fn number_entry_key(t: &TenantId, k: &NumberKey, r: &RecordId) -> Item {
+    key(number_pk(t, k), member_sk(r))
+}
+
+pub fn number_claim_key(t: &TenantId, k: &NumberKey) -> Item {
+    key(number_pk(t, k), NUMBER_CLAIM_SK)
+}
+
+/// The record attribute naming its number in the index.
+pub const NUMBER_KEY: &str = "number_key";
 
 /// The employee's partition: slots, departure, membership entries and revision.
 pub fn employee_pk(t: &TenantId, e: &EmployeeId) -> String {

@@ -165,8 +165,8 @@ pub async fn review_service(
     ))
 }
 
-/// The collect function's use case: the store, KMS to encrypt (no MAC, no decrypt), and
-/// the documents bucket to presign uploads; with the bucket's origin for the page's CSP.
+/// The collect function's use case: the store, KMS to encrypt and to MAC (the duplicate
+/// index's key; never decrypt), and the documents bucket to presign uploads; with the bucket's origin for the page's CSP.
 #[cfg(all(feature = "encrypt", feature = "documents"))]
 pub async fn submission_service(
     settings: &Settings,
@@ -176,6 +176,10 @@ pub async fn submission_service(
         .key_id
         .as_ref()
         .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let mac_key = settings
+        .mac_key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let (objects, origin) = documents(settings, &config)?;
@@ -183,8 +187,7 @@ pub async fn submission_service(
         mynumber_domain::collect::SubmissionService::new(
             core(settings, audit),
             store(settings, &config).await,
-            // No MAC key: this role may not call GenerateMac, and the service never asks.
-            Arc::new(KmsEncryptor::new(kms, key, "")),
+            Arc::new(KmsEncryptor::new(kms, key, mac_key)),
             objects,
         ),
         origin,

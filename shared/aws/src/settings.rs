@@ -11,7 +11,8 @@ pub struct Settings {
     /// `KMS_KEY_ID`: the customer-managed key that encrypts numbers (intake, lookup; the
     /// purge has none).
     pub key_id: Option<String>,
-    /// `MAC_KEY_ID`: the HMAC key for idempotency fingerprints (intake only).
+    /// `MAC_KEY_ID`: the HMAC key for idempotency fingerprints and the duplicate index
+    /// (intake and collect).
     pub mac_key_id: Option<String>,
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
     pub endpoint_url: Option<String>,

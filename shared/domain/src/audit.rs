@@ -71,6 +71,9 @@ vocabulary! {
         ViewDocument = "view_document",
         /// Document photos deleted (after a review, by the purge, or refused at submission).
         DocumentsDeleted = "documents_deleted",
+        /// A CSV import: its counts (`count` created, `unchanged`, `failed`); each created
+        /// row has its own `intake` event.
+        Import = "import",
     }
 }
 
@@ -124,6 +127,7 @@ vocabulary! {
         NotPending = "not_pending",
         CollectionClosed = "collection_closed",
         DocumentLimit = "document_limit",
+        DuplicateNumber = "duplicate_number",
         /// A registrar rejected a submission.
         Rejected = "rejected",
         /// A submission left unconfirmed past its review window.
@@ -148,6 +152,7 @@ impl From<&VaultError> for Reason {
             VaultError::Conflict(Conflict::NotPending) => Reason::NotPending,
             VaultError::Conflict(Conflict::CollectionClosed) => Reason::CollectionClosed,
             VaultError::Conflict(Conflict::DocumentLimit) => Reason::DocumentLimit,
+            VaultError::DuplicateNumber(_) => Reason::DuplicateNumber,
             VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
             VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
             VaultError::IdempotencyMismatch => Reason::IdempotencyKeyReused,
@@ -280,6 +285,15 @@ pub struct AuditEvent {
     /// On `purge_run`: due records left for the next run (past due, not yet disposed of).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// On `import`: rows that were already in the vault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchanged: Option<u64>,
+    /// On `import`: rows refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<u64>,
+    /// On `import`: whether it was a dry run (nothing written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 impl AuditEvent {
@@ -312,6 +326,9 @@ impl AuditEvent {
             count: None,
             replaced_record_id: None,
             remaining: None,
+            unchanged: None,
+            failed: None,
+            dry_run: None,
         }
     }
 }
@@ -348,7 +365,9 @@ impl From<&VaultError> for Outcome {
                 Outcome::Denied
             }
             VaultError::NotFound | VaultError::CollectionNotFound => Outcome::NotFound,
-            VaultError::Conflict(_) | VaultError::IdempotencyMismatch => Outcome::Conflict,
+            VaultError::Conflict(_)
+            | VaultError::DuplicateNumber(_)
+            | VaultError::IdempotencyMismatch => Outcome::Conflict,
             VaultError::Unavailable => Outcome::Failed,
             VaultError::Invalid(_)
             | VaultError::MethodNotAllowed

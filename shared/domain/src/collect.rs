@@ -15,7 +15,7 @@ use crate::ids::{RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
     AddDocumentError, CollectionAccess, CreateError, DocumentChange, DocumentEntries,
-    DocumentErasure, DocumentUploads, NewRecord, NumberEncryptor, RecordReads, RecordWrites,
+    DocumentErasure, DocumentUploads, NewRecord, NumberClaim, RecordReads, RecordWrites,
     SlotChange, UpdateError,
 };
 use crate::purpose::{Purpose, PurposeSet};
@@ -95,7 +95,7 @@ fn link_subject() -> Subject {
 pub struct SubmissionService {
     core: Core,
     store: Arc<dyn SubmissionStore>,
-    cipher: Arc<dyn NumberEncryptor>,
+    cipher: Arc<dyn crate::intake::IntakeCipher>,
     objects: Arc<dyn UploadStorage>,
 }
 
@@ -103,7 +103,7 @@ impl SubmissionService {
     pub fn new(
         core: Core,
         store: Arc<dyn SubmissionStore>,
-        cipher: Arc<dyn NumberEncryptor>,
+        cipher: Arc<dyn crate::intake::IntakeCipher>,
         objects: Arc<dyn UploadStorage>,
     ) -> Self {
         SubmissionService {
@@ -330,9 +330,15 @@ impl SubmissionService {
         for part in planned {
             let slot = self.slot_change(&collection, &part.relation, now).await?;
             let record = self.seal(&collection, part, departure, now).await?;
+            // The employee's own number claims its place in the duplicate index.
+            let claim = match (&record.relation, &record.number_key) {
+                (Relation::OwnNumber, Some(_)) => NumberClaim::Take,
+                _ => NumberClaim::None,
+            };
             news.push(NewRecord {
                 record,
                 slot,
+                claim,
                 idempotency: None,
                 employee_departure,
             });
@@ -354,6 +360,15 @@ impl SubmissionService {
         match self.store.submit(&collection, news, documents).await {
             Ok(()) => Ok(SubmissionView { records }),
             Err(CreateError::SlotTaken) => Err(VaultError::Conflict(Conflict::RecordExists)),
+            // Another employee's own number: said as a field error, never naming whose
+            // (the person at the form is not HR), and counted like any invalid attempt.
+            Err(CreateError::DuplicateNumber) => {
+                match self.store.count_invalid_attempt(&collection).await {
+                    Ok(()) | Err(UpdateError::Concurrent) => {}
+                    Err(UpdateError::Unavailable(u)) => return Err(u.into()),
+                }
+                Err(VaultError::invalid("self.my_number", "duplicate_number"))
+            }
             // A twin submission spent the token first.
             Err(CreateError::CollectionChanged) => Err(VaultError::CollectionNotFound),
             Err(
@@ -410,15 +425,22 @@ impl SubmissionService {
         now: DateTime<Utc>,
     ) -> Result<Record, VaultError> {
         let record_id = RecordId::new_random();
-        let content = match part.content {
-            PartContent::Number { number, submitted } => Content::Pending {
-                ciphertext: self
-                    .cipher
-                    .encrypt(&c.tenant_id, &record_id, &number)
-                    .await?,
-                submitted,
-            },
-            PartContent::Refusal(refusal) => Content::Refused { refusal },
+        let (content, number_key) = match part.content {
+            PartContent::Number { number, submitted } => {
+                // The ciphertext and the duplicate index's key at once.
+                let (ciphertext, mac) = futures::join!(
+                    self.cipher.encrypt(&c.tenant_id, &record_id, &number),
+                    self.cipher.fingerprint(&c.tenant_id, &number)
+                );
+                (
+                    Content::Pending {
+                        ciphertext: ciphertext?,
+                        submitted,
+                    },
+                    Some(crate::ids::NumberKey::from_mac(&mac?)),
+                )
+            }
+            PartContent::Refusal(refusal) => (Content::Refused { refusal }, None),
         };
         Ok(Record {
             record_id,
@@ -432,6 +454,7 @@ impl SubmissionService {
             created_by: link_subject(),
             departure,
             version: 1,
+            number_key,
         })
     }
 }

@@ -62,6 +62,9 @@ pub enum VaultError {
     MethodNotAllowed,
     #[error("conflict")]
     Conflict(Conflict),
+    /// The number is another employee's own number (SPEC §4b); names that employee.
+    #[error("the number is another employee's")]
+    DuplicateNumber(crate::ids::EmployeeId),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -96,6 +99,7 @@ impl VaultError {
             VaultError::Conflict(Conflict::NotPending) => "not_pending",
             VaultError::Conflict(Conflict::CollectionClosed) => "collection_closed",
             VaultError::Conflict(Conflict::DocumentLimit) => "document_limit",
+            VaultError::DuplicateNumber(_) => "duplicate_number",
             VaultError::PayloadTooLarge => "payload_too_large",
             VaultError::UnsupportedMediaType => "unsupported_media_type",
             VaultError::IdempotencyMismatch => "idempotency_key_reused",

@@ -154,6 +154,37 @@ impl fmt::Debug for KeyDigest {
         write!(f, "KeyDigest({})", self.0)
     }
 }
+/// The duplicate index's name for a number (SPEC §4b): a keyed MAC of the tenant and the
+/// number, in hex. Equal numbers in one tenant have equal keys; without the MAC key no
+/// number can be found from it (a plain hash of 12 digits could be reversed by trying
+/// every number).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct NumberKey(String);
+
+impl NumberKey {
+    pub fn from_mac(mac: &[u8]) -> Self {
+        NumberKey(KeyDigest::from_mac(mac).0)
+    }
+
+    /// As the store kept it: 64 lower-case hex digits, or nothing.
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 64
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| NumberKey(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for NumberKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NumberKey({}…)", &self.0[..8.min(self.0.len())])
+    }
+}
+
 plain_id!(
     /// A request id from Lambda or API Gateway, for audit correlation.
     RequestId, 128, &['_', '-', '.', ':', '=', '+', '/']

@@ -6,11 +6,11 @@ use crate::access::{Action, Principal};
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
-use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, RecordId, Subject, TenantId};
+use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, NumberKey, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::ports::{
-    CreateError, Departures, IdempotencyEntry, NewRecord, NumberEncryptor, NumberMac,
-    RecordDisposal, RecordReads, RecordWrites, SlotChange,
+    CreateError, Departures, IdempotencyEntry, NewRecord, NumberClaim, NumberEncryptor,
+    NumberHolders, NumberIndex, NumberMac, RecordDisposal, RecordReads, RecordWrites, SlotChange,
 };
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
@@ -21,9 +21,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// The store ports intake's role allows: record reads and writes, departures, disposal.
-pub trait IntakeStore: RecordReads + RecordWrites + Departures + RecordDisposal {}
-impl<T: RecordReads + RecordWrites + Departures + RecordDisposal> IntakeStore for T {}
+/// The store ports intake's role allows: record reads and writes, the duplicate index,
+/// departures, disposal.
+pub trait IntakeStore:
+    RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal
+{
+}
+impl<T: RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal> IntakeStore for T {}
 
 /// The key ports intake's role allows: encrypt and MAC.
 pub trait IntakeCipher: NumberEncryptor + NumberMac {}
@@ -86,7 +90,7 @@ struct Whose {
 }
 
 /// Where a keyed request's entry is filed and what a twin must match.
-struct Idem {
+pub(crate) struct Idem {
     key: KeyDigest,
     fingerprint: Vec<u8>,
 }
@@ -94,7 +98,7 @@ struct Idem {
 pub struct IntakeService {
     pub(crate) core: Core,
     pub(crate) store: Arc<dyn IntakeStore>,
-    cipher: Arc<dyn IntakeCipher>,
+    pub(crate) cipher: Arc<dyn IntakeCipher>,
 }
 
 impl IntakeService {
@@ -171,16 +175,22 @@ impl IntakeService {
         let record_id = RecordId::new_random();
         event.record_id = Some(record_id.clone());
         // Every read and every KMS call at once, so that a registration waits for one
-        // round trip (two with an Idempotency-Key: its digest, then its entry) before its
-        // transaction. An Encrypt is spent on a request that turns out to be a replay or
-        // a conflict: the price of not waiting for the reads first.
-        let earlier = async {
-            let idem = match &request {
-                Some(request) => Some(self.fingerprint(tenant, request, &planned).await?),
-                None => None,
-            };
-            let answer = self.earlier_answer(tenant, idem.as_ref(), now).await?;
-            Ok::<_, VaultError>((idem, answer))
+        // round trip before its transaction (two with an Idempotency-Key: its entry is
+        // filed under the key's MAC). An Encrypt is spent on a request that turns out to
+        // be a replay or a conflict: the price of not waiting for the reads first.
+        let number_mac = async {
+            match &planned {
+                Planned::Number { number, .. } => {
+                    self.cipher.fingerprint(tenant, number).await.map(Some)
+                }
+                Planned::Refusal(_) => Ok(None),
+            }
+        };
+        let key_digest = async {
+            match &request {
+                Some(r) => self.cipher.key_digest(tenant, &r.key).await.map(Some),
+                None => Ok(None),
+            }
         };
         // The record's content: a number only as ciphertext under the new record's context.
         let content = async {
@@ -197,17 +207,38 @@ impl IntakeService {
                 }),
             }
         };
-        let (earlier, slot, employee_departure, content) = futures::join!(
-            earlier,
+        let (number_mac, key_digest, slot, employee_departure, content) = futures::join!(
+            number_mac,
+            key_digest,
             self.slot_change(principal, &whose, replace, today, now),
             self.store.employee_departure(tenant, &whose.employee_id),
             content,
         );
-        let (idem, answer) = earlier?;
-        if let Some(answer) = answer {
-            event.record_id = None;
-            return answer;
-        }
+        let number_mac = number_mac?;
+        let number_key = number_mac.as_deref().map(NumberKey::from_mac);
+        let idem = match (key_digest?, &request) {
+            (Some(key), Some(request)) => Some(Idem {
+                key,
+                fingerprint: idempotency_fingerprint(request, number_mac.as_deref()),
+            }),
+            _ => None,
+        };
+        // With a key, its entry and the number's other records are read at once (the
+        // stored answer must hold them); without, the latter are read beside the write.
+        let holders = match &idem {
+            Some(idem) => {
+                let (answer, holders) = futures::join!(
+                    self.earlier_answer(tenant, Some(idem), now),
+                    self.holders(tenant, number_key.as_ref())
+                );
+                if let Some(answer) = answer? {
+                    event.record_id = None;
+                    return answer;
+                }
+                Some(holders?)
+            }
+            None => None,
+        };
         let slot = match slot? {
             Some(slot) => slot,
             None => {
@@ -233,40 +264,38 @@ impl IntakeService {
             created_by: principal.sub.clone(),
             departure,
             version: 1,
+            number_key,
         };
-        self.commit(caller, record, slot, idem, employee_departure, now)
-            .await
+        let written = self
+            .commit(
+                caller,
+                Pending {
+                    record,
+                    slot,
+                    idem,
+                    employee_departure,
+                    holders,
+                },
+                today,
+                now,
+            )
+            .await;
+        if written.is_err() {
+            event.record_id = None;
+        }
+        written
     }
 
-    /// The key's digest and the request's fingerprint: two KMS calls, made at once.
-    async fn fingerprint(
+    /// The duplicate index's entries for a number; nothing to read without one.
+    pub(crate) async fn holders(
         &self,
         tenant: &TenantId,
-        request: &IdempotencyRequest,
-        planned: &Planned,
-    ) -> Result<Idem, VaultError> {
-        let number_mac = async {
-            match planned {
-                Planned::Number { number, .. } => {
-                    self.cipher.fingerprint(tenant, number).await.map(Some)
-                }
-                Planned::Refusal(_) => Ok(None),
-            }
-        };
-        let (key, mac) = futures::join!(self.cipher.key_digest(tenant, &request.key), number_mac);
-        let mut h = Sha256::new();
-        h.update(request.digest_without_number);
-        match mac? {
-            Some(mac) => {
-                h.update(b"number:");
-                h.update(mac);
-            }
-            None => h.update(b"refusal"),
+        key: Option<&NumberKey>,
+    ) -> Result<NumberHolders, VaultError> {
+        match key {
+            Some(key) => Ok(self.store.number_holders(tenant, key).await?),
+            None => Ok(NumberHolders::default()),
         }
-        Ok(Idem {
-            key: key?,
-            fingerprint: h.finalize().to_vec(),
-        })
     }
 
     /// The stored answer of an earlier request with this key, if any (or 422 if the
@@ -311,15 +340,31 @@ impl IntakeService {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Option<SlotChange>, VaultError> {
+        self.slot_change_of(
+            principal,
+            &whose.employee_id,
+            &whose.relation,
+            replace,
+            today,
+            now,
+        )
+        .await
+    }
+
+    pub(crate) async fn slot_change_of(
+        &self,
+        principal: &Principal,
+        employee_id: &EmployeeId,
+        relation: &Relation,
+        replace: bool,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SlotChange>, VaultError> {
         let tenant = &principal.tenant;
-        let Some(slot) = whose.relation.slot() else {
+        let Some(slot) = relation.slot() else {
             return Ok(Some(SlotChange::None));
         };
-        let Some(old_id) = self
-            .store
-            .slot_holder(tenant, &whose.employee_id, slot)
-            .await?
-        else {
+        let Some(old_id) = self.store.slot_holder(tenant, employee_id, slot).await? else {
             return Ok(Some(SlotChange::Claim));
         };
         let Some(old) = self.store.get_record(tenant, &old_id).await? else {
@@ -348,38 +393,84 @@ impl IntakeService {
         }))
     }
 
-    /// Writes the record, its slot change and its idempotency entry at once, and reads a
-    /// lost race as the answer it stands for.
-    async fn commit(
+    /// Writes the record, its slot change, its number's index entry and claim, and its
+    /// idempotency entry at once, and reads a lost race as the answer it stands for. The
+    /// 201 names the number's other records (`same_number_as`): read before when the
+    /// answer is stored for replays, beside the write when it is not.
+    pub(crate) async fn commit(
         &self,
         caller: &Caller,
-        record: Record,
-        slot: SlotChange,
-        idem: Option<Idem>,
-        employee_departure: Option<Departure>,
+        pending: Pending,
+        today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<Registered, VaultError> {
+        let Pending {
+            record,
+            slot,
+            idem,
+            employee_departure,
+            holders,
+        } = pending;
         let tenant = record.tenant_id.clone();
-        let body = serde_json::to_string(&record.view()).expect("views serialize");
+        let view = record.view();
+        let body_before = holders
+            .as_ref()
+            .map(|h| answer_body(&view, &same_number_as(h, &record.record_id)));
         let replaced = match &slot {
             SlotChange::Replace { disposal, .. } => Some((**disposal).clone()),
             _ => None,
         };
-        let idempotency = idem.as_ref().map(|idem| IdempotencyEntry {
-            key: idem.key.clone(),
-            fingerprint: idem.fingerprint.clone(),
-            body: body.clone(),
-            expires_at: now + self.core.config.idempotency_ttl,
-        });
-        let written = self
-            .store
-            .create_record(NewRecord {
-                record,
-                slot,
-                idempotency,
+        let idempotency = match (&idem, &body_before) {
+            (Some(idem), Some(body)) => Some(IdempotencyEntry {
+                key: idem.key.clone(),
+                fingerprint: idem.fingerprint.clone(),
+                body: body.clone(),
+                expires_at: now + self.core.config.idempotency_ttl,
+            }),
+            _ => None,
+        };
+        let mut claim = match (&record.relation, &record.number_key) {
+            (Relation::OwnNumber, Some(_)) => NumberClaim::Take,
+            _ => NumberClaim::None,
+        };
+        let key = record.number_key.clone();
+        let (written, holders) = loop {
+            let new = NewRecord {
+                record: record.clone(),
+                slot: slot.clone(),
+                claim: claim.clone(),
+                idempotency: idempotency.clone(),
                 employee_departure,
-            })
-            .await;
+            };
+            let (written, holders) = match &holders {
+                Some(h) => (self.store.create_record(new).await, Ok(h.clone())),
+                None => futures::join!(
+                    self.store.create_record(new),
+                    self.holders(&tenant, key.as_ref())
+                ),
+            };
+            if written != Err(CreateError::DuplicateNumber) {
+                break (written, holders);
+            }
+            // Another employee's record claims the number: a duplicate, unless that record
+            // is gone (past due, or deleted by TTL before the purge), whose claim is taken
+            // over, once.
+            let key = key.as_ref().expect("only numbers are claimed");
+            let holder = self.store.number_holders(&tenant, key).await?.own_number;
+            let Some(holder) = holder else {
+                return Err(VaultError::Conflict(Conflict::Concurrent));
+            };
+            let gone = match self.store.get_record(&tenant, &holder.record_id).await? {
+                None => true,
+                Some(r) => r.is_gone(today),
+            };
+            if !gone || matches!(claim, NumberClaim::TakeOver { .. }) {
+                return Err(VaultError::DuplicateNumber(holder.employee_id));
+            }
+            claim = NumberClaim::TakeOver {
+                gone: holder.record_id,
+            };
+        };
         match written {
             Ok(()) => {}
             Err(CreateError::SlotTaken) => {
@@ -388,7 +479,8 @@ impl IntakeService {
             Err(
                 CreateError::ReplacedChanged
                 | CreateError::DepartureChanged
-                | CreateError::CollectionChanged,
+                | CreateError::CollectionChanged
+                | CreateError::DuplicateNumber,
             ) => {
                 return Err(VaultError::Conflict(Conflict::Concurrent));
             }
@@ -409,11 +501,78 @@ impl IntakeService {
                 now,
             ));
         }
+        let body = match body_before {
+            Some(body) => body,
+            // Written: a failed read of the index costs the answer its list, not the record.
+            None => answer_body(
+                &view,
+                &holders
+                    .map(|h| same_number_as(&h, &record.record_id))
+                    .unwrap_or_default(),
+            ),
+        };
         Ok(Registered {
             body,
             replayed: false,
         })
     }
+}
+
+/// A registration ready to be written: the record and what its transaction checks.
+pub(crate) struct Pending {
+    pub(crate) record: Record,
+    pub(crate) slot: SlotChange,
+    pub(crate) idem: Option<Idem>,
+    pub(crate) employee_departure: Option<Departure>,
+    /// The number's index entries, when read before the write.
+    pub(crate) holders: Option<NumberHolders>,
+}
+
+/// The other records under the same number (SPEC §4b `same_number_as`).
+pub(crate) fn same_number_as(holders: &NumberHolders, own: &RecordId) -> Vec<SameNumber> {
+    holders
+        .records
+        .iter()
+        .filter(|h| &h.record_id != own)
+        .map(|h| SameNumber {
+            record_id: h.record_id.clone(),
+            employee_id: h.employee_id.clone(),
+            relation: h.relation,
+        })
+        .collect()
+}
+
+/// A record holding the same number as the one just registered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SameNumber {
+    pub record_id: RecordId,
+    pub employee_id: EmployeeId,
+    pub relation: crate::record::RelationKind,
+}
+
+/// The 201 body: the record's metadata, and `same_number_as` when the number is held
+/// elsewhere too.
+fn answer_body(view: &crate::record::RecordView, same: &[SameNumber]) -> String {
+    let mut value = serde_json::to_value(view).expect("views serialize");
+    if !same.is_empty() {
+        value["same_number_as"] = serde_json::to_value(same).expect("ids serialize");
+    }
+    value.to_string()
+}
+
+/// An idempotent request's fingerprint: the body without the number, and the number's
+/// keyed MAC (never the number).
+fn idempotency_fingerprint(request: &IdempotencyRequest, number_mac: Option<&[u8]>) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(request.digest_without_number);
+    match number_mac {
+        Some(mac) => {
+            h.update(b"number:");
+            h.update(mac);
+        }
+        None => h.update(b"refusal"),
+    }
+    h.finalize().to_vec()
 }
 
 /// The cross-field rules of §2.2, which need the relation, the purposes and today. The

@@ -13,6 +13,7 @@ pub mod disposal;
 pub mod document;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod intake;
 pub mod lifecycle;
 pub mod lookup;

@@ -101,10 +101,42 @@ pub enum SlotChange {
     },
 }
 
+/// What a new record does to its number's claim in the duplicate index (SPEC §4b): one
+/// employee's live `self` record holds each number of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NumberClaim {
+    /// Not a `self` number: its index entry is written, no claim.
+    None,
+    /// Take the claim if no one holds it or this employee does; fails with
+    /// `DuplicateNumber` if another employee's record holds it.
+    Take,
+    /// Take over the claim from a record found gone (past due, or deleted by TTL);
+    /// fails with `DuplicateNumber` if the claim changed meanwhile.
+    TakeOver { gone: RecordId },
+}
+
+/// A record filed under a number in the duplicate index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberHolder {
+    pub record_id: RecordId,
+    pub employee_id: EmployeeId,
+    pub relation: crate::record::RelationKind,
+}
+
+/// What the duplicate index holds for one number: the records filed under it, and the
+/// `self` record that claims it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberHolders {
+    pub own_number: Option<NumberHolder>,
+    pub records: Vec<NumberHolder>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewRecord {
     pub record: Record,
     pub slot: SlotChange,
+    /// The claim on the record's number (`record.number_key`); `None` without a key.
+    pub claim: NumberClaim,
     pub idempotency: Option<IdempotencyEntry>,
     /// The employee's departure as intake read it; the write fails with
     /// `DepartureChanged` if it changed meanwhile, so no record misses a due date.
@@ -115,6 +147,9 @@ pub struct NewRecord {
 pub enum CreateError {
     #[error("the slot is taken")]
     SlotTaken,
+    /// Another employee's `self` record claims the number.
+    #[error("the number is another employee's")]
+    DuplicateNumber,
     #[error("the idempotency key was used meanwhile")]
     IdempotencyKeyUsed,
     #[error("the replaced record changed meanwhile")]
@@ -190,6 +225,17 @@ pub trait RecordReads: Send + Sync {
         employee: &EmployeeId,
         page: &PageRequest,
     ) -> Result<Page<Record<()>>, ListError>;
+}
+
+/// The duplicate index, read by the number's key: never by decrypting (SPEC §4b).
+#[async_trait]
+pub trait NumberIndex: Send + Sync {
+    /// Every record filed under `key` in the tenant, and the claim, strongly consistent.
+    async fn number_holders(
+        &self,
+        tenant: &TenantId,
+        key: &crate::ids::NumberKey,
+    ) -> Result<NumberHolders, Unavailable>;
 }
 
 /// Registering records: the record, its slot and its idempotency entry.

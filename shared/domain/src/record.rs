@@ -1,7 +1,7 @@
 //! The record model (SPEC §3): metadata in the clear, the number only as KMS ciphertext.
 
 use crate::collection::{CollectionId, REVIEW_DAYS};
-use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
+use crate::ids::{EmployeeId, NumberKey, RecordId, Subject, TenantId};
 use crate::number::holds_my_number;
 use crate::purpose::PurposeSet;
 use crate::retention::Departure;
@@ -208,6 +208,10 @@ pub struct Record<S = Ciphertext> {
     pub departure: Option<Departure>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
+    /// The number's name in the duplicate index (SPEC §4b), under which the record's index
+    /// entry is filed and disposed of with it. `None` for a refusal, and for a number
+    /// registered before the index existed until `mynumber-backfill` has named it.
+    pub number_key: Option<NumberKey>,
 }
 
 impl<S> Record<S> {
@@ -276,6 +280,7 @@ impl<S> Record<S> {
             created_by: self.created_by.clone(),
             departure: self.departure,
             version: self.version,
+            number_key: self.number_key.clone(),
         }
     }
 

@@ -20,6 +20,9 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
     if let VaultError::Invalid(errors) = err {
         body["errors"] = json!(errors);
     }
+    if let VaultError::DuplicateNumber(employee) = err {
+        body["employee_id"] = json!(employee);
+    }
     let mut builder = Response::builder()
         .status(status(err))
         .header(CONTENT_TYPE, "application/problem+json")
@@ -61,7 +64,7 @@ pub fn status(err: &VaultError) -> u16 {
         VaultError::Forbidden(_) => 403,
         VaultError::NotFound | VaultError::CollectionNotFound => 404,
         VaultError::MethodNotAllowed => 405,
-        VaultError::Conflict(_) => 409,
+        VaultError::Conflict(_) | VaultError::DuplicateNumber(_) => 409,
         VaultError::PayloadTooLarge => 413,
         VaultError::UnsupportedMediaType => 415,
         VaultError::IdempotencyMismatch => 422,
@@ -98,6 +101,9 @@ pub fn title(err: &VaultError) -> &'static str {
             "A record of this relation exists for the employee; send \"replace\": true to replace it."
         }
         VaultError::Conflict(Conflict::NoNumber) => "The record holds a refusal and no number.",
+        VaultError::DuplicateNumber(_) => {
+            "This number is already another employee's own number; see employee_id."
+        }
         VaultError::Conflict(Conflict::Concurrent) => {
             "The record changed while this request ran; retry."
         }

@@ -76,6 +76,7 @@ fn record(i: usize, departure: Option<mynumber_domain::retention::Departure>) ->
         created_by: Subject::parse("seed").unwrap(),
         departure,
         version: 1,
+        number_key: None,
     }
 }
 

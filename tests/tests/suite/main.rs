@@ -13,6 +13,7 @@ mod documents;
 mod handlers_memory;
 mod headers;
 mod iam;
+mod imports;
 mod intake;
 mod lookup;
 mod openapi;

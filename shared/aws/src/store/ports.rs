@@ -65,6 +65,17 @@ impl RecordReads for DynamoStore {
 }
 
 #[async_trait]
+impl NumberIndex for DynamoStore {
+    async fn number_holders(
+        &self,
+        t: &TenantId,
+        k: &mynumber_domain::ids::NumberKey,
+    ) -> Result<NumberHolders, Unavailable> {
+        records::number_holders(self, t, k).await
+    }
+}
+
+#[async_trait]
 impl RevealTrail for DynamoStore {
     async fn record_reveal(
         &self,

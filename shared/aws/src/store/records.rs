@@ -2,13 +2,15 @@
 //! departure, and the employee's listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{ABSENT, DynamoStore, get_consistent, new_disposal, page_of, parse_cursor};
+use super::{
+    ABSENT, DynamoStore, corrupt, get_consistent, new_disposal, page_of, parse_cursor, unavailable,
+};
 use crate::item::*;
 use crate::keys::*;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
-use mynumber_domain::ids::{EmployeeId, RecordId, TenantId};
+use mynumber_domain::ids::{EmployeeId, NumberKey, RecordId, TenantId};
 use mynumber_domain::ports::*;
-use mynumber_domain::record::{Record, Slot};
+use mynumber_domain::record::{Record, Relation, Slot};
 use mynumber_domain::retention::Departure;
 
 /// What each item of a create transaction guards, to name the condition that failed.
@@ -23,10 +25,45 @@ enum Guard {
     Membership,
     Collection,
     Document,
+    /// The number's claim, for a `self` record.
+    Claim,
+    /// A replaced record's claim on its (other) number, while it still holds it.
+    OldClaim,
+    /// Index entries: new (must not exist) or the replaced record's (deleted).
+    NumberEntry,
 }
 
 pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result<(), CreateError> {
     create_records(store, std::slice::from_ref(&new), None, &[]).await
+}
+
+/// A number's partition, strongly consistent: its claim and one entry per record.
+pub(crate) async fn number_holders(
+    store: &DynamoStore,
+    t: &TenantId,
+    k: &NumberKey,
+) -> Result<NumberHolders, Unavailable> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(number_pk(t, k)))
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        items.extend_from_slice(out.items());
+        match out.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => break,
+        }
+    }
+    number_holders_from_items(&items).map_err(corrupt)
 }
 
 /// Writes one employee's new records all at once: each record with its membership entry
@@ -38,11 +75,38 @@ pub(crate) async fn create_records(
     collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
     documents: &[DocumentChange],
 ) -> Result<(), CreateError> {
+    match create_once(store, news, collection.clone(), documents, true).await {
+        // A replaced record's claim was taken over by another employee's record after the
+        // replaced one fell past due: replace without freeing it.
+        Err(Retry::WithoutOldClaim) => {
+            match create_once(store, news, collection, documents, false).await {
+                Err(Retry::WithoutOldClaim) => Err(CreateError::ReplacedChanged),
+                Err(Retry::No(e)) => Err(e),
+                Ok(()) => Ok(()),
+            }
+        }
+        Err(Retry::No(e)) => Err(e),
+        Ok(()) => Ok(()),
+    }
+}
+
+enum Retry {
+    WithoutOldClaim,
+    No(CreateError),
+}
+
+async fn create_once(
+    store: &DynamoStore,
+    news: &[NewRecord],
+    collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
+    documents: &[DocumentChange],
+    free_old_claim: bool,
+) -> Result<(), Retry> {
     let first = news.first().expect("at least one record");
     let (t, e) = (&first.record.tenant_id, &first.record.employee_id);
     let mut tx = Transaction::new(store);
     for new in news {
-        add_record(store, &mut tx, new);
+        add_record(store, &mut tx, new, free_old_claim);
     }
     // The departure intake read must still be the employee's departure.
     let departure = ConditionCheck::builder().set_key(Some(departure_key(t, e)));
@@ -80,7 +144,12 @@ pub(crate) async fn create_records(
         Err(e) => e,
     };
     if let TransactionError::Failed(_) = error {
-        return Err(CreateError::Unavailable(Unavailable(error.service_text())));
+        return Err(Retry::No(CreateError::Unavailable(Unavailable(
+            error.service_text(),
+        ))));
+    }
+    if error.failed(Guard::OldClaim) && free_old_claim {
+        return Err(Retry::WithoutOldClaim);
     }
     // A twin request that committed fails both the slot and the key: the key decides, so
     // the retry is answered with the first response; so does a twin submission's link.
@@ -91,26 +160,32 @@ pub(crate) async fn create_records(
     } else {
         error.failed_guards().first().copied()
     };
-    match decisive {
-        Some(Guard::Slot) => Err(CreateError::SlotTaken),
-        Some(Guard::ReplacedRecord) => Err(CreateError::ReplacedChanged),
-        Some(Guard::Departure) => Err(CreateError::DepartureChanged),
-        Some(Guard::Idempotency) => Err(CreateError::IdempotencyKeyUsed),
+    Err(Retry::No(match decisive {
+        Some(Guard::Slot) => CreateError::SlotTaken,
+        Some(Guard::Claim) => CreateError::DuplicateNumber,
+        Some(Guard::ReplacedRecord | Guard::OldClaim) => CreateError::ReplacedChanged,
+        Some(Guard::Departure) => CreateError::DepartureChanged,
+        Some(Guard::Idempotency) => CreateError::IdempotencyKeyUsed,
         // An entry withdrawn meanwhile: the link is no longer as read.
-        Some(Guard::Collection | Guard::Document) => Err(CreateError::CollectionChanged),
+        Some(Guard::Collection | Guard::Document) => CreateError::CollectionChanged,
         // A random record id or a disposal id that exists: a bug or a collision; nothing
         // was written either way.
-        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership) | None => {
-            Err(CreateError::Unavailable(Unavailable(format!(
-                "transaction cancelled: {}",
-                error.service_text()
-            ))))
-        }
-    }
+        Some(Guard::NewRecord | Guard::Disposal | Guard::Membership | Guard::NumberEntry)
+        | None => CreateError::Unavailable(Unavailable(format!(
+            "transaction cancelled: {}",
+            error.service_text()
+        ))),
+    }))
 }
 
-/// One new record's items: the record, its membership entry and its slot change.
-fn add_record(store: &DynamoStore, tx: &mut Transaction<'_, Guard>, new: &NewRecord) {
+/// One new record's items: the record, its membership entry, its slot change, and its
+/// number's index entry and claim.
+fn add_record(
+    store: &DynamoStore,
+    tx: &mut Transaction<'_, Guard>,
+    new: &NewRecord,
+    free_old_claim: bool,
+) {
     let r = &new.record;
     let (t, e) = (&r.tenant_id, &r.employee_id);
     tx.put(
@@ -154,6 +229,25 @@ fn add_record(store: &DynamoStore, tx: &mut Transaction<'_, Guard>, new: &NewRec
                     Delete::builder().set_key(Some(member_key(t, e, &old.record_id))),
                 )
                 .put(Guard::Disposal, new_disposal(store, disposal));
+            if let Some(old_key) = &old.number_key {
+                tx.delete(
+                    Guard::NumberEntry,
+                    Delete::builder().set_key(Some(number_entry_key(t, old_key, &old.record_id))),
+                );
+                // The old number's claim goes with it, unless the new record claims the
+                // same number (one item may appear once in a transaction; the claim's put
+                // below overwrites it).
+                let same_number = r.number_key.as_ref() == Some(old_key);
+                if old.relation == Relation::OwnNumber && !same_number && free_old_claim {
+                    tx.delete(
+                        Guard::OldClaim,
+                        Delete::builder()
+                            .set_key(Some(number_claim_key(t, old_key)))
+                            .condition_expression("attribute_not_exists(pk) OR record_id = :old")
+                            .expression_attribute_values(":old", s(old.record_id.as_str())),
+                    );
+                }
+            }
         }
     }
     tx.put(
@@ -162,6 +256,36 @@ fn add_record(store: &DynamoStore, tx: &mut Transaction<'_, Guard>, new: &NewRec
             .set_item(Some(member_item(r)))
             .condition_expression(ABSENT),
     );
+    if let Some(entry) = number_entry_item(r) {
+        tx.put(
+            Guard::NumberEntry,
+            Put::builder()
+                .set_item(Some(entry))
+                .condition_expression(ABSENT),
+        );
+    }
+    let claim = || Put::builder().set_item(number_claim_item(r));
+    match &new.claim {
+        NumberClaim::None => {}
+        // Free, or this employee's own (a stale claim of a record TTL removed, or the
+        // record this one replaces): one employee has one live `self` record.
+        NumberClaim::Take => {
+            tx.put(
+                Guard::Claim,
+                claim()
+                    .condition_expression("attribute_not_exists(pk) OR employee_id = :e")
+                    .expression_attribute_values(":e", s(e.as_str())),
+            );
+        }
+        NumberClaim::TakeOver { gone } => {
+            tx.put(
+                Guard::Claim,
+                claim()
+                    .condition_expression("record_id = :gone")
+                    .expression_attribute_values(":gone", s(gone.as_str())),
+            );
+        }
+    }
 }
 
 pub(crate) async fn get_record(

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
 use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, TenantId};
 use mynumber_domain::ports::*;
-use mynumber_domain::record::Record;
+use mynumber_domain::record::{Record, Relation};
 use mynumber_domain::retention::Departure;
 
 /// What each item of a retention transaction guards.
@@ -23,6 +23,10 @@ enum Guard {
     Membership,
     /// The slot, while it still names the record.
     Slot,
+    /// The number's claim, while it still names the record.
+    Claim,
+    /// The record's entry in the duplicate index.
+    NumberEntry,
     /// The employee's departure item.
     Departure,
     /// The employee's revision, unchanged since the read.
@@ -129,11 +133,16 @@ pub(crate) async fn dispose(
     record: &Record<()>,
     disposal: &DisposalRecord,
 ) -> Result<Disposed, Unavailable> {
-    match dispose_once(store, record, disposal, true).await {
+    match dispose_once(store, record, disposal, true, true).await {
         Ok(d) => Ok(d),
-        // The slot names another record (it was re-registered): dispose without it.
-        Err(Some(failed)) if failed.contains(&Guard::Slot) => {
-            dispose_once(store, record, disposal, false)
+        // The slot or the number's claim names another record (re-registered, or taken
+        // over after this one fell past due): dispose without what is no longer its own.
+        Err(Some(failed)) if failed.contains(&Guard::Slot) || failed.contains(&Guard::Claim) => {
+            let (slot, claim) = (
+                !failed.contains(&Guard::Slot),
+                !failed.contains(&Guard::Claim),
+            );
+            dispose_once(store, record, disposal, slot, claim)
                 .await
                 .map_err(|_| Unavailable("disposal failed twice".into()))
         }
@@ -156,6 +165,7 @@ async fn dispose_once(
     record: &Record<()>,
     disposal: &DisposalRecord,
     free_slot: bool,
+    free_claim: bool,
 ) -> Result<Disposed, Option<Vec<Guard>>> {
     let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
     let mut tx = Transaction::new(store);
@@ -180,6 +190,22 @@ async fn dispose_once(
                 .expression_attribute_values(":r", s(r.as_str())),
         );
     }
+    // The index entry goes with the record; so does its claim on the number, if its own.
+    if let Some(k) = &record.number_key {
+        tx.delete(
+            Guard::NumberEntry,
+            Delete::builder().set_key(Some(number_entry_key(t, k, r))),
+        );
+        if free_claim && record.relation == Relation::OwnNumber {
+            tx.delete(
+                Guard::Claim,
+                Delete::builder()
+                    .set_key(Some(number_claim_key(t, k)))
+                    .condition_expression("attribute_not_exists(pk) OR record_id = :r")
+                    .expression_attribute_values(":r", s(r.as_str())),
+            );
+        }
+    }
     match tx.commit().await {
         Ok(()) => Ok(Disposed::Now),
         Err(e) if e.failed(Guard::Record) => Ok(Disposed::AlreadyGone),
@@ -203,18 +229,30 @@ pub(crate) async fn record_ttl_disposal(
             Guard::Membership,
             Delete::builder().set_key(Some(member_key(t, e, r))),
         );
+    if let Some(k) = &record.number_key {
+        tx.delete(
+            Guard::NumberEntry,
+            Delete::builder().set_key(Some(number_entry_key(t, k, r))),
+        );
+    }
     match tx.commit().await {
         Ok(()) => {}
         Err(e) if e.failed(Guard::Disposal) => return Ok(Disposed::AlreadyGone),
         Err(e) => return Err(e.unavailable()),
     }
-    // The slot, unless intake has already given it to a new record.
-    if let Some(slot) = record.relation.slot() {
+    // The slot and the number's claim, unless intake has already given them to a new
+    // record.
+    let slot = record.relation.slot().map(|slot| slot_key(t, e, slot));
+    let claim = match (&record.number_key, &record.relation) {
+        (Some(k), Relation::OwnNumber) => Some(number_claim_key(t, k)),
+        _ => None,
+    };
+    for key in [slot, claim].into_iter().flatten() {
         let freed = store
             .client
             .delete_item()
             .table_name(&store.table)
-            .set_key(Some(slot_key(t, e, slot)))
+            .set_key(Some(key))
             .condition_expression("record_id = :r")
             .expression_attribute_values(":r", s(r.as_str()))
             .send()

@@ -109,6 +109,9 @@ fn full(i: usize) -> AuditEvent {
         count: Some(i as u64),
         replaced_record_id: Some(RecordId::new_random()),
         remaining: Some(0),
+        unchanged: Some(i as u64),
+        failed: Some(1),
+        dry_run: Some(i.is_multiple_of(2)),
     }
 }
 
@@ -136,6 +139,9 @@ fn bare() -> AuditEvent {
         count: None,
         replaced_record_id: None,
         remaining: None,
+        unchanged: None,
+        failed: None,
+        dry_run: None,
     }
 }
 
@@ -485,6 +491,7 @@ fn validate(schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
         Some("array") => v.is_array(),
         Some("string") => v.is_string(),
         Some("integer") => v.is_u64() || v.is_i64(),
+        Some("boolean") => v.is_boolean(),
         Some(t) => panic!("{at}: type {t}"),
         None => true,
     };

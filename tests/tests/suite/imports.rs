@@ -1,0 +1,285 @@
+//! Bulk import and the duplicate index (SPEC §4b) against moto: a kintone export imported,
+//! its failures fixed and imported again; Shift_JIS; duplicates found on every path and
+//! forgotten on disposal; a post cut off half-way and posted again.
+
+use super::*;
+
+const FIXTURE: &[u8] = include_bytes!("../../fixtures/kintone-export.csv");
+
+async fn import(stack: &Stack, body: &[u8], content_type: &str, dry_run: bool) -> Reply {
+    let mut r = req("POST", "/v1/imports")
+        .who(&Who::registrar("acme"))
+        .header("content-type", content_type)
+        .bytes_body(body);
+    if dry_run {
+        r = r.query("dry_run", "true");
+    }
+    stack.call(r.build()).await
+}
+
+/// `(status, [(field, rule)])` of each row, by row.
+fn outcomes(r: &Reply) -> Vec<(String, Vec<(String, String)>)> {
+    r.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let errors = row["errors"]
+                .as_array()
+                .map(|es| {
+                    es.iter()
+                        .map(|e| {
+                            (
+                                e["field"].as_str().unwrap().to_owned(),
+                                e["rule"].as_str().unwrap().to_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            (row["status"].as_str().unwrap().to_owned(), errors)
+        })
+        .collect()
+}
+
+fn counts(r: &Reply) -> (u64, u64, u64) {
+    let n = |k: &str| r.body[k].as_u64().unwrap();
+    (n("created"), n("unchanged"), n("failed"))
+}
+
+fn rule(field: &str, rule: &str) -> Vec<(String, String)> {
+    vec![(field.to_owned(), rule.to_owned())]
+}
+
+async fn record_items(stack: &Stack) -> usize {
+    stack
+        .all_items()
+        .await
+        .iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .count()
+}
+
+#[tokio::test]
+async fn a_kintone_export_is_imported_its_failures_fixed_and_imported_again() {
+    let stack = Stack::new().await;
+    let expected = vec![
+        ("created".to_owned(), vec![]),
+        ("created".to_owned(), vec![]),
+        ("failed".to_owned(), rule("my_number", "length")),
+        (
+            "failed".to_owned(),
+            rule("identity_check", "employer_must_verify"),
+        ),
+        ("failed".to_owned(), rule("my_number", "duplicate_number")),
+        ("created".to_owned(), vec![]),
+    ];
+
+    // A dry run says what would happen and writes nothing.
+    let dry = import(&stack, FIXTURE, "text/csv", true).await;
+    assert_eq!(dry.status, 200, "{}", dry.raw);
+    assert_eq!(dry.body["dry_run"], true);
+    assert_eq!(outcomes(&dry), expected);
+    assert_eq!(record_items(&stack).await, 0);
+
+    let first = import(&stack, FIXTURE, "text/csv", false).await;
+    assert_eq!(first.status, 200, "{}", first.raw);
+    assert_eq!(outcomes(&first), expected);
+    assert_eq!(counts(&first), (3, 0, 3));
+    let rows = first.body["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["row"], 2, "the header is row 1");
+    assert_eq!(rows[4]["duplicate_of"], "E1001");
+    assert!(rows[2].get("record_id").is_none());
+    let items = list(&stack, &Who::auditor("acme"), "E1001").await;
+    assert_eq!(items.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(items.body["items"][1]["dependent_label"], "長男");
+    assert_eq!(record_items(&stack).await, 3);
+
+    // The same file again: nothing new.
+    let again = import(&stack, FIXTURE, "text/csv", false).await;
+    assert_eq!(counts(&again), (0, 3, 3), "{}", again.raw);
+    assert_eq!(
+        again.body["rows"][0]["record_id"], rows[0]["record_id"],
+        "unchanged names the record that holds the row"
+    );
+    assert_eq!(record_items(&stack).await, 3);
+
+    // HR fixes the two rows it can and drops the duplicate; the rest is unchanged.
+    let fixed = String::from_utf8(FIXTURE.to_vec())
+        .unwrap()
+        .replace("3141 5926 535", "314159265352")
+        .replace(
+            "\"通知カード\",\"従業員が確認\",\"2026/04/02\"",
+            "\"通知カード\",\"写真付き身分証明書\",\"2026/04/02\"",
+        )
+        .lines()
+        .filter(|l| !l.contains("E1004"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let last = import(&stack, fixed.as_bytes(), "text/csv", false).await;
+    assert_eq!(counts(&last), (2, 3, 0), "{}", last.raw);
+    assert_eq!(record_items(&stack).await, 5);
+
+    // Audited: one intake event per created row, one import event per post.
+    let events = stack.audit_events();
+    let imports: Vec<_> = events.iter().filter(|e| e["event"] == "import").collect();
+    assert_eq!(imports.len(), 4);
+    assert_eq!(imports[0]["dry_run"], true);
+    assert_eq!(imports[1]["count"], 3);
+    assert_eq!(imports[1]["failed"], 3);
+    assert_eq!(imports[2]["unchanged"], 3);
+    let created = events
+        .iter()
+        .filter(|e| e["event"] == "intake" && e["outcome"] == "success")
+        .count();
+    assert_eq!(created, 5);
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
+}
+
+#[tokio::test]
+async fn duplicates_are_found_on_every_path_and_forgotten_on_disposal() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let first = register(&stack, &hr, own_number("E2001", N1)).await;
+    assert_eq!(first.status, 201, "{}", first.raw);
+    let first_id = first.body["record_id"].as_str().unwrap().to_owned();
+
+    // Single intake: another employee's own number is refused, naming whose it is.
+    let dup = register(&stack, &hr, own_number("E2002", N1)).await;
+    assert_problem(&dup, 409, "duplicate_number");
+    assert_eq!(dup.body["employee_id"], "E2001");
+
+    // A spouse who also works here: accepted, and the answer says so.
+    let mut spouse = own_number("E2003", N1);
+    spouse["relation"] = json!("spouse");
+    let s = register(&stack, &hr, spouse).await;
+    assert_eq!(s.status, 201, "{}", s.raw);
+    assert_eq!(
+        s.body["same_number_as"],
+        json!([{"record_id": first_id, "employee_id": "E2001", "relation": "self"}])
+    );
+
+    // An import in Shift_JIS: the duplicate row fails alone.
+    let csv = format!(
+        "employee_id,relation,my_number,purposes,number_check,identity_check,verified_on\r\n\
+         E2004,本人,{N1},withholding_tax,my_number_card,my_number_card,2026-04-01\r\n\
+         E2004,配偶者,{N2},withholding_tax,my_number_card,my_number_card,2026-04-01\r\n"
+    );
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&csv);
+    let r = import(&stack, &sjis, "text/csv; charset=Shift_JIS", false).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        outcomes(&r),
+        vec![
+            ("failed".to_owned(), rule("my_number", "duplicate_number")),
+            ("created".to_owned(), vec![]),
+        ]
+    );
+    assert_eq!(r.body["rows"][0]["duplicate_of"], "E2001");
+
+    // A collection submission: said as a field error, without naming anyone.
+    let (_, token) = super::collections::open_link(&stack, "E2005", false).await;
+    let sub =
+        super::collections::submit(&stack, &token, json!({"self": super::collections::own(N1)}))
+            .await;
+    assert_problem(&sub, 400, "invalid_request");
+    assert_eq!(
+        sub.body["errors"],
+        json!([{"field": "self.my_number", "rule": "duplicate_number"}])
+    );
+    assert!(!sub.raw.contains("E2001"));
+
+    // Disposed of early, the number is free for the employee it really belongs to.
+    let gone = stack
+        .call(
+            req("DELETE", &format!("/v1/records/{first_id}"))
+                .who(&hr)
+                .json(json!({"reason": "error"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.raw);
+    let now_free = register(&stack, &hr, own_number("E2002", N1)).await;
+    assert_eq!(now_free.status, 201, "{}", now_free.raw);
+
+    // Replaced by another number, the old one is free again.
+    let mut replace = own_number("E2002", N3);
+    replace["replace"] = json!(true);
+    assert_eq!(register(&stack, &hr, replace).await.status, 201);
+    let after_replace = register(&stack, &hr, own_number("E2006", N1)).await;
+    assert_eq!(after_replace.status, 201, "{}", after_replace.raw);
+    // And the replaced number's claim moved with it: N3 is E2002's.
+    let n3 = register(&stack, &hr, own_number("E2007", N3)).await;
+    assert_problem(&n3, 409, "duplicate_number");
+    assert_eq!(n3.body["employee_id"], "E2002");
+
+    // Rejected submissions leave no index entry behind either.
+    let (_, token) = super::collections::open_link(&stack, "E2008", false).await;
+    let sub =
+        super::collections::submit(&stack, &token, json!({"self": super::collections::own(N4)}))
+            .await;
+    assert_eq!(sub.status, 201, "{}", sub.raw);
+    let pending = sub.body["records"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rejected = stack
+        .call(
+            req("POST", &format!("/v1/records/{pending}/reject"))
+                .who(&hr)
+                .json(json!({"reason": "本人確認書類が不鮮明"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.raw);
+    assert_eq!(
+        register(&stack, &hr, own_number("E2009", N4)).await.status,
+        201
+    );
+
+    // The index holds ids and keyed MACs, never a number; nothing is left of disposed
+    // records' entries.
+    let items = stack.all_items().await;
+    let index: Vec<_> = items
+        .iter()
+        .filter(|i| i["pk"].as_s().unwrap().contains("#N#"))
+        .collect();
+    let live_records = items
+        .iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD" && i.contains_key("number_key"))
+        .count();
+    let entries = index
+        .iter()
+        .filter(|i| i["sk"].as_s().unwrap().starts_with("REC#"))
+        .count();
+    assert_eq!(entries, live_records);
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
+}
+
+#[tokio::test]
+async fn an_import_cut_off_half_way_and_posted_again_has_each_row_once() {
+    let stack = Stack::new().await;
+    let mut csv = String::from(
+        "employee_id,relation,dependent_label,my_number,purposes,number_check,identity_check,verified_on\n",
+    );
+    for i in 0..40 {
+        let n = mynumber_tests::generated_number(i, 77);
+        csv.push_str(&format!(
+            "E3{i:03},self,,{n},withholding_tax,my_number_card,my_number_card,2026-04-01\n"
+        ));
+        let child = mynumber_tests::generated_number(i, 78);
+        csv.push_str(&format!(
+            "E3{i:03},dependent,長女,{child},withholding_tax;dependents_declaration,notification_card,by_employee,2026-04-01\n"
+        ));
+    }
+    // What a post cut off half-way had written: its first rows.
+    let half: String = csv.lines().take(41).map(|l| format!("{l}\n")).collect();
+    let cut = import(&stack, half.as_bytes(), "text/csv", false).await;
+    assert_eq!(counts(&cut), (40, 0, 0), "{}", cut.raw);
+    let whole = import(&stack, csv.as_bytes(), "text/csv", false).await;
+    assert_eq!(counts(&whole), (40, 40, 0), "{}", whole.raw);
+    assert_eq!(record_items(&stack).await, 80);
+    let twice = import(&stack, csv.as_bytes(), "text/csv", false).await;
+    assert_eq!(counts(&twice), (0, 80, 0), "{}", twice.raw);
+    assert_eq!(record_items(&stack).await, 80);
+}
