@@ -194,6 +194,23 @@ impl Browser {
         panic!("{css} never held any text");
     }
 
+    /// The text of `css` once it contains `needle`: pages change text after a round trip.
+    pub async fn text_containing(&self, css: &str, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
+                && let Ok(t) = e.text().await
+            {
+                if t.contains(needle) {
+                    return t;
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {needle:?}; it held {last:?}");
+    }
+
     /// Closes the browser, then hands `inspect` its profile folder (with what Chromium
     /// wrote to disk on the way out: cache, site storage, downloads) before removing it.
     pub async fn close_then(mut self, inspect: impl FnOnce(&std::path::Path)) {

@@ -54,8 +54,8 @@ async fn an_employee_submits_the_family_s_numbers_from_a_phone() {
     own.clear().await.unwrap();
     // Full-width digits, as a Japanese phone keyboard types them.
     own.send_keys("１２３４５６７８９０１８").await.unwrap();
-    let check = b.text_of("[data-check-for=\"self.my_number\"]").await;
-    assert!(check.contains("正しい"), "{check}");
+    b.text_containing("[data-check-for=\"self.my_number\"]", "正しい")
+        .await;
     let select = |path: &'static str, value: &'static str| {
         let b = &b;
         async move {
