@@ -202,6 +202,8 @@ impl FaultStats {
 pub struct FaultProxy {
     pub endpoint: String,
     pub stats: Arc<FaultStats>,
+    /// While false, every request is forwarded untouched (a test's set-up).
+    pub active: Arc<std::sync::atomic::AtomicBool>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -221,10 +223,12 @@ impl FaultProxy {
         listener.set_nonblocking(true).unwrap();
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let stats = Arc::new(FaultStats::default());
+        let active = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let upstream: hyper::Uri = upstream.parse().unwrap();
         let shared = Arc::new(Shared {
             plan,
+            active: active.clone(),
             stats: stats.clone(),
             upstream,
             client: Client::builder(TokioExecutor::new()).build(HttpConnector::new()),
@@ -270,6 +274,7 @@ impl FaultProxy {
         FaultProxy {
             endpoint,
             stats,
+            active,
             stop: Some(stop),
         }
     }
@@ -277,6 +282,7 @@ impl FaultProxy {
 
 struct Shared {
     plan: FaultPlan,
+    active: Arc<std::sync::atomic::AtomicBool>,
     stats: Arc<FaultStats>,
     upstream: hyper::Uri,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -313,6 +319,7 @@ impl Shared {
         let sent = std::time::Instant::now();
         let fault = match service {
             Service::Other => None,
+            _ if !self.active.load(Ordering::SeqCst) => None,
             _ => self.plan.decide(n, service, &op),
         };
         if let Some(f) = fault {

@@ -543,14 +543,18 @@ impl Stack {
     /// Sends a request to whichever function API Gateway would route it to.
     pub async fn call(&self, request: Request) -> Reply {
         let path = request.uri().path().to_owned();
-        let is_reveal = path.ends_with("/reveal");
+        // An export's file holds numbers, as a reveal's answer does.
+        let is_reveal = path.ends_with("/reveal")
+            || (path.starts_with("/v1/exports/") && path.ends_with("/file"));
         // A pending record's photos are the registrar's review, on intake.
         let documents_route = path.starts_with("/v1/records/") && path.contains("/documents");
         let lookup_route =
             (request.method() == "GET" && path.starts_with("/v1/records") && !documents_route)
                 || is_reveal;
-        let lookup_route =
-            lookup_route || (request.method() == "GET" && path.starts_with("/v1/disposals"));
+        let lookup_route = lookup_route
+            || (request.method() == "GET" && path.starts_with("/v1/disposals"))
+            || path == "/v1/exports"
+            || path.starts_with("/v1/exports/");
         let collect_route = path.starts_with("/v1/collect/")
             || path == "/v1/collect"
             || path == "/collect"

@@ -1,15 +1,20 @@
 //! The lookup function: `GET /v1/records` lists an employee's records (never numbers);
 //! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose;
-//! `GET /v1/disposals` lists disposal records for auditors and registrars.
+//! `GET /v1/disposals` lists disposal records for auditors and registrars;
+//! `/v1/exports…` asks for, approves, lists and downloads exports for filings (SPEC §4b).
 
 use lambda_http::http::Method;
+use lambda_http::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
 use lambda_http::{Body, Request, Response};
+use mynumber_domain::export::{ExportFile, ExportId, ExportRequest};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::lookup::LookupService;
-use mynumber_domain::{Caller, Purpose, RecordId, VaultError};
+use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
-    Fields, json_object, json_response, page_response, parse_page, problem, segments,
+    Fields, json_object, json_response, json_value, page_response, parse_page, problem, segments,
 };
 
 pub struct Lookup {
@@ -34,9 +39,32 @@ impl Lookup {
             (&Method::GET, ["v1", "records"]) => self.list(req, caller).await,
             (&Method::POST, ["v1", "records", id, "reveal"]) => self.reveal(req, id, caller).await,
             (&Method::GET, ["v1", "disposals"]) => self.disposals(req, caller).await,
+            (&Method::POST, ["v1", "exports"]) => {
+                let view = self.vault.request_export(caller, parse_export(req)).await?;
+                Ok(json_value(201, &view))
+            }
+            (&Method::GET, ["v1", "exports"]) => {
+                let input =
+                    parse_page(req, false, &[], |_, _| ()).and_then(|(e, page, ())| match e {
+                        Some(_) => Err(VaultError::invalid("employee_id", "unknown_field")),
+                        None => Ok(page),
+                    });
+                Ok(page_response(self.vault.list_exports(caller, input).await?))
+            }
+            (&Method::POST, ["v1", "exports", id, "approve"]) => {
+                let view = self.vault.approve_export(caller, export_id(id)).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::GET, ["v1", "exports", id, "file"]) => {
+                let file = self.vault.download_export(caller, export_id(id)).await?;
+                Ok(csv_file(file))
+            }
             (_, ["v1", "records"])
             | (_, ["v1", "records", _, "reveal"])
-            | (_, ["v1", "disposals"]) => Err(VaultError::MethodNotAllowed),
+            | (_, ["v1", "disposals"])
+            | (_, ["v1", "exports"])
+            | (_, ["v1", "exports", _, "approve"])
+            | (_, ["v1", "exports", _, "file"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
         }
     }
@@ -94,4 +122,74 @@ fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), VaultErr
     }
     let purpose = f.parse("purpose", true, |s| Purpose::parse(s).ok_or("enum"));
     f.finish(record_id.ok().zip(purpose))
+}
+
+fn export_id(id: &str) -> Result<ExportId, VaultError> {
+    ExportId::parse(id).map_err(|rule| VaultError::invalid("export_id", rule.code()))
+}
+
+fn parse_export(req: &Request) -> Result<ExportRequest, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["purpose", "employee_ids", "all"]);
+    let purpose = f.parse("purpose", true, |s| Purpose::parse(s).ok_or("enum"));
+    let all = f.bool("all");
+    let employees = f.array("employee_ids", false).map(|ids| {
+        ids.iter()
+            .enumerate()
+            .map(|(i, v)| match v.as_str().map(EmployeeId::parse) {
+                Some(Ok(e)) => Ok(e),
+                Some(Err(rule)) => Err((i, rule.code())),
+                None => Err((i, "type")),
+            })
+            .collect::<Vec<_>>()
+    });
+    let employees = employees.map(|parsed| {
+        let mut ok = Vec::with_capacity(parsed.len());
+        for p in parsed {
+            match p {
+                Ok(e) => ok.push(e),
+                Err((i, rule)) => f.fail(&format!("employee_ids[{i}]"), rule),
+            }
+        }
+        ok
+    });
+    let request = match purpose {
+        Some(p) if !f.has_errors() => match ExportRequest::new(p, employees, all) {
+            Ok(r) => Some(r),
+            Err(e) => return Err(VaultError::Invalid(vec![e])),
+        },
+        _ => None,
+    };
+    f.finish(request)
+}
+
+/// The file: `employee_id,relation,dependent_label,my_number`, in employee order, never
+/// cached, offered as a download named after the export.
+fn csv_file(file: ExportFile) -> Response<Body> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["employee_id", "relation", "dependent_label", "my_number"])
+        .expect("writes to memory");
+    for line in &file.lines {
+        let r = &line.record;
+        w.write_record([
+            r.employee_id.as_str(),
+            r.relation.kind().code(),
+            r.relation.label().map(|l| l.as_str()).unwrap_or(""),
+            line.number.expose_digits(),
+        ])
+        .expect("writes to memory");
+    }
+    let body =
+        String::from_utf8(w.into_inner().expect("writes to memory")).expect("every cell is UTF-8");
+    Response::builder()
+        .status(200)
+        .header(CONTENT_TYPE, "text/csv; charset=utf-8")
+        .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"export-{}.csv\"", file.export_id),
+        )
+        .body(Body::Text(body))
+        .expect("static headers are valid")
 }

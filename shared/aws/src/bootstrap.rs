@@ -4,7 +4,8 @@
 
 use crate::describe;
 use crate::item::{
-    BY_DUE, BY_OWNER, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, OWNER_PROJECTION, PK, SK,
+    BY_DUE, BY_OWNER, BY_TENANT, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK,
+    OWNER_PROJECTION, PK, SK,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -48,7 +49,7 @@ pub async fn ensure_table(
             .build()
             .expect("complete")
     };
-    // Both indexes carry every attribute but the ciphertext.
+    // Every index carries every attribute but the ciphertext.
     let index = |name: &str, pk: &str, sk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
@@ -77,8 +78,11 @@ pub async fn ensure_table(
         .attribute_definitions(attr(GSI1SK))
         .attribute_definitions(attr(DUE_PK))
         .attribute_definitions(attr(DUE_SK))
+        .attribute_definitions(attr(GSI2PK))
+        .attribute_definitions(attr(GSI2SK))
         .global_secondary_indexes(index(BY_OWNER, GSI1PK, GSI1SK))
         .global_secondary_indexes(index(BY_DUE, DUE_PK, DUE_SK))
+        .global_secondary_indexes(index(BY_TENANT, GSI2PK, GSI2SK))
         .send()
         .await
         .map_err(fail)?;

@@ -23,15 +23,19 @@ use std::collections::HashMap;
 mod collection;
 mod document;
 mod employee;
+mod export;
 mod number;
 mod request;
 pub use collection::*;
 pub use document::*;
 pub use employee::*;
+pub use export::*;
 pub use number::*;
 pub use request::*;
 
-pub use crate::keys::{BY_DUE, BY_OWNER, DUE_PK, DUE_SK, GSI1PK, GSI1SK, Item, PK, SK, s};
+pub use crate::keys::{
+    BY_DUE, BY_OWNER, BY_TENANT, DUE_PK, DUE_SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, Item, PK, SK, s,
+};
 
 pub const EXPIRES_AT: &str = "expires_at";
 pub const CT: &str = "ct";
@@ -209,6 +213,8 @@ pub fn record_to_item(r: &Record, ttl_grace: chrono::Duration) -> Item {
         (SK.into(), s(RECORD_SK)),
         (GSI1PK.into(), s(owner_records_pk(t, &r.employee_id))),
         (GSI1SK.into(), s(owner_sk(r.created_at, &r.record_id))),
+        (GSI2PK.into(), s(tenant_records_pk(t))),
+        (GSI2SK.into(), s(owner_sk(r.created_at, &r.record_id))),
         ("kind".into(), s("record")),
         ("tenant_id".into(), s(t.as_str())),
         ("record_id".into(), s(r.record_id.as_str())),

@@ -17,6 +17,10 @@
 //! | latest link | `T#t#E#{employee}`            | `COLLECTION` | –                                       |
 //! | link token  | `CT#{sha256(token)}`          | `TOKEN`    | –                                         |
 //! | document    | `T#t#C#{collection_id}`       | `DOC#{document_id}` | –                                |
+//! | export      | `T#t#X`                       | `{export_id}` (time-ordered) | –                       |
+//!
+//! Records also carry the `by_tenant` index keys `gsi2pk` = `T#t#R` and `gsi2sk` =
+//! `{ms:013}#{rid}`: the one listing of a tenant's records, which an export of all reads.
 //!
 //! The link token's entry is the one key without a tenant: on the employee's routes the
 //! token is the only credential, and the entry names its tenant and collection.
@@ -43,6 +47,9 @@ pub const PK: &str = "pk";
 pub const SK: &str = "sk";
 pub const GSI1PK: &str = "gsi1pk";
 pub const GSI1SK: &str = "gsi1sk";
+pub const GSI2PK: &str = "gsi2pk";
+pub const GSI2SK: &str = "gsi2sk";
+pub const BY_TENANT: &str = "by_tenant";
 pub const BY_OWNER: &str = "by_owner";
 pub const BY_DUE: &str = "by_due";
 pub const DUE_PK: &str = "due_pk";
@@ -176,6 +183,21 @@ pub fn collections_listing_start(t: &TenantId, ms: i64, c: &RecordId) -> Item {
     start.insert(GSI1PK.into(), s(collections_pk(t)));
     start.insert(GSI1SK.into(), s(listing_sk(ms, c)));
     start
+}
+
+/// The tenant's records in the `by_tenant` index.
+pub fn tenant_records_pk(t: &TenantId) -> String {
+    format!("T#{t}#R")
+}
+
+/// The tenant's exports: one partition, few items (a few a year, kept 400 days), sorted
+/// by their time-ordered ids.
+pub fn exports_pk(t: &TenantId) -> String {
+    format!("T#{t}#X")
+}
+
+pub fn export_key(t: &TenantId, id: &mynumber_domain::export::ExportId) -> Item {
+    key(exports_pk(t), id.as_str())
 }
 
 pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {

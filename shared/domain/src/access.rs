@@ -47,10 +47,16 @@ pub enum Action {
     RejectRecord,
     /// List and view the document photos of a submission pending review.
     ReviewDocuments,
+    RequestExport,
+    /// Approve another person's export (four eyes).
+    ApproveExport,
+    /// Download one's own approved export.
+    DownloadExport,
+    ListExports,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 17] = [
         Action::RegisterRecord,
         Action::ListRecords,
         Action::RevealNumber,
@@ -64,6 +70,10 @@ impl Action {
         Action::ConfirmRecord,
         Action::RejectRecord,
         Action::ReviewDocuments,
+        Action::RequestExport,
+        Action::ApproveExport,
+        Action::DownloadExport,
+        Action::ListExports,
     ];
 
     /// The one place that says which role may do what. Only handlers see numbers;
@@ -81,7 +91,13 @@ impl Action {
             | Action::ReviewDocuments => &[Role::Registrar],
             Action::ListCollections => &[Role::Registrar, Role::Auditor],
             Action::ListRecords => &[Role::Registrar, Role::Handler, Role::Auditor],
-            Action::RevealNumber => &[Role::Handler],
+            Action::RevealNumber | Action::RequestExport | Action::DownloadExport => {
+                &[Role::Handler]
+            }
+            // An admin may be the second pair of eyes without seeing a number: the file
+            // is the requester's alone.
+            Action::ApproveExport => &[Role::Handler, Role::Admin],
+            Action::ListExports => &[Role::Handler, Role::Auditor, Role::Admin],
             Action::ListDisposals => &[Role::Auditor, Role::Registrar],
         }
     }
@@ -138,9 +154,22 @@ mod tests {
                     ReviewDocuments,
                 ],
             ),
-            (Handler, &[ListRecords, RevealNumber]),
-            (Auditor, &[ListRecords, ListDisposals, ListCollections]),
-            (Admin, &[]),
+            (
+                Handler,
+                &[
+                    ListRecords,
+                    RevealNumber,
+                    RequestExport,
+                    ApproveExport,
+                    DownloadExport,
+                    ListExports,
+                ],
+            ),
+            (
+                Auditor,
+                &[ListRecords, ListDisposals, ListCollections, ListExports],
+            ),
+            (Admin, &[ApproveExport, ListExports]),
         ];
         for (role, allowed) in expected {
             for action in Action::ALL {

@@ -74,6 +74,16 @@ vocabulary! {
         /// A CSV import: its counts (`count` created, `unchanged`, `failed`); each created
         /// row has its own `intake` event.
         Import = "import",
+        /// A handler asked for an export (`count`: the records it selects).
+        ExportRequested = "export_requested",
+        /// Another handler or an admin approved an export.
+        ExportApproved = "export_approved",
+        /// The requester downloaded an export's file (`count`: numbers in it); each
+        /// number also has its own `reveal` event in the trail.
+        ExportDownloaded = "export_downloaded",
+        /// An export passed its approval or download deadline.
+        ExportExpired = "export_expired",
+        ListExports = "list_exports",
     }
 }
 
@@ -128,6 +138,12 @@ vocabulary! {
         CollectionClosed = "collection_closed",
         DocumentLimit = "document_limit",
         DuplicateNumber = "duplicate_number",
+        FourEyes = "four_eyes",
+        NotRequester = "not_requester",
+        NotApproved = "not_approved",
+        ExportGone = "export_gone",
+        NoRecords = "no_records",
+        TooManyRecords = "too_many_records",
         /// A registrar rejected a submission.
         Rejected = "rejected",
         /// A submission left unconfirmed past its review window.
@@ -142,6 +158,8 @@ impl From<&VaultError> for Reason {
             VaultError::Unauthenticated => Reason::Unauthenticated,
             VaultError::Forbidden(Forbidden::WrongRole) => Reason::ForbiddenRole,
             VaultError::Forbidden(Forbidden::PurposeNotStated) => Reason::PurposeNotStated,
+            VaultError::Forbidden(Forbidden::FourEyes) => Reason::FourEyes,
+            VaultError::Forbidden(Forbidden::NotRequester) => Reason::NotRequester,
             VaultError::NotFound => Reason::NotFound,
             VaultError::CollectionNotFound => Reason::CollectionNotFound,
             VaultError::MethodNotAllowed => Reason::MethodNotAllowed,
@@ -152,6 +170,12 @@ impl From<&VaultError> for Reason {
             VaultError::Conflict(Conflict::NotPending) => Reason::NotPending,
             VaultError::Conflict(Conflict::CollectionClosed) => Reason::CollectionClosed,
             VaultError::Conflict(Conflict::DocumentLimit) => Reason::DocumentLimit,
+            VaultError::Conflict(Conflict::NotApproved) => Reason::NotApproved,
+            VaultError::Gone => Reason::ExportGone,
+            VaultError::ExportSize(crate::error::ExportSize::NoRecords) => Reason::NoRecords,
+            VaultError::ExportSize(crate::error::ExportSize::TooManyRecords) => {
+                Reason::TooManyRecords
+            }
             VaultError::DuplicateNumber(_) => Reason::DuplicateNumber,
             VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
             VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
@@ -294,6 +318,9 @@ pub struct AuditEvent {
     /// On `import`: whether it was a dry run (nothing written).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+    /// On export events, and on the `reveal` of each number in an export's file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub export_id: Option<crate::export::ExportId>,
 }
 
 impl AuditEvent {
@@ -329,6 +356,7 @@ impl AuditEvent {
             unchanged: None,
             failed: None,
             dry_run: None,
+            export_id: None,
         }
     }
 }
@@ -364,10 +392,13 @@ impl From<&VaultError> for Outcome {
             VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
                 Outcome::Denied
             }
-            VaultError::NotFound | VaultError::CollectionNotFound => Outcome::NotFound,
+            VaultError::NotFound | VaultError::CollectionNotFound | VaultError::Gone => {
+                Outcome::NotFound
+            }
             VaultError::Conflict(_)
             | VaultError::DuplicateNumber(_)
-            | VaultError::IdempotencyMismatch => Outcome::Conflict,
+            | VaultError::IdempotencyMismatch
+            | VaultError::ExportSize(_) => Outcome::Conflict,
             VaultError::Unavailable => Outcome::Failed,
             VaultError::Invalid(_)
             | VaultError::MethodNotAllowed

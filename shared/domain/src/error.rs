@@ -24,6 +24,10 @@ impl FieldError {
 pub enum Forbidden {
     WrongRole,
     PurposeNotStated,
+    /// An export's requester may not approve it (four eyes).
+    FourEyes,
+    /// Only an export's requester may download its file.
+    NotRequester,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +46,15 @@ pub enum Conflict {
     CollectionClosed,
     /// A link already holds the most documents it may upload.
     DocumentLimit,
+    /// An export's file before its approval; approving one already approved.
+    NotApproved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportSize {
+    NoRecords,
+    /// More than `export::MAX_EXPORT_RECORDS`.
+    TooManyRecords,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +73,12 @@ pub enum VaultError {
     CollectionNotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// An export whose selection holds no record, or more than an export may.
+    #[error("the export's size is out of bounds")]
+    ExportSize(ExportSize),
+    /// An export that expired or whose one download was made.
+    #[error("no longer available")]
+    Gone,
     #[error("conflict")]
     Conflict(Conflict),
     /// The number is another employee's own number (SPEC §4b); names that employee.
@@ -89,6 +108,8 @@ impl VaultError {
             VaultError::Unauthenticated => "unauthenticated",
             VaultError::Forbidden(Forbidden::WrongRole) => "forbidden_role",
             VaultError::Forbidden(Forbidden::PurposeNotStated) => "purpose_not_stated",
+            VaultError::Forbidden(Forbidden::FourEyes) => "four_eyes",
+            VaultError::Forbidden(Forbidden::NotRequester) => "not_requester",
             VaultError::NotFound => "not_found",
             VaultError::CollectionNotFound => "collection_not_found",
             VaultError::MethodNotAllowed => "method_not_allowed",
@@ -99,6 +120,10 @@ impl VaultError {
             VaultError::Conflict(Conflict::NotPending) => "not_pending",
             VaultError::Conflict(Conflict::CollectionClosed) => "collection_closed",
             VaultError::Conflict(Conflict::DocumentLimit) => "document_limit",
+            VaultError::Conflict(Conflict::NotApproved) => "not_approved",
+            VaultError::Gone => "export_gone",
+            VaultError::ExportSize(ExportSize::NoRecords) => "no_records",
+            VaultError::ExportSize(ExportSize::TooManyRecords) => "too_many_records",
             VaultError::DuplicateNumber(_) => "duplicate_number",
             VaultError::PayloadTooLarge => "payload_too_large",
             VaultError::UnsupportedMediaType => "unsupported_media_type",

@@ -12,6 +12,7 @@ pub mod collection;
 pub mod disposal;
 pub mod document;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod import;
 pub mod intake;

@@ -7,7 +7,9 @@ use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
-use crate::ports::{DisposalLog, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail};
+use crate::ports::{
+    DisposalLog, ExportTrail, Exports, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail,
+};
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
@@ -15,9 +17,10 @@ use crate::usecase::{Core, live_record};
 use chrono::{Duration, DurationRound};
 use std::sync::Arc;
 
-/// The store ports lookup's role allows: reads, the reveal trail and quota, the log.
-pub trait LookupStore: RecordReads + RevealTrail + DisposalLog {}
-impl<T: RecordReads + RevealTrail + DisposalLog> LookupStore for T {}
+/// The store ports lookup's role allows: reads, the reveal trail and quota, the log, and
+/// exports with their trail.
+pub trait LookupStore: RecordReads + RevealTrail + DisposalLog + Exports + ExportTrail {}
+impl<T: RecordReads + RevealTrail + DisposalLog + Exports + ExportTrail> LookupStore for T {}
 
 #[derive(Debug)]
 pub struct Revealed {
@@ -27,9 +30,9 @@ pub struct Revealed {
 }
 
 pub struct LookupService {
-    core: Core,
-    store: Arc<dyn LookupStore>,
-    decryptor: Arc<dyn NumberDecryptor>,
+    pub(crate) core: Core,
+    pub(crate) store: Arc<dyn LookupStore>,
+    pub(crate) decryptor: Arc<dyn NumberDecryptor>,
 }
 
 impl LookupService {

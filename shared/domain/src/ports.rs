@@ -286,6 +286,56 @@ pub trait RevealTrail: Send + Sync {
     ) -> Result<bool, Unavailable>;
 }
 
+/// The reveals of an export's file, written before the file is produced.
+#[async_trait]
+pub trait ExportTrail: Send + Sync {
+    /// Durably stores every event (one per number in the file), or fails: an event that
+    /// did not reach the table fails the whole call, so no file is produced without it.
+    async fn record_reveals(
+        &self,
+        trail: &[AuditEvent],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable>;
+}
+
+/// Exports for filings (SPEC §4b) and the records they select.
+#[async_trait]
+pub trait Exports: Send + Sync {
+    /// Stores a new export; it never overwrites one.
+    async fn put_export(&self, export: &crate::export::Export) -> Result<(), Unavailable>;
+
+    async fn get_export(
+        &self,
+        tenant: &TenantId,
+        id: &crate::export::ExportId,
+    ) -> Result<Option<crate::export::Export>, Unavailable>;
+
+    /// Stores `export` (its next version) on condition that the stored one is still at
+    /// `export.version - 1`.
+    async fn update_export(&self, export: &crate::export::Export) -> Result<(), UpdateError>;
+
+    /// The tenant's exports, newest first.
+    async fn list_exports(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<crate::export::Export>, ListError>;
+
+    /// The tenant's records, metadata only, a page at a time (the tenant index).
+    async fn tenant_records(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<Record<()>>, Unavailable>;
+
+    /// The records of `ids` still there, with their ciphertexts, read consistently.
+    async fn records_with_numbers(
+        &self,
+        tenant: &TenantId,
+        ids: &[RecordId],
+    ) -> Result<Vec<Record>, Unavailable>;
+}
+
 /// The durable audit trail in the table, written before a number or a document photo is
 /// handed out.
 #[async_trait]

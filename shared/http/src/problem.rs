@@ -3,7 +3,7 @@
 
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use lambda_http::{Body, Response};
-use mynumber_domain::error::{Conflict, Forbidden};
+use mynumber_domain::error::{Conflict, ExportSize, Forbidden};
 use mynumber_domain::{Caller, VaultError};
 use serde_json::json;
 
@@ -64,10 +64,11 @@ pub fn status(err: &VaultError) -> u16 {
         VaultError::Forbidden(_) => 403,
         VaultError::NotFound | VaultError::CollectionNotFound => 404,
         VaultError::MethodNotAllowed => 405,
+        VaultError::Gone => 410,
         VaultError::Conflict(_) | VaultError::DuplicateNumber(_) => 409,
         VaultError::PayloadTooLarge => 413,
         VaultError::UnsupportedMediaType => 415,
-        VaultError::IdempotencyMismatch => 422,
+        VaultError::IdempotencyMismatch | VaultError::ExportSize(_) => 422,
         VaultError::Throttled => 429,
         VaultError::Unavailable => 503,
     }
@@ -82,6 +83,22 @@ pub fn title(err: &VaultError) -> &'static str {
         VaultError::Forbidden(Forbidden::PurposeNotStated) => {
             "The record was not collected for this purpose."
         }
+        VaultError::Forbidden(Forbidden::FourEyes) => {
+            "An export must be approved by someone other than its requester."
+        }
+        VaultError::Forbidden(Forbidden::NotRequester) => {
+            "Only the export's requester may download its file."
+        }
+        VaultError::Conflict(Conflict::NotApproved) => {
+            "The export is not awaiting this step: it must be approved first, and only once."
+        }
+        VaultError::ExportSize(ExportSize::NoRecords) => {
+            "No active record of the selection states this purpose."
+        }
+        VaultError::ExportSize(ExportSize::TooManyRecords) => {
+            "The selection holds more than 10,000 records; export fewer employees at a time."
+        }
+        VaultError::Gone => "The export expired or its one download was made; request a new one.",
         VaultError::NotFound => "No such resource.",
         VaultError::CollectionNotFound => {
             "This link does not work: it is unknown, used, expired, cancelled or locked."

@@ -306,3 +306,75 @@ fn every_value_of_the_event_type_meets_the_schema_and_reads_back() {
     assert_ne!(odd, lines[0]);
     assert!(source::from_lines(odd.as_bytes()).is_err());
 }
+
+#[test]
+fn exports_are_shown_and_a_download_without_a_second_approval_is_flagged() {
+    const XA: &str = "0199a000-0000-4000-8000-00000000000a";
+    const XB: &str = "0199a000-0000-4000-8000-00000000000b";
+    let x = |t, event: &str, actor: &str, export: &str, count: Option<u64>| {
+        let action = match event {
+            "export_requested" => "request_export",
+            "export_approved" => "approve_export",
+            _ => "download_export",
+        };
+        let mut extra = json!({"action": action, "actor": actor, "tenant_id": "acme",
+            "export_id": export, "purpose": "withholding_tax"});
+        if let Some(n) = count {
+            extra["count"] = json!(n);
+        }
+        ev(t, event, "success", extra)
+    };
+    let number = |t, record: &str, export: &str| {
+        ev(
+            t,
+            "reveal",
+            "success",
+            json!({"action": "download_export", "actor": "suzuki", "tenant_id": "acme",
+                "record_id": record, "purpose": "withholding_tax", "export_id": export}),
+        )
+    };
+    let lines: Vec<String> = [
+        x(jst(24, 10, 0), "export_requested", "suzuki", XA, Some(2)),
+        x(jst(24, 10, 30), "export_approved", "kato", XA, None),
+        x(jst(24, 11, 0), "export_downloaded", "suzuki", XA, Some(2)),
+        number(jst(24, 11, 0), R1, XA),
+        number(jst(24, 11, 0), R2, XA),
+        // A download whose only approval is the requester's own.
+        x(jst(24, 12, 0), "export_requested", "suzuki", XB, Some(1)),
+        x(jst(24, 12, 5), "export_approved", "suzuki", XB, None),
+        x(jst(24, 12, 10), "export_downloaded", "suzuki", XB, Some(1)),
+        number(jst(24, 12, 10), R3, XB),
+    ]
+    .iter()
+    .map(|v| v.to_string())
+    .collect();
+    let events = source::from_lines(lines.join("\n").as_bytes()).unwrap();
+    let mut cfg = ReviewConfig::new(jst(24, 0, 0), jst(25, 0, 0));
+    cfg.max_reveals_per_day = 1;
+    let r = review(&events, &cfg);
+    assert_eq!(r.reveals, 3, "each number in a file is a reveal");
+    assert!(
+        r.heavy_revealers.is_empty(),
+        "approved exports are not bulk reading"
+    );
+    assert_eq!(r.exports.len(), 2);
+    let a = &r.exports[0];
+    assert_eq!(a.export_id, XA);
+    assert_eq!(a.requested_by.as_deref(), Some("suzuki"));
+    assert_eq!(a.approved_by.as_deref(), Some("kato"));
+    assert_eq!(a.downloaded_by.as_deref(), Some("suzuki"));
+    assert_eq!((a.records, a.numbers), (Some(2), Some(2)));
+    let flagged: Vec<&str> = r
+        .anomalies
+        .iter()
+        .filter(|a| a.kind == "export_without_second_approval")
+        .map(|a| a.detail.as_str())
+        .collect();
+    assert_eq!(flagged.len(), 1, "{:?}", r.anomalies);
+    assert!(flagged[0].contains(XB));
+    let text = mynumber_audit::render::to_table(&r);
+    assert!(
+        text.contains("Exports for filings") && text.contains("kato"),
+        "{text}"
+    );
+}

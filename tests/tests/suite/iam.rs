@@ -148,9 +148,9 @@ async fn the_roles_policies_come_from_the_template_resolved_with_this_stack_s_ar
     );
     // The conditions reach moto as written.
     assert_eq!(
-        statement(Function::Lookup, "WritesOnlyRevealTrailAndQuota")["Condition"]["ForAllValues:StringLike"]
+        statement(Function::Lookup, "WritesOnlyRevealTrailQuotaAndExports")["Condition"]["ForAllValues:StringLike"]
             ["dynamodb:LeadingKeys"],
-        json!(["T#*#A#*", "T#*#Q#*"])
+        json!(["T#*#A#*", "T#*#Q#*", "T#*#X"])
     );
 }
 

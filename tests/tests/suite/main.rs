@@ -10,6 +10,7 @@ mod collections;
 mod console;
 mod docs;
 mod documents;
+mod exports;
 mod handlers_memory;
 mod headers;
 mod iam;

@@ -2,6 +2,7 @@
 //! `section` column so it loads into a spreadsheet as one sheet).
 
 use crate::report::Report;
+use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
 fn table(out: &mut String, title: &str, header: &[&str], rows: Vec<Vec<String>>) {
@@ -169,6 +170,44 @@ pub fn to_table(r: &Report) -> String {
             })
             .collect(),
     );
+    let at = |t: &Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_else(|| "-".into());
+    table(
+        &mut out,
+        "Exports for filings",
+        &[
+            "export",
+            "purpose",
+            "requested by",
+            "records",
+            "approved by",
+            "downloaded by",
+            "downloaded at",
+            "numbers",
+        ],
+        r.exports
+            .iter()
+            .map(|x| {
+                vec![
+                    x.export_id.clone(),
+                    opt(&x.purpose),
+                    opt(&x.requested_by),
+                    x.records
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    opt(&x.approved_by),
+                    opt(&x.downloaded_by),
+                    if x.expired {
+                        "expired".into()
+                    } else {
+                        at(&x.downloaded_at)
+                    },
+                    x.numbers
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect(),
+    );
     table(
         &mut out,
         "Purge runs",
@@ -296,6 +335,26 @@ pub fn to_csv(r: &Report) -> String {
             opt(&d.reason),
             opt(&d.record_id),
             opt(&d.employee_id),
+        ]);
+    }
+    for x in &r.exports {
+        rows.push([
+            "export".into(),
+            x.downloaded_at
+                .or(x.requested_at)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            x.requested_by.clone().unwrap_or_default(),
+            x.purpose.clone().unwrap_or_default(),
+            x.export_id.clone(),
+            format!(
+                "approved_by={} downloaded_by={} numbers={}",
+                x.approved_by.as_deref().unwrap_or("-"),
+                x.downloaded_by.as_deref().unwrap_or("-"),
+                x.numbers
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "-".into())
+            ),
         ]);
     }
     for p in &r.purge_runs {

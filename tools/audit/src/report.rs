@@ -127,6 +127,25 @@ pub struct Overdue {
     pub days_without_purge: Vec<NaiveDate>,
 }
 
+/// One export for filings (SPEC §4b), assembled from its request, approval and download.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, Default)]
+pub struct ExportRow {
+    pub export_id: String,
+    pub tenant_id: Option<String>,
+    pub purpose: Option<String>,
+    pub requested_by: Option<String>,
+    pub requested_at: Option<DateTime<Utc>>,
+    /// Records selected when requested.
+    pub records: Option<u64>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub downloaded_by: Option<String>,
+    pub downloaded_at: Option<DateTime<Utc>>,
+    /// Numbers in the downloaded file.
+    pub numbers: Option<u64>,
+    pub expired: bool,
+}
+
 /// Something an auditor should look at; any makes the command exit with status 2.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Anomaly {
@@ -147,6 +166,7 @@ pub struct Report {
     pub heavy_revealers: Vec<HeavyRevealer>,
     pub widely_revealed_records: Vec<RecordReveals>,
     pub disposals: Vec<Disposal>,
+    pub exports: Vec<ExportRow>,
     pub disposals_by_reason: BTreeMap<String, u64>,
     pub purge_runs: Vec<PurgeRun>,
     pub overdue: Overdue,
@@ -175,6 +195,7 @@ pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
     let mut purge_runs = Vec::new();
     let mut failed: BTreeSet<String> = BTreeSet::new();
     let mut reveals = 0u64;
+    let mut exports: BTreeMap<String, ExportRow> = BTreeMap::new();
 
     for e in &events {
         let time = e.time.at();
@@ -189,10 +210,13 @@ pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
                 let entry = per_record.entry(r.clone()).or_default();
                 entry.0 += 1;
                 entry.1.insert(actor.clone());
-                per_actor_day
-                    .entry((day(time), actor.clone()))
-                    .or_default()
-                    .insert(r);
+                // An export's numbers were approved by a second person: not bulk reading.
+                if e.export_id.is_none() {
+                    per_actor_day
+                        .entry((day(time), actor.clone()))
+                        .or_default()
+                        .insert(r);
+                }
             }
             let local = time.with_timezone(&cfg.offset);
             let t = local.time();
@@ -205,6 +229,34 @@ pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
                     record_id: opt_wire(&e.record_id),
                     purpose: opt_wire(&e.purpose),
                 });
+            }
+        }
+        if let Some(id) = opt_wire(&e.export_id)
+            && e.outcome == Outcome::Success
+        {
+            let row = exports.entry(id.clone()).or_insert_with(|| ExportRow {
+                export_id: id,
+                ..ExportRow::default()
+            });
+            row.tenant_id = row.tenant_id.take().or(opt_wire(&e.tenant_id));
+            row.purpose = row.purpose.take().or(opt_wire(&e.purpose));
+            match e.event {
+                AuditKind::ExportRequested => {
+                    row.requested_by = opt_wire(&e.actor);
+                    row.requested_at = Some(time);
+                    row.records = e.count;
+                }
+                AuditKind::ExportApproved => {
+                    row.approved_by = opt_wire(&e.actor);
+                    row.approved_at = Some(time);
+                }
+                AuditKind::ExportDownloaded => {
+                    row.downloaded_by = opt_wire(&e.actor);
+                    row.downloaded_at = Some(time);
+                    row.numbers = e.count;
+                }
+                AuditKind::ExportExpired => row.expired = true,
+                _ => {}
             }
         }
         match (e.event, e.outcome) {
@@ -333,6 +385,25 @@ pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
             ),
         });
     }
+    // Four eyes: a download is flagged unless someone other than its requester approved
+    // it (the only one who may download is the requester). The approval comes within the
+    // hour before the download, so a range that holds the download holds it too, unless
+    // the range starts inside that hour.
+    let exports: Vec<ExportRow> = exports.into_values().collect();
+    for x in exports.iter().filter(|x| x.downloaded_at.is_some()) {
+        let requester = x.requested_by.as_ref().or(x.downloaded_by.as_ref());
+        let approved = x.approved_by.as_ref().is_some_and(|a| Some(a) != requester);
+        if !approved {
+            anomalies.push(Anomaly {
+                kind: "export_without_second_approval",
+                detail: format!(
+                    "export {} downloaded by {} without an approval by another person",
+                    x.export_id,
+                    x.downloaded_by.as_deref().unwrap_or("-")
+                ),
+            });
+        }
+    }
     let shown = |v: Option<String>| v.unwrap_or_else(|| "-".into());
     for e in events.iter().filter(|e| {
         e.event == AuditKind::Denied && e.reason.is_some_and(|r| ALARMING_DENIALS.contains(&r))
@@ -403,6 +474,7 @@ pub fn review(events: &[AuditEvent], cfg: &ReviewConfig) -> Report {
         heavy_revealers: heavy,
         widely_revealed_records: widely,
         disposals,
+        exports,
         disposals_by_reason: by_reason,
         purge_runs,
         overdue,

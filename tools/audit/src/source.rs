@@ -162,7 +162,17 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::RejectRecord
             | Action::ReviewDocuments,
         ) => "intake",
-        Some(Action::ListRecords | Action::RevealNumber | Action::ListDisposals) => "lookup",
+        Some(
+            Action::ListRecords
+            | Action::RevealNumber
+            | Action::ListDisposals
+            | Action::RequestExport
+            | Action::ApproveExport
+            | Action::DownloadExport
+            | Action::ListExports,
+        ) => "lookup",
+        // An export found past its deadline by the lookup function.
+        None if event.event == AuditKind::ExportExpired => "lookup",
         None => "purge",
     }
 }

@@ -69,12 +69,20 @@ fn events_go_to_the_function_that_writes_them() {
     for action in Action::ALL {
         let function = function_of(&event(Some(action)));
         let expected = match action {
-            Action::ListRecords | Action::RevealNumber | Action::ListDisposals => "lookup",
+            Action::ListRecords
+            | Action::RevealNumber
+            | Action::ListDisposals
+            | Action::RequestExport
+            | Action::ApproveExport
+            | Action::DownloadExport
+            | Action::ListExports => "lookup",
             _ => "intake",
         };
         assert_eq!(function, expected, "{action:?}");
     }
     assert_eq!(function_of(&event(None)), "purge");
+    let expired = AuditEvent::new(AuditKind::ExportExpired, None, &Caller::default(), now);
+    assert_eq!(function_of(&expired), "lookup");
     // The employee's side of a link has no principal, so no action.
     for kind in [AuditKind::CollectionViewed, AuditKind::Submission] {
         let e = AuditEvent::new(kind, None, &Caller::default(), now);

@@ -10,6 +10,7 @@
 mod collections;
 mod documents;
 mod due_index;
+mod exports;
 mod idempotency;
 mod ports;
 mod records;

@@ -2,7 +2,7 @@
 //! else lives here, so the traits can change shape without touching those modules.
 
 use super::{
-    DynamoStore, collections, documents, due_index, idempotency, records, retention, trail,
+    DynamoStore, collections, documents, due_index, exports, idempotency, records, retention, trail,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -313,5 +313,59 @@ impl DueDocuments for DynamoStore {
 
     async fn forget_document(&self, d: &DocumentRef) -> Result<(), Unavailable> {
         documents::forget_document(self, d).await
+    }
+}
+
+#[async_trait]
+impl ExportTrail for DynamoStore {
+    async fn record_reveals(
+        &self,
+        trail: &[AuditEvent],
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        exports::record_reveals(self, trail, expires_at).await
+    }
+}
+
+#[async_trait]
+impl Exports for DynamoStore {
+    async fn put_export(&self, e: &mynumber_domain::export::Export) -> Result<(), Unavailable> {
+        exports::put_export(self, e).await
+    }
+
+    async fn get_export(
+        &self,
+        t: &TenantId,
+        id: &mynumber_domain::export::ExportId,
+    ) -> Result<Option<mynumber_domain::export::Export>, Unavailable> {
+        exports::get_export(self, t, id).await
+    }
+
+    async fn update_export(&self, e: &mynumber_domain::export::Export) -> Result<(), UpdateError> {
+        exports::update_export(self, e).await
+    }
+
+    async fn list_exports(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::export::Export>, ListError> {
+        exports::list_exports(self, t, page).await
+    }
+
+    async fn tenant_records(
+        &self,
+        t: &TenantId,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<Record<()>>, Unavailable> {
+        exports::tenant_records(self, t, cursor).await
+    }
+
+    async fn records_with_numbers(
+        &self,
+        t: &TenantId,
+        ids: &[RecordId],
+    ) -> Result<Vec<Record>, Unavailable> {
+        exports::records_with_numbers(self, t, ids).await
     }
 }

@@ -60,7 +60,11 @@ fn hand_kept_lists_are_complete(a: Action, r: Role, p: Purpose) -> usize {
         | Action::CancelCollection
         | Action::ConfirmRecord
         | Action::RejectRecord
-        | Action::ReviewDocuments => Action::ALL.len(),
+        | Action::ReviewDocuments
+        | Action::RequestExport
+        | Action::ApproveExport
+        | Action::DownloadExport
+        | Action::ListExports => Action::ALL.len(),
     };
     let r = match r {
         Role::Registrar | Role::Handler | Role::Auditor | Role::Admin => Role::ALL.len(),
@@ -112,6 +116,7 @@ fn full(i: usize) -> AuditEvent {
         unchanged: Some(i as u64),
         failed: Some(1),
         dry_run: Some(i.is_multiple_of(2)),
+        export_id: Some(crate::export::ExportId::new_at(now())),
     }
 }
 
@@ -142,6 +147,7 @@ fn bare() -> AuditEvent {
         unchanged: None,
         failed: None,
         dry_run: None,
+        export_id: None,
     }
 }
 
@@ -274,6 +280,12 @@ fn reasons_keep_the_codes_they_stand_for() {
         VaultError::PayloadTooLarge,
         VaultError::UnsupportedMediaType,
         VaultError::IdempotencyMismatch,
+        VaultError::Forbidden(Forbidden::FourEyes),
+        VaultError::Forbidden(Forbidden::NotRequester),
+        VaultError::Conflict(Conflict::NotApproved),
+        VaultError::Gone,
+        VaultError::ExportSize(crate::error::ExportSize::NoRecords),
+        VaultError::ExportSize(crate::error::ExportSize::TooManyRecords),
         VaultError::Throttled,
         VaultError::Unavailable,
     ];
