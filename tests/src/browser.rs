@@ -20,6 +20,15 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 /// API Gateway v2 event without an authorizer context (the pages and the employee's routes
 /// have none) and goes through `Stack::call`. Returns the origin, `http://127.0.0.1:PORT`.
 pub async fn serve(stack: Arc<Stack>) -> String {
+    serve_unless(stack, Arc::new(|_: &hyper::http::request::Parts| false)).await
+}
+
+/// Decides, before the stack sees a request, that the service is down for it.
+pub type Outage = Arc<dyn Fn(&hyper::http::request::Parts) -> bool + Send + Sync>;
+
+/// As `serve`, but a request `down` picks is answered 503 as API Gateway answers when its
+/// function fails, and never reaches the stack: a client's view of an outage.
+pub async fn serve_unless(stack: Arc<Stack>, down: Outage) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -28,10 +37,12 @@ pub async fn serve(stack: Arc<Stack>) -> String {
                 continue;
             };
             let stack = stack.clone();
+            let down = down.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |r| {
                     let stack = stack.clone();
-                    async move { Ok::<_, std::io::Error>(answer(&stack, r).await) }
+                    let down = down.clone();
+                    async move { Ok::<_, std::io::Error>(answer(&stack, &down, r).await) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -42,8 +53,17 @@ pub async fn serve(stack: Arc<Stack>) -> String {
     origin
 }
 
-async fn answer(stack: &Stack, r: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn answer(stack: &Stack, down: &Outage, r: Request<Incoming>) -> Response<Full<Bytes>> {
     let (parts, body) = r.into_parts();
+    if down(&parts) {
+        return Response::builder()
+            .status(503)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from_static(
+                b"{\"message\":\"Service Unavailable\"}",
+            )))
+            .unwrap();
+    }
     let body = body
         .collect()
         .await

@@ -7,7 +7,9 @@
 use encoding_rs::SHIFT_JIS;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request};
-use mynumber_domain::import::{ImportRequest, ImportRow, MAX_ROWS, RowRegistration};
+use mynumber_domain::import::{
+    COLUMNS, ImportRequest, ImportRow, MAX_ROWS, RowRegistration, column_of,
+};
 use mynumber_domain::number::holds_digit_run;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
@@ -17,41 +19,6 @@ use zeroize::Zeroizing;
 
 /// Lambda's synchronous request limit.
 pub const MAX_IMPORT_BYTES: usize = 6 * 1024 * 1024;
-
-/// The columns of SPEC §4b, by their API names.
-const COLUMNS: [&str; 8] = [
-    "employee_id",
-    "relation",
-    "dependent_label",
-    "my_number",
-    "purposes",
-    "number_check",
-    "identity_check",
-    "verified_on",
-];
-
-/// Header names accepted for each column besides its API name: what HR teams name these
-/// fields in kintone apps and payroll exports.
-const COLUMN_ALIASES: &[(&str, &str)] = &[
-    ("社員番号", "employee_id"),
-    ("従業員番号", "employee_id"),
-    ("社員ID", "employee_id"),
-    ("従業員ID", "employee_id"),
-    ("区分", "relation"),
-    ("対象者", "relation"),
-    ("本人・家族区分", "relation"),
-    ("続柄", "dependent_label"),
-    ("扶養親族の続柄", "dependent_label"),
-    ("マイナンバー", "my_number"),
-    ("個人番号", "my_number"),
-    ("利用目的", "purposes"),
-    ("番号確認", "number_check"),
-    ("番号確認書類", "number_check"),
-    ("身元確認", "identity_check"),
-    ("身元確認書類", "identity_check"),
-    ("確認日", "verified_on"),
-    ("本人確認日", "verified_on"),
-];
 
 /// Japanese words accepted in the cells besides the API's codes.
 const VALUE_ALIASES: &[(&str, &str)] = &[
@@ -179,13 +146,7 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
     let mut errors = Vec::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim().trim_start_matches('\u{feff}');
-        let canonical = COLUMNS.iter().position(|c| *c == name).or_else(|| {
-            COLUMN_ALIASES
-                .iter()
-                .find(|(alias, _)| *alias == name)
-                .and_then(|(_, c)| COLUMNS.iter().position(|col| col == c))
-        });
-        match canonical {
+        match column_of(name) {
             Some(c) if index[c].is_some() => errors.push(FieldError::new(
                 format!("header.{}", COLUMNS[c]),
                 "duplicate_column",

@@ -23,6 +23,52 @@ use std::collections::HashMap;
 /// At most this many rows a request (SPEC §4b).
 pub const MAX_ROWS: usize = 1000;
 
+/// The columns of SPEC §4b, by their API names.
+pub const COLUMNS: [&str; 8] = [
+    "employee_id",
+    "relation",
+    "dependent_label",
+    "my_number",
+    "purposes",
+    "number_check",
+    "identity_check",
+    "verified_on",
+];
+
+/// Header names accepted for each column besides its API name: what HR teams name these
+/// fields in kintone apps and payroll exports.
+pub const COLUMN_ALIASES: &[(&str, &str)] = &[
+    ("社員番号", "employee_id"),
+    ("従業員番号", "employee_id"),
+    ("社員ID", "employee_id"),
+    ("従業員ID", "employee_id"),
+    ("区分", "relation"),
+    ("対象者", "relation"),
+    ("本人・家族区分", "relation"),
+    ("続柄", "dependent_label"),
+    ("扶養親族の続柄", "dependent_label"),
+    ("マイナンバー", "my_number"),
+    ("個人番号", "my_number"),
+    ("利用目的", "purposes"),
+    ("番号確認", "number_check"),
+    ("番号確認書類", "number_check"),
+    ("身元確認", "identity_check"),
+    ("身元確認書類", "identity_check"),
+    ("確認日", "verified_on"),
+    ("本人確認日", "verified_on"),
+];
+
+/// The column a header cell names (by its index in `COLUMNS`), by API name or alias; a
+/// BOM and surrounding spaces are ignored.
+pub fn column_of(name: &str) -> Option<usize> {
+    let name = name.trim().trim_start_matches('\u{feff}');
+    let api = COLUMN_ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == name)
+        .map_or(name, |(_, c)| c);
+    COLUMNS.iter().position(|c| *c == api)
+}
+
 /// Employees whose rows are processed at once. Each employee's rows run one after
 /// another: their transactions share the employee's revision item, and DynamoDB cancels
 /// concurrent transactions on one item.

@@ -6,6 +6,7 @@ mod audit_review;
 mod auth;
 mod browser;
 mod chaos;
+mod client;
 mod collections;
 mod console;
 mod docs;
