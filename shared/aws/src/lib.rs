@@ -127,6 +127,31 @@ pub async fn lookup_service(
     ))
 }
 
+/// The duplicate index's one-off backfill (`mynumber-backfill`, an operator's command):
+/// the store, KMS to decrypt each unfiled number once and to MAC it.
+#[cfg(all(feature = "encrypt", feature = "decrypt"))]
+pub async fn backfill(
+    settings: &Settings,
+) -> Result<mynumber_domain::backfill::Backfill, SettingsError> {
+    let key = settings
+        .key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let mac_key = settings
+        .mac_key_id
+        .as_ref()
+        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    let store = store(settings, &config).await;
+    Ok(mynumber_domain::backfill::Backfill {
+        records: store.clone(),
+        filing: store,
+        decryptor: Arc::new(KmsDecryptor::new(kms.clone(), key)),
+        mac: Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+    })
+}
+
 /// The documents bucket's client, and the origin its presigned URLs point at.
 #[cfg(feature = "documents")]
 pub fn documents(

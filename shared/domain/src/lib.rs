@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod backfill;
 pub mod backstop;
 pub mod collect;
 pub mod collection;

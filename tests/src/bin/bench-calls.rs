@@ -202,4 +202,112 @@ async fn main() {
     let calls = proxy.stats.take_calls();
     report("purge, 10 records due", None, &calls);
     println!("  purge summary: {summary}");
+
+    bulk(&stack, &proxy).await;
+}
+
+/// Calls per row of a 1,000-row import and per record of an export, with the import's
+/// rows per second (moto answers in about a millisecond, so the figure is this machine's
+/// CPU, not DynamoDB's latency).
+async fn bulk(stack: &Stack, proxy: &FaultProxy) {
+    const ROWS: usize = 1000;
+    let mut csv = String::from(
+        "employee_id,relation,my_number,purposes,number_check,identity_check,verified_on\r\n",
+    );
+    for i in 0..ROWS {
+        let number = generated_number(50_000 + i, 17);
+        csv.push_str(&format!(
+            "I{i:04},self,{number},withholding_tax,my_number_card,my_number_card,2026-04-01\r\n"
+        ));
+    }
+    let post = |dry_run: bool| {
+        let mut r = req("POST", "/v1/imports")
+            .who(&Who::registrar("acme"))
+            .header("content-type", "text/csv")
+            .bytes_body(csv.as_bytes());
+        if dry_run {
+            r = r.query("dry_run", "true");
+        }
+        r.build()
+    };
+    proxy.stats.take_calls();
+    let started = std::time::Instant::now();
+    let r = stack.call(post(false)).await;
+    let elapsed = started.elapsed();
+    check(&r, 200);
+    assert_eq!(r.body["created"], ROWS, "{}", r.raw);
+    let calls = proxy.stats.take_calls();
+    per_item("import, per row (1,000 rows)", &calls, ROWS);
+    println!(
+        "  import of {ROWS} rows: {:.1} s, {:.0} rows/s (API Gateway's limit is 30 s)",
+        elapsed.as_secs_f64(),
+        ROWS as f64 / elapsed.as_secs_f64()
+    );
+    let (r, calls) = call(stack, proxy, post(false)).await;
+    check(&r, 200);
+    per_item("import again, per row (all unchanged)", &calls, ROWS);
+
+    // An export of every withholding-tax record (the 1,000 imported and the earlier ones).
+    let requester = Who::handler("acme");
+    let approver = Who::new("payroll-yamada", "acme", &["handler"]);
+    let asked = stack
+        .call(
+            req("POST", "/v1/exports")
+                .who(&requester)
+                .json(json!({"purpose": "withholding_tax", "all": true}))
+                .build(),
+        )
+        .await;
+    check(&asked, 201);
+    let id = asked.body["export_id"].as_str().unwrap().to_owned();
+    let records = asked.body["record_count"].as_u64().unwrap() as usize;
+    let approved = stack
+        .call(
+            req("POST", &format!("/v1/exports/{id}/approve"))
+                .who(&approver)
+                .json(json!({}))
+                .build(),
+        )
+        .await;
+    check(&approved, 200);
+    proxy.stats.take_calls();
+    let started = std::time::Instant::now();
+    let file = stack
+        .call(
+            req("GET", &format!("/v1/exports/{id}/file"))
+                .who(&requester)
+                .build(),
+        )
+        .await;
+    let elapsed = started.elapsed();
+    check(&file, 200);
+    let calls = proxy.stats.take_calls();
+    per_item(
+        &format!("export download, per record ({records})"),
+        &calls,
+        records,
+    );
+    println!(
+        "  export of {records} records: {:.1} s, {:.0} records/s",
+        elapsed.as_secs_f64(),
+        records as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// Calls per item of a bulk operation, by operation; the physical minimum of an import row
+/// is one Encrypt, one GenerateMac and one TransactWriteItems.
+fn per_item(what: &str, calls: &[Call], items: usize) {
+    let mut by_op: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in calls {
+        *by_op.entry(c.op.as_str()).or_default() += 1;
+    }
+    let ops: Vec<String> = by_op
+        .iter()
+        .map(|(op, n)| format!("{:.2}× {op}", *n as f64 / items as f64))
+        .collect();
+    println!(
+        "{what:<40} {:>6.2} calls a row: {}",
+        calls.len() as f64 / items as f64,
+        ops.join(", ")
+    );
 }

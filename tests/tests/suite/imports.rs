@@ -3,6 +3,11 @@
 //! forgotten on disposal; a post cut off half-way and posted again.
 
 use super::*;
+use aws_sdk_dynamodb::types::AttributeValue;
+use mynumber_aws::{KmsDecryptor, KmsEncryptor};
+use mynumber_domain::backfill::Backfill;
+use mynumber_domain::ids::TenantId;
+use std::sync::Arc;
 
 const FIXTURE: &[u8] = include_bytes!("../../fixtures/kintone-export.csv");
 
@@ -290,4 +295,121 @@ async fn an_import_cut_off_half_way_and_posted_again_has_each_row_once() {
     let twice = import(&stack, csv.as_bytes(), "text/csv", false).await;
     assert_eq!(counts(&twice), (0, 80, 0), "{}", twice.raw);
     assert_eq!(record_items(&stack).await, 80);
+}
+
+/// Records registered before the index existed: their number's key and index items gone,
+/// as they were before this change.
+async fn forget_index(stack: &Stack) {
+    let ddb = stack.ddb();
+    for item in stack.all_items().await {
+        let pk = item["pk"].as_s().unwrap().to_owned();
+        let sk = item["sk"].as_s().unwrap().to_owned();
+        let key = |pk: &str, sk: &str| {
+            std::collections::HashMap::from([
+                ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
+                ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
+            ])
+        };
+        if pk.contains("#N#") {
+            ddb.delete_item()
+                .table_name(&stack.table)
+                .set_key(Some(key(&pk, &sk)))
+                .send()
+                .await
+                .unwrap();
+        } else if sk == "RECORD" && item.contains_key("number_key") {
+            ddb.update_item()
+                .table_name(&stack.table)
+                .set_key(Some(key(&pk, &sk)))
+                .update_expression("REMOVE number_key")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}
+
+fn backfill(stack: &Stack) -> Backfill {
+    let store = stack.store_on(&stack.table);
+    Backfill {
+        records: store.clone(),
+        filing: store,
+        decryptor: Arc::new(KmsDecryptor::new(stack.kms(), &stack.key_id)),
+        mac: Arc::new(KmsEncryptor::new(
+            stack.kms(),
+            &stack.key_id,
+            &stack.mac_key_id,
+        )),
+    }
+}
+
+#[tokio::test]
+async fn the_backfill_files_records_older_than_the_index_once_and_reports_duplicates() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    for body in [
+        own_number("E3001", N1),
+        dependent("E3001", "長女", N2),
+        own_number("E3002", N3),
+    ] {
+        let r = register(&stack, &hr, body).await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    let refusal = json!({
+        "employee_id": "E3004",
+        "relation": "self",
+        "purposes": ["withholding_tax"],
+        "refusal": {"reason": "本人が提供を拒否", "requested_on": "2026-04-01"}
+    });
+    let r = register(&stack, &hr, refusal).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    forget_index(&stack).await;
+
+    // Unfiled, E3001's number goes unnoticed when another employee gives it.
+    let unseen = register(&stack, &hr, own_number("E3003", N1)).await;
+    assert_eq!(unseen.status, 201, "{}", unseen.raw);
+
+    let tenant = TenantId::parse("acme").unwrap();
+    let report = backfill(&stack).run(&tenant).await.unwrap();
+    assert_eq!(
+        (
+            report.records,
+            report.filed,
+            report.skipped,
+            report.changed,
+            report.failed
+        ),
+        (5, 3, 2, 0, 0),
+        "{report:?}"
+    );
+    assert_eq!(report.duplicates.len(), 1);
+    assert_eq!(report.duplicates[0].employee_id.as_str(), "E3001");
+    assert_eq!(report.duplicates[0].same_number_as.as_str(), "E3003");
+
+    // Run again: nothing left to do.
+    let again = backfill(&stack).run(&tenant).await.unwrap();
+    assert_eq!((again.filed, again.skipped, again.failed), (0, 5, 0));
+    assert!(again.duplicates.is_empty());
+
+    // Filed, E3002's number is found again, and goes with its record.
+    let dup = register(&stack, &hr, own_number("E3005", N3)).await;
+    assert_problem(&dup, 409, "duplicate_number");
+    assert_eq!(dup.body["employee_id"], "E3002");
+    let e3002 = list(&stack, &hr, "E3002").await;
+    let id = e3002.body["items"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone = stack
+        .call(
+            req("DELETE", &format!("/v1/records/{id}"))
+                .who(&hr)
+                .json(json!({"reason": "no_longer_needed"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.raw);
+    let now = register(&stack, &hr, own_number("E3005", N3)).await;
+    assert_eq!(now.status, 201, "{}", now.raw);
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
 }

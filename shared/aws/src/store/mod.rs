@@ -7,6 +7,7 @@
 //! domain's traits to them, and `transaction` is how every transaction is written. Keys
 //! come from `crate::keys`, items from `crate::item`.
 
+mod backfill;
 mod collections;
 mod documents;
 mod due_index;

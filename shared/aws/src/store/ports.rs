@@ -369,3 +369,14 @@ impl Exports for DynamoStore {
         exports::records_with_numbers(self, t, ids).await
     }
 }
+
+#[async_trait]
+impl mynumber_domain::backfill::NumberFiling for DynamoStore {
+    async fn file_number(
+        &self,
+        record: &mynumber_domain::record::Record,
+        key: &mynumber_domain::ids::NumberKey,
+    ) -> Result<mynumber_domain::backfill::Filed, Unavailable> {
+        super::backfill::file_number(self, record, key).await
+    }
+}

@@ -1,0 +1,67 @@
+//! `mynumber-backfill --tenant T [--tenant T2 …]`: files every record a tenant registered
+//! before the duplicate index existed under its number's keyed MAC (SPEC §4b), so that a
+//! duplicate of it is found. Run once by an operator after deploying the index, with
+//! credentials that may decrypt and MAC under the vault's keys (the functions' roles may
+//! not do both); settings from the functions' environment (`TABLE_NAME`, `KMS_KEY_ID`,
+//! `MAC_KEY_ID`, `AWS_ENDPOINT_URL` locally). Every Decrypt is in CloudTrail with its
+//! record's encryption context. Idempotent: run it again after a stop.
+//!
+//! Prints one JSON report a tenant (counts, and own numbers two employees hold; never a
+//! number). Exit status: 0 done, 2 done with duplicates for HR to resolve, 1 some records
+//! left (run again) or an error.
+
+use mynumber_aws::settings::Settings;
+use mynumber_domain::ids::TenantId;
+use std::process::ExitCode;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let mut tenants = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match (a.as_str(), args.next()) {
+            ("--tenant", Some(t)) => match TenantId::parse(&t) {
+                Ok(t) => tenants.push(t),
+                Err(_) => return usage("--tenant takes a tenant id"),
+            },
+            _ => return usage(&format!("unknown argument {a}")),
+        }
+    }
+    if tenants.is_empty() {
+        return usage("name at least one --tenant");
+    }
+    let backfill = match Settings::from_env() {
+        Ok(s) => mynumber_aws::backfill(&s).await,
+        Err(e) => Err(e),
+    };
+    let backfill = match backfill {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("mynumber-backfill: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut status = 0;
+    for t in &tenants {
+        match backfill.run(t).await {
+            Ok(report) => {
+                println!("{}", serde_json::to_string(&report).expect("plain data"));
+                if report.failed > 0 || report.changed > 0 {
+                    status = 1;
+                } else if !report.duplicates.is_empty() && status == 0 {
+                    status = 2;
+                }
+            }
+            Err(e) => {
+                eprintln!("mynumber-backfill: tenant {t}: {e:?}");
+                status = 1;
+            }
+        }
+    }
+    ExitCode::from(status)
+}
+
+fn usage(why: &str) -> ExitCode {
+    eprintln!("mynumber-backfill: {why}\nusage: mynumber-backfill --tenant T [--tenant T2 …]");
+    ExitCode::from(1)
+}
