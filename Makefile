@@ -9,11 +9,15 @@ dev:
 test:
 	./scripts/test.sh
 
-## AWS calls and sequential round trips per operation; purge cost at 20,000 records with 200
-## due (prints figures; moto started by the harness).
+## AWS calls and sequential round trips per operation, and per row of an import and record
+## of an export; each function's init next to a hello-world function's; the zips' sizes
+## (make build); purge cost at 20,000 records with 200 due (prints figures; moto started
+## by the harness).
 ## Also: the registration chaos run at 2,000 employees under 10% faults (CHAOS_SEED=… reruns a seed).
 bench: tools
 	cargo run --quiet -p mynumber-tests --bin bench-calls
+	./scripts/bench-init.sh
+	./scripts/build.sh
 	cargo run --quiet -p mynumber-tests --bin bench-purge
 	CHAOS_EMPLOYEES=$${CHAOS_EMPLOYEES:-2000} cargo test --quiet -p mynumber-tests --test suite \
 	    chaos::registrations_under_ten_percent_faults_leave_one_of_everything

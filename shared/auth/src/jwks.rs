@@ -18,9 +18,13 @@ pub trait JwksSource: Send + Sync {
 /// A JWKS document is a few KB; anything far larger is not one.
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>;
+
 pub struct HttpJwks {
     url: hyper::Uri,
-    client: Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    /// Built on the first fetch, not at init: loading the system's trust roots reads a
+    /// directory of certificate files (make bench, init times).
+    client: std::sync::OnceLock<Result<HttpsClient, String>>,
 }
 
 impl HttpJwks {
@@ -28,17 +32,26 @@ impl HttpJwks {
         let url: hyper::Uri = url
             .parse()
             .map_err(|_| "JWKS_URL is not a URL".to_owned())?;
-        // ring, named rather than left to rustls's process-wide default.
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
-            .map_err(|e| format!("no TLS roots: {e}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
         Ok(HttpJwks {
             url,
-            client: Client::builder(TokioExecutor::new()).build(https),
+            client: std::sync::OnceLock::new(),
         })
+    }
+
+    fn client(&self) -> Result<&HttpsClient, String> {
+        self.client
+            .get_or_init(|| {
+                // ring, named rather than left to rustls's process-wide default.
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+                    .map_err(|e| format!("no TLS roots: {e}"))?
+                    .https_or_http()
+                    .enable_http1()
+                    .build();
+                Ok(Client::builder(TokioExecutor::new()).build(https))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -47,7 +60,7 @@ impl JwksSource for HttpJwks {
     async fn fetch(&self) -> Result<Vec<u8>, String> {
         let get = async {
             let resp = self
-                .client
+                .client()?
                 .get(self.url.clone())
                 .await
                 .map_err(|e| format!("request failed: {e}"))?;

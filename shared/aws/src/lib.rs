@@ -38,16 +38,52 @@ use std::time::Duration;
 /// standard `AWS_ENDPOINT_URL`) points every client at a local emulator; nothing else
 /// differs between local and AWS.
 pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
+    // Fail fast into a 503 rather than hold an API Gateway request for 30 s.
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(3))
+        .operation_timeout(Duration::from_secs(8))
+        .build();
+    let retries = RetryConfig::standard().with_max_attempts(3);
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let endpoint_url = endpoint_url
+        .map(str::to_owned)
+        .or_else(|| env("AWS_ENDPOINT_URL"));
+    // In Lambda the environment holds the role's credentials and the region: built from
+    // them alone, init reads no profile file and builds no provider chain (make bench).
+    if let (Some(region), Some(key), Some(secret)) = (
+        env("AWS_REGION"),
+        env("AWS_ACCESS_KEY_ID"),
+        env("AWS_SECRET_ACCESS_KEY"),
+    ) {
+        let credentials = aws_credential_types::Credentials::new(
+            key,
+            secret,
+            env("AWS_SESSION_TOKEN"),
+            None,
+            "environment",
+        );
+        let mut config = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new(region))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+            )
+            .sleep_impl(aws_smithy_async::rt::sleep::SharedAsyncSleep::new(
+                aws_smithy_async::rt::sleep::TokioSleep::new(),
+            ))
+            .time_source(aws_smithy_async::time::SharedTimeSource::default())
+            .timeout_config(timeouts)
+            .retry_config(retries)
+            .http_client(https_client());
+        if let Some(url) = endpoint_url {
+            config = config.endpoint_url(url);
+        }
+        return config.build();
+    }
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        // Fail fast into a 503 rather than hold an API Gateway request for 30 s.
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(2))
-                .operation_attempt_timeout(Duration::from_secs(3))
-                .operation_timeout(Duration::from_secs(8))
-                .build(),
-        )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .timeout_config(timeouts)
+        .retry_config(retries)
         .http_client(https_client());
     if let Some(url) = endpoint_url {
         loader = loader.endpoint_url(url);
@@ -56,14 +92,40 @@ pub async fn sdk_config(endpoint_url: Option<&str>) -> SdkConfig {
 }
 
 /// The one HTTPS client of every SDK client: rustls on ring (smaller than aws-lc, and
-/// FIPS is not asked of this product), HTTP/1.1 and HTTP/2 as the SDK negotiates.
+/// FIPS is not asked of this product), HTTP/1.1 and HTTP/2 as the SDK negotiates. Its
+/// trust roots load on the first connection rather than when a client is built (see
+/// `LazyRoots`).
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
+    let client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
         ))
-        .build_https()
+        .build_https();
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(LazyRoots(client))
+}
+
+/// The SDK's HTTPS client without its check at client construction, which builds a
+/// connector only to load the system's trust roots early: on Debian that reads a
+/// directory of about 150 certificate files, a few milliseconds of every cold start
+/// (make bench). They load once, on the first connection, instead.
+#[derive(Debug)]
+struct LazyRoots(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for LazyRoots {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The text of an SDK error for operators' logs: its error chain. Requests never carry a
