@@ -8,6 +8,7 @@
 
 mod config;
 mod jwks;
+pub mod ring_jwt;
 
 pub use config::{ConfigError, JwtConfig};
 pub use jwks::{HttpJwks, JwksSource};
@@ -109,6 +110,7 @@ pub struct JwtVerifier {
 
 impl JwtVerifier {
     pub fn new(config: JwtConfig, source: Arc<dyn JwksSource>) -> Self {
+        ring_jwt::install();
         JwtVerifier {
             config,
             source,

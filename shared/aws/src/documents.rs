@@ -21,7 +21,7 @@ pub struct S3Documents {
 impl S3Documents {
     /// A client on `config`; an emulator (`endpoint_url`) is addressed path-style, as it
     /// has no per-bucket host names.
-    pub fn new(config: &aws_config::SdkConfig, bucket: impl Into<String>, emulated: bool) -> Self {
+    pub fn new(config: &aws_types::SdkConfig, bucket: impl Into<String>, emulated: bool) -> Self {
         let s3 = aws_sdk_s3::config::Builder::from(config)
             .force_path_style(emulated)
             .build();
@@ -33,7 +33,7 @@ impl S3Documents {
 
     /// The origin presigned URLs point at: the page's `connect-src` must allow it.
     pub fn origin(
-        config: &aws_config::SdkConfig,
+        config: &aws_types::SdkConfig,
         bucket: &str,
         endpoint_url: Option<&str>,
     ) -> String {
