@@ -9,8 +9,7 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
     let auth = Authenticator::from_env()?;
-    let vault = mynumber_aws::intake_service(&settings, Arc::new(StdoutAudit)).await?;
-    let review = mynumber_aws::review_service(&settings, Arc::new(StdoutAudit)).await?;
+    let (vault, review) = mynumber_aws::intake_services(&settings, Arc::new(StdoutAudit)).await?;
     let app = &intake::Intake::new(vault, review, auth);
     run(service_fn(move |req: Request| async move {
         Ok::<_, Error>(app.handle(req).await)

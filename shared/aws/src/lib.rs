@@ -162,12 +162,20 @@ async fn store(settings: &Settings, config: &SdkConfig) -> Arc<DynamoStore> {
     )
 }
 
-/// The intake function's use case: the store, and KMS to encrypt and MAC.
-#[cfg(feature = "encrypt")]
-pub async fn intake_service(
+/// The intake function's two use cases — registration (the store, and KMS to encrypt and
+/// MAC) and the registrar's review (the store, and the documents bucket to view and delete
+/// photos) — on one SDK configuration and one store: each client built once at init.
+#[cfg(all(feature = "encrypt", feature = "documents"))]
+pub async fn intake_services(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
-) -> Result<mynumber_domain::intake::IntakeService, SettingsError> {
+) -> Result<
+    (
+        mynumber_domain::intake::IntakeService,
+        mynumber_domain::review::ReviewService,
+    ),
+    SettingsError,
+> {
     let key = settings
         .key_id
         .as_ref()
@@ -176,12 +184,26 @@ pub async fn intake_service(
         .mac_key_id
         .as_ref()
         .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
+    let base = settings
+        .public_base_url
+        .as_ref()
+        .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
-    Ok(mynumber_domain::intake::IntakeService::new(
-        core(settings, audit),
-        store(settings, &config).await,
-        Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+    let (objects, _) = documents(settings, &config)?;
+    let store = store(settings, &config).await;
+    Ok((
+        mynumber_domain::intake::IntakeService::new(
+            core(settings, audit.clone()),
+            store.clone(),
+            Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+        ),
+        mynumber_domain::review::ReviewService::new(
+            core(settings, audit),
+            store,
+            objects,
+            base.clone(),
+        ),
     ))
 }
 
@@ -243,27 +265,6 @@ pub fn documents(
     Ok((
         Arc::new(S3Documents::new(config, bucket, emulated)),
         S3Documents::origin(config, bucket, settings.endpoint_url.as_deref()),
-    ))
-}
-
-/// The registrar's collection and review use case (run by intake): the store, and the
-/// documents bucket to view and delete photos.
-#[cfg(feature = "documents")]
-pub async fn review_service(
-    settings: &Settings,
-    audit: Arc<dyn AuditSink>,
-) -> Result<mynumber_domain::review::ReviewService, SettingsError> {
-    let base = settings
-        .public_base_url
-        .as_ref()
-        .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))?;
-    let config = sdk_config(settings.endpoint_url.as_deref()).await;
-    let (objects, _) = documents(settings, &config)?;
-    Ok(mynumber_domain::review::ReviewService::new(
-        core(settings, audit),
-        store(settings, &config).await,
-        objects,
-        base.clone(),
     ))
 }
 
