@@ -149,6 +149,12 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     aws_smithy_types::error::display::DisplayErrorContext(e).to_string()
 }
 
+/// A setting a builder cannot do without, or the error naming its variable.
+#[cfg(any(feature = "encrypt", feature = "decrypt", feature = "documents"))]
+fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, SettingsError> {
+    value.as_deref().ok_or(SettingsError::Missing(name))
+}
+
 /// The shared part of every function's use case: the given audit sink, the system clock
 /// and the settings' configuration.
 fn core(settings: &Settings, audit: Arc<dyn AuditSink>) -> Core {
@@ -176,18 +182,9 @@ pub async fn intake_services(
     ),
     SettingsError,
 > {
-    let key = settings
-        .key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
-    let mac_key = settings
-        .mac_key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
-    let base = settings
-        .public_base_url
-        .as_ref()
-        .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))?;
+    let key = required(&settings.key_id, "KMS_KEY_ID")?;
+    let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
+    let base = required(&settings.public_base_url, "PUBLIC_BASE_URL")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let (objects, _) = documents(settings, &config)?;
@@ -202,7 +199,7 @@ pub async fn intake_services(
             core(settings, audit),
             store,
             objects,
-            base.clone(),
+            base,
         ),
     ))
 }
@@ -213,10 +210,7 @@ pub async fn lookup_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
 ) -> Result<mynumber_domain::lookup::LookupService, SettingsError> {
-    let key = settings
-        .key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
+    let key = required(&settings.key_id, "KMS_KEY_ID")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     Ok(mynumber_domain::lookup::LookupService::new(
@@ -232,14 +226,8 @@ pub async fn lookup_service(
 pub async fn backfill(
     settings: &Settings,
 ) -> Result<mynumber_domain::backfill::Backfill, SettingsError> {
-    let key = settings
-        .key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
-    let mac_key = settings
-        .mac_key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
+    let key = required(&settings.key_id, "KMS_KEY_ID")?;
+    let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let store = store(settings, &config).await;
@@ -257,10 +245,7 @@ pub fn documents(
     settings: &Settings,
     config: &SdkConfig,
 ) -> Result<(Arc<S3Documents>, String), SettingsError> {
-    let bucket = settings
-        .documents_bucket
-        .as_ref()
-        .ok_or(SettingsError::Missing("DOCUMENTS_BUCKET"))?;
+    let bucket = required(&settings.documents_bucket, "DOCUMENTS_BUCKET")?;
     let emulated = settings.endpoint_url.is_some();
     Ok((
         Arc::new(S3Documents::new(config, bucket, emulated)),
@@ -275,14 +260,8 @@ pub async fn submission_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
 ) -> Result<(mynumber_domain::collect::SubmissionService, String), SettingsError> {
-    let key = settings
-        .key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("KMS_KEY_ID"))?;
-    let mac_key = settings
-        .mac_key_id
-        .as_ref()
-        .ok_or(SettingsError::Missing("MAC_KEY_ID"))?;
+    let key = required(&settings.key_id, "KMS_KEY_ID")?;
+    let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let (objects, origin) = documents(settings, &config)?;
