@@ -31,21 +31,7 @@ pub fn install() {
     let _ = CryptoProvider::install_default(&PROVIDER);
 }
 
-/// The checks of the algorithms `ACCEPTED` allows; any other is refused.
-fn params(alg: Algorithm) -> Option<&'static dyn ring_sig::VerificationAlgorithm> {
-    Some(match alg {
-        Algorithm::RS256 => &ring_sig::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &ring_sig::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &ring_sig::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &ring_sig::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &ring_sig::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &ring_sig::RSA_PSS_2048_8192_SHA512,
-        Algorithm::ES256 => &ring_sig::ECDSA_P256_SHA256_FIXED,
-        Algorithm::ES384 => &ring_sig::ECDSA_P384_SHA384_FIXED,
-        _ => return None,
-    })
-}
-
+/// The RSA checks, by PKCS#1 v1.5 or PSS padding and hash.
 fn rsa_params(alg: Algorithm) -> Option<&'static ring_sig::RsaParameters> {
     Some(match alg {
         Algorithm::RS256 => &ring_sig::RSA_PKCS1_2048_8192_SHA256,
@@ -56,6 +42,19 @@ fn rsa_params(alg: Algorithm) -> Option<&'static ring_sig::RsaParameters> {
         Algorithm::PS512 => &ring_sig::RSA_PSS_2048_8192_SHA512,
         _ => return None,
     })
+}
+
+/// The checks of the algorithms `ACCEPTED` allows (the RSA ones and ECDSA on P-256 and
+/// P-384); any other is refused.
+fn params(alg: Algorithm) -> Option<&'static dyn ring_sig::VerificationAlgorithm> {
+    if let Some(rsa) = rsa_params(alg) {
+        return Some(rsa);
+    }
+    match alg {
+        Algorithm::ES256 => Some(&ring_sig::ECDSA_P256_SHA256_FIXED),
+        Algorithm::ES384 => Some(&ring_sig::ECDSA_P384_SHA384_FIXED),
+        _ => None,
+    }
 }
 
 fn verifier(alg: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
