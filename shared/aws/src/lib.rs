@@ -195,12 +195,7 @@ pub async fn intake_services(
             store.clone(),
             Arc::new(KmsEncryptor::new(kms, key, mac_key)),
         ),
-        mynumber_domain::review::ReviewService::new(
-            core(settings, audit),
-            store,
-            objects,
-            base,
-        ),
+        mynumber_domain::review::ReviewService::new(core(settings, audit), store, objects, base),
     ))
 }
 

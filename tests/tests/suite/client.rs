@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-const FIXTURE: &[u8] = include_bytes!("../../fixtures/kintone-export.csv");
+use super::imports::FIXTURE;
 
 struct Scratch(std::path::PathBuf);
 
@@ -131,17 +131,7 @@ async fn a_kintone_export_is_imported_by_the_client_resumed_fixed_and_exported_a
     );
 
     // HR fixes two rows and drops the duplicate; a passing 503 is retried.
-    let fixed = String::from_utf8(FIXTURE.to_vec())
-        .unwrap()
-        .replace("3141 5926 535", "314159265352")
-        .replace(
-            "\"通知カード\",\"従業員が確認\",\"2026/04/02\"",
-            "\"通知カード\",\"写真付き身分証明書\",\"2026/04/02\"",
-        )
-        .lines()
-        .filter(|l| !l.contains("E1004"))
-        .collect::<Vec<_>>()
-        .join("\r\n");
+    let fixed = super::imports::fixed_fixture();
     once.store(true, Ordering::SeqCst);
     down.store(true, Ordering::SeqCst);
     let start = imports.load(Ordering::SeqCst);

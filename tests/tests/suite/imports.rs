@@ -9,7 +9,23 @@ use mynumber_domain::backfill::Backfill;
 use mynumber_domain::ids::TenantId;
 use std::sync::Arc;
 
-const FIXTURE: &[u8] = include_bytes!("../../fixtures/kintone-export.csv");
+pub const FIXTURE: &[u8] = include_bytes!("../../fixtures/kintone-export.csv");
+
+/// The fixture as HR fixes it after its first import: the short number corrected, a photo
+/// ID check instead of the employee's own, the duplicate row dropped.
+pub fn fixed_fixture() -> String {
+    String::from_utf8(FIXTURE.to_vec())
+        .unwrap()
+        .replace("3141 5926 535", "314159265352")
+        .replace(
+            "\"通知カード\",\"従業員が確認\",\"2026/04/02\"",
+            "\"通知カード\",\"写真付き身分証明書\",\"2026/04/02\"",
+        )
+        .lines()
+        .filter(|l| !l.contains("E1004"))
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
 
 async fn import(stack: &Stack, body: &[u8], content_type: &str, dry_run: bool) -> Reply {
     let mut r = req("POST", "/v1/imports")
@@ -118,17 +134,7 @@ async fn a_kintone_export_is_imported_its_failures_fixed_and_imported_again() {
     assert_eq!(record_items(&stack).await, 3);
 
     // HR fixes the two rows it can and drops the duplicate; the rest is unchanged.
-    let fixed = String::from_utf8(FIXTURE.to_vec())
-        .unwrap()
-        .replace("3141 5926 535", "314159265352")
-        .replace(
-            "\"通知カード\",\"従業員が確認\",\"2026/04/02\"",
-            "\"通知カード\",\"写真付き身分証明書\",\"2026/04/02\"",
-        )
-        .lines()
-        .filter(|l| !l.contains("E1004"))
-        .collect::<Vec<_>>()
-        .join("\r\n");
+    let fixed = fixed_fixture();
     let last = import(&stack, fixed.as_bytes(), "text/csv", false).await;
     assert_eq!(counts(&last), (2, 3, 0), "{}", last.raw);
     assert_eq!(record_items(&stack).await, 5);
