@@ -82,18 +82,19 @@ impl Backfill {
         loop {
             let page = self.records.tenant_records(tenant, cursor.as_ref()).await?;
             report.records += page.items.len() as u64;
-            let unfiled: Vec<RecordId> = page
+            // Refusals hold no number. The tenant index does not carry `number_key`, so
+            // whether a record is filed is read from the record itself below.
+            let numbered: Vec<RecordId> = page
                 .items
                 .iter()
-                .filter(|r| r.number_key.is_none() && !matches!(r.content, Content::Refused { .. }))
+                .filter(|r| !matches!(r.content, Content::Refused { .. }))
                 .map(|r| r.record_id.clone())
                 .collect();
-            report.skipped += (page.items.len() - unfiled.len()) as u64;
-            for ids in unfiled.chunks(100) {
+            report.skipped += (page.items.len() - numbered.len()) as u64;
+            for ids in numbered.chunks(100) {
                 let read = self.records.records_with_numbers(tenant, ids).await?;
                 // Gone since the index was read: nothing left to file.
                 report.changed += (ids.len() - read.len()) as u64;
-                // The tenant index may not carry the key: the record itself decides.
                 let (filed, records): (Vec<_>, Vec<_>) =
                     read.into_iter().partition(|r| r.number_key.is_some());
                 report.skipped += filed.len() as u64;
