@@ -560,6 +560,7 @@ impl Departures for MemoryStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
+        _: mynumber_domain::ports::EmployeeRead,
     ) -> Result<mynumber_domain::ports::EmployeeRecords, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();

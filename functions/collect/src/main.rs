@@ -1,4 +1,4 @@
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::{Error, Request};
 use mynumber_aws::Settings;
 use mynumber_http::logging::{self, StdoutAudit};
 use std::sync::Arc;
@@ -10,8 +10,5 @@ async fn main() -> Result<(), Error> {
     let (service, storage_origin) =
         mynumber_aws::submission_service(&settings, Arc::new(StdoutAudit)).await?;
     let app = &collect::Collect::new(service, &storage_origin);
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(app.handle(req).await)
-    }))
-    .await
+    mynumber_http::serve(move |req: Request| app.handle(req)).await
 }

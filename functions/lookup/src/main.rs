@@ -1,4 +1,4 @@
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::{Error, Request};
 use mynumber_aws::Settings;
 use mynumber_http::Authenticator;
 use mynumber_http::logging::{self, StdoutAudit};
@@ -11,8 +11,5 @@ async fn main() -> Result<(), Error> {
     let auth = Authenticator::from_env()?;
     let vault = mynumber_aws::lookup_service(&settings, Arc::new(StdoutAudit)).await?;
     let app = &lookup::Lookup::new(vault, auth);
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(app.handle(req).await)
-    }))
-    .await
+    mynumber_http::serve(move |req: Request| app.handle(req)).await
 }

@@ -6,7 +6,7 @@ use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::intake::IntakeService;
-use crate::ports::{DepartureChange, Disposed, UpdateError};
+use crate::ports::{DepartureChange, Disposed, EmployeeRead, UpdateError};
 use crate::retention::jst_today;
 use crate::usecase::live_record;
 use chrono::{Duration, NaiveDate};
@@ -48,9 +48,10 @@ pub struct DepartureView {
 const DEPARTURE_ATTEMPTS: usize = 3;
 
 impl IntakeService {
-    /// Reads the employee's records consistently, lets `plan` choose the departure and
-    /// the changes, and writes them conditioned on the employee's revision; an intake in
-    /// between makes the write fail, and the whole is planned again from a fresh read.
+    /// Reads the employee's records, lets `plan` choose the departure and the changes, and
+    /// writes them conditioned on the employee's revision and each record's version; an
+    /// intake in between (or a record read from an index that lagged) makes the write
+    /// fail, and the whole is planned again from a consistent read.
     async fn with_employee_records(
         &self,
         tenant: &crate::ids::TenantId,
@@ -63,7 +64,12 @@ impl IntakeService {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let read = self.store.employee_records(tenant, employee).await?;
+            let how = if attempt == 1 {
+                EmployeeRead::Quick
+            } else {
+                EmployeeRead::Consistent
+            };
+            let read = self.store.employee_records(tenant, employee, how).await?;
             let (departure, changes) = plan(&read.records)?;
             match self
                 .store

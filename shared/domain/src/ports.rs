@@ -381,13 +381,23 @@ pub struct DuePage {
     pub next: Option<Cursor>,
 }
 
-/// An employee's records, read strongly consistently (never from an index that may lag),
-/// with the employee's revision: every intake for the employee changes it, so a write
-/// conditioned on it cannot miss a record registered after this read.
+/// An employee's records with the employee's revision: every intake for the employee
+/// changes it, so a write conditioned on it cannot miss a record registered after this read.
 #[derive(Debug, Clone, Default)]
 pub struct EmployeeRecords {
     pub records: Vec<Record<()>>,
     pub revision: u64,
+}
+
+/// How a departure reads an employee's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmployeeRead {
+    /// In one round trip: which records there are and the revision are read consistently,
+    /// their contents may come from an index that lags; a record that lagged has an older
+    /// version, so the write conditioned on versions refuses it.
+    Quick,
+    /// Every record by a consistent read: after a write was refused.
+    Consistent,
 }
 
 /// Departures and re-hires: an employee's records read consistently, and their due dates
@@ -399,6 +409,7 @@ pub trait Departures: Send + Sync {
         &self,
         tenant: &TenantId,
         employee: &EmployeeId,
+        read: EmployeeRead,
     ) -> Result<EmployeeRecords, Unavailable>;
 
     /// Sets (or, with `None`, clears) the employee's departure and the departures of

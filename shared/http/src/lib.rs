@@ -7,12 +7,14 @@ pub mod caller;
 pub mod listing;
 pub mod logging;
 pub mod problem;
+pub mod serve;
 
 pub use assets::{Asset, asset_response};
 pub use body::{Fields, json_object, query};
 pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
 pub use listing::{page_response, parse_page};
 pub use problem::{json_response, json_value, problem};
+pub use serve::serve;
 
 /// Bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -107,8 +107,9 @@ impl Departures for DynamoStore {
         &self,
         t: &TenantId,
         e: &EmployeeId,
+        read: EmployeeRead,
     ) -> Result<EmployeeRecords, Unavailable> {
-        retention::employee_records(self, t, e).await
+        retention::employee_records(self, t, e, read).await
     }
 
     async fn set_departures(

@@ -8,7 +8,7 @@ use crate::item::*;
 use crate::keys::*;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
 use mynumber_domain::disposal::DisposalRecord;
-use mynumber_domain::ids::{EmployeeId, TenantId};
+use mynumber_domain::ids::{EmployeeId, RecordId, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::{Record, Relation};
 use mynumber_domain::retention::Departure;
@@ -37,11 +37,46 @@ pub(crate) async fn employee_records(
     store: &DynamoStore,
     t: &TenantId,
     e: &EmployeeId,
+    read: EmployeeRead,
 ) -> Result<EmployeeRecords, Unavailable> {
-    // The employee's partition, strongly consistent: membership entries and revision.
-    let partition = employee_pk(t, e);
-    let mut revision = 0u64;
-    let mut ids = Vec::new();
+    let (partition, indexed) = match read {
+        // The index's copies beside the partition, in the same round trip.
+        EmployeeRead::Quick => {
+            let (partition, indexed) =
+                futures::try_join!(employee_partition(store, t, e), owner_index(store, t, e))?;
+            (partition, indexed)
+        }
+        EmployeeRead::Consistent => (employee_partition(store, t, e).await?, Vec::new()),
+    };
+    let (mut records, missing) = members_from_index(&partition.members, indexed);
+    // A member the index does not show yet (or every member, read consistently) by a
+    // consistent GetItem; an entry whose record TTL removed is skipped.
+    let read =
+        futures::future::try_join_all(missing.iter().map(|id| records::get_record(store, t, id)))
+            .await?;
+    records.extend(read.into_iter().flatten().map(|r| r.metadata()));
+    Ok(EmployeeRecords {
+        records,
+        revision: partition.revision,
+    })
+}
+
+/// The employee's partition, strongly consistent: membership entries and revision.
+struct Partition {
+    members: Vec<RecordId>,
+    revision: u64,
+}
+
+async fn employee_partition(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+) -> Result<Partition, Unavailable> {
+    let pk = employee_pk(t, e);
+    let mut partition = Partition {
+        members: Vec::new(),
+        revision: 0,
+    };
     let mut start = None;
     loop {
         let out = store
@@ -49,7 +84,7 @@ pub(crate) async fn employee_records(
             .query()
             .table_name(&store.table)
             .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s(&partition))
+            .expression_attribute_values(":p", s(&pk))
             .consistent_read(true)
             .set_exclusive_start_key(start)
             .send()
@@ -57,24 +92,62 @@ pub(crate) async fn employee_records(
             .map_err(unavailable)?;
         for entry in out.items().iter().filter_map(partition_entry) {
             match entry {
-                PartitionEntry::Revision(rev) => revision = rev,
-                PartitionEntry::Member(id) => ids.push(id),
+                PartitionEntry::Revision(rev) => partition.revision = rev,
+                PartitionEntry::Member(id) => partition.members.push(id),
             }
         }
         match out.last_evaluated_key() {
             Some(k) => start = Some(k.clone()),
-            None => break,
+            None => return Ok(partition),
         }
     }
-    // Each record by a consistent GetItem; an entry whose record TTL removed is skipped.
-    let records =
-        futures::future::try_join_all(ids.iter().map(|id| records::get_record(store, t, id)))
-            .await?
-            .into_iter()
-            .flatten()
-            .map(|r| r.metadata())
-            .collect();
-    Ok(EmployeeRecords { records, revision })
+}
+
+/// The employee's records as the owner index shows them (metadata only, possibly behind).
+async fn owner_index(
+    store: &DynamoStore,
+    t: &TenantId,
+    e: &EmployeeId,
+) -> Result<Vec<Record<()>>, Unavailable> {
+    let mut records = Vec::new();
+    let mut start = None;
+    loop {
+        let out = store
+            .client
+            .query()
+            .table_name(&store.table)
+            .index_name(BY_OWNER)
+            .key_condition_expression("gsi1pk = :o")
+            .expression_attribute_values(":o", s(owner_records_pk(t, e)))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        for item in out.items() {
+            records.push(record_from_item(item, no_ciphertext).map_err(super::corrupt)?);
+        }
+        match out.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => return Ok(records),
+        }
+    }
+}
+
+/// The members' records the index holds, and the members it does not show. A record the
+/// index still shows after its disposal is no member, and is left out.
+fn members_from_index(
+    members: &[RecordId],
+    mut indexed: Vec<Record<()>>,
+) -> (Vec<Record<()>>, Vec<RecordId>) {
+    let mut found = Vec::with_capacity(members.len());
+    let mut missing = Vec::new();
+    for id in members {
+        match indexed.iter().position(|r| &r.record_id == id) {
+            Some(i) => found.push(indexed.swap_remove(i)),
+            None => missing.push(id.clone()),
+        }
+    }
+    (found, missing)
 }
 
 pub(crate) async fn set_departures(
