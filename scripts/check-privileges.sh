@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Least privilege in the dependency graph, as the template has it in IAM: only intake's
 # and collect's builds can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
-# features), and the purge and the backstop have no KMS client in their dependency tree at
-# all; lookup and the backstop have no S3 client (photos are collect's, intake's and the
-# purge's); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
+# features), and the review, the purge and the backstop have no KMS client in their
+# dependency tree at all; intake, lookup and the backstop have no S3 client (photos are
+# collect's, the review's and the purge's); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
 # static pages and draws QR codes). Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
 # compiles with only its own features) and reads the binaries.
@@ -18,7 +18,7 @@ if grep -Eq '^(mynumber-aws|aws-sdk-[a-z0-9]+|aws-config) ' <<<"$console_deps"; 
     fail "console has an AWS client in its dependency tree"
 fi
 
-for f in intake lookup collect purge backstop; do
+for f in intake review lookup collect purge backstop; do
     features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
     deps="$(cargo tree --offline -p "$f" -e normal --prefix none)" || { fail "cannot read $f's dependencies"; continue; }
     [ -n "$deps" ] || { fail "$f has an empty dependency graph"; continue; }
@@ -27,9 +27,9 @@ for f in intake lookup collect purge backstop; do
     grep -q '^aws-sdk-kms ' <<<"$deps" && kms=yes
     s3=no
     grep -q '^aws-sdk-s3 ' <<<"$deps" && s3=yes
-    # Document photos: collect, intake and purge only (the template's S3 statements).
+    # Document photos: collect, the review and the purge only (the template's S3 statements).
     case "$f" in
-        lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
+        intake | lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
         *) has documents || fail "$f has no documents bucket client" ;;
     esac
     case "$f" in
@@ -39,5 +39,5 @@ for f in intake lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, purge and backstop have no KMS client, lookup and backstop no S3 client, console no AWS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, console no AWS client"
 exit "$status"

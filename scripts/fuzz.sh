@@ -117,7 +117,7 @@ until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/" || true)
   sleep 1
 done
 
-# The first request to each function compiles it: warm all six before fuzzing, each with a
+# The first request to each function compiles it: warm all seven before fuzzing, each with a
 # request it answers with success (in a tenant of its own, apart from the fuzzer's; 409 if an
 # earlier try registered the warm-up record after all).
 warm() {
@@ -140,6 +140,7 @@ warm intake '201|409' "$base/v1/records" "${dev_headers[@]}" -H 'x-dev-roles: re
   -H 'content-type: application/json' \
   -d '{"employee_id":"W1","relation":"self","purposes":["withholding_tax"],"refusal":{"reason":"warm-up","requested_on":"2026-01-05"}}'
 warm lookup 200 "$base/v1/records?employee_id=W1" "${dev_headers[@]}" -H 'x-dev-roles: auditor'
+warm review 200 "$base/v1/collections" "${dev_headers[@]}" -H 'x-dev-roles: registrar'
 warm collect 200 "$base/collect"
 warm console 200 "$base/console"
 warm purge 200 -X POST "$base/2015-03-31/functions/purge/invocations" -d @"$root/events/scheduled-event.json"

@@ -312,6 +312,7 @@ pub struct Template(Value);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Function {
     Intake,
+    Review,
     Lookup,
     Purge,
     Backstop,
@@ -323,6 +324,7 @@ impl Function {
     pub fn role(self) -> &'static str {
         match self {
             Function::Intake => "IntakeRole",
+            Function::Review => "ReviewRole",
             Function::Lookup => "LookupRole",
             Function::Purge => "PurgeRole",
             Function::Backstop => "BackstopRole",
@@ -896,15 +898,7 @@ impl IamStack {
             self.store(identity),
             Arc::new(KmsEncryptor::new(identity.kms(), key, mac_key)),
         );
-        // The link's origin is no matter of IAM.
-        let base = crate::PUBLIC_BASE_URL;
-        let review = mynumber_domain::review::ReviewService::new(
-            self.core(),
-            self.store(identity),
-            Arc::new(crate::memory::NoObjects),
-            base,
-        );
-        intake::Intake::new(service, review, jwt::authenticator())
+        intake::Intake::new(service, jwt::authenticator())
     }
 
     pub fn lookup(&self, identity: &Identity) -> lookup::Lookup {
@@ -915,6 +909,18 @@ impl IamStack {
             Arc::new(KmsDecryptor::new(identity.kms(), key)),
         );
         lookup::Lookup::new(service, jwt::authenticator())
+    }
+
+    pub fn review(&self, identity: &Identity) -> review::Review {
+        // The photos are not under IAM here (the enforcing server has no documents bucket),
+        // and the link's origin is no matter of IAM: only the table privileges are.
+        let service = mynumber_domain::review::ReviewService::new(
+            self.core(),
+            self.store(identity),
+            Arc::new(crate::memory::NoObjects),
+            crate::PUBLIC_BASE_URL,
+        );
+        review::Review::new(service, jwt::authenticator())
     }
 
     pub fn purge(&self, identity: &Identity) -> purge::Purge {

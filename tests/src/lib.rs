@@ -265,6 +265,8 @@ pub struct Stack {
     pub audit: Arc<CaptureAudit>,
     pub config: VaultConfig,
     pub intake: intake::Intake,
+    /// The registrar's side of collection: links, review, photos.
+    pub review: review::Review,
     pub lookup: lookup::Lookup,
     /// The employee's side of collection links (no JWT).
     pub collect: collect::Collect,
@@ -380,7 +382,8 @@ impl Stack {
             storage_origin: Some(storage_origin.clone()),
         });
         Stack {
-            intake: intake::Intake::new(intake, review, auth()),
+            intake: intake::Intake::new(intake, auth()),
+            review: review::Review::new(review, auth()),
             lookup: lookup::Lookup::new(lookup, auth()),
             collect: collect::Collect::new(submissions, &storage_origin),
             console,
@@ -546,10 +549,15 @@ impl Stack {
         // An export's file holds numbers, as a reveal's answer does.
         let is_reveal = path.ends_with("/reveal")
             || (path.starts_with("/v1/exports/") && path.ends_with("/file"));
-        // A pending record's photos are the registrar's review, on intake.
-        let documents_route = path.starts_with("/v1/records/") && path.contains("/documents");
+        // Links, and a pending record's confirmation, rejection and photos: the review.
+        let review_route = path == "/v1/collections"
+            || path.starts_with("/v1/collections/")
+            || (path.starts_with("/v1/records/")
+                && (path.contains("/documents")
+                    || path.ends_with("/confirm")
+                    || path.ends_with("/reject")));
         let lookup_route =
-            (request.method() == "GET" && path.starts_with("/v1/records") && !documents_route)
+            (request.method() == "GET" && path.starts_with("/v1/records") && !review_route)
                 || is_reveal;
         let lookup_route = lookup_route
             || (request.method() == "GET" && path.starts_with("/v1/disposals"))
@@ -564,6 +572,8 @@ impl Stack {
             self.console.handle(request)
         } else if collect_route {
             self.collect.handle(request).await
+        } else if review_route {
+            self.review.handle(request).await
         } else if lookup_route {
             self.lookup.handle(request).await
         } else {

@@ -1,37 +1,25 @@
 //! The intake function: `POST /v1/records` registers a number with its identity
 //! verification, or records that the person refused to give it; `POST`/`DELETE
 //! /v1/employees/{id}/departure` record a departure (starting the retention clock) or
-//! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early. It also runs
-//! the registrar's side of self-service collection (SPEC §4a): `/v1/collections` (open,
-//! list, cancel links), `POST /v1/records/{id}/confirm|reject` (review) and
-//! `GET /v1/records/{id}/documents[/{doc}]` (the submission's photos, while pending).
-//! `POST /v1/imports` registers a CSV file of numbers, row by row (SPEC §4b).
+//! cancel it on re-hire; `DELETE /v1/records/{id}` disposes of a record early.
+//! `POST /v1/imports` registers a CSV file of numbers, row by row (SPEC §4b). The review
+//! of what employees submit is the review function's, whose role holds no KMS key.
 
 mod import;
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use mynumber_domain::collection::{
-    CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
-};
 use mynumber_domain::disposal::DisposalReason;
-use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::intake::{
     IdempotencyRequest, IntakeService, Registration, RegistrationContent,
 };
 use mynumber_domain::lifecycle::DepartureInput;
-use mynumber_domain::ports::PageRequest;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
-use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
-use mynumber_domain::verification::{IdentityCheck, NumberCheck};
-use mynumber_domain::{
-    Caller, EmployeeId, IdempotencyKey, MyNumber, Purpose, PurposeSet, RecordId, Subject,
-    VaultError,
-};
-use mynumber_http::Authenticator;
+use mynumber_domain::{Caller, EmployeeId, IdempotencyKey, MyNumber, RecordId, VaultError};
+use mynumber_http::input::{purposes, verification};
 use mynumber_http::{
-    Fields, json_object, json_response, json_value, page_response, parse_page, problem, segments,
+    Authenticator, Fields, json_object, json_response, json_value, problem, segments,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -39,17 +27,12 @@ use zeroize::Zeroizing;
 
 pub struct Intake {
     vault: IntakeService,
-    review: ReviewService,
     auth: Authenticator,
 }
 
 impl Intake {
-    pub fn new(vault: IntakeService, review: ReviewService, auth: Authenticator) -> Self {
-        Intake {
-            vault,
-            review,
-            auth,
-        }
+    pub fn new(vault: IntakeService, auth: Authenticator) -> Self {
+        Intake { vault, auth }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -86,56 +69,9 @@ impl Intake {
                 let view = self.vault.cancel_departure(caller, input).await?;
                 Ok(json_value(200, &view))
             }
-            (&Method::POST, ["v1", "collections"]) => {
-                let view = self
-                    .review
-                    .create_collection(caller, parse_collection(req))
-                    .await?;
-                Ok(json_value(201, &view))
-            }
-            (&Method::GET, ["v1", "collections"]) => {
-                let page = self
-                    .review
-                    .list_collections(caller, parse_collection_listing(req))
-                    .await?;
-                Ok(page_response(page))
-            }
-            (&Method::DELETE, ["v1", "collections", id]) => {
-                let id = CollectionId::parse(id)
-                    .map_err(|r| VaultError::invalid("collection_id", r.code()));
-                let view = self.review.cancel_collection(caller, id).await?;
-                Ok(json_value(200, &view))
-            }
-            (&Method::POST, ["v1", "records", id, "confirm"]) => {
-                let view = self.review.confirm(caller, parse_confirm(req, id)).await?;
-                Ok(json_value(200, &view))
-            }
-            (&Method::POST, ["v1", "records", id, "reject"]) => {
-                let disposal = self.review.reject(caller, parse_reject(req, id)).await?;
-                Ok(json_value(200, &disposal))
-            }
-            (&Method::GET, ["v1", "records", id, "documents"]) => {
-                let id =
-                    RecordId::parse(id).map_err(|r| VaultError::invalid("record_id", r.code()));
-                let items = self.review.list_documents(caller, id).await?;
-                Ok(json_value(200, &serde_json::json!({ "items": items })))
-            }
-            (&Method::GET, ["v1", "records", id, "documents", doc]) => {
-                let ids = match (RecordId::parse(id), DocumentId::parse(doc)) {
-                    (Ok(r), Ok(d)) => Ok((r, d)),
-                    (Err(r), _) => Err(VaultError::invalid("record_id", r.code())),
-                    (_, Err(r)) => Err(VaultError::invalid("document_id", r.code())),
-                };
-                let link = self.review.view_document(caller, ids).await?;
-                Ok(json_value(200, &link))
-            }
             (_, ["v1", "records"])
             | (_, ["v1", "imports"])
             | (_, ["v1", "records", _])
-            | (_, ["v1", "records", _, "confirm" | "reject" | "documents"])
-            | (_, ["v1", "records", _, "documents", _])
-            | (_, ["v1", "collections"])
-            | (_, ["v1", "collections", _])
             | (_, ["v1", "employees", _, "departure"]) => Err(VaultError::MethodNotAllowed),
             _ => Err(VaultError::NotFound),
         }
@@ -151,100 +87,6 @@ impl Intake {
         }
         Ok(response)
     }
-}
-
-/// `POST /v1/collections`.
-fn parse_collection(req: &Request) -> Result<CollectionRequest, VaultError> {
-    let body = json_object(req)?;
-    let mut f = Fields::new(
-        &body,
-        &[
-            "employee_id",
-            "purposes",
-            "include_family",
-            "expires_in_days",
-        ],
-    );
-    let employee_id = f.parse("employee_id", true, |s| {
-        EmployeeId::parse(s).map_err(IdRule::code)
-    });
-    let purposes = purposes(&mut f);
-    let include_family = f.bool("include_family").unwrap_or(false);
-    let days = match f.int("expires_in_days", false) {
-        None => Some(CollectionRequest::DEFAULT_DAYS),
-        Some(d) => match u32::try_from(d) {
-            Ok(d) if (1..=CollectionRequest::MAX_DAYS).contains(&d) => Some(d),
-            _ => {
-                f.fail("expires_in_days", "range");
-                None
-            }
-        },
-    };
-    let request = match (employee_id, purposes, days) {
-        (Some(employee_id), Some(purposes), Some(expires_in_days)) => Some(CollectionRequest {
-            employee_id,
-            purposes,
-            include_family,
-            expires_in_days,
-        }),
-        _ => None,
-    };
-    f.finish(request)
-}
-
-/// `GET /v1/collections?status=&employee_id=&limit=&cursor=`.
-fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), VaultError> {
-    let (employee_id, page, status) = parse_page(req, false, &["status"], |q, errors| {
-        let status = q.get("status").map(|s| CollectionStatus::parse(s));
-        if let Some(None) = status {
-            errors.push(mynumber_domain::FieldError::new("status", "enum"));
-        }
-        status.flatten()
-    })?;
-    Ok((
-        CollectionFilter {
-            status,
-            employee_id,
-        },
-        page,
-    ))
-}
-
-/// `POST /v1/records/{id}/confirm` with `{"verification": {…}}` as at intake.
-fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, VaultError> {
-    let body = json_object(req)?;
-    let mut f = Fields::new(&body, &["verification"]);
-    let record_id = RecordId::parse(id);
-    if let Err(rule) = &record_id {
-        f.fail("record_id", rule.code());
-    }
-    let verification = verification(&mut f);
-    let input = record_id.ok().zip(verification).map(
-        |(record_id, (number_check, identity_check, verified_on, verified_by))| ConfirmInput {
-            record_id,
-            number_check,
-            identity_check,
-            verified_by,
-            verified_on,
-        },
-    );
-    f.finish(input)
-}
-
-/// `POST /v1/records/{id}/reject` with `{"reason": "…"}`.
-fn parse_reject(req: &Request, id: &str) -> Result<RejectInput, VaultError> {
-    let body = json_object(req)?;
-    let mut f = Fields::new(&body, &["reason"]);
-    let record_id = RecordId::parse(id);
-    if let Err(rule) = &record_id {
-        f.fail("record_id", rule.code());
-    }
-    let reason = f.str("reason", true).map(str::to_owned);
-    let input = record_id
-        .ok()
-        .zip(reason)
-        .map(|(record_id, reason)| RejectInput { record_id, reason });
-    f.finish(input)
 }
 
 fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, VaultError> {
@@ -377,21 +219,6 @@ fn relation(f: &mut Fields) -> Option<Relation> {
     }
 }
 
-fn purposes(f: &mut Fields) -> Option<PurposeSet> {
-    let items = f.array("purposes", true)?;
-    let mut parsed = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        match item.as_str().and_then(Purpose::parse) {
-            Some(p) => parsed.push(p),
-            None => f.fail(&format!("purposes[{i}]"), "enum"),
-        }
-    }
-    if items.is_empty() {
-        f.fail("purposes", "empty");
-    }
-    PurposeSet::new(parsed).ok()
-}
-
 /// A refusal, or the number with its verification; never both.
 fn content(f: &mut Fields, raw_number: Option<Value>) -> Option<RegistrationContent> {
     let number_given = raw_number.as_ref().is_some_and(|v| !v.is_null());
@@ -430,46 +257,12 @@ fn content(f: &mut Fields, raw_number: Option<Value>) -> Option<RegistrationCont
             }
         },
     };
-    let (number_check, identity_check, verified_on, verified_by) = verification(f)?;
+    let v = verification(f)?;
     Some(RegistrationContent::Number {
         number: number?,
-        number_check,
-        identity_check,
-        verified_by,
-        verified_on,
+        number_check: v.number_check,
+        identity_check: v.identity_check,
+        verified_by: v.verified_by,
+        verified_on: v.verified_on,
     })
-}
-
-/// The `verification` object of an intake or a confirm: how, when and by whom.
-fn verification(
-    f: &mut Fields,
-) -> Option<(
-    NumberCheck,
-    IdentityCheck,
-    chrono::NaiveDate,
-    Option<Subject>,
-)> {
-    f.object(
-        "verification",
-        true,
-        &[
-            "number_check",
-            "identity_check",
-            "verified_on",
-            "verified_by",
-        ],
-        |o| {
-            let nc = o.parse("number_check", true, |s| {
-                NumberCheck::parse_input(s).map_err(|r| r.code())
-            });
-            let ic = o.parse("identity_check", true, |s| {
-                IdentityCheck::parse_input(s).map_err(|r| r.code())
-            });
-            let on = o.date("verified_on", true);
-            let by = o.parse("verified_by", false, |s| {
-                Subject::parse(s).map_err(IdRule::code)
-            });
-            Some((nc?, ic?, on?, by))
-        },
-    )
 }

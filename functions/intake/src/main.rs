@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
     let auth = Authenticator::from_env()?;
-    let (vault, review) = mynumber_aws::intake_services(&settings, Arc::new(StdoutAudit)).await?;
-    let app = &intake::Intake::new(vault, review, auth);
+    let vault = mynumber_aws::intake_service(&settings, Arc::new(StdoutAudit)).await?;
+    let app = &intake::Intake::new(vault, auth);
     mynumber_http::serve(move |req: Request| app.handle(req)).await
 }

@@ -168,34 +168,38 @@ async fn store(settings: &Settings, config: &SdkConfig) -> Arc<DynamoStore> {
     )
 }
 
-/// The intake function's two use cases — registration (the store, and KMS to encrypt and
-/// MAC) and the registrar's review (the store, and the documents bucket to view and delete
-/// photos) — on one SDK configuration and one store: each client built once at init.
-#[cfg(all(feature = "encrypt", feature = "documents"))]
-pub async fn intake_services(
+/// The intake function's use case: the store, and KMS to encrypt and MAC.
+#[cfg(feature = "encrypt")]
+pub async fn intake_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
-) -> Result<
-    (
-        mynumber_domain::intake::IntakeService,
-        mynumber_domain::review::ReviewService,
-    ),
-    SettingsError,
-> {
+) -> Result<mynumber_domain::intake::IntakeService, SettingsError> {
     let key = required(&settings.key_id, "KMS_KEY_ID")?;
     let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
-    let base = required(&settings.public_base_url, "PUBLIC_BASE_URL")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
+    Ok(mynumber_domain::intake::IntakeService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+    ))
+}
+
+/// The review function's use case: the store, and the documents bucket to view and
+/// delete photos; no KMS client.
+#[cfg(feature = "documents")]
+pub async fn review_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::review::ReviewService, SettingsError> {
+    let base = required(&settings.public_base_url, "PUBLIC_BASE_URL")?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let (objects, _) = documents(settings, &config)?;
-    let store = store(settings, &config).await;
-    Ok((
-        mynumber_domain::intake::IntakeService::new(
-            core(settings, audit.clone()),
-            store.clone(),
-            Arc::new(KmsEncryptor::new(kms, key, mac_key)),
-        ),
-        mynumber_domain::review::ReviewService::new(core(settings, audit), store, objects, base),
+    Ok(mynumber_domain::review::ReviewService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        objects,
+        base,
     ))
 }
 

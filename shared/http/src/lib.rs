@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod body;
 pub mod caller;
+pub mod input;
 pub mod listing;
 pub mod logging;
 pub mod problem;

@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const FUNCTIONS: [&str; 6] = [
-    "intake", "lookup", "collect", "purge", "backstop", "console",
+const FUNCTIONS: [&str; 7] = [
+    "intake", "review", "lookup", "collect", "purge", "backstop", "console",
 ];
 
 fn main() {

@@ -123,7 +123,6 @@ async fn development_headers_only_without_an_authorizer_context() {
     let stack = Stack::new().await;
     let dev = ::intake::Intake::new(
         stack.intake_service(&stack.table, mynumber_tests::MISSING_KEY),
-        stack.review_service(&stack.table),
         jwt::authenticator().with_dev_headers(),
     );
     let with_headers = || {

@@ -350,13 +350,9 @@ async fn rejection_expiry_and_a_failed_deletion_all_end_with_an_empty_bucket() {
         )),
         mynumber_tests::PUBLIC_BASE_URL,
     );
-    let intake = ::intake::Intake::new(
-        stack.intake_service(&stack.table, &stack.key_id),
-        failing,
-        mynumber_tests::jwt::authenticator(),
-    );
+    let review = ::review::Review::new(failing, mynumber_tests::jwt::authenticator());
     let r = Reply::from_response(
-        intake
+        review
             .handle(
                 req("POST", &format!("/v1/records/{record}/confirm"))
                     .who(&Who::registrar("acme"))

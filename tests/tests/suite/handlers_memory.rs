@@ -21,10 +21,9 @@ fn apps() -> (
     let clock = Arc::new(FixedClock(Mutex::new(chrono::Utc::now())));
     let core = Core::new(audit.clone(), clock, Default::default());
     let intake = IntakeService::new(core.clone(), store.clone(), cipher.clone());
-    let review = mynumber_tests::memory::review_on(core.clone(), store.clone());
     let lookup = LookupService::new(core, store.clone(), cipher);
     (
-        ::intake::Intake::new(intake, review, mynumber_tests::jwt::authenticator()),
+        ::intake::Intake::new(intake, mynumber_tests::jwt::authenticator()),
         ::lookup::Lookup::new(lookup, mynumber_tests::jwt::authenticator()),
         store,
         audit,

@@ -90,6 +90,7 @@ async fn the_roles_policies_come_from_the_template_resolved_with_this_stack_s_ar
     };
     for f in [
         Function::Intake,
+        Function::Review,
         Function::Lookup,
         Function::Purge,
         Function::Backstop,
@@ -423,6 +424,65 @@ async fn the_purge_s_role_cannot_call_kms_at_all() {
     let stack = IamStack::new().await;
     let purge = stack.identity(Function::Purge, Policies::ForMoto).await;
     let kms = purge.kms();
+    let context = [("tenant_id", TENANT), ("record_id", "r1")];
+    let blob = ciphertext(&stack, &context).await;
+    assert_denied(
+        kms.encrypt()
+            .key_id(&stack.data_key_arn)
+            .plaintext(Blob::new(b"x".to_vec()))
+            .encryption_context("tenant_id", TENANT)
+            .encryption_context("record_id", "r1")
+            .send()
+            .await,
+        "kms:Encrypt",
+    );
+    assert_denied(
+        kms.decrypt()
+            .ciphertext_blob(blob)
+            .encryption_context("tenant_id", TENANT)
+            .encryption_context("record_id", "r1")
+            .send()
+            .await,
+        "kms:Decrypt",
+    );
+    assert_denied(
+        kms.generate_mac()
+            .key_id(&stack.mac_key_arn)
+            .mac_algorithm(aws_sdk_kms::types::MacAlgorithmSpec::HmacSha256)
+            .message(Blob::new(b"x".to_vec()))
+            .send()
+            .await,
+        "kms:GenerateMac",
+    );
+}
+
+/// The review opens links and decides on submissions under its own role, which holds no
+/// KMS action: it never encrypts, decrypts or MACs a number.
+#[tokio::test]
+async fn the_review_opens_and_lists_links_under_its_own_role_which_cannot_call_kms() {
+    let stack = IamStack::new().await;
+    let identity = stack.identity(Function::Review, Policies::ForMoto).await;
+    let review = stack.review(&identity);
+    let hr = Who::registrar(TENANT);
+    let opened = reply(
+        review
+            .handle(
+                req("POST", "/v1/collections")
+                    .who(&hr)
+                    .json(json!({"employee_id": "E0950", "purposes": ["withholding_tax"]}))
+                    .build(),
+            )
+            .await,
+    );
+    assert_eq!(opened.status, 201, "{}", opened.raw);
+    let listed = reply(
+        review
+            .handle(req("GET", "/v1/collections").who(&hr).build())
+            .await,
+    );
+    assert_eq!(listed.status, 200, "{}", listed.raw);
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    let kms = identity.kms();
     let context = [("tenant_id", TENANT), ("record_id", "r1")];
     let blob = ciphertext(&stack, &context).await;
     assert_denied(

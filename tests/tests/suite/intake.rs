@@ -573,11 +573,7 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
     // KMS refuses (moto ignores DisableKey, so the function is given a key that does not
     // exist): no record, no slot, no idempotency entry.
     let vault = stack.intake_service(&stack.table, mynumber_tests::MISSING_KEY);
-    let app = ::intake::Intake::new(
-        vault,
-        stack.review_service(&stack.table),
-        mynumber_tests::jwt::authenticator(),
-    );
+    let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app
         .handle(
             req("POST", "/v1/records")
@@ -612,11 +608,7 @@ async fn a_failing_dependency_is_503_with_nothing_written() {
             "m",
         )),
     );
-    let app = ::intake::Intake::new(
-        vault,
-        stack.review_service(&stack.table),
-        mynumber_tests::jwt::authenticator(),
-    );
+    let app = ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator());
     let resp = app
         .handle(
             req("POST", "/v1/records")

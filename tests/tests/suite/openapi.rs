@@ -616,13 +616,42 @@ fn no_table(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup) {
     (
         ::intake::Intake::new(
             stack.intake_service(table, key),
-            stack.review_service(table),
             mynumber_tests::jwt::authenticator(),
         ),
         ::lookup::Lookup::new(
             stack.lookup_service(table, key),
             mynumber_tests::jwt::authenticator(),
         ),
+    )
+}
+
+/// The review function on a table that does not exist.
+fn no_table_review(stack: &Stack) -> ::review::Review {
+    ::review::Review::new(
+        stack.review_service("no-such-table"),
+        mynumber_tests::jwt::authenticator(),
+    )
+}
+
+/// The review function on a memory store that can be made to lose every race.
+fn racing_review() -> (
+    ::review::Review,
+    std::sync::Arc<mynumber_tests::memory::MemoryStore>,
+) {
+    use mynumber_tests::memory::*;
+    use std::sync::{Arc, Mutex};
+    let store = Arc::new(MemoryStore::default());
+    let core = mynumber_domain::Core::new(
+        Arc::new(MemoryAudit::default()),
+        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
+        Default::default(),
+    );
+    (
+        ::review::Review::new(
+            review_on(core, store.clone()),
+            mynumber_tests::jwt::authenticator(),
+        ),
+        store,
     )
 }
 
@@ -644,11 +673,7 @@ fn racing_intake() -> (
         Arc::new(LocalCipher::default()),
     );
     (
-        ::intake::Intake::new(
-            vault,
-            review_on(core, store.clone()),
-            mynumber_tests::jwt::authenticator(),
-        ),
+        ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator()),
         store,
     )
 }
@@ -659,11 +684,7 @@ fn broken_stack(stack: &Stack) -> (::intake::Intake, ::lookup::Lookup, ::lookup:
     let key = mynumber_tests::MISSING_KEY;
     let auth = mynumber_tests::jwt::authenticator;
     (
-        ::intake::Intake::new(
-            stack.intake_service(&stack.table, key),
-            stack.review_service(&stack.table),
-            auth(),
-        ),
+        ::intake::Intake::new(stack.intake_service(&stack.table, key), auth()),
         ::lookup::Lookup::new(stack.lookup_service(&stack.table, key), auth()),
         ::lookup::Lookup::new(stack.lookup_service("no-such-table", key), auth()),
     )
@@ -686,7 +707,6 @@ async fn import_routes(c: &mut Checker, stack: &Stack) {
     };
     let broken = ::intake::Intake::new(
         stack.intake_without_keys(),
-        stack.review_service(&stack.table),
         mynumber_tests::jwt::authenticator(),
     );
     for r in [
@@ -1103,11 +1123,11 @@ async fn collection_routes(c: &mut Checker, stack: &Stack) {
     }
 
     // 409: other links for the employee kept being opened meanwhile (staged in memory).
-    let (memory_intake, store) = racing_intake();
+    let (memory_review, store) = racing_review();
     store
         .lose_update_race
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let r = memory_intake.handle(link(open.clone()).build()).await;
+    let r = memory_review.handle(link(open.clone()).build()).await;
     c.check(
         "POST",
         "/v1/collections",
@@ -1115,36 +1135,36 @@ async fn collection_routes(c: &mut Checker, stack: &Stack) {
     );
 
     // 503s: the registrar's side without a table.
-    let (no_table_intake, _) = no_table(stack);
+    let no_table_review = no_table_review(stack);
     for (method, path, r) in [
         (
             "POST",
             "/v1/collections".to_owned(),
-            no_table_intake.handle(link(open.clone()).build()).await,
+            no_table_review.handle(link(open.clone()).build()).await,
         ),
         (
             "GET",
             "/v1/collections".to_owned(),
-            no_table_intake.handle(list(&hr).build()).await,
+            no_table_review.handle(list(&hr).build()).await,
         ),
         (
             "DELETE",
             cancel(&fresh),
-            no_table_intake
+            no_table_review
                 .handle(req("DELETE", &cancel(&fresh)).who(&hr).build())
                 .await,
         ),
         (
             "POST",
             confirm(own_id),
-            no_table_intake
+            no_table_review
                 .handle(body_of(&confirm(own_id), &hr, verification.clone()))
                 .await,
         ),
         (
             "POST",
             reject(own_id),
-            no_table_intake
+            no_table_review
                 .handle(body_of(&reject(own_id), &hr, why.clone()))
                 .await,
         ),
@@ -1280,9 +1300,9 @@ async fn document_routes(c: &mut Checker, stack: &Stack) {
         };
         c.check("GET", p, &r);
     }
-    let (no_table_intake, _) = no_table(stack);
+    let no_table_review = no_table_review(stack);
     for p in [&list, &view] {
-        let r = no_table_intake.handle(req("GET", p).who(&hr).build()).await;
+        let r = no_table_review.handle(req("GET", p).who(&hr).build()).await;
         c.check("GET", p, &mynumber_tests::Reply::from_response(r));
     }
     let broken = stack.collect_on("no-such-table", mynumber_tests::MISSING_KEY);

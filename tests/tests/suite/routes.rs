@@ -18,7 +18,7 @@ type Route = (String, String);
 type Table = BTreeMap<Route, Vec<String>>;
 
 /// The functions API Gateway invokes, as `target/lambda/<name>` names them.
-const API_FUNCTIONS: [&str; 4] = ["intake", "lookup", "collect", "console"];
+const API_FUNCTIONS: [&str; 5] = ["intake", "review", "lookup", "collect", "console"];
 
 /// The methods tried on every path; those the document does not declare must get 405.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -298,6 +298,7 @@ fn concrete(doc: &Value, method: &str, path: &str) -> String {
 async fn handle(stack: &Stack, function: &str, request: Request) -> Reply {
     Reply::from_response(match function {
         "intake" => stack.intake.handle(request).await,
+        "review" => stack.review.handle(request).await,
         "lookup" => stack.lookup.handle(request).await,
         "collect" => stack.collect.handle(request).await,
         "console" => stack.console.handle(request),

@@ -38,9 +38,10 @@ pub fn parse_message(message: &str) -> Result<Option<AuditEvent>, String> {
         .map_err(|e| format!("not a readable audit event ({e})"))
 }
 
-/// The log groups of a stack's three functions, as `infra/template.yaml` names them.
+/// The log groups of a stack's functions that write audit events, as `infra/template.yaml`
+/// names them.
 pub fn default_log_groups(stack: &str) -> Vec<String> {
-    ["intake", "lookup", "collect", "purge", "backstop"]
+    ["intake", "review", "lookup", "collect", "purge", "backstop"]
         .iter()
         .map(|f| format!("/aws/lambda/{stack}-{f}"))
         .collect()
@@ -144,7 +145,7 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
     // Photos deleted after a review name the registrar; the purge's name no one.
     if event.event == AuditKind::DocumentsDeleted {
         return if event.actor.is_some() {
-            "intake"
+            "review"
         } else {
             "purge"
         };
@@ -154,14 +155,16 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             Action::RegisterRecord
             | Action::RecordDeparture
             | Action::CancelDeparture
-            | Action::DisposeRecord
-            | Action::CreateCollection
+            | Action::DisposeRecord,
+        ) => "intake",
+        Some(
+            Action::CreateCollection
             | Action::ListCollections
             | Action::CancelCollection
             | Action::ConfirmRecord
             | Action::RejectRecord
             | Action::ReviewDocuments,
-        ) => "intake",
+        ) => "review",
         Some(
             Action::ListRecords
             | Action::RevealNumber

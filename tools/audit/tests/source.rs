@@ -76,6 +76,12 @@ fn events_go_to_the_function_that_writes_them() {
             | Action::ApproveExport
             | Action::DownloadExport
             | Action::ListExports => "lookup",
+            Action::CreateCollection
+            | Action::ListCollections
+            | Action::CancelCollection
+            | Action::ConfirmRecord
+            | Action::RejectRecord
+            | Action::ReviewDocuments => "review",
             _ => "intake",
         };
         assert_eq!(function, expected, "{action:?}");

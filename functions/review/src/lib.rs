@@ -1,0 +1,186 @@
+//! The review function: the registrar's side of self-service collection (SPEC §4a).
+//! `/v1/collections` opens, lists and cancels links; `POST /v1/records/{id}/confirm|reject`
+//! decides on what an employee submitted; `GET /v1/records/{id}/documents[/{doc}]` lists
+//! a pending record's photos and hands out a short-lived download. Its role reaches the
+//! table and the documents bucket, and no KMS key: it never sees a number.
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use mynumber_domain::collection::{
+    CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
+};
+use mynumber_domain::document::DocumentId;
+use mynumber_domain::ids::IdRule;
+use mynumber_domain::ports::PageRequest;
+use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
+use mynumber_domain::{Caller, EmployeeId, RecordId, VaultError};
+use mynumber_http::input::{purposes, verification};
+use mynumber_http::{
+    Authenticator, Fields, json_object, json_value, page_response, parse_page, problem, segments,
+};
+
+pub struct Review {
+    review: ReviewService,
+    auth: Authenticator,
+}
+
+impl Review {
+    pub fn new(review: ReviewService, auth: Authenticator) -> Self {
+        Review { review, auth }
+    }
+
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let caller = self.auth.caller(&req).await;
+        self.route(&req, &caller)
+            .await
+            .unwrap_or_else(|e| problem(&e, &caller))
+    }
+
+    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+        match (req.method(), segments(req).as_slice()) {
+            (&Method::POST, ["v1", "collections"]) => {
+                let view = self
+                    .review
+                    .create_collection(caller, parse_collection(req))
+                    .await?;
+                Ok(json_value(201, &view))
+            }
+            (&Method::GET, ["v1", "collections"]) => {
+                let page = self
+                    .review
+                    .list_collections(caller, parse_collection_listing(req))
+                    .await?;
+                Ok(page_response(page))
+            }
+            (&Method::DELETE, ["v1", "collections", id]) => {
+                let id = CollectionId::parse(id)
+                    .map_err(|r| VaultError::invalid("collection_id", r.code()));
+                let view = self.review.cancel_collection(caller, id).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::POST, ["v1", "records", id, "confirm"]) => {
+                let view = self.review.confirm(caller, parse_confirm(req, id)).await?;
+                Ok(json_value(200, &view))
+            }
+            (&Method::POST, ["v1", "records", id, "reject"]) => {
+                let disposal = self.review.reject(caller, parse_reject(req, id)).await?;
+                Ok(json_value(200, &disposal))
+            }
+            (&Method::GET, ["v1", "records", id, "documents"]) => {
+                let id =
+                    RecordId::parse(id).map_err(|r| VaultError::invalid("record_id", r.code()));
+                let items = self.review.list_documents(caller, id).await?;
+                Ok(json_value(200, &serde_json::json!({ "items": items })))
+            }
+            (&Method::GET, ["v1", "records", id, "documents", doc]) => {
+                let ids = match (RecordId::parse(id), DocumentId::parse(doc)) {
+                    (Ok(r), Ok(d)) => Ok((r, d)),
+                    (Err(r), _) => Err(VaultError::invalid("record_id", r.code())),
+                    (_, Err(r)) => Err(VaultError::invalid("document_id", r.code())),
+                };
+                let link = self.review.view_document(caller, ids).await?;
+                Ok(json_value(200, &link))
+            }
+            (_, ["v1", "records", _, "confirm" | "reject" | "documents"])
+            | (_, ["v1", "records", _, "documents", _])
+            | (_, ["v1", "collections"])
+            | (_, ["v1", "collections", _]) => Err(VaultError::MethodNotAllowed),
+            _ => Err(VaultError::NotFound),
+        }
+    }
+}
+
+/// `POST /v1/collections`.
+fn parse_collection(req: &Request) -> Result<CollectionRequest, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(
+        &body,
+        &[
+            "employee_id",
+            "purposes",
+            "include_family",
+            "expires_in_days",
+        ],
+    );
+    let employee_id = f.parse("employee_id", true, |s| {
+        EmployeeId::parse(s).map_err(IdRule::code)
+    });
+    let purposes = purposes(&mut f);
+    let include_family = f.bool("include_family").unwrap_or(false);
+    let days = match f.int("expires_in_days", false) {
+        None => Some(CollectionRequest::DEFAULT_DAYS),
+        Some(d) => match u32::try_from(d) {
+            Ok(d) if (1..=CollectionRequest::MAX_DAYS).contains(&d) => Some(d),
+            _ => {
+                f.fail("expires_in_days", "range");
+                None
+            }
+        },
+    };
+    let request = match (employee_id, purposes, days) {
+        (Some(employee_id), Some(purposes), Some(expires_in_days)) => Some(CollectionRequest {
+            employee_id,
+            purposes,
+            include_family,
+            expires_in_days,
+        }),
+        _ => None,
+    };
+    f.finish(request)
+}
+
+/// `GET /v1/collections?status=&employee_id=&limit=&cursor=`.
+fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), VaultError> {
+    let (employee_id, page, status) = parse_page(req, false, &["status"], |q, errors| {
+        let status = q.get("status").map(|s| CollectionStatus::parse(s));
+        if let Some(None) = status {
+            errors.push(mynumber_domain::FieldError::new("status", "enum"));
+        }
+        status.flatten()
+    })?;
+    Ok((
+        CollectionFilter {
+            status,
+            employee_id,
+        },
+        page,
+    ))
+}
+
+/// `POST /v1/records/{id}/confirm` with `{"verification": {…}}` as at intake.
+fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["verification"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", rule.code());
+    }
+    let verification = verification(&mut f);
+    let input = record_id
+        .ok()
+        .zip(verification)
+        .map(|(record_id, v)| ConfirmInput {
+            record_id,
+            number_check: v.number_check,
+            identity_check: v.identity_check,
+            verified_by: v.verified_by,
+            verified_on: v.verified_on,
+        });
+    f.finish(input)
+}
+
+/// `POST /v1/records/{id}/reject` with `{"reason": "…"}`.
+fn parse_reject(req: &Request, id: &str) -> Result<RejectInput, VaultError> {
+    let body = json_object(req)?;
+    let mut f = Fields::new(&body, &["reason"]);
+    let record_id = RecordId::parse(id);
+    if let Err(rule) = &record_id {
+        f.fail("record_id", rule.code());
+    }
+    let reason = f.str("reason", true).map(str::to_owned);
+    let input = record_id
+        .ok()
+        .zip(reason)
+        .map(|(record_id, reason)| RejectInput { record_id, reason });
+    f.finish(input)
+}
