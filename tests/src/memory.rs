@@ -581,8 +581,9 @@ impl Departures for MemoryStore {
         e: &EmployeeId,
         departure: Option<mynumber_domain::retention::Departure>,
         changes: &[DepartureChange],
-        revision: u64,
+        read: &mynumber_domain::ports::EmployeeRecords,
     ) -> Result<(), UpdateError> {
+        let revision = read.revision;
         self.check()?;
         if self.lose_update_race.load(Ordering::SeqCst) {
             return Err(UpdateError::Concurrent);
@@ -596,9 +597,10 @@ impl Departures for MemoryStore {
                 .get(&key(&r.tenant_id, r.record_id.as_str()))
                 .map(|x| x.version)
         };
-        if changes
+        if read
+            .records
             .iter()
-            .any(|c| current(&s, &c.record) != Some(c.record.version))
+            .any(|r| current(&s, r) != Some(r.version))
         {
             return Err(UpdateError::Concurrent);
         }

@@ -1,7 +1,7 @@
 //! Document photos in S3 behind the domain's object ports: presigned PUTs bound to their
 //! content type and length, HEAD to see what arrived, presigned GETs that tell every cache
 //! not to keep the object, and deletes. Which of these a function holds is its role's
-//! business (`collect`: upload, inspect, delete; intake: view, delete; purge: delete).
+//! business (`collect`: upload, inspect, delete; review: view, delete; purge: delete).
 
 use crate::describe;
 use async_trait::async_trait;

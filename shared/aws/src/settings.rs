@@ -17,9 +17,9 @@ pub struct Settings {
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
     pub endpoint_url: Option<String>,
     /// `PUBLIC_BASE_URL`: the origin the employee's form is served from, for the links
-    /// intake hands out (`{base}/collect#{token}`).
+    /// the review hands out (`{base}/collect#{token}`).
     pub public_base_url: Option<String>,
-    /// `DOCUMENTS_BUCKET`: where identity document photos are uploaded (collect, intake,
+    /// `DOCUMENTS_BUCKET`: where identity document photos are uploaded (collect, review,
     /// purge).
     pub documents_bucket: Option<String>,
     pub vault: VaultConfig,

@@ -43,9 +43,10 @@ pub struct DepartureView {
     pub records: Vec<RecordDue>,
 }
 
-/// How often a departure is re-read and retried when an intake for the same employee
-/// commits between its read and its write, before it answers 409.
-const DEPARTURE_ATTEMPTS: usize = 3;
+/// How often a departure is read and tried: once from the index, then consistently as
+/// often as an intake for the same employee commits between the read and the write,
+/// before it answers 409.
+const DEPARTURE_ATTEMPTS: usize = 4;
 
 impl IntakeService {
     /// Reads the employee's records, lets `plan` choose the departure and the changes, and
@@ -70,10 +71,15 @@ impl IntakeService {
                 EmployeeRead::Consistent
             };
             let read = self.store.employee_records(tenant, employee, how).await?;
-            let (departure, changes) = plan(&read.records)?;
+            let (departure, changes) = match plan(&read.records) {
+                Ok(planned) => planned,
+                // What an index copy showed may be behind: only a consistent read refuses.
+                Err(_) if how == EmployeeRead::Quick => continue,
+                Err(e) => return Err(e),
+            };
             match self
                 .store
-                .set_departures(tenant, employee, departure, &changes, read.revision)
+                .set_departures(tenant, employee, departure, &changes, &read)
                 .await
             {
                 Ok(()) => return Ok(changes),

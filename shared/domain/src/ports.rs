@@ -394,14 +394,15 @@ pub struct EmployeeRecords {
 pub enum EmployeeRead {
     /// In one round trip: which records there are and the revision are read consistently,
     /// their contents may come from an index that lags; a record that lagged has an older
-    /// version, so the write conditioned on versions refuses it.
+    /// version, so the write, conditioned on the version of every record read (changed or
+    /// not), refuses it.
     Quick,
     /// Every record by a consistent read: after a write was refused.
     Consistent,
 }
 
-/// Departures and re-hires: an employee's records read consistently, and their due dates
-/// changed all at once.
+/// Departures and re-hires: an employee's records read, and their due dates changed all at
+/// once on condition that the read still holds.
 #[async_trait]
 pub trait Departures: Send + Sync {
     /// Every record of an employee, metadata only, and the employee's revision.
@@ -413,15 +414,16 @@ pub trait Departures: Send + Sync {
     ) -> Result<EmployeeRecords, Unavailable>;
 
     /// Sets (or, with `None`, clears) the employee's departure and the departures of
-    /// their records, each conditional on its version and the whole on the employee's
-    /// `revision` being unchanged (no record registered since it was read), all or nothing.
+    /// their records, all or nothing, on condition that `read` still holds: every record
+    /// read (changed or left alone) at its version, and the employee's revision unchanged
+    /// (no record registered since).
     async fn set_departures(
         &self,
         tenant: &TenantId,
         employee: &EmployeeId,
         departure: Option<crate::retention::Departure>,
         changes: &[DepartureChange],
-        revision: u64,
+        read: &EmployeeRecords,
     ) -> Result<(), UpdateError>;
 }
 
@@ -485,7 +487,7 @@ pub trait TtlDisposals: Send + Sync {
     ) -> Result<Disposed, Unavailable>;
 }
 
-/// The registrar's side of collection links (intake's role).
+/// The registrar's side of collection links (the review role).
 #[async_trait]
 pub trait CollectionWrites: Send + Sync {
     async fn get_collection(
@@ -733,7 +735,7 @@ pub trait DocumentEntries: Send + Sync {
     async fn withdraw_document(&self, d: &DocumentRef) -> Result<(), Unavailable>;
 }
 
-/// A registrar's reads of document entries, and their removal after review (intake).
+/// A registrar's reads of document entries, and their removal after review (the review).
 #[async_trait]
 pub trait RecordDocuments: Send + Sync {
     /// The documents a submission attached to `record`.

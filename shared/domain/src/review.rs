@@ -1,4 +1,4 @@
-//! The registrar's side of self-service collection (SPEC §4a), run by the intake
+//! The registrar's side of self-service collection (SPEC §4a), run by the review
 //! function: opening, listing and cancelling links, and reviewing what employees
 //! submitted (confirm with the verification used, or reject). It holds no cipher.
 
@@ -23,7 +23,7 @@ use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::NaiveDate;
 use std::sync::Arc;
 
-/// The store ports review needs; all within intake's role.
+/// The store ports review needs; all within the review role, which has no KMS key.
 pub trait ReviewStore:
     RecordReads + RecordDisposal + RecordReview + CollectionWrites + RecordDocuments + AuditTrail
 {

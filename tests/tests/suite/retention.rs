@@ -834,6 +834,63 @@ async fn a_departure_read_from_a_lagging_index_is_planned_again_from_the_table()
     }
 }
 
+/// A re-hire right after a departure, while the owner index still shows the record
+/// without it: the record left alone for what its copy showed must still be as read, so
+/// the re-hire is planned again from the table and the record's due date is cleared.
+#[tokio::test]
+async fn a_rehire_read_from_an_index_that_has_not_seen_the_departure_still_clears_it() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let own = register(&stack, &hr, own_number("E0304", N1)).await;
+    let id = own.body["record_id"].as_str().unwrap();
+    let ddb = stack.ddb();
+    // The index's copy as it was before the departure.
+    let mut before = ddb
+        .get_item()
+        .table_name(&stack.table)
+        .key("pk", AttributeValue::S(format!("T#acme#R#{id}")))
+        .key("sk", AttributeValue::S("RECORD".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    before.insert("pk".into(), AttributeValue::S("LAGGING-COPY".into()));
+    let r = departure(&stack, "E0304", json!({"left_on": "2026-03-31"})).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    ddb.put_item()
+        .table_name(&stack.table)
+        .set_item(Some(before))
+        .send()
+        .await
+        .unwrap();
+    hide_from_owner_index(&stack, id).await;
+    let r = stack
+        .call(
+            req("DELETE", "/v1/employees/E0304/departure")
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.body["records"],
+        json!([{"record_id": id, "due_at": null}]),
+        "the record's due date is cancelled"
+    );
+    let record = stack
+        .items_of_kind("record")
+        .await
+        .into_iter()
+        .find(|i| i["pk"].as_s().unwrap() == &format!("T#acme#R#{id}"))
+        .unwrap();
+    assert!(
+        !record.contains_key("due_on") && !record.contains_key("due_pk"),
+        "no due date is left for the purge"
+    );
+}
+
 #[tokio::test]
 async fn an_intake_between_a_departures_read_and_write_makes_the_write_fail() {
     use mynumber_domain::ports::{DepartureChange, Departures, EmployeeRead, UpdateError};
@@ -865,7 +922,7 @@ async fn an_intake_between_a_departures_read_and_write_makes_the_write_fail() {
         })
         .collect();
     let stale = store
-        .set_departures(&tenant, &employee, Some(departure), &changes, read.revision)
+        .set_departures(&tenant, &employee, Some(departure), &changes, &read)
         .await;
     assert_eq!(
         stale,

@@ -118,9 +118,9 @@ impl Departures for DynamoStore {
         e: &EmployeeId,
         departure: Option<mynumber_domain::retention::Departure>,
         changes: &[DepartureChange],
-        revision: u64,
+        read: &EmployeeRecords,
     ) -> Result<(), UpdateError> {
-        retention::set_departures(self, t, e, departure, changes, revision).await
+        retention::set_departures(self, t, e, departure, changes, read).await
     }
 }
 

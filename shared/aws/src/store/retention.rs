@@ -123,9 +123,12 @@ async fn owner_index(
             .send()
             .await
             .map_err(unavailable)?;
-        for item in out.items() {
-            records.push(record_from_item(item, no_ciphertext).map_err(super::corrupt)?);
-        }
+        // A copy the index cannot give whole is read from the table instead.
+        records.extend(
+            out.items()
+                .iter()
+                .filter_map(|item| record_from_item(item, no_ciphertext).ok()),
+        );
         match out.last_evaluated_key() {
             Some(k) => start = Some(k.clone()),
             None => return Ok(records),
@@ -156,9 +159,9 @@ pub(crate) async fn set_departures(
     e: &EmployeeId,
     departure: Option<Departure>,
     changes: &[DepartureChange],
-    revision: u64,
+    read: &EmployeeRecords,
 ) -> Result<(), UpdateError> {
-    if changes.len() > 98 {
+    if read.records.len() > 98 {
         // One transaction holds at most 100 items (the records, the employee's departure
         // and revision); no employee has that many records.
         return Err(UpdateError::Unavailable(Unavailable(
@@ -172,6 +175,22 @@ pub(crate) async fn set_departures(
             departure_update(&c.record, c.departure.as_ref(), store.ttl_grace),
         );
     }
+    // A record the plan left alone was left alone for what the read showed (no departure
+    // to cancel, gone already): it must still be as read, or the plan is made again.
+    for r in read
+        .records
+        .iter()
+        .filter(|r| !changes.iter().any(|c| c.record.record_id == r.record_id))
+    {
+        tx.check(
+            Guard::Record,
+            ConditionCheck::builder()
+                .set_key(Some(record_key(t, &r.record_id)))
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(r.version)),
+        );
+    }
+    let revision = read.revision;
     match &departure {
         Some(d) => tx.put(
             Guard::Departure,
