@@ -572,6 +572,7 @@ impl Departures for MemoryStore {
                 .map(Record::metadata)
                 .collect(),
             revision: s.revisions.get(&key(t, e.as_str())).copied().unwrap_or(0),
+            departure: s.departures.get(&key(t, e.as_str())).copied(),
         })
     }
 

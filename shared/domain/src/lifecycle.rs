@@ -6,7 +6,7 @@ use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::intake::IntakeService;
-use crate::ports::{DepartureChange, Disposed, EmployeeRead, UpdateError};
+use crate::ports::{DepartureChange, Disposed, EmployeeRead, EmployeeRecords, UpdateError};
 use crate::retention::jst_today;
 use crate::usecase::live_record;
 use chrono::{Duration, NaiveDate};
@@ -58,7 +58,7 @@ impl IntakeService {
         tenant: &crate::ids::TenantId,
         employee: &EmployeeId,
         plan: impl Fn(
-            &[crate::record::Record<()>],
+            &EmployeeRecords,
         )
             -> Result<(Option<crate::retention::Departure>, Vec<DepartureChange>), VaultError>,
     ) -> Result<Vec<DepartureChange>, VaultError> {
@@ -71,7 +71,7 @@ impl IntakeService {
                 EmployeeRead::Consistent
             };
             let read = self.store.employee_records(tenant, employee, how).await?;
-            let (departure, changes) = match plan(&read.records) {
+            let (departure, changes) = match plan(&read) {
                 Ok(planned) => planned,
                 // What an index copy showed may be behind: only a consistent read refuses.
                 Err(_) if how == EmployeeRead::Quick => continue,
@@ -117,8 +117,9 @@ impl IntakeService {
                         .departure(input.left_on, input.last_declaration_year)
                         .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
                     let changes = self
-                        .with_employee_records(&principal.tenant, &input.employee_id, |records| {
-                            let changes: Vec<DepartureChange> = records
+                        .with_employee_records(&principal.tenant, &input.employee_id, |read| {
+                            let changes: Vec<DepartureChange> = read
+                                .records
                                 .iter()
                                 .filter(|r| !r.is_gone(today))
                                 .map(|record| DepartureChange {
@@ -166,17 +167,10 @@ impl IntakeService {
                     let employee_id = input?;
                     event.employee_id = Some(employee_id.clone());
                     let today = jst_today(now);
-                    // The employee's departure is cleared even when no live record carries
-                    // it any more (all disposed of early): otherwise a re-hired employee's
-                    // new records would inherit the old due date.
-                    let departed = self
-                        .store
-                        .employee_departure(&principal.tenant, &employee_id)
-                        .await?
-                        .is_some();
                     let changes = self
-                        .with_employee_records(&principal.tenant, &employee_id, |records| {
-                            let changes: Vec<DepartureChange> = records
+                        .with_employee_records(&principal.tenant, &employee_id, |read| {
+                            let changes: Vec<DepartureChange> = read
+                                .records
                                 .iter()
                                 .filter(|r| r.departure.is_some() && !r.is_gone(today))
                                 .map(|record| DepartureChange {
@@ -184,7 +178,11 @@ impl IntakeService {
                                     departure: None,
                                 })
                                 .collect();
-                            if changes.is_empty() && !departed {
+                            // The employee's departure is cleared even when no live
+                            // record carries it any more (all disposed of early):
+                            // otherwise a re-hired employee's new records would inherit
+                            // the old due date.
+                            if changes.is_empty() && read.departure.is_none() {
                                 return Err(VaultError::NotFound);
                             }
                             Ok((None, changes))

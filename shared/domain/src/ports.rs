@@ -387,6 +387,8 @@ pub struct DuePage {
 pub struct EmployeeRecords {
     pub records: Vec<Record<()>>,
     pub revision: u64,
+    /// The employee's own departure item, read consistently with the revision.
+    pub departure: Option<crate::retention::Departure>,
 }
 
 /// How a departure reads an employee's records.

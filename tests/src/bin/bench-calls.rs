@@ -120,6 +120,15 @@ async fn main() {
     let (r, calls) = call(
         &stack,
         &proxy,
+        req("DELETE", "/v1/employees/B2/departure").who(&hr).build(),
+    )
+    .await;
+    check(&r, 200);
+    report("re-hire (one record)", Some(2), &calls);
+
+    let (r, calls) = call(
+        &stack,
+        &proxy,
         req("DELETE", &format!("/v1/records/{record}"))
             .who(&hr)
             .json(json!({"reason": "no_longer_needed"}))

@@ -81,12 +81,16 @@ pub fn bump_revision(t: &TenantId, e: &EmployeeId) -> UpdateBuilder {
 pub enum PartitionEntry {
     Revision(u64),
     Member(RecordId),
+    Departure(Result<Departure, Corrupt>),
 }
 
-/// `None` for the partition's other items (slots, the departure) and for a membership
-/// entry that names no record.
+/// `None` for the partition's other items (slots) and for a membership entry that names
+/// no record.
 pub fn partition_entry(item: &Item) -> Option<PartitionEntry> {
     let sk = item.get(SK).and_then(|v| v.as_s().ok())?;
+    if sk == DEPARTURE_SK {
+        return Some(PartitionEntry::Departure(departure_from_item(item)));
+    }
     if sk == REVISION_SK {
         let rev = item
             .get("rev")

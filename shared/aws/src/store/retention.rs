@@ -58,13 +58,15 @@ pub(crate) async fn employee_records(
     Ok(EmployeeRecords {
         records,
         revision: partition.revision,
+        departure: partition.departure,
     })
 }
 
-/// The employee's partition, strongly consistent: membership entries and revision.
+/// The employee's partition, strongly consistent: membership entries, revision, departure.
 struct Partition {
     members: Vec<RecordId>,
     revision: u64,
+    departure: Option<Departure>,
 }
 
 async fn employee_partition(
@@ -76,6 +78,7 @@ async fn employee_partition(
     let mut partition = Partition {
         members: Vec::new(),
         revision: 0,
+        departure: None,
     };
     let mut start = None;
     loop {
@@ -94,6 +97,9 @@ async fn employee_partition(
             match entry {
                 PartitionEntry::Revision(rev) => partition.revision = rev,
                 PartitionEntry::Member(id) => partition.members.push(id),
+                PartitionEntry::Departure(d) => {
+                    partition.departure = Some(d.map_err(super::corrupt)?);
+                }
             }
         }
         match out.last_evaluated_key() {
