@@ -633,44 +633,44 @@ fn no_table_review(stack: &Stack) -> ::review::Review {
     )
 }
 
-/// The review function on a memory store that can be made to lose every race.
+/// A memory store that can be made to lose every race, and a core on it.
+fn racing_store() -> (
+    mynumber_domain::Core,
+    std::sync::Arc<mynumber_tests::memory::MemoryStore>,
+) {
+    use mynumber_tests::memory::*;
+    use std::sync::{Arc, Mutex};
+    let core = mynumber_domain::Core::new(
+        Arc::new(MemoryAudit::default()),
+        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
+        Default::default(),
+    );
+    (core, Arc::new(MemoryStore::default()))
+}
+
+/// The review function on a racing memory store.
 fn racing_review() -> (
     ::review::Review,
     std::sync::Arc<mynumber_tests::memory::MemoryStore>,
 ) {
-    use mynumber_tests::memory::*;
-    use std::sync::{Arc, Mutex};
-    let store = Arc::new(MemoryStore::default());
-    let core = mynumber_domain::Core::new(
-        Arc::new(MemoryAudit::default()),
-        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
-        Default::default(),
-    );
+    let (core, store) = racing_store();
+    let review = mynumber_tests::memory::review_on(core, store.clone());
     (
-        ::review::Review::new(
-            review_on(core, store.clone()),
-            mynumber_tests::jwt::authenticator(),
-        ),
+        ::review::Review::new(review, mynumber_tests::jwt::authenticator()),
         store,
     )
 }
 
+/// The intake function on a racing memory store.
 fn racing_intake() -> (
     ::intake::Intake,
     std::sync::Arc<mynumber_tests::memory::MemoryStore>,
 ) {
-    use mynumber_tests::memory::*;
-    use std::sync::{Arc, Mutex};
-    let store = Arc::new(MemoryStore::default());
-    let core = mynumber_domain::Core::new(
-        Arc::new(MemoryAudit::default()),
-        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
-        Default::default(),
-    );
+    let (core, store) = racing_store();
     let vault = mynumber_domain::intake::IntakeService::new(
-        core.clone(),
+        core,
         store.clone(),
-        Arc::new(LocalCipher::default()),
+        std::sync::Arc::new(mynumber_tests::memory::LocalCipher::default()),
     );
     (
         ::intake::Intake::new(vault, mynumber_tests::jwt::authenticator()),

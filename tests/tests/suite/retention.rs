@@ -27,6 +27,16 @@ async fn departure(stack: &Stack, employee: &str, body: Value) -> Reply {
         .await
 }
 
+async fn rehire(stack: &Stack, employee: &str) -> Reply {
+    stack
+        .call(
+            req("DELETE", &format!("/v1/employees/{employee}/departure"))
+                .who(&Who::registrar("acme"))
+                .build(),
+        )
+        .await
+}
+
 async fn dispose(stack: &Stack, id: &str, reason: &str) -> Reply {
     stack
         .call(
@@ -117,13 +127,7 @@ async fn rehire_cancels_the_departure_and_the_purge_leaves_the_records() {
     let hr = Who::registrar("acme");
     let own = register(&stack, &hr, own_number("E0202", N1)).await;
     departure(&stack, "E0202", json!({"left_on": "2026-03-31"})).await;
-    let r = stack
-        .call(
-            req("DELETE", "/v1/employees/E0202/departure")
-                .who(&hr)
-                .build(),
-        )
-        .await;
+    let r = rehire(&stack, "E0202").await;
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(
         r.body["records"],
@@ -146,13 +150,7 @@ async fn rehire_cancels_the_departure_and_the_purge_leaves_the_records() {
         .unwrap();
     assert_eq!(record_items(&stack.all_items().await), 1);
     // Cancelling again: nothing to cancel.
-    let again = stack
-        .call(
-            req("DELETE", "/v1/employees/E0202/departure")
-                .who(&hr)
-                .build(),
-        )
-        .await;
+    let again = rehire(&stack, "E0202").await;
     assert_problem(&again, 404, "not_found");
 }
 
@@ -662,13 +660,7 @@ async fn records_registered_after_a_departure_share_its_due_date() {
     stack.set_now(jst_noon(2026, 11, 24));
     register(&stack, &hr, own_number("E0221", N4)).await;
     departure(&stack, "E0221", json!({"left_on": "2026-03-31"})).await;
-    stack
-        .call(
-            req("DELETE", "/v1/employees/E0221/departure")
-                .who(&hr)
-                .build(),
-        )
-        .await;
+    rehire(&stack, "E0221").await;
     let late = register(&stack, &hr, dependent("E0221", "長女", N5)).await;
     assert!(late.body.get("due_at").is_none(), "{}", late.raw);
 }
@@ -747,13 +739,7 @@ async fn a_departure_reaches_a_record_the_owner_index_has_not_caught_up_with() {
         "every record carries the due date and the due index keys"
     );
     // And a re-hire clears it from the hidden record too.
-    let r = stack
-        .call(
-            req("DELETE", "/v1/employees/E0301/departure")
-                .who(&hr)
-                .build(),
-        )
-        .await;
+    let r = rehire(&stack, "E0301").await;
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["records"].as_array().unwrap().len(), 2);
     let items = stack.items_of_kind("record").await;
@@ -783,23 +769,7 @@ async fn a_departure_read_from_a_lagging_index_is_planned_again_from_the_table()
     // The own number's index copy stays one version behind: a copy of the item under
     // another key keeps its old version in the index, the record itself moves on and
     // leaves the index.
-    let item = ddb
-        .get_item()
-        .table_name(&stack.table)
-        .set_key(Some(key(&own.body["record_id"])))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    let mut stale = item.clone();
-    stale.insert("pk".into(), AttributeValue::S("LAGGING-COPY".into()));
-    ddb.put_item()
-        .table_name(&stack.table)
-        .set_item(Some(stale))
-        .send()
-        .await
-        .unwrap();
+    keep_a_lagging_copy(&stack, own.body["record_id"].as_str().unwrap()).await;
     ddb.update_item()
         .table_name(&stack.table)
         .set_key(Some(key(&own.body["record_id"])))
@@ -839,40 +809,16 @@ async fn a_departure_read_from_a_lagging_index_is_planned_again_from_the_table()
 /// the re-hire is planned again from the table and the record's due date is cleared.
 #[tokio::test]
 async fn a_rehire_read_from_an_index_that_has_not_seen_the_departure_still_clears_it() {
-    use aws_sdk_dynamodb::types::AttributeValue;
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
     let own = register(&stack, &hr, own_number("E0304", N1)).await;
     let id = own.body["record_id"].as_str().unwrap();
-    let ddb = stack.ddb();
     // The index's copy as it was before the departure.
-    let mut before = ddb
-        .get_item()
-        .table_name(&stack.table)
-        .key("pk", AttributeValue::S(format!("T#acme#R#{id}")))
-        .key("sk", AttributeValue::S("RECORD".into()))
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    before.insert("pk".into(), AttributeValue::S("LAGGING-COPY".into()));
+    keep_a_lagging_copy(&stack, id).await;
     let r = departure(&stack, "E0304", json!({"left_on": "2026-03-31"})).await;
     assert_eq!(r.status, 200, "{}", r.raw);
-    ddb.put_item()
-        .table_name(&stack.table)
-        .set_item(Some(before))
-        .send()
-        .await
-        .unwrap();
     hide_from_owner_index(&stack, id).await;
-    let r = stack
-        .call(
-            req("DELETE", "/v1/employees/E0304/departure")
-                .who(&hr)
-                .build(),
-        )
-        .await;
+    let r = rehire(&stack, "E0304").await;
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(
         r.body["records"],
@@ -956,15 +902,7 @@ async fn a_rehire_clears_the_departure_even_when_no_live_record_carries_it() {
     // The only record is disposed of early; the employee's departure stays behind.
     let d = dispose(&stack, own.body["record_id"].as_str().unwrap(), "withdrawn").await;
     assert_eq!(d.status, 200, "{}", d.raw);
-    let cancel = || async {
-        stack
-            .call(
-                req("DELETE", "/v1/employees/E0303/departure")
-                    .who(&hr)
-                    .build(),
-            )
-            .await
-    };
+    let cancel = || async { rehire(&stack, "E0303").await };
     let r = cancel().await;
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["records"], json!([]));
@@ -1019,6 +957,24 @@ fn stream_event(
         })
         .collect();
     serde_json::from_value(json!({ "Records": records })).unwrap()
+}
+
+/// Keeps the record's item as it is now in the owner index: a copy under another key,
+/// which the index goes on showing after the record itself changes.
+async fn keep_a_lagging_copy(stack: &Stack, record_id: &str) {
+    let mut copy = record_item(stack, record_id).await;
+    copy.insert(
+        "pk".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("LAGGING-COPY".into()),
+    );
+    stack
+        .ddb()
+        .put_item()
+        .table_name(&stack.table)
+        .set_item(Some(copy))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn record_item(
