@@ -133,6 +133,17 @@ fn unavailable<E: std::error::Error>(e: E) -> Unavailable {
     Unavailable(describe(&e))
 }
 
+/// Every item `query` matches, page after page (the SDK's paginator).
+async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, Unavailable> {
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(unavailable)
+}
+
 fn corrupt(e: Corrupt) -> Unavailable {
     Unavailable(e.to_string())
 }

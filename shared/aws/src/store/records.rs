@@ -3,7 +3,7 @@
 
 use super::transaction::{Transaction, TransactionError};
 use super::{
-    ABSENT, DynamoStore, corrupt, get_consistent, new_disposal, page_of, parse_cursor, unavailable,
+    ABSENT, DynamoStore, corrupt, get_consistent, new_disposal, page_of, parse_cursor, query_all,
 };
 use crate::item::*;
 use crate::keys::*;
@@ -43,26 +43,16 @@ pub(crate) async fn number_holders(
     t: &TenantId,
     k: &NumberKey,
 ) -> Result<NumberHolders, Unavailable> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = store
+    let items = query_all(
+        store
             .client
             .query()
             .table_name(&store.table)
             .key_condition_expression("pk = :p")
             .expression_attribute_values(":p", s(number_pk(t, k)))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        items.extend_from_slice(out.items());
-        match out.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => break,
-        }
-    }
+            .consistent_read(true),
+    )
+    .await?;
     number_holders_from_items(&items).map_err(corrupt)
 }
 

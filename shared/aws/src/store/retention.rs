@@ -2,7 +2,9 @@
 //! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{DynamoStore, new_disposal, page_of, parse_cursor, records, unavailable, update_alone};
+use super::{
+    DynamoStore, new_disposal, page_of, parse_cursor, query_all, records, unavailable, update_alone,
+};
 use crate::describe;
 use crate::item::*;
 use crate::keys::*;
@@ -74,39 +76,31 @@ async fn employee_partition(
     t: &TenantId,
     e: &EmployeeId,
 ) -> Result<Partition, Unavailable> {
-    let pk = employee_pk(t, e);
+    let items = query_all(
+        store
+            .client
+            .query()
+            .table_name(&store.table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", s(employee_pk(t, e)))
+            .consistent_read(true),
+    )
+    .await?;
     let mut partition = Partition {
         members: Vec::new(),
         revision: 0,
         departure: None,
     };
-    let mut start = None;
-    loop {
-        let out = store
-            .client
-            .query()
-            .table_name(&store.table)
-            .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s(&pk))
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        for entry in out.items().iter().filter_map(partition_entry) {
-            match entry {
-                PartitionEntry::Revision(rev) => partition.revision = rev,
-                PartitionEntry::Member(id) => partition.members.push(id),
-                PartitionEntry::Departure(d) => {
-                    partition.departure = Some(d.map_err(super::corrupt)?);
-                }
+    for entry in items.iter().filter_map(partition_entry) {
+        match entry {
+            PartitionEntry::Revision(rev) => partition.revision = rev,
+            PartitionEntry::Member(id) => partition.members.push(id),
+            PartitionEntry::Departure(d) => {
+                partition.departure = Some(d.map_err(super::corrupt)?);
             }
         }
-        match out.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => return Ok(partition),
-        }
     }
+    Ok(partition)
 }
 
 /// The employee's records as the owner index shows them (metadata only, possibly behind).
@@ -115,31 +109,21 @@ async fn owner_index(
     t: &TenantId,
     e: &EmployeeId,
 ) -> Result<Vec<Record<()>>, Unavailable> {
-    let mut records = Vec::new();
-    let mut start = None;
-    loop {
-        let out = store
+    let items = query_all(
+        store
             .client
             .query()
             .table_name(&store.table)
             .index_name(BY_OWNER)
             .key_condition_expression("gsi1pk = :o")
-            .expression_attribute_values(":o", s(owner_records_pk(t, e)))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        // A copy the index cannot give whole is read from the table instead.
-        records.extend(
-            out.items()
-                .iter()
-                .filter_map(|item| record_from_item(item, no_ciphertext).ok()),
-        );
-        match out.last_evaluated_key() {
-            Some(k) => start = Some(k.clone()),
-            None => return Ok(records),
-        }
-    }
+            .expression_attribute_values(":o", s(owner_records_pk(t, e))),
+    )
+    .await?;
+    // A copy the index cannot give whole is read from the table instead.
+    Ok(items
+        .iter()
+        .filter_map(|item| record_from_item(item, no_ciphertext).ok())
+        .collect())
 }
 
 /// The members' records the index holds, and the members it does not show. A record the
