@@ -13,6 +13,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often a browser wait looks again.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// How long any browser wait lasts before it fails: one figure for every wait of the
+/// suite, 10 s, times `BROWSER_WAIT_SCALE` when set (say 3 on a loaded machine).
+pub fn patience() -> Duration {
+    let scale = std::env::var("BROWSER_WAIT_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| *s > 0.0)
+        .unwrap_or(1.0);
+    Duration::from_secs(10).mul_f64(scale)
+}
+
+/// The looks a wait takes, [`POLL`] apart, within [`patience`].
+pub fn polls() -> std::ops::Range<u32> {
+    0..(patience().as_millis() / POLL.as_millis()) as u32
+}
+
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -28,9 +47,17 @@ pub type Outage = Arc<dyn Fn(&hyper::http::request::Parts) -> bool + Send + Sync
 
 /// As `serve`, but a request `down` picks is answered 503 as API Gateway answers when its
 /// function fails, and never reaches the stack: a client's view of an outage.
+///
+/// The server holds the stack weakly: the test's own handle is the last, so the stack's
+/// log check runs when the test drops it and a failure there fails that test (a panic in a
+/// spawned task's drop at runtime shutdown would be lost).
 pub async fn serve_unless(stack: Arc<Stack>, down: Outage) -> String {
+    // The pages take today from the device's clock (a date typed or defaulted, a link's
+    // expiry shown): a stack served to a real browser or client runs on the real clock.
+    stack.set_now(chrono::Utc::now());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
+    let stack = Arc::downgrade(&stack);
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -42,7 +69,12 @@ pub async fn serve_unless(stack: Arc<Stack>, down: Outage) -> String {
                 let service = hyper::service::service_fn(move |r| {
                     let stack = stack.clone();
                     let down = down.clone();
-                    async move { Ok::<_, std::io::Error>(answer(&stack, &down, r).await) }
+                    async move {
+                        let Some(stack) = stack.upgrade() else {
+                            return Ok(gone());
+                        };
+                        Ok::<_, std::io::Error>(answer(&stack, &down, r).await)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
@@ -51,6 +83,14 @@ pub async fn serve_unless(stack: Arc<Stack>, down: Outage) -> String {
         }
     });
     origin
+}
+
+/// The answer once the test has ended and dropped its stack.
+fn gone() -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(503)
+        .body(Full::new(Bytes::new()))
+        .unwrap()
 }
 
 async fn answer(stack: &Stack, down: &Outage, r: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -167,7 +207,7 @@ impl Browser {
         };
         let url = format!("http://127.0.0.1:{port}");
         let mut last = None;
-        for _ in 0..100 {
+        for _ in polls() {
             let mut builder = fantoccini::ClientBuilder::new(
                 hyper_util::client::legacy::connect::HttpConnector::new(),
             );
@@ -182,34 +222,34 @@ impl Browser {
                 }
                 Err(e) => last = Some(e),
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("no WebDriver session: {last:?}");
     }
 
-    /// Waits until `css` is displayed, or fails after a few seconds.
+    /// Waits until `css` is displayed, or fails after [`patience`].
     pub async fn visible(&self, css: &str) -> fantoccini::elements::Element {
-        for _ in 0..100 {
+        for _ in polls() {
             if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
                 && e.is_displayed().await.unwrap_or(false)
             {
                 return e;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("{css} never became visible");
     }
 
     /// The text of `css` once it holds something.
     pub async fn text_of(&self, css: &str) -> String {
-        for _ in 0..100 {
+        for _ in polls() {
             if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
                 && let Ok(t) = e.text().await
                 && !t.trim().is_empty()
             {
                 return t;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("{css} never held any text");
     }
@@ -217,7 +257,7 @@ impl Browser {
     /// The text of `css` once it contains `needle`: pages change text after a round trip.
     pub async fn text_containing(&self, css: &str, needle: &str) -> String {
         let mut last = String::new();
-        for _ in 0..100 {
+        for _ in polls() {
             if let Ok(e) = self.client.find(fantoccini::Locator::Css(css)).await
                 && let Ok(t) = e.text().await
             {
@@ -226,7 +266,7 @@ impl Browser {
                 }
                 last = t;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(POLL).await;
         }
         panic!("{css} never contained {needle:?}; it held {last:?}");
     }

@@ -780,7 +780,7 @@ impl IamStack {
             table,
             data_key_arn,
             mac_key_arn,
-            clock: Arc::new(FixedClock(Mutex::new(Utc::now()))),
+            clock: Arc::new(FixedClock(Mutex::new(crate::epoch()))),
             audit: Arc::new(CaptureAudit::default()),
             config: VaultConfig::default(),
         }

@@ -74,11 +74,71 @@ pub const PUBLIC_BASE_URL: &str = "https://vault.example.test";
 /// A KMS key id that does not exist (moto ignores DisableKey): every call with it fails.
 pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";
 
-/// Every line logged in this test process: diagnostics and audit events alike.
-static CAPTURED: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+/// Every line logged in this test process, diagnostics and audit events alike, with the
+/// tag of the stack whose call wrote it (`None`: written outside any stack's call, such as
+/// by a connection task the SDK spawned, or by a use case a test drives directly).
+static CAPTURED: OnceLock<Mutex<Vec<Tagged>>> = OnceLock::new();
 
-fn captured() -> &'static Mutex<Vec<String>> {
+/// A captured line and the tag of the stack that wrote it.
+type Tagged = (Option<u64>, String);
+
+fn captured() -> &'static Mutex<Vec<Tagged>> {
     CAPTURED.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+tokio::task_local! {
+    /// The stack whose call is running: its lines are its own, so a leak fails its own test.
+    static STACK_TAG: u64;
+}
+
+fn capture(line: String) {
+    let tag = STACK_TAG.try_with(|t| *t).ok();
+    captured()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((tag, line));
+}
+
+/// The numbers (12 ASCII digits) a set of requests carried, as the domain's detector finds
+/// them however they were written.
+#[derive(Default)]
+pub struct SentNumbers(Mutex<std::collections::HashSet<[u8; 12]>>);
+
+impl SentNumbers {
+    /// Records every number `text` holds.
+    pub fn record(&self, text: &str) {
+        let mut sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        mynumber_domain::number::holds_my_number_where(text, |d| {
+            sent.insert(*d);
+            false
+        });
+    }
+
+    /// Whether `text` holds one of the recorded numbers or of `also`, in any writing.
+    pub fn found_in(&self, text: &str, also: &std::collections::HashSet<[u8; 12]>) -> bool {
+        let sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        mynumber_domain::number::holds_my_number_where(text, |d| {
+            sent.contains(d) || also.contains(d)
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `numbers` as the detector reports them.
+fn digit_set<'a>(
+    numbers: impl IntoIterator<Item = &'a str>,
+) -> std::collections::HashSet<[u8; 12]> {
+    numbers
+        .into_iter()
+        .map(|n| <[u8; 12]>::try_from(n.as_bytes()).expect("a test number has 12 ASCII digits"))
+        .collect()
 }
 
 #[derive(Clone, Copy)]
@@ -86,10 +146,7 @@ struct CaptureWriter;
 
 impl Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        captured()
-            .lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(buf).into_owned());
+        capture(String::from_utf8_lossy(buf).into_owned());
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -173,7 +230,7 @@ impl AuditSink for CaptureAudit {
     fn emit(&self, event: &AuditEvent) {
         let line = serde_json::to_string(event).unwrap();
         schema::assert_audit_event(&serde_json::from_str(&line).unwrap());
-        captured().lock().unwrap().push(line.clone());
+        capture(line.clone());
         self.0
             .lock()
             .unwrap()
@@ -274,6 +331,10 @@ pub struct Stack {
     pub console: console::Console,
     /// Bodies of every response except reveals, which must never hold a number.
     pub non_reveal_bodies: Mutex<Vec<String>>,
+    /// Every number a request to this stack carried: what its leak scans look for.
+    pub sent: SentNumbers,
+    /// Marks the log lines written during this stack's calls.
+    tag: u64,
 }
 
 impl Stack {
@@ -315,10 +376,20 @@ impl Stack {
                     .build(),
             )
             .build();
-        let fn_sdk = match functions_endpoint {
-            Some(e) => mynumber_aws::sdk_config(Some(e)).await,
-            None => mynumber_aws::sdk_config(Some(&endpoint)).await,
-        };
+        // The functions' own configuration, but with the patience of a shared emulator:
+        // production's 3 s an attempt is sized for DynamoDB and KMS, not for one moto that
+        // every parallel test of the process queues on (injected latency stays under 0.5 s).
+        let fn_sdk = mynumber_aws::sdk_config(Some(functions_endpoint.unwrap_or(&endpoint)))
+            .await
+            .into_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(10))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(30))
+                    .operation_timeout(std::time::Duration::from_secs(90))
+                    .build(),
+            )
+            .build();
         let fn_ddb = aws_sdk_dynamodb::Client::new(&fn_sdk);
         let fn_kms = recording_kms(&fn_sdk);
         let ddb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -343,7 +414,7 @@ impl Stack {
         let objects = Arc::new(mynumber_aws::S3Documents::new(&fn_sdk, &bucket, true));
         let storage_origin =
             mynumber_aws::S3Documents::origin(&fn_sdk, &bucket, Some(&fn_endpoint));
-        let clock = Arc::new(FixedClock(Mutex::new(Utc::now())));
+        let clock = Arc::new(FixedClock(Mutex::new(epoch())));
         let audit = Arc::new(CaptureAudit::default());
         let core = Core::new(audit.clone(), clock.clone(), config.clone());
         let store = Arc::new(DynamoStore::new(fn_ddb.clone(), &table).with_config(&config));
@@ -399,6 +470,11 @@ impl Stack {
             audit,
             config,
             non_reveal_bodies: Mutex::new(Vec::new()),
+            sent: SentNumbers::default(),
+            tag: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         }
     }
 
@@ -506,8 +582,11 @@ impl Stack {
         let mut ctx = lambda_runtime::Context::default();
         ctx.request_id = format!("purge-{}", uuid_like());
         ctx.deadline = u64::try_from(deadline.timestamp_millis()).unwrap();
-        purge
-            .handle(lambda_runtime::LambdaEvent::new(event, ctx))
+        STACK_TAG
+            .scope(
+                self.tag,
+                purge.handle(lambda_runtime::LambdaEvent::new(event, ctx)),
+            )
             .await
     }
 
@@ -545,6 +624,15 @@ impl Stack {
 
     /// Sends a request to whichever function API Gateway would route it to.
     pub async fn call(&self, request: Request) -> Reply {
+        match request.body() {
+            Body::Text(s) => self.sent.record(s),
+            Body::Binary(b) => self.sent.record(&String::from_utf8_lossy(b)),
+            _ => {}
+        }
+        STACK_TAG.scope(self.tag, self.dispatch(request)).await
+    }
+
+    async fn dispatch(&self, request: Request) -> Reply {
         let path = request.uri().path().to_owned();
         // An export's file holds numbers, as a reveal's answer does.
         let is_reveal = path.ends_with("/reveal")
@@ -603,26 +691,50 @@ impl Stack {
         of_kind(self.all_items().await, kind)
     }
 
-    /// Fails if any number in `numbers` (as 12 ASCII digits) appears in a log line of
-    /// this process, in a non-reveal response of this stack, or in any stored attribute
-    /// other than the ciphertext.
+    /// Fails if a number in `numbers` or any number a request to this stack carried
+    /// appears, written in any way the domain's detector reads, in a log line of this
+    /// process, in a non-reveal response of this stack, or in any stored attribute other
+    /// than the ciphertext.
     pub async fn assert_no_plaintext(&self, numbers: &[&str]) {
-        let logs = captured().lock().unwrap().clone();
+        let also = digit_set(numbers.iter().copied());
+        let logs = captured().lock().unwrap_or_else(|e| e.into_inner()).clone();
         assert!(!logs.is_empty(), "the capture saw no log lines at all");
-        let bodies = self.non_reveal_bodies.lock().unwrap().clone();
-        let items = format!("{:?}", self.all_items().await);
-        for n in numbers {
-            for line in &logs {
-                assert!(!line.contains(n), "a log line holds a test number: {line}");
-            }
-            for body in &bodies {
-                assert!(!body.contains(n), "a response holds a test number: {body}");
-            }
+        for (_, line) in &logs {
             assert!(
-                !items.contains(n),
-                "a stored item holds a test number in plaintext"
+                !self.sent.found_in(line, &also),
+                "a log line holds a number a test sent: {line}"
             );
         }
+        let bodies = self.non_reveal_bodies.lock().unwrap().clone();
+        for body in &bodies {
+            assert!(
+                !self.sent.found_in(body, &also),
+                "a response holds a number a test sent: {body}"
+            );
+        }
+        let items = format!("{:?}", self.all_items().await);
+        assert!(
+            !self.sent.found_in(&items, &also),
+            "a stored item holds a number a test sent in plaintext"
+        );
+    }
+
+    /// Runs `work` as this stack's own: the lines it logs are checked by this stack's log
+    /// check (for tests that drive a use case or a handler directly).
+    pub async fn scoped<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        STACK_TAG.scope(self.tag, work).await
+    }
+
+    /// The end-of-test log check (also run when the stack is dropped): the lines this
+    /// stack's calls wrote, and those written outside any stack's call, hold no number it
+    /// was sent and no test number, come from no foreign crate below `warn`, and hold no
+    /// digest of a KMS request body. Tests whose stack a server task also holds call it
+    /// last, so a failure is their own.
+    pub fn assert_logs_clean(&self) {
+        check_logs(
+            |tag| tag.is_none() || tag == Some(self.tag),
+            |line, fixed| self.sent.found_in(line, fixed),
+        );
     }
 }
 
@@ -692,11 +804,26 @@ fn holds_digest(line: &str, digests: &std::collections::HashSet<String>) -> bool
         })
 }
 
-/// Fails if a log line holds a test number (ASCII or full-width digits), comes from a
-/// crate that is not the product's own at a level below `warn`, or holds the SHA-256 of
-/// any request body sent to KMS.
+/// Fails if a log line of the process holds a test number (in any writing the domain's
+/// detector reads), comes from a crate that is not the product's own at a level below
+/// `warn`, or holds the SHA-256 of any request body sent to KMS.
 pub fn assert_logs_clean() {
-    let logs = captured().lock().unwrap_or_else(|e| e.into_inner()).clone();
+    check_logs(|_| true, |_, _| false);
+}
+
+/// The log checks over the lines whose tag `mine` accepts; `sent` adds numbers to look for.
+fn check_logs(
+    mine: impl Fn(Option<u64>) -> bool,
+    sent: impl Fn(&str, &std::collections::HashSet<[u8; 12]>) -> bool,
+) {
+    let fixed = digit_set(TEST_NUMBERS);
+    let logs: Vec<String> = captured()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(tag, _)| mine(*tag))
+        .map(|(_, line)| line.clone())
+        .collect();
     let digests: std::collections::HashSet<String> = kms_body_digests()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -719,25 +846,35 @@ pub fn assert_logs_clean() {
             "a log line holds the SHA-256 of a KMS request body: {line}"
         );
     }
-    for n in TEST_NUMBERS {
-        let wide: String = n
-            .chars()
-            .map(|c| char::from_u32('０' as u32 + c.to_digit(10).unwrap()).unwrap())
-            .collect();
-        for line in &logs {
-            assert!(
-                !line.contains(n) && !line.contains(&wide),
-                "a log line holds a test number: {line}"
-            );
-        }
+    for line in &logs {
+        let fixed_found =
+            mynumber_domain::number::holds_my_number_where(line, |d| fixed.contains(d));
+        assert!(
+            !fixed_found && !sent(line, &fixed),
+            "a log line holds a number a test sent: {line}"
+        );
     }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
         if !std::thread::panicking() {
-            assert_logs_clean();
+            self.assert_logs_clean();
         }
+    }
+}
+
+/// The instant every stack's clock starts at: fixed (noon JST on 2026-12-01), so a test
+/// reads the same on any day it runs; `TEST_EPOCH` (RFC 3339) moves it, to show that none
+/// depends on the day (`TEST_EPOCH=2027-12-01T03:00:00Z make test`).
+pub fn epoch() -> DateTime<Utc> {
+    match std::env::var("TEST_EPOCH") {
+        Ok(s) => DateTime::parse_from_rfc3339(&s)
+            .expect("TEST_EPOCH is an RFC 3339 instant")
+            .with_timezone(&Utc),
+        Err(_) => DateTime::parse_from_rfc3339("2026-12-01T03:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc),
     }
 }
 

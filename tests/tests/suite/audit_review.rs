@@ -3,16 +3,37 @@
 //! report, with figures checked exactly.
 
 use super::*;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use mynumber_audit::report::{Report, ReviewConfig, review};
 use mynumber_audit::source;
 
-fn jst(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-    chrono::FixedOffset::east_opt(9 * 3600)
-        .unwrap()
-        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+fn offset() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(9 * 3600).unwrap()
+}
+
+/// Day 0 of the stream: a Tuesday 3 to 9 days before today (JST), so every event, the one
+/// past the range included, is in the past and inside the 14 days CloudWatch Logs (and
+/// moto) accept — the test reads the same on any day it runs.
+fn tuesday() -> NaiveDate {
+    let mut d = Utc::now().with_timezone(&offset()).date_naive() - Days::new(3);
+    while d.weekday() != Weekday::Tue {
+        d = d - Days::new(1);
+    }
+    d
+}
+
+/// `day` days after the stream's Tuesday, at `h:m` JST.
+fn jst(day: u64, h: u32, m: u32) -> DateTime<Utc> {
+    let d = tuesday() + Days::new(day);
+    offset()
+        .with_ymd_and_hms(d.year(), d.month(), d.day(), h, m, 0)
         .unwrap()
         .with_timezone(&Utc)
+}
+
+/// The stream's day `day` as the report writes it.
+fn day(day: u64) -> String {
+    (tuesday() + Days::new(day)).to_string()
 }
 
 const R1: &str = "11111111-1111-4111-8111-111111111111";
@@ -41,28 +62,28 @@ fn reveal(time: DateTime<Utc>, actor: &str, record: &str, purpose: &str) -> Valu
     )
 }
 
-/// Two office days (Tue 24, Wed 25 November 2026, JST), with diagnostics and EMF lines
+/// Two office days (a Tuesday and the Wednesday after it, JST), with diagnostics and EMF lines
 /// mixed in as the real log groups have them.
 fn stream() -> Vec<String> {
     let mut v = vec![
-        reveal(jst(24, 10, 0), "suzuki", R1, "withholding_tax"),
-        reveal(jst(24, 10, 5), "suzuki", R2, "withholding_tax"),
-        reveal(jst(24, 11, 0), "suzuki", R3, "social_insurance"),
-        reveal(jst(24, 22, 30), "suzuki", R1, "withholding_tax"), // out of hours
-        reveal(jst(25, 9, 30), "kato", R1, "withholding_tax"),
-        reveal(jst(25, 9, 45), "ito", R1, "withholding_tax"), // R1 now by 3 principals
-        ev(jst(24, 12, 0), "reveal", "failed", json!({"action": "reveal_number", "actor": "suzuki", "reason": "dependency_failed", "record_id": R2, "purpose": "withholding_tax"})),
-        ev(jst(24, 13, 0), "denied", "denied", json!({"action": "reveal_number", "actor": "suzuki", "tenant_id": "acme", "reason": "purpose_not_stated", "record_id": R2, "purpose": "payment_record", "source_ip": "203.0.113.7"})),
-        ev(jst(24, 14, 0), "denied", "denied", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "reason": "forbidden_role"})),
-        ev(jst(24, 15, 0), "intake", "success", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "record_id": R3, "employee_id": "E1"})),
-        ev(jst(24, 16, 0), "disposal", "success", json!({"action": "dispose_record", "actor": "sato", "tenant_id": "acme", "record_id": R2, "employee_id": "E2", "reason": "no_longer_needed"})),
-        ev(jst(24, 3, 0), "disposal", "failed", json!({"tenant_id": "acme", "record_id": RX, "employee_id": "E9", "reason": "retention_ended"})),
-        ev(jst(24, 3, 0), "purge_run", "failed", json!({"count": 1, "remaining": 0, "reason": "disposal_failed"})),
-        ev(jst(25, 3, 0), "disposal", "success", json!({"tenant_id": "acme", "record_id": R3, "employee_id": "E1", "reason": "retention_ended"})),
-        ev(jst(25, 3, 0), "purge_run", "success", json!({"count": 1, "remaining": 4, "reason": "deadline"})),
-        ev(jst(25, 3, 0), "advance_notice", "success", json!({"tenant_id": "acme", "count": 7})),
+        reveal(jst(0, 10, 0), "suzuki", R1, "withholding_tax"),
+        reveal(jst(0, 10, 5), "suzuki", R2, "withholding_tax"),
+        reveal(jst(0, 11, 0), "suzuki", R3, "social_insurance"),
+        reveal(jst(0, 22, 30), "suzuki", R1, "withholding_tax"), // out of hours
+        reveal(jst(1, 9, 30), "kato", R1, "withholding_tax"),
+        reveal(jst(1, 9, 45), "ito", R1, "withholding_tax"), // R1 now by 3 principals
+        ev(jst(0, 12, 0), "reveal", "failed", json!({"action": "reveal_number", "actor": "suzuki", "reason": "dependency_failed", "record_id": R2, "purpose": "withholding_tax"})),
+        ev(jst(0, 13, 0), "denied", "denied", json!({"action": "reveal_number", "actor": "suzuki", "tenant_id": "acme", "reason": "purpose_not_stated", "record_id": R2, "purpose": "payment_record", "source_ip": "203.0.113.7"})),
+        ev(jst(0, 14, 0), "denied", "denied", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "reason": "forbidden_role"})),
+        ev(jst(0, 15, 0), "intake", "success", json!({"action": "register_record", "actor": "sato", "tenant_id": "acme", "record_id": R3, "employee_id": "E1"})),
+        ev(jst(0, 16, 0), "disposal", "success", json!({"action": "dispose_record", "actor": "sato", "tenant_id": "acme", "record_id": R2, "employee_id": "E2", "reason": "no_longer_needed"})),
+        ev(jst(0, 3, 0), "disposal", "failed", json!({"tenant_id": "acme", "record_id": RX, "employee_id": "E9", "reason": "retention_ended"})),
+        ev(jst(0, 3, 0), "purge_run", "failed", json!({"count": 1, "remaining": 0, "reason": "disposal_failed"})),
+        ev(jst(1, 3, 0), "disposal", "success", json!({"tenant_id": "acme", "record_id": R3, "employee_id": "E1", "reason": "retention_ended"})),
+        ev(jst(1, 3, 0), "purge_run", "success", json!({"count": 1, "remaining": 4, "reason": "deadline"})),
+        ev(jst(1, 3, 0), "advance_notice", "success", json!({"tenant_id": "acme", "count": 7})),
         // Outside the range: must not count.
-        reveal(jst(26, 10, 0), "suzuki", R1, "withholding_tax"),
+        reveal(jst(2, 10, 0), "suzuki", R1, "withholding_tax"),
     ]
     .into_iter()
     .map(|v| v.to_string())
@@ -73,7 +94,7 @@ fn stream() -> Vec<String> {
 }
 
 fn config() -> ReviewConfig {
-    let mut c = ReviewConfig::new(jst(24, 0, 0), jst(26, 0, 0));
+    let mut c = ReviewConfig::new(jst(0, 0, 0), jst(2, 0, 0));
     c.max_reveals_per_day = 2;
     c.max_principals_per_record = 2;
     c
@@ -96,30 +117,10 @@ fn check(r: &Report) {
     assert_eq!(
         by,
         [
-            (
-                "2026-11-24".into(),
-                "suzuki".into(),
-                "social_insurance".into(),
-                1
-            ),
-            (
-                "2026-11-24".into(),
-                "suzuki".into(),
-                "withholding_tax".into(),
-                3
-            ),
-            (
-                "2026-11-25".into(),
-                "ito".into(),
-                "withholding_tax".into(),
-                1
-            ),
-            (
-                "2026-11-25".into(),
-                "kato".into(),
-                "withholding_tax".into(),
-                1
-            ),
+            (day(0), "suzuki".into(), "social_insurance".into(), 1),
+            (day(0), "suzuki".into(), "withholding_tax".into(), 3),
+            (day(1), "ito".into(), "withholding_tax".into(), 1),
+            (day(1), "kato".into(), "withholding_tax".into(), 1),
         ]
     );
     let r1 = r
@@ -135,7 +136,7 @@ fn check(r: &Report) {
     assert_eq!(r.out_of_hours_reveals.len(), 1);
     assert_eq!(
         r.out_of_hours_reveals[0].local_time,
-        "2026-11-24 Tue 22:30:00+09:00"
+        format!("{} Tue 22:30:00+09:00", day(0))
     );
     assert_eq!(r.heavy_revealers.len(), 1);
     assert_eq!(
@@ -182,19 +183,26 @@ async fn review_reads_cloudwatch_logs_by_function_and_pages() {
     let stack = Stack::new().await;
     let client = aws_sdk_cloudwatchlogs::Client::new(&stack.sdk);
     let prefix = format!("/aws/lambda/audit-{}", mynumber_tests::uuid_like());
-    let input = stream().join("\n");
-    let shipped = source::ship(&client, &prefix, input.as_bytes())
+    // One event older than the 14 days CloudWatch Logs takes: refused, and said so.
+    let mut input = stream();
+    let stale = jst(0, 10, 0) - chrono::Duration::days(30);
+    input.push(reveal(stale, "suzuki", R1, "withholding_tax").to_string());
+    let shipped = source::ship(&client, &prefix, input.join("\n").as_bytes())
         .await
         .unwrap();
     assert_eq!(
-        shipped, 17,
-        "diagnostics and metrics lines are not audit events"
+        shipped,
+        source::Shipped {
+            shipped: 17,
+            refused_lines: vec![input.len()]
+        },
+        "diagnostics and metrics lines are not audit events; a refused event is not shipped"
     );
     let groups: Vec<String> = ["intake", "lookup", "purge"]
         .iter()
         .map(|f| format!("{prefix}-{f}"))
         .collect();
-    let events = source::from_cloudwatch(&client, &groups, jst(24, 0, 0), jst(26, 0, 0), Some(2))
+    let events = source::from_cloudwatch(&client, &groups, jst(0, 0, 0), jst(2, 0, 0), Some(2))
         .await
         .unwrap();
     assert_eq!(events.len(), 16, "the range is applied when reading");
@@ -204,8 +212,8 @@ async fn review_reads_cloudwatch_logs_by_function_and_pages() {
     let missing = source::from_cloudwatch(
         &client,
         &[format!("{prefix}-nope")],
-        jst(24, 0, 0),
-        jst(26, 0, 0),
+        jst(0, 0, 0),
+        jst(2, 0, 0),
         None,
     )
     .await;
@@ -233,9 +241,9 @@ fn review_reads_a_json_lines_file_the_same_way() {
 #[test]
 fn a_quiet_day_has_no_anomalies_but_a_missing_purge_run_is_one() {
     let lines = [
-        reveal(jst(24, 10, 0), "suzuki", R1, "withholding_tax").to_string(),
+        reveal(jst(0, 10, 0), "suzuki", R1, "withholding_tax").to_string(),
         ev(
-            jst(24, 3, 0),
+            jst(0, 3, 0),
             "purge_run",
             "success",
             json!({"count": 0, "remaining": 0}),
@@ -243,9 +251,9 @@ fn a_quiet_day_has_no_anomalies_but_a_missing_purge_run_is_one() {
         .to_string(),
     ];
     let events = source::from_lines(lines.join("\n").as_bytes()).unwrap();
-    let one_day = ReviewConfig::new(jst(24, 0, 0), jst(25, 0, 0));
+    let one_day = ReviewConfig::new(jst(0, 0, 0), jst(1, 0, 0));
     assert!(review(&events, &one_day).anomalies.is_empty());
-    let two_days = ReviewConfig::new(jst(24, 0, 0), jst(26, 0, 0));
+    let two_days = ReviewConfig::new(jst(0, 0, 0), jst(2, 0, 0));
     let r = review(&events, &two_days);
     assert_eq!(r.overdue.days_without_purge.len(), 1);
     assert_eq!(r.anomalies[0].kind, "purge_missing");
@@ -278,7 +286,7 @@ fn every_value_of_the_event_type_meets_the_schema_and_reads_back() {
                 AuditKind::ALL[i % AuditKind::ALL.len()],
                 Some(action),
                 &caller,
-                jst(24, 10, i as u32),
+                jst(0, 10, i as u32),
             );
             e.outcome = Outcome::ALL[i % Outcome::ALL.len()];
             e.reason = Some(Reason::ALL[i % Reason::ALL.len()]);
@@ -334,22 +342,22 @@ fn exports_are_shown_and_a_download_without_a_second_approval_is_flagged() {
         )
     };
     let lines: Vec<String> = [
-        x(jst(24, 10, 0), "export_requested", "suzuki", XA, Some(2)),
-        x(jst(24, 10, 30), "export_approved", "kato", XA, None),
-        x(jst(24, 11, 0), "export_downloaded", "suzuki", XA, Some(2)),
-        number(jst(24, 11, 0), R1, XA),
-        number(jst(24, 11, 0), R2, XA),
+        x(jst(0, 10, 0), "export_requested", "suzuki", XA, Some(2)),
+        x(jst(0, 10, 30), "export_approved", "kato", XA, None),
+        x(jst(0, 11, 0), "export_downloaded", "suzuki", XA, Some(2)),
+        number(jst(0, 11, 0), R1, XA),
+        number(jst(0, 11, 0), R2, XA),
         // A download whose only approval is the requester's own.
-        x(jst(24, 12, 0), "export_requested", "suzuki", XB, Some(1)),
-        x(jst(24, 12, 5), "export_approved", "suzuki", XB, None),
-        x(jst(24, 12, 10), "export_downloaded", "suzuki", XB, Some(1)),
-        number(jst(24, 12, 10), R3, XB),
+        x(jst(0, 12, 0), "export_requested", "suzuki", XB, Some(1)),
+        x(jst(0, 12, 5), "export_approved", "suzuki", XB, None),
+        x(jst(0, 12, 10), "export_downloaded", "suzuki", XB, Some(1)),
+        number(jst(0, 12, 10), R3, XB),
     ]
     .iter()
     .map(|v| v.to_string())
     .collect();
     let events = source::from_lines(lines.join("\n").as_bytes()).unwrap();
-    let mut cfg = ReviewConfig::new(jst(24, 0, 0), jst(25, 0, 0));
+    let mut cfg = ReviewConfig::new(jst(0, 0, 0), jst(1, 0, 0));
     cfg.max_reveals_per_day = 1;
     let r = review(&events, &cfg);
     assert_eq!(r.reveals, 3, "each number in a file is a reveal");

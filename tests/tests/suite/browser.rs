@@ -3,7 +3,7 @@
 
 use super::*;
 use fantoccini::Locator;
-use mynumber_tests::browser::{Browser, serve};
+use mynumber_tests::browser::{Browser, POLL, polls, serve};
 use std::sync::Arc;
 
 async fn open_link(stack: &Stack, base: &str, family: bool) -> String {
@@ -232,7 +232,7 @@ async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_revie
     input.send_keys(file.to_str().unwrap()).await.unwrap();
     let status = "#doc-notification_card_front-status";
     let mut state = String::new();
-    for _ in 0..100 {
+    for _ in polls() {
         state = b
             .client
             .find(Locator::Css(status))
@@ -245,7 +245,7 @@ async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_revie
         if state == "uploaded" || state == "error" {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
     assert_eq!(state, "uploaded", "{}", b.text_of(status).await);
     let preview = b.visible("#doc-notification_card_front-preview").await;

@@ -324,7 +324,7 @@ async fn every_unusable_link_gets_one_identical_404() {
     // Expired.
     let (_, third) = open_link(&stack, "E201", false).await;
     assert_eq!(form(&stack, &third).await.status, 200);
-    stack.set_now(chrono::Utc::now() + Duration::days(15));
+    stack.set_now(stack.clock.now_plus(Duration::days(15)));
     answers.push(form(&stack, &third).await);
     answers.push(submit(&stack, &third, json!({"self": own(N1)})).await);
     let expired = stack
@@ -487,7 +487,7 @@ async fn a_submission_is_all_of_its_records_or_none() {
 #[tokio::test]
 async fn submissions_left_unconfirmed_30_days_are_disposed_of_by_the_purge() {
     let stack = Stack::new().await;
-    let start = chrono::Utc::now();
+    let start = mynumber_tests::epoch();
     stack.set_now(start);
     let (_, token) = open_link(&stack, "E500", true).await;
     let r = submit(

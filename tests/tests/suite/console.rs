@@ -6,7 +6,7 @@
 use super::*;
 use fantoccini::Locator;
 use fantoccini::elements::Element;
-use mynumber_tests::browser::{Browser, serve};
+use mynumber_tests::browser::{Browser, POLL, patience, polls, serve};
 use mynumber_tests::oauth::{self, Provider};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -132,7 +132,7 @@ impl Console {
                 "{css} still shows {}",
                 text.len()
             );
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::time::sleep(POLL).await;
         }
     }
 
@@ -277,7 +277,7 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
         assert!(l["url"].as_str().unwrap().contains("/collect#"), "{l}");
     }
     // The QR images are drawn from our own server's SVG.
-    for _ in 0..50 {
+    for _ in polls() {
         let drawn = c
             .js(
                 "return [...document.querySelectorAll('#col-created .link-qr img')]\
@@ -287,7 +287,7 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
         if drawn == json!(true) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
     assert_eq!(
         c.js(
@@ -314,11 +314,11 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
     c.choose(".dispose-reason", "no_longer_needed").await;
     c.shot("employees-dispose").await;
     c.click("button.dispose-confirm").await;
-    for _ in 0..100 {
+    for _ in polls() {
         if c.stack.items_of_kind("record").await.is_empty() {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
     assert!(c.stack.items_of_kind("record").await.is_empty());
     assert_eq!(c.stack.items_of_kind("disposal").await.len(), 1);
@@ -355,7 +355,8 @@ async fn a_handler_sees_a_number_for_a_stated_purpose_only_and_not_for_long() {
     let shown = c.b.text_of("#rev-number").await;
     assert_eq!(shown.replace([' ', '-', '\n'], ""), N2);
     c.shot("reveal").await;
-    c.emptied("#rev-number", Duration::from_secs(40)).await;
+    c.emptied("#rev-number", Duration::from_secs(30) + patience())
+        .await;
     let body = c.js("return document.body.innerText").await;
     assert!(
         !body.as_str().unwrap().contains(N2),
@@ -419,7 +420,7 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     c.click("#disp-csv").await;
     let downloads = c.b.downloads_dir();
     let mut csv = None;
-    for _ in 0..100 {
+    for _ in polls() {
         if let Some(file) = std::fs::read_dir(&downloads)
             .into_iter()
             .flatten()
@@ -430,7 +431,7 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
             csv = Some(std::fs::read(file).unwrap());
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
     let csv = csv.expect("a CSV was downloaded");
     // Excel opens UTF-8 only with its BOM.
@@ -580,7 +581,7 @@ async fn a_registrar_reviews_a_submission_and_confirms_it() {
     // The photo, shown from its presigned URL (the bucket's origin is in img-src).
     c.click(&format!("{item} button.view-doc")).await;
     let mut drawn = json!(0);
-    for _ in 0..100 {
+    for _ in polls() {
         drawn = c
             .js("const i = document.querySelector('.review-item img'); \
                  return i && i.complete ? i.naturalWidth : 0")
@@ -588,7 +589,7 @@ async fn a_registrar_reviews_a_submission_and_confirms_it() {
         if drawn != json!(0) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(POLL).await;
     }
     assert_eq!(drawn, json!(1), "the 1×1 photo is drawn");
     assert!(

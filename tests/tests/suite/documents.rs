@@ -302,7 +302,7 @@ async fn uploads_are_refused_by_type_size_and_count_and_a_refused_one_is_deleted
 #[tokio::test]
 async fn rejection_expiry_and_a_failed_deletion_all_end_with_an_empty_bucket() {
     let stack = Stack::new().await;
-    let start = chrono::Utc::now();
+    let start = mynumber_tests::epoch();
     stack.set_now(start);
 
     // Rejected: the disposal record says how many photos went with it.

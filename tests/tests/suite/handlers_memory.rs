@@ -18,7 +18,7 @@ fn apps() -> (
     let store = Arc::new(MemoryStore::default());
     let cipher = Arc::new(LocalCipher::default());
     let audit = Arc::new(MemoryAudit::default());
-    let clock = Arc::new(FixedClock(Mutex::new(chrono::Utc::now())));
+    let clock = Arc::new(FixedClock(Mutex::new(mynumber_tests::epoch())));
     let core = Core::new(audit.clone(), clock, Default::default());
     let intake = IntakeService::new(core.clone(), store.clone(), cipher.clone());
     let lookup = LookupService::new(core, store.clone(), cipher);

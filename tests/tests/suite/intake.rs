@@ -168,6 +168,42 @@ async fn racing_registrations_of_one_self_record_yield_exactly_one() {
     assert_eq!(records, 1);
 }
 
+/// Five employees give the same number as their own at once: one holds it, four are told
+/// whose it is, and the table holds one record of it.
+#[tokio::test]
+async fn racing_employees_never_share_one_own_number() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let employees = ["E0601", "E0602", "E0603", "E0604", "E0605"];
+    let replies = join_all(
+        employees
+            .iter()
+            .map(|e| register(&stack, &hr, own_number(e, N1))),
+    )
+    .await;
+    let created: Vec<usize> = (0..replies.len())
+        .filter(|&i| replies[i].status == 201)
+        .collect();
+    assert_eq!(
+        created.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in replies.iter().filter(|r| r.status != 201) {
+        assert_problem(r, 409, "duplicate_number");
+        assert_eq!(r.body["employee_id"], employees[created[0]]);
+    }
+    let records = stack
+        .all_items()
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
+        .count();
+    assert_eq!(records, 1);
+    stack.assert_no_plaintext(&[N1]).await;
+}
+
 #[tokio::test]
 async fn idempotency_key_replays_and_refuses_another_body() {
     let stack = Stack::new().await;

@@ -13,6 +13,7 @@ mod docs;
 mod documents;
 mod exports;
 mod handlers_memory;
+mod harness;
 mod headers;
 mod iam;
 mod imports;

@@ -642,7 +642,7 @@ fn racing_store() -> (
     use std::sync::{Arc, Mutex};
     let core = mynumber_domain::Core::new(
         Arc::new(MemoryAudit::default()),
-        Arc::new(FixedClock(Mutex::new(chrono::Utc::now()))),
+        Arc::new(FixedClock(Mutex::new(mynumber_tests::epoch()))),
         Default::default(),
     );
     (core, Arc::new(MemoryStore::default()))

@@ -314,6 +314,25 @@ async fn early_disposal_deletes_the_number_and_leaves_a_disposal_record() {
 
 #[tokio::test]
 async fn the_purge_disposes_of_what_is_due_and_only_that() {
+    purge_on_the_due_day_at(12, 0).await;
+}
+
+/// Half an hour into the JST day the UTC date is still yesterday's: the due index, the
+/// reads and the purge count days in JST.
+#[tokio::test]
+async fn the_purge_just_after_midnight_jst_disposes_of_what_is_due_and_only_that() {
+    purge_on_the_due_day_at(0, 30).await;
+}
+
+/// Half an hour before the JST day ends the UTC date is already today's.
+#[tokio::test]
+async fn the_purge_just_before_midnight_jst_disposes_of_what_is_due_and_only_that() {
+    purge_on_the_due_day_at(23, 30).await;
+}
+
+/// At `h:m` JST on 2033-11-02: the record due the day before is hidden and disposed of, the
+/// one due that day is still readable and kept, the one due the next day too.
+async fn purge_on_the_due_day_at(h: u32, m: u32) {
     let stack = Stack::new().await;
     let hr = Who::registrar("acme");
     // Due 2033-11-01 (yesterday on purge day), 2033-11-02 (today), 2033-11-03 (tomorrow).
@@ -343,7 +362,7 @@ async fn the_purge_disposes_of_what_is_due_and_only_that() {
         )
         .await;
 
-    let purge_day = jst_noon(2033, 11, 2);
+    let purge_day = jst_noon(2033, 11, 2) + Duration::minutes(i64::from(h * 60 + m) - 12 * 60);
     stack.set_now(purge_day);
     // Reads already hide the record due yesterday, before any purge.
     assert_problem(
@@ -407,7 +426,7 @@ async fn the_purge_disposes_of_what_is_due_and_only_that() {
     let ttl: i64 = disposal_item["expires_at"].as_n().unwrap().parse().unwrap();
     assert!((ttl - kept_until.timestamp()).abs() < 5);
     // The slot is free again: the employee may be registered anew.
-    stack.set_now(purge_day + Duration::hours(1));
+    stack.set_now(purge_day + Duration::minutes(20));
     assert_eq!(
         register(&stack, &hr, own_number("E0210", N5)).await.status,
         201
@@ -437,6 +456,13 @@ async fn the_purge_disposes_of_what_is_due_and_only_that() {
         .await
         .unwrap();
     assert_eq!(again["disposed"], 0);
+    // The next JST day, the record due on purge day is gone from reads before any purge.
+    stack.set_now(purge_day + Duration::days(1));
+    assert_problem(
+        &reveal(&stack, &Who::handler("acme"), &ids[1], "withholding_tax").await,
+        404,
+        "not_found",
+    );
     stack.assert_no_plaintext(ALL_NUMBERS).await;
 }
 

@@ -191,9 +191,18 @@ async fn main() -> ExitCode {
                 let prefix = format!("/aws/lambda/{}", args.stack);
                 source::ship(&client, &prefix, std::io::stdin().lock())
                     .await
-                    .map(|n| {
-                        eprintln!("shipped {n} audit events");
-                        ExitCode::SUCCESS
+                    .map(|r| {
+                        eprintln!("shipped {} audit events", r.shipped);
+                        if r.refused_lines.is_empty() {
+                            return ExitCode::SUCCESS;
+                        }
+                        eprintln!(
+                            "CloudWatch Logs refused {} audit events as too old or too new \
+                             (lines {:?}): a review of the log groups will not see them",
+                            r.refused_lines.len(),
+                            r.refused_lines
+                        );
+                        ExitCode::from(1)
                     })
             }
             Err(e) => Err(e),

@@ -180,12 +180,21 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
     }
 }
 
+/// What `ship` did: the events CloudWatch Logs took, and the input lines of those it
+/// refused (older than its retention or 14 days, or more than 2 hours ahead), which a
+/// review of the log groups will not see.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Shipped {
+    pub shipped: usize,
+    pub refused_lines: Vec<usize>,
+}
+
 /// Copies the audit lines of a local run (stdin) into `{prefix}-{function}` log groups, as
 /// Lambda does in AWS, so `review` reads the local stack the way it reads a deployed one.
-pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<usize, String> {
+pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<Shipped, String> {
     let stream = format!("local-{}", Utc::now().format("%Y%m%dT%H%M%S"));
     let mut created = std::collections::BTreeSet::new();
-    let mut shipped = 0;
+    let mut result = Shipped::default();
     for (n, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("reading input: {e}"))?;
         // Shipping is a local convenience: an audit line it cannot read is reported and
@@ -214,7 +223,7 @@ pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<
                 .send()
                 .await;
         }
-        client
+        let out = client
             .put_log_events()
             .log_group_name(&group)
             .log_stream_name(&stream)
@@ -233,7 +242,21 @@ pub async fn ship(client: &Client, prefix: &str, input: impl BufRead) -> Result<
                     aws_smithy_types::error::display::DisplayErrorContext(&e)
                 )
             })?;
-        shipped += 1;
+        // One event a call: any index in the refusal means this event was not stored.
+        match out.rejected_log_events_info() {
+            Some(r)
+                if r.too_new_log_event_start_index().is_some()
+                    || r.too_old_log_event_end_index().is_some()
+                    || r.expired_log_event_end_index().is_some() =>
+            {
+                eprintln!(
+                    "mynumber-audit ship: line {} refused as too old or too new",
+                    n + 1
+                );
+                result.refused_lines.push(n + 1)
+            }
+            _ => result.shipped += 1,
+        }
     }
-    Ok(shipped)
+    Ok(result)
 }
