@@ -290,14 +290,6 @@ expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5x
 [checks.negative_data_rejection]
 expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
 
-# A CSV file is a string to the document: its pattern says what a well-formed file looks
-# like, but a string off that pattern may still be a file the import reads (its rows fail
-# alone in a 200), so 200 is no failure to reject there. Statuses, not enabled = false:
-# --checks all on the command line outranks a check's enabled flag in the file.
-[[operations]]
-include-operation-id = "importRecords"
-checks.negative_data_rejection.expected-statuses = ["200", "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
-
 # Probes with methods the document does not declare never reach the functions: the local
 # router, like API Gateway in AWS, answers a method without a route with its own 404.
 [phases.coverage]

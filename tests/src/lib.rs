@@ -105,6 +105,30 @@ fn capture(line: String) {
 pub struct SentNumbers(Mutex<std::collections::HashSet<[u8; 12]>>);
 
 impl SentNumbers {
+    /// Records the numbers a request body carries: in JSON, every `my_number` value (at any
+    /// depth; other strings, such as a link's token, may hold a digit run that happens to
+    /// pass the check digit); any other body (a CSV file) is read whole.
+    pub fn record_body(&self, body: &str) {
+        fn walk(v: &Value, sent: &SentNumbers) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        match (k.as_str(), x) {
+                            ("my_number", Value::String(s)) => sent.record(s),
+                            _ => walk(x, sent),
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, sent)),
+                _ => {}
+            }
+        }
+        match serde_json::from_str::<Value>(body) {
+            Ok(v) => walk(&v, self),
+            Err(_) => self.record(body),
+        }
+    }
+
     /// Records every number `text` holds.
     pub fn record(&self, text: &str) {
         let mut sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -625,11 +649,59 @@ impl Stack {
     /// Sends a request to whichever function API Gateway would route it to.
     pub async fn call(&self, request: Request) -> Reply {
         match request.body() {
-            Body::Text(s) => self.sent.record(s),
-            Body::Binary(b) => self.sent.record(&String::from_utf8_lossy(b)),
+            Body::Text(s) => self.sent.record_body(s),
+            Body::Binary(b) => self.sent.record_body(&String::from_utf8_lossy(b)),
             _ => {}
         }
-        STACK_TAG.scope(self.tag, self.dispatch(request)).await
+        let request_id = {
+            use lambda_http::RequestExt;
+            match request.request_context_ref() {
+                Some(lambda_http::request::RequestContext::ApiGatewayV2(c)) => c.request_id.clone(),
+                _ => None,
+            }
+        };
+        let operation = documented_operation(request.method().as_str(), request.uri().path());
+        let reply = STACK_TAG.scope(self.tag, self.dispatch(request)).await;
+        if let Some(id) = request_id {
+            self.assert_one_audit_event(&id, operation, &reply);
+        }
+        reply
+    }
+
+    /// Exactly one audit event tells of each call of a documented API operation, whatever
+    /// its answer (success, refusal, failure) — besides the events that tell of its
+    /// documented consequences; a call of anything else (a page, an unknown route, a
+    /// method without a route) writes none.
+    fn assert_one_audit_event(&self, request_id: &str, operation: Option<&str>, reply: &Reply) {
+        let events: Vec<Value> = self
+            .audit_events()
+            .into_iter()
+            .filter(|e| e["request_id"] == request_id)
+            .collect();
+        let consequence = |e: &Value| match e["event"].as_str().unwrap_or_default() {
+            // Each number in an export's file, and each row an import registered.
+            "reveal" => e["export_id"].is_string(),
+            "intake" => operation == Some("post /v1/imports"),
+            // The record a `replace: true` intake displaced, or the past-due one whose slot
+            // it took; the photos a decision deleted; an export found past its deadline.
+            "disposal" => e["reason"] == "replaced" || e["reason"] == "retention_ended",
+            "documents_deleted" | "export_expired" => true,
+            _ => false,
+        };
+        let told: Vec<&str> = events
+            .iter()
+            .filter(|e| !consequence(e))
+            .map(|e| e["event"].as_str().unwrap_or_default())
+            .collect();
+        let expected = usize::from(operation.is_some());
+        assert_eq!(
+            told.len(),
+            expected,
+            "{} answered {} with the audit events {told:?} (expected {expected}): {}",
+            operation.unwrap_or("an undocumented call"),
+            reply.status,
+            reply.raw
+        );
     }
 
     async fn dispatch(&self, request: Request) -> Reply {
@@ -736,6 +808,40 @@ impl Stack {
             |line, fixed| self.sent.found_in(line, fixed),
         );
     }
+}
+
+/// `method path` of the API operation of `docs/openapi.json` that serves `path` (lower-case
+/// method, the document's template), if any; pages (`/console`, `/collect`) are not API
+/// operations.
+pub fn documented_operation(method: &str, path: &str) -> Option<&'static str> {
+    static OPERATIONS: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
+    let operations = OPERATIONS.get_or_init(|| {
+        let doc: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
+        let mut ops = Vec::new();
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            if !template.starts_with("/v1/") {
+                continue;
+            }
+            for m in item.as_object().unwrap().keys() {
+                let segments = template.split('/').map(str::to_owned).collect();
+                ops.push((format!("{m} {template}"), segments));
+            }
+        }
+        ops
+    });
+    let method = method.to_ascii_lowercase();
+    let segments: Vec<&str> = path.split('/').collect();
+    operations
+        .iter()
+        .find(|(op, template)| {
+            op.split_once(' ').map(|(m, _)| m) == Some(method.as_str())
+                && template.len() == segments.len()
+                && template
+                    .iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+        })
+        .map(|(op, _)| op.as_str())
 }
 
 /// An intake body for an employee's own number, verified with the My Number card.

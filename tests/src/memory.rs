@@ -117,6 +117,26 @@ impl MemoryStore {
     }
 }
 
+impl MemoryStore {
+    /// Puts records in as stored, without claims or slots: for selections larger than a
+    /// test could register (see `crate::bulk::record`).
+    pub fn insert_records(&self, records: impl IntoIterator<Item = Record>) {
+        let mut s = self.state.lock().unwrap();
+        for r in records {
+            s.records.insert(key(&r.tenant_id, r.record_id.as_str()), r);
+        }
+    }
+
+    /// Takes a record out, whatever tenant holds it.
+    pub fn remove_record(&self, id: &RecordId) {
+        self.state
+            .lock()
+            .unwrap()
+            .records
+            .retain(|_, r| r.record_id != *id);
+    }
+}
+
 fn key(t: &TenantId, s: &str) -> (String, String) {
     (t.as_str().to_owned(), s.to_owned())
 }

@@ -30,6 +30,7 @@ const RULE_MESSAGES = {
   check_digit: '番号に誤りがあります',
   enum: '選択してください',
   contains_number: '番号のような数字は書かないでください',
+  formula: '「=」「+」「-」「@」で始めないでください',
 };
 const GENERIC = '入力内容を確認してください';
 const BUSY = '混み合っています。しばらくしてからもう一度お試しください。';
@@ -288,6 +289,13 @@ function build() {
     else if (looksLikeNumber(v)) errors.push({ field: path, rule: 'contains_number' });
     return v;
   };
+  const label = (path) => {
+    const before = errors.length;
+    const v = text(path);
+    // A spreadsheet would run it as a formula in HR's export file (the server refuses it too).
+    if (errors.length === before && /^[=+\-@]/.test(v)) errors.push({ field: path, rule: 'formula' });
+    return v;
+  };
   const choice = (path) => {
     const v = value(path);
     if (!v) errors.push({ field: path, rule: 'required' });
@@ -316,7 +324,7 @@ function build() {
       };
     }
     body.dependents = dependentRows().map((_, i) => ({
-      label: text(`dependents[${i}].label`),
+      label: label(`dependents[${i}].label`),
       my_number: number(`dependents[${i}].my_number`),
     }));
   }

@@ -174,7 +174,10 @@ fn csv_file(file: ExportFile) -> Response<Body> {
         w.write_record([
             r.employee_id.as_str(),
             r.relation.kind().code(),
-            r.relation.label().map(|l| l.as_str()).unwrap_or(""),
+            // A label stored before labels were checked may look like a formula.
+            &mynumber_domain::spreadsheet::cell(
+                r.relation.label().map(|l| l.as_str()).unwrap_or(""),
+            ),
             line.number.expose_digits(),
         ])
         .expect("writes to memory");

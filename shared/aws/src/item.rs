@@ -361,7 +361,7 @@ pub fn record_from_item<S>(
     let kind = RelationKind::parse(get_s(item, "relation")?).ok_or(Corrupt("relation"))?;
     let label = match kind {
         RelationKind::Dependent => Some(
-            DependentLabel::parse(get_s(item, "dependent_label")?)
+            DependentLabel::stored(get_s(item, "dependent_label")?)
                 .map_err(|_| Corrupt("dependent_label"))?,
         ),
         _ => None,
@@ -516,7 +516,7 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
             .map_err(|_| Corrupt("employee_id"))?,
         relation,
         dependent_label: opt_s(item, "dependent_label")
-            .map(|l| DependentLabel::parse(l).map_err(|_| Corrupt("dependent_label")))
+            .map(|l| DependentLabel::stored(l).map_err(|_| Corrupt("dependent_label")))
             .transpose()?,
         reason: DisposalReason::parse(get_s(item, "reason")?).ok_or(Corrupt("reason"))?,
         note: opt_s(item, "note")

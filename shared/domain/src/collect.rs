@@ -289,6 +289,17 @@ impl SubmissionService {
         result
     }
 
+    /// Counts an invalid attempt before it is answered. One that could not be counted (the
+    /// limit reached by attempts in parallel, or the link changed) gets the answer of an
+    /// unusable link, so no more than the limit of attempts learn anything.
+    async fn count_invalid_attempt(&self, collection: &Collection) -> Result<(), VaultError> {
+        match self.store.count_invalid_attempt(collection).await {
+            Ok(()) => Ok(()),
+            Err(UpdateError::Concurrent) => Err(VaultError::CollectionNotFound),
+            Err(UpdateError::Unavailable(u)) => Err(u.into()),
+        }
+    }
+
     async fn submit_steps(
         &self,
         token: &LinkCredential,
@@ -301,11 +312,8 @@ impl SubmissionService {
         let mut input = match input.and_then(|i| family_allowed(&collection, i)) {
             Ok(input) => input,
             Err(e @ VaultError::Invalid(_)) => {
-                // Counted before answering, so a guesser gets five tries however fast.
-                match self.store.count_invalid_attempt(&collection).await {
-                    Ok(()) | Err(UpdateError::Concurrent) => {}
-                    Err(UpdateError::Unavailable(u)) => return Err(u.into()),
-                }
+                // Counted before answering, so a guesser gets five answers however fast.
+                self.count_invalid_attempt(&collection).await?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -363,10 +371,7 @@ impl SubmissionService {
             // Another employee's own number: said as a field error, never naming whose
             // (the person at the form is not HR), and counted like any invalid attempt.
             Err(CreateError::DuplicateNumber) => {
-                match self.store.count_invalid_attempt(&collection).await {
-                    Ok(()) | Err(UpdateError::Concurrent) => {}
-                    Err(UpdateError::Unavailable(u)) => return Err(u.into()),
-                }
+                self.count_invalid_attempt(&collection).await?;
                 Err(VaultError::invalid("self.my_number", "duplicate_number"))
             }
             // A twin submission spent the token first.

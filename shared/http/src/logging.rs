@@ -13,16 +13,21 @@ use std::io::Write;
 use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{FilterFn, LevelFilter};
 
-/// The crates whose diagnostics follow `RUST_LOG`: the product's own, and no other.
+/// The crates whose diagnostics follow `RUST_LOG`: the product's own, and no other. A test
+/// (`every_shared_crate_and_function_is_ours`) holds it to the workspace's `shared/*` and
+/// `functions/*` members, so a new function cannot be left out.
 pub const OUR_CRATES: &[&str] = &[
     "mynumber_domain",
     "mynumber_aws",
     "mynumber_http",
     "mynumber_auth",
     "intake",
+    "review",
     "lookup",
+    "collect",
     "purge",
     "backstop",
+    "console",
 ];
 
 /// Whether `target` (a `tracing` target: a module path) belongs to one of `OUR_CRATES`.
@@ -111,6 +116,31 @@ mod tests {
 
     fn enabled(f: &LogLevels, target: &str, level: Level) -> bool {
         f.allows(target, &level)
+    }
+
+    /// The crate name (`-` as `_`) of every `shared/*` and `functions/*` member of the
+    /// workspace is in `OUR_CRATES`, and nothing else is.
+    #[test]
+    fn every_shared_crate_and_function_is_ours() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let mut names: Vec<String> = ["shared", "functions"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(format!("{root}/{dir}")).unwrap())
+            .map(|e| e.unwrap().path().join("Cargo.toml"))
+            .filter(|p| p.exists())
+            .map(|p| {
+                let text = std::fs::read_to_string(p).unwrap();
+                let line = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("name"))
+                    .unwrap();
+                line.split('"').nth(1).unwrap().replace('-', "_")
+            })
+            .collect();
+        names.sort();
+        let mut ours: Vec<String> = OUR_CRATES.iter().map(|s| s.to_string()).collect();
+        ours.sort();
+        assert_eq!(ours, names);
     }
 
     #[test]

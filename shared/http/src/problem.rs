@@ -65,10 +65,13 @@ pub fn status(err: &VaultError) -> u16 {
         VaultError::NotFound | VaultError::CollectionNotFound => 404,
         VaultError::MethodNotAllowed => 405,
         VaultError::Gone => 410,
-        VaultError::Conflict(_) | VaultError::DuplicateNumber(_) => 409,
+        // Nothing to export is a state of the tenant's records, not a fault of the request.
+        VaultError::Conflict(_)
+        | VaultError::DuplicateNumber(_)
+        | VaultError::ExportSize(ExportSize::NoRecords) => 409,
         VaultError::PayloadTooLarge => 413,
         VaultError::UnsupportedMediaType => 415,
-        VaultError::IdempotencyMismatch | VaultError::ExportSize(_) => 422,
+        VaultError::IdempotencyMismatch | VaultError::ExportSize(ExportSize::TooManyRecords) => 422,
         VaultError::Throttled => 429,
         VaultError::Unavailable => 503,
     }

@@ -14,9 +14,8 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use mynumber_aws::{DynamoStore, bootstrap};
 use mynumber_domain::purge::PurgeService;
-use mynumber_domain::record::{Ciphertext, Content, DependentLabel, Record, Relation};
+use mynumber_domain::record::Record;
 use mynumber_domain::retention::RetentionRule;
-use mynumber_domain::verification::{IdentityCheck, NumberCheck, Verification};
 use mynumber_domain::*;
 use mynumber_tests::memory::{FixedClock, MemoryAudit};
 use std::collections::BTreeMap;
@@ -51,33 +50,7 @@ impl Intercept for CountCalls {
 }
 
 fn record(i: usize, departure: Option<mynumber_domain::retention::Departure>) -> Record {
-    Record {
-        record_id: RecordId::new_random(),
-        tenant_id: TenantId::parse(["acme", "beta", "gamma"][i % 3]).unwrap(),
-        employee_id: EmployeeId::parse(&format!("E{i:06}")).unwrap(),
-        relation: if i.is_multiple_of(4) {
-            Relation::OwnNumber
-        } else {
-            Relation::Dependent(DependentLabel::parse("子").unwrap())
-        },
-        purposes: PurposeSet::new([Purpose::WithholdingTax]).unwrap(),
-        source: mynumber_domain::record::Source::Registrar,
-        content: Content::Active {
-            verification: Verification {
-                number_check: NumberCheck::MyNumberCard,
-                identity_check: IdentityCheck::MyNumberCard,
-                verified_by: Subject::parse("seed").unwrap(),
-                verified_on: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
-            },
-            // The purge never decrypts; 180 bytes is the size of a real KMS ciphertext here.
-            ciphertext: Ciphertext(vec![7; 180]),
-        },
-        created_at: Utc::now(),
-        created_by: Subject::parse("seed").unwrap(),
-        departure,
-        version: 1,
-        number_key: None,
-    }
+    mynumber_tests::bulk::record(["acme", "beta", "gamma"][i % 3], i, Utc::now(), departure)
 }
 
 #[tokio::main]

@@ -427,6 +427,28 @@ async fn invalid_submissions_name_fields_by_path_and_the_fifth_locks_the_link() 
     assert_eq!((r.status, r.code()), (409, "collection_closed"));
 }
 
+/// Twenty invalid submissions at once: exactly five are answered with their field errors
+/// (each counted before its answer), the others get the unusable link's 404, and the link
+/// is locked.
+#[tokio::test]
+async fn parallel_invalid_submissions_get_five_answers_and_lock_the_link() {
+    let stack = Stack::new().await;
+    let (_, token) = open_link(&stack, "E310", false).await;
+    let bad = json!({"self": {"my_number": "123456789010", "number_document": "notification_card", "identity_document": "photo_id"}});
+    let replies =
+        futures::future::join_all((0..20).map(|_| submit(&stack, &token, bad.clone()))).await;
+    let answered = replies.iter().filter(|r| r.status == 400).count();
+    let refused = replies.iter().filter(|r| r.status == 404).count();
+    assert_eq!(
+        (answered, refused),
+        (5, 15),
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert_eq!(form(&stack, &token).await.status, 404);
+    assert!(stack.items_of_kind("record").await.is_empty());
+}
+
 #[tokio::test]
 async fn a_submission_is_all_of_its_records_or_none() {
     let stack = Stack::new().await;

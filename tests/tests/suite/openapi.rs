@@ -1411,6 +1411,26 @@ async fn export_routes(c: &mut Checker, stack: &Stack) {
     let r = stack.call(approve(Some(&other), &pending)).await;
     c.check("POST", &approve_path, &r);
     stack.set_now(now);
+    // More than 10,000 records (on the memory store: the moto-backed proof, which loads
+    // them into a table, is in `exports`).
+    {
+        let (core, store) = racing_store();
+        let limit = mynumber_domain::export::MAX_EXPORT_RECORDS;
+        store.insert_records(
+            (0..=limit).map(|i| mynumber_tests::bulk::record("acme", i, now, None)),
+        );
+        let lookup = ::lookup::Lookup::new(
+            mynumber_domain::lookup::LookupService::new(
+                core,
+                store,
+                std::sync::Arc::new(mynumber_tests::memory::LocalCipher::default()),
+            ),
+            mynumber_tests::jwt::authenticator(),
+        );
+        let r = mynumber_tests::Reply::from_response(lookup.handle(ask(&h, all.clone())).await);
+        assert_eq!(r.code(), "too_many_records", "{}", r.raw);
+        c.check("POST", "/v1/exports", &r);
+    }
     let (_, no_table_lookup) = no_table(stack);
     for (method, path, r) in [
         (

@@ -81,6 +81,27 @@ struct Problem {
     errors: Vec<FieldRule>,
 }
 
+/// Whether `base` may carry tokens and numbers: `https://` anywhere, `http://` only to this
+/// machine (a local stack), as the console allows.
+pub fn check_base(base: &str) -> Result<(), String> {
+    let uri: hyper::Uri = base
+        .parse()
+        .map_err(|_| format!("--api is not a URL: {base}"))?;
+    let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match uri.scheme_str() {
+        Some("https") if !host.is_empty() => Ok(()),
+        Some("http") if loopback => Ok(()),
+        Some("http") => Err(format!(
+            "--api must be https:// (plain http only to this machine): {base}"
+        )),
+        _ => Err(format!("--api must be an https:// URL: {base}")),
+    }
+}
+
 pub struct Api {
     base: String,
     auth: Auth,
@@ -169,5 +190,32 @@ impl Api {
             code,
             detail,
         })
+    }
+}
+
+#[cfg(test)]
+mod base_tests {
+    use super::check_base;
+
+    #[test]
+    fn numbers_travel_over_plain_http_only_to_this_machine() {
+        for ok in [
+            "https://vault.example.jp",
+            "https://vault.example.jp/prod/",
+            "http://127.0.0.1:9000",
+            "http://localhost:9000",
+            "http://[::1]:9000",
+        ] {
+            assert!(check_base(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://vault.example.jp",
+            "http://10.0.0.5:9000",
+            "ftp://vault.example.jp",
+            "vault.example.jp",
+            "http://127.0.0.1.example.jp",
+        ] {
+            assert!(check_base(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -193,11 +193,13 @@ pub fn write_report(out: impl Write, file: &ImportFile, failures: &[Failure]) ->
     sorted.sort_by_key(|f| f.row);
     for f in &sorted {
         let who = file.who(f.row);
+        // The cells come from HR's file as written: a formula there stays text here.
+        use mynumber_domain::spreadsheet::cell;
         w.write_record([
             f.row.to_string().as_str(),
-            &who.employee_id,
-            &who.relation,
-            &who.dependent_label,
+            &cell(&who.employee_id),
+            &cell(&who.relation),
+            &cell(&who.dependent_label),
             &f.field,
             &f.rule,
             f.duplicate_of.as_deref().unwrap_or_default(),

@@ -79,6 +79,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     if a.api.is_empty() {
         return Err("--api or MYNUMBER_API is needed".into());
     }
+    mynumber_client::api::check_base(&a.api)?;
     Ok(a)
 }
 

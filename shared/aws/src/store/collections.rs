@@ -133,22 +133,71 @@ pub(crate) async fn count_invalid_attempt(
     store: &DynamoStore,
     c: &Collection,
 ) -> Result<(), UpdateError> {
-    let attempts = c.attempts + 1;
-    let state = if attempts >= MAX_INVALID_ATTEMPTS {
-        CollectionState::Locked
-    } else {
-        c.state
-    };
-    let update = Update::builder()
+    // ADD is atomic: every invalid attempt counts, however many arrive at once (a SET of
+    // the count read before lets parallel attempts overwrite each other's). One past the
+    // limit, or on a link no longer in the state read, is not counted (`Concurrent`), and
+    // the caller answers as for an unusable link: at most the limit of attempts are answered.
+    let counted = Update::builder()
         .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-        .update_expression("SET attempts = :a, #s = :s, version = :nv")
-        .condition_expression("version = :v")
+        .update_expression("ADD attempts :one")
+        .condition_expression("#s = :s AND (attribute_not_exists(attempts) OR attempts < :max)")
         .expression_attribute_names("#s", "status")
-        .expression_attribute_values(":a", n(attempts))
-        .expression_attribute_values(":s", s(state.code()))
-        .expression_attribute_values(":v", n(c.version))
-        .expression_attribute_values(":nv", n(c.version + 1));
-    update_alone(store, update).await
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":s", s(c.state.code()))
+        .expression_attribute_values(":max", n(MAX_INVALID_ATTEMPTS));
+    let attempts = update_returning_attempts(store, counted).await?;
+    if attempts < MAX_INVALID_ATTEMPTS {
+        return Ok(());
+    }
+    // The attempt that reached the limit locks the link (a version change, so a submission
+    // that read the link before fails).
+    let lock = Update::builder()
+        .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+        .update_expression("SET #s = :locked ADD version :one")
+        .condition_expression("#s = :s")
+        .expression_attribute_names("#s", "status")
+        .expression_attribute_values(":locked", s(CollectionState::Locked.code()))
+        .expression_attribute_values(":s", s(c.state.code()))
+        .expression_attribute_values(":one", n(1));
+    match update_alone(store, lock).await {
+        // Submitted or cancelled meanwhile: nothing left to lock.
+        Ok(()) | Err(UpdateError::Concurrent) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs a counting update; the count it left.
+async fn update_returning_attempts(
+    store: &DynamoStore,
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+) -> Result<u32, UpdateError> {
+    let out = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(update.get_key().clone())
+        .set_update_expression(update.get_update_expression().clone())
+        .set_condition_expression(update.get_condition_expression().clone())
+        .set_expression_attribute_names(update.get_expression_attribute_names().clone())
+        .set_expression_attribute_values(update.get_expression_attribute_values().clone())
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_conditional_check_failed_exception())
+            {
+                UpdateError::Concurrent
+            } else {
+                UpdateError::Unavailable(super::unavailable(e))
+            }
+        })?;
+    Ok(out
+        .attributes()
+        .and_then(|a| a.get("attempts"))
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_INVALID_ATTEMPTS))
 }
 
 /// The tenant's collections, newest first, filtered on the server.
