@@ -172,7 +172,8 @@ fn csv_file(file: ExportFile) -> Response<Body> {
     for line in &file.lines {
         let r = &line.record;
         w.write_record([
-            r.employee_id.as_str(),
+            // An id may begin with `-`, which a spreadsheet would read as a formula.
+            &mynumber_domain::spreadsheet::cell(r.employee_id.as_str()),
             r.relation.kind().code(),
             // A label stored before labels were checked may look like a formula.
             &mynumber_domain::spreadsheet::cell(

@@ -181,6 +181,11 @@ pub struct Collection {
 impl Collection {
     pub fn status(&self, now: DateTime<Utc>) -> CollectionStatus {
         match self.state {
+            // The count reached the limit but the lock's write was lost (a retried count, a
+            // failed second write): the link is as locked as if it had been written.
+            CollectionState::Open if self.attempts >= MAX_INVALID_ATTEMPTS => {
+                CollectionStatus::Locked
+            }
             CollectionState::Open if now >= self.expires_at => CollectionStatus::Expired,
             CollectionState::Open => CollectionStatus::Open,
             CollectionState::Submitted => CollectionStatus::Submitted,
@@ -324,5 +329,12 @@ mod tests {
         assert_eq!(c.status(now + Duration::days(1)), CollectionStatus::Expired);
         c.state = CollectionState::Locked;
         assert_eq!(c.status(now), CollectionStatus::Locked);
+        // A count that reached the limit locks the link even if the lock's write was lost.
+        c.state = CollectionState::Open;
+        c.attempts = MAX_INVALID_ATTEMPTS;
+        assert_eq!(c.status(now), CollectionStatus::Locked);
+        assert!(!c.is_open(now));
+        c.attempts = MAX_INVALID_ATTEMPTS - 1;
+        assert!(c.is_open(now));
     }
 }

@@ -15,11 +15,15 @@ fn offset() -> chrono::FixedOffset {
 /// past the range included, is in the past and inside the 14 days CloudWatch Logs (and
 /// moto) accept — the test reads the same on any day it runs.
 fn tuesday() -> NaiveDate {
-    let mut d = Utc::now().with_timezone(&offset()).date_naive() - Days::new(3);
-    while d.weekday() != Weekday::Tue {
-        d = d - Days::new(1);
-    }
-    d
+    // Read once: a run that crosses midnight must not move the stream between its steps.
+    static DAY: std::sync::OnceLock<NaiveDate> = std::sync::OnceLock::new();
+    *DAY.get_or_init(|| {
+        let mut d = Utc::now().with_timezone(&offset()).date_naive() - Days::new(3);
+        while d.weekday() != Weekday::Tue {
+            d = d - Days::new(1);
+        }
+        d
+    })
 }
 
 /// `day` days after the stream's Tuesday, at `h:m` JST.

@@ -31,6 +31,18 @@ async fn a_leaked_number_fails_the_check_of_the_stack_that_wrote_it_and_only_tha
         .await;
     let failed = catch_unwind(AssertUnwindSafe(|| leaky.assert_logs_clean()));
     assert!(failed.is_err(), "the leak went unnoticed");
+    // Split over lines, which a JSON log line writes as `\n` escapes.
+    let quiet = Stack::new().await;
+    let r = register(&quiet, &Who::registrar("acme"), own_number("E9002", &n)).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    quiet
+        .scoped(async {
+            tracing::error!(target: "mynumber_tests", "echoed {}\n{}\n{}", &n[..4], &n[4..8], &n[8..]);
+        })
+        .await;
+    let failed = catch_unwind(AssertUnwindSafe(|| quiet.assert_logs_clean()));
+    assert!(failed.is_err(), "the leak over three lines went unnoticed");
+    std::mem::forget(quiet);
     // Another test's stack is not failed by it.
     other.assert_logs_clean();
     // The leak is this test's own, already proven: the stack's drop must not fail again.
