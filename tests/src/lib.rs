@@ -77,12 +77,24 @@ pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";
 /// Every line logged in this test process, diagnostics and audit events alike, with the
 /// tag of the stack whose call wrote it (`None`: written outside any stack's call, such as
 /// by a connection task the SDK spawned, or by a use case a test drives directly).
-static CAPTURED: OnceLock<Mutex<Vec<Tagged>>> = OnceLock::new();
+static CAPTURED: OnceLock<Mutex<Vec<Captured>>> = OnceLock::new();
 
-/// A captured line and the tag of the stack that wrote it.
-type Tagged = (Option<u64>, String);
+/// A captured line, the tag of the stack that wrote it, and its JSON strings unescaped
+/// (read once here, not by every stack's check).
+#[derive(Clone)]
+struct Captured {
+    tag: Option<u64>,
+    line: String,
+    strings: Vec<String>,
+}
 
-fn captured() -> &'static Mutex<Vec<Tagged>> {
+impl Captured {
+    fn readings(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.line.as_str()).chain(self.strings.iter().map(String::as_str))
+    }
+}
+
+fn captured() -> &'static Mutex<Vec<Captured>> {
     CAPTURED.get_or_init(|| Mutex::new(Vec::new()))
 }
 
@@ -93,10 +105,11 @@ tokio::task_local! {
 
 fn capture(line: String) {
     let tag = STACK_TAG.try_with(|t| *t).ok();
+    let strings = json_strings(&line);
     captured()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((tag, line));
+        .push(Captured { tag, line, strings });
 }
 
 /// The numbers (12 ASCII digits) a set of requests carried, as the domain's detector finds
@@ -151,13 +164,25 @@ impl SentNumbers {
     /// unescaped, so `1234\n5678\n9018` inside a JSON string is read as the detector reads
     /// three lines.
     pub fn found_in(&self, text: &str, also: &std::collections::HashSet<[u8; 12]>) -> bool {
+        let strings = json_strings(text);
+        self.found_in_any(
+            std::iter::once(text).chain(strings.iter().map(String::as_str)),
+            also,
+        )
+    }
+
+    /// Whether any of `texts` holds one of the recorded numbers or of `also`.
+    fn found_in_any<'a>(
+        &self,
+        texts: impl IntoIterator<Item = &'a str>,
+        also: &std::collections::HashSet<[u8; 12]>,
+    ) -> bool {
         let sent = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let found = |t: &str| {
+        texts.into_iter().any(|t| {
             mynumber_domain::number::holds_my_number_where(t, |d| {
                 sent.contains(d) || also.contains(d)
             })
-        };
-        found(text) || json_strings(text).iter().any(|s| found(s))
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -453,30 +478,22 @@ impl Stack {
         };
         let functions_endpoint = faulty.map(|(_, proxy)| proxy);
         // The harness's own calls (set-up, table scans) wait as long as they need.
-        let sdk = mynumber_aws::sdk_config(Some(&endpoint))
-            .await
-            .into_builder()
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(std::time::Duration::from_secs(5))
-                    .operation_timeout(std::time::Duration::from_secs(120))
-                    .build(),
-            )
-            .build();
+        let sdk = patient(
+            mynumber_aws::sdk_config(Some(&endpoint)).await,
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .operation_timeout(std::time::Duration::from_secs(120)),
+        );
         // The functions' own configuration, but with the patience of a shared emulator:
         // production's 3 s an attempt is sized for DynamoDB and KMS, not for one moto that
         // every parallel test of the process queues on (injected latency stays under 0.5 s).
-        let fn_sdk = mynumber_aws::sdk_config(Some(functions_endpoint.unwrap_or(&endpoint)))
-            .await
-            .into_builder()
-            .timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .connect_timeout(std::time::Duration::from_secs(10))
-                    .operation_attempt_timeout(std::time::Duration::from_secs(30))
-                    .operation_timeout(std::time::Duration::from_secs(90))
-                    .build(),
-            )
-            .build();
+        let fn_sdk = patient(
+            mynumber_aws::sdk_config(Some(functions_endpoint.unwrap_or(&endpoint))).await,
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(10))
+                .operation_attempt_timeout(std::time::Duration::from_secs(30))
+                .operation_timeout(std::time::Duration::from_secs(90)),
+        );
         let fn_ddb = aws_sdk_dynamodb::Client::new(&fn_sdk);
         let fn_kms = recording_kms(&fn_sdk);
         let ddb = aws_sdk_dynamodb::Client::new(&sdk);
@@ -743,7 +760,7 @@ impl Stack {
         let operation = documented_operation(request.method().as_str(), request.uri().path());
         let reply = STACK_TAG.scope(self.tag, self.dispatch(request)).await;
         if let Some(id) = request_id {
-            self.assert_one_audit_event(&id, operation, &reply);
+            self.assert_one_audit_event(&id, operation.as_deref(), &reply);
         }
         reply
     }
@@ -845,6 +862,25 @@ impl Stack {
         of_kind(self.all_items().await, kind)
     }
 
+    /// Sets one string attribute of a stored item, behind the functions' backs: data as an
+    /// older version of the product may have left it.
+    pub async fn overwrite(&self, item: &Item, attribute: &str, value: &str) {
+        self.ddb()
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", item["pk"].clone())
+            .key("sk", item["sk"].clone())
+            .update_expression("SET #a = :v")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(
+                ":v",
+                aws_sdk_dynamodb::types::AttributeValue::S(value.into()),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Fails if a number in `numbers` or any number a request to this stack carried
     /// appears, written in any way the domain's detector reads, in a log line of this
     /// process, in a non-reveal response of this stack, or in any stored attribute other
@@ -856,11 +892,12 @@ impl Stack {
         // This stack's lines and those of no stack: another test's leak is its own failure.
         let mine = logs
             .iter()
-            .filter(|(tag, _)| tag.is_none() || *tag == Some(self.tag));
-        for (_, line) in mine {
+            .filter(|c| c.tag.is_none() || c.tag == Some(self.tag));
+        for c in mine {
             assert!(
-                !self.sent.found_in(line, &also),
-                "a log line holds a number a test sent: {line}"
+                !self.sent.found_in_any(c.readings(), &also),
+                "a log line holds a number a test sent: {}",
+                c.line
             );
         }
         let bodies = self.non_reveal_bodies.lock().unwrap().clone();
@@ -896,45 +933,49 @@ impl Stack {
             .unwrap_or_else(|e| e.into_inner())
             .clone();
         assert!(violations.is_empty(), "{violations:#?}");
-        check_logs(
-            |tag| tag.is_none() || tag == Some(self.tag),
-            |line, fixed| self.sent.found_in(line, fixed),
-        );
+        check_logs(|tag| tag.is_none() || tag == Some(self.tag), &self.sent);
     }
+}
+
+/// `docs/openapi.json`, read once.
+pub fn openapi() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap())
+}
+
+/// The document's path template that matches a concrete path; a literal segment wins over
+/// a parameter (`/console/qr` over `/console/{asset}`), as in API Gateway.
+pub fn path_template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|t| {
+            let ts: Vec<&str> = t.trim_matches('/').split('/').collect();
+            ts.len() == segs.len()
+                && ts
+                    .iter()
+                    .zip(&segs)
+                    .all(|(t, s)| t.starts_with('{') || t == s)
+        })
+        .min_by_key(|t| t.matches('{').count())
 }
 
 /// `method path` of the API operation of `docs/openapi.json` that serves `path` (lower-case
 /// method, the document's template), if any; pages (`/console`, `/collect`) are not API
 /// operations.
-pub fn documented_operation(method: &str, path: &str) -> Option<&'static str> {
-    static OPERATIONS: OnceLock<Vec<(String, Vec<String>)>> = OnceLock::new();
-    let operations = OPERATIONS.get_or_init(|| {
-        let doc: Value = serde_json::from_str(include_str!("../../docs/openapi.json")).unwrap();
-        let mut ops = Vec::new();
-        for (template, item) in doc["paths"].as_object().unwrap() {
-            if !template.starts_with("/v1/") {
-                continue;
-            }
-            for m in item.as_object().unwrap().keys() {
-                let segments = template.split('/').map(str::to_owned).collect();
-                ops.push((format!("{m} {template}"), segments));
-            }
-        }
-        ops
-    });
+pub fn documented_operation(method: &str, path: &str) -> Option<String> {
+    if !path.starts_with("/v1/") {
+        return None;
+    }
+    let doc = openapi();
+    let template = path_template(doc, path)?;
     let method = method.to_ascii_lowercase();
-    let segments: Vec<&str> = path.split('/').collect();
-    operations
-        .iter()
-        .find(|(op, template)| {
-            op.split_once(' ').map(|(m, _)| m) == Some(method.as_str())
-                && template.len() == segments.len()
-                && template
-                    .iter()
-                    .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
-        })
-        .map(|(op, _)| op.as_str())
+    doc["paths"][template]
+        .get(&method)
+        .map(|_| format!("{method} {template}"))
 }
 
 /// An intake body for an employee's own number, verified with the My Number card.
@@ -1007,21 +1048,18 @@ fn holds_digest(line: &str, digests: &std::collections::HashSet<String>) -> bool
 /// detector reads), comes from a crate that is not the product's own at a level below
 /// `warn`, or holds the SHA-256 of any request body sent to KMS.
 pub fn assert_logs_clean() {
-    check_logs(|_| true, |_, _| false);
+    check_logs(|_| true, &SentNumbers::default());
 }
 
 /// The log checks over the lines whose tag `mine` accepts; `sent` adds numbers to look for.
-fn check_logs(
-    mine: impl Fn(Option<u64>) -> bool,
-    sent: impl Fn(&str, &std::collections::HashSet<[u8; 12]>) -> bool,
-) {
+fn check_logs(mine: impl Fn(Option<u64>) -> bool, sent: &SentNumbers) {
     let fixed = digit_set(TEST_NUMBERS);
-    let logs: Vec<String> = captured()
+    let logs: Vec<Captured> = captured()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
-        .filter(|(tag, _)| mine(*tag))
-        .map(|(_, line)| line.clone())
+        .filter(|c| mine(c.tag))
+        .cloned()
         .collect();
     let digests: std::collections::HashSet<String> = kms_body_digests()
         .lock()
@@ -1029,7 +1067,7 @@ fn check_logs(
         .iter()
         .cloned()
         .collect();
-    for line in &logs {
+    for Captured { line, .. } in &logs {
         if let Ok(v) = serde_json::from_str::<Value>(line)
             && let (Some(target), Some(level)) = (v["target"].as_str(), v["level"].as_str())
         {
@@ -1045,12 +1083,11 @@ fn check_logs(
             "a log line holds the SHA-256 of a KMS request body: {line}"
         );
     }
-    for line in &logs {
-        let fixed_found =
-            mynumber_domain::number::holds_my_number_where(line, |d| fixed.contains(d));
+    for c in &logs {
         assert!(
-            !fixed_found && !sent(line, &fixed),
-            "a log line holds a number a test sent: {line}"
+            !sent.found_in_any(c.readings(), &fixed),
+            "a log line holds a number a test sent: {}",
+            c.line
         );
     }
 }
@@ -1075,6 +1112,11 @@ pub fn epoch() -> DateTime<Utc> {
             .unwrap()
             .with_timezone(&Utc),
     }
+}
+
+/// `sdk` with `timeouts` in place of its own.
+fn patient(sdk: SdkConfig, timeouts: aws_config::timeout::TimeoutConfigBuilder) -> SdkConfig {
+    sdk.into_builder().timeout_config(timeouts.build()).build()
 }
 
 /// A short random id for table and alias names.

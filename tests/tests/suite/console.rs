@@ -488,19 +488,8 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     let formula = r#"=HYPERLINK("http://x.jp/","x")"#;
     let disposal = c.stack.items_of_kind("disposal").await.remove(0);
     c.stack
-        .ddb()
-        .update_item()
-        .table_name(&c.stack.table)
-        .key("pk", disposal["pk"].clone())
-        .key("sk", disposal["sk"].clone())
-        .update_expression("SET dependent_label = :f")
-        .expression_attribute_values(
-            ":f",
-            aws_sdk_dynamodb::types::AttributeValue::S(formula.into()),
-        )
-        .send()
-        .await
-        .unwrap();
+        .overwrite(&disposal, "dependent_label", formula)
+        .await;
     c.as_principal("auditor").await;
     let nav = c.nav().await;
     assert!(nav.contains(&"disposals".to_owned()), "{nav:?}");

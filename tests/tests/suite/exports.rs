@@ -467,20 +467,7 @@ async fn a_label_a_spreadsheet_would_run_is_refused_at_every_input_and_text_in_t
         .into_iter()
         .find(|i| i["record_id"].as_s().unwrap() == child.body["record_id"].as_str().unwrap())
         .unwrap();
-    stack
-        .ddb()
-        .update_item()
-        .table_name(&stack.table)
-        .key("pk", item["pk"].clone())
-        .key("sk", item["sk"].clone())
-        .update_expression("SET dependent_label = :f")
-        .expression_attribute_values(
-            ":f",
-            aws_sdk_dynamodb::types::AttributeValue::S(formula.into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    stack.overwrite(&item, "dependent_label", formula).await;
     let r = request_export(
         &stack,
         &requester(),

@@ -159,13 +159,7 @@ async fn racing_registrations_of_one_self_record_yield_exactly_one() {
         "{:?}",
         replies.iter().map(|r| r.status).collect::<Vec<_>>()
     );
-    let records = stack
-        .all_items()
-        .await
-        .into_iter()
-        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
-        .count();
-    assert_eq!(records, 1);
+    assert_eq!(stack.items_of_kind("record").await.len(), 1);
 }
 
 /// Five employees give the same number as their own at once: one holds it, four are told
@@ -194,13 +188,7 @@ async fn racing_employees_never_share_one_own_number() {
         assert_problem(r, 409, "duplicate_number");
         assert_eq!(r.body["employee_id"], employees[created[0]]);
     }
-    let records = stack
-        .all_items()
-        .await
-        .into_iter()
-        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
-        .count();
-    assert_eq!(records, 1);
+    assert_eq!(stack.items_of_kind("record").await.len(), 1);
     stack.assert_no_plaintext(&[N1]).await;
 }
 
@@ -236,13 +224,7 @@ async fn idempotency_key_replays_and_refuses_another_body() {
         422,
         "idempotency_key_reused",
     );
-    let records = stack
-        .all_items()
-        .await
-        .into_iter()
-        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
-        .count();
-    assert_eq!(records, 1);
+    assert_eq!(stack.items_of_kind("record").await.len(), 1);
     // The stored entry holds a keyed fingerprint and metadata, not the number.
     stack.assert_no_plaintext(&[N1, N2]).await;
 
@@ -294,13 +276,7 @@ async fn racing_retries(body: Value) {
         "{:?}",
         replies.iter().map(|r| &r.raw).collect::<Vec<_>>()
     );
-    let records = stack
-        .all_items()
-        .await
-        .into_iter()
-        .filter(|i| i["sk"].as_s().unwrap() == "RECORD")
-        .count();
-    assert_eq!(records, 1);
+    assert_eq!(stack.items_of_kind("record").await.len(), 1);
 }
 
 #[tokio::test]

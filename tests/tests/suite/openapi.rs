@@ -13,26 +13,6 @@ pub(super) fn doc() -> Value {
 
 use mynumber_tests::schema::validate;
 
-/// The document's path template that matches a concrete path; a literal segment wins over
-/// a parameter (`/console/qr` over `/console/{asset}`), as in API Gateway.
-fn template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
-    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    doc["paths"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .filter(|t| {
-            let ts: Vec<&str> = t.trim_matches('/').split('/').collect();
-            ts.len() == segs.len()
-                && ts
-                    .iter()
-                    .zip(&segs)
-                    .all(|(t, s)| t.starts_with('{') || t == s)
-        })
-        .min_by_key(|t| t.matches('{').count())
-}
-
 struct Checker {
     doc: Value,
     seen: BTreeSet<(String, String, String)>,
@@ -47,7 +27,7 @@ impl Checker {
             assert_problem(reply, 405, "method_not_allowed");
             return;
         }
-        let Some(t) = template(&self.doc, path) else {
+        let Some(t) = mynumber_tests::path_template(&self.doc, path) else {
             self.errors
                 .push(format!("{method} {path}: no such path in the document"));
             return;

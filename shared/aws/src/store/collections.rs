@@ -6,6 +6,7 @@
 use super::transaction::Transaction;
 use super::{
     ABSENT, DynamoStore, corrupt, get_consistent, parse_cursor, unavailable, update_alone,
+    update_alone_returning,
 };
 use crate::item::*;
 use crate::keys::*;
@@ -145,7 +146,16 @@ pub(crate) async fn count_invalid_attempt(
         .expression_attribute_values(":one", n(1))
         .expression_attribute_values(":s", s(c.state.code()))
         .expression_attribute_values(":max", n(MAX_INVALID_ATTEMPTS));
-    let attempts = update_returning_attempts(store, counted).await?;
+    let attempts = update_alone_returning(
+        store,
+        counted,
+        aws_sdk_dynamodb::types::ReturnValue::UpdatedNew,
+    )
+    .await?
+    .get("attempts")
+    .and_then(|v| v.as_n().ok())
+    .and_then(|v| v.parse().ok())
+    .unwrap_or(MAX_INVALID_ATTEMPTS);
     if attempts < MAX_INVALID_ATTEMPTS {
         return Ok(());
     }
@@ -164,40 +174,6 @@ pub(crate) async fn count_invalid_attempt(
         Ok(()) | Err(UpdateError::Concurrent) => Ok(()),
         Err(e) => Err(e),
     }
-}
-
-/// Runs a counting update; the count it left.
-async fn update_returning_attempts(
-    store: &DynamoStore,
-    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
-) -> Result<u32, UpdateError> {
-    let out = store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(update.get_key().clone())
-        .set_update_expression(update.get_update_expression().clone())
-        .set_condition_expression(update.get_condition_expression().clone())
-        .set_expression_attribute_names(update.get_expression_attribute_names().clone())
-        .set_expression_attribute_values(update.get_expression_attribute_values().clone())
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception())
-            {
-                UpdateError::Concurrent
-            } else {
-                UpdateError::Unavailable(super::unavailable(e))
-            }
-        })?;
-    Ok(out
-        .attributes()
-        .and_then(|a| a.get("attempts"))
-        .and_then(|v| v.as_n().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(MAX_INVALID_ATTEMPTS))
 }
 
 /// The tenant's collections, newest first, filtered on the server.

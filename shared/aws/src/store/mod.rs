@@ -106,6 +106,17 @@ async fn update_alone(
     store: &DynamoStore,
     update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
 ) -> Result<(), UpdateError> {
+    update_alone_returning(store, update, aws_sdk_dynamodb::types::ReturnValue::None)
+        .await
+        .map(|_| ())
+}
+
+/// As `update_alone`, answering the item's attributes that `values` asks for.
+async fn update_alone_returning(
+    store: &DynamoStore,
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    values: aws_sdk_dynamodb::types::ReturnValue,
+) -> Result<Item, UpdateError> {
     store
         .client
         .update_item()
@@ -115,9 +126,10 @@ async fn update_alone(
         .set_condition_expression(update.get_condition_expression().clone())
         .set_expression_attribute_names(update.get_expression_attribute_names().clone())
         .set_expression_attribute_values(update.get_expression_attribute_values().clone())
+        .return_values(values)
         .send()
         .await
-        .map(|_| ())
+        .map(|out| out.attributes.unwrap_or_default())
         .map_err(|e| {
             if e.as_service_error()
                 .is_some_and(|s| s.is_conditional_check_failed_exception())
