@@ -36,6 +36,7 @@ pub fn record(
                 identity_check: IdentityCheck::MyNumberCard,
                 verified_by: Subject::parse("seed").unwrap(),
                 verified_on: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+                confirmed_at: None,
             },
             ciphertext: Ciphertext(vec![7; 180]),
         },

@@ -783,6 +783,10 @@ impl Stack {
             // it took; the photos a decision deleted; an export found past its deadline.
             "disposal" => e["reason"] == "replaced" || e["reason"] == "retention_ended",
             "documents_deleted" | "export_expired" => true,
+            // A stored number an import row or a link's submission matched.
+            "number_matched" => {
+                operation == Some("post /v1/imports") || operation == Some("post /v1/collect")
+            }
             _ => false,
         };
         let told: Vec<&str> = events

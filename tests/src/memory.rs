@@ -24,6 +24,7 @@ struct State {
     idempotency: HashMap<(String, String), IdempotencyEntry>,
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
+    matches: HashMap<(String, String, i64), u32>,
     departures: HashMap<(String, String), mynumber_domain::retention::Departure>,
     /// Per employee: how many records intake has created (the revision).
     revisions: HashMap<(String, String), u64>,
@@ -340,6 +341,34 @@ impl RevealTrail for MemoryStore {
         }
         *used += 1;
         s.audit.push(trail.clone());
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::MatchCounter for MemoryStore {
+    async fn count_matches(
+        &self,
+        t: &TenantId,
+        sub: &mynumber_domain::ids::Subject,
+        hour: DateTime<Utc>,
+        add: u32,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .matches
+            .entry((
+                t.as_str().to_owned(),
+                sub.as_str().to_owned(),
+                hour.timestamp(),
+            ))
+            .or_default();
+        if *used >= limit {
+            return Ok(false);
+        }
+        *used = used.saturating_add(add);
         Ok(true)
     }
 }

@@ -182,12 +182,16 @@ pub fn confirm_update(
 }
 
 fn verification_value(v: &Verification) -> AttributeValue {
-    AttributeValue::M(HashMap::from([
+    let mut m = HashMap::from([
         ("number_check".into(), s(v.number_check.code())),
         ("identity_check".into(), s(v.identity_check.code())),
         ("verified_by".into(), s(v.verified_by.as_str())),
         ("verified_on".into(), s(v.verified_on.to_string())),
-    ]))
+    ]);
+    if let Some(at) = v.confirmed_at {
+        m.insert("confirmed_at".into(), s(timestamp(at)));
+    }
+    AttributeValue::M(m)
 }
 
 /// The items intake leaves behind for a record: the record, its membership entry and, for
@@ -382,6 +386,14 @@ pub fn record_from_item<S>(
                 verified_by: Subject::parse(get_s(m, "verified_by")?)
                     .map_err(|_| Corrupt("verified_by"))?,
                 verified_on: date(get_s(m, "verified_on")?, "verified_on")?,
+                confirmed_at: match m.get("confirmed_at") {
+                    Some(_) => Some(
+                        DateTime::parse_from_rfc3339(get_s(m, "confirmed_at")?)
+                            .map_err(|_| Corrupt("confirmed_at"))?
+                            .with_timezone(&Utc),
+                    ),
+                    None => None,
+                },
             };
             Content::Active {
                 verification,

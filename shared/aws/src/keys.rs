@@ -11,6 +11,7 @@
 //! | revision    | `T#t#E#{employee}`            | `REV`      | –                                         |
 //! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
 //! | quota       | `T#t#Q#{subject}#{yyyy-mm-ddThh}` | `QUOTA` | –                                        |
+//! | matches     | `T#t#M#{subject}#{yyyy-mm-ddThh}` | `MATCHES` | –                                      |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
 //! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
 //! | collection  | `T#t#C#{collection_id}`       | `COLLECTION` | `T#t#C` / `{ms:013}#{cid}`              |
@@ -140,6 +141,15 @@ pub fn quota_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
     key(
         format!("T#{t}#Q#{sub}#{}", hour.format("%Y-%m-%dT%H")),
         "QUOTA",
+    )
+}
+
+/// One principal's count of matched numbers for the hour starting at `hour`: a partition
+/// of its own, so the roles that count matches cannot touch reveal quotas.
+pub fn matches_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
+    key(
+        format!("T#{t}#M#{sub}#{}", hour.format("%Y-%m-%dT%H")),
+        "MATCHES",
     )
 }
 

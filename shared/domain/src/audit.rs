@@ -84,6 +84,10 @@ vocabulary! {
         /// An export passed its approval or download deadline.
         ExportExpired = "export_expired",
         ListExports = "list_exports",
+        /// A number given to an import or a link matched a stored one (`unchanged` or
+        /// `duplicate_number`): whose it is, never the number. Counted per principal and
+        /// hour.
+        NumberMatched = "number_matched",
     }
 }
 

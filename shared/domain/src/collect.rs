@@ -15,8 +15,8 @@ use crate::ids::{RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
     AddDocumentError, CollectionAccess, CreateError, DocumentChange, DocumentEntries,
-    DocumentErasure, DocumentUploads, NewRecord, NumberClaim, RecordReads, RecordWrites,
-    SlotChange, UpdateError,
+    DocumentErasure, DocumentUploads, MatchCounter, NewRecord, NumberClaim, RecordReads,
+    RecordWrites, SlotChange, UpdateError,
 };
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, DependentLabel, Record, Relation, Source, Submitted};
@@ -28,8 +28,14 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// The store ports the collect function's role allows.
-pub trait SubmissionStore: RecordReads + RecordWrites + CollectionAccess + DocumentEntries {}
-impl<T: RecordReads + RecordWrites + CollectionAccess + DocumentEntries> SubmissionStore for T {}
+pub trait SubmissionStore:
+    RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter
+{
+}
+impl<T: RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter>
+    SubmissionStore for T
+{
+}
 
 /// The object storage the collect function's role allows: presign uploads, look at what
 /// arrived, delete a refused upload. It cannot read an object's bytes.
@@ -300,6 +306,38 @@ impl SubmissionService {
         }
     }
 
+    /// A `duplicate_number` answer tells that a number is a coworker's, so the answers
+    /// count against the hourly matches of the registrar who made the link, as an
+    /// import's matches do. Past the limit, every submission through that registrar's
+    /// links is refused before it is read (`add` 0), so the refusal tells nothing; a
+    /// match (`add` 1) has its own audit event.
+    async fn count_matches(
+        &self,
+        collection: &Collection,
+        add: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), VaultError> {
+        let within = self
+            .store
+            .count_matches(
+                &collection.tenant_id,
+                &collection.created_by,
+                crate::usecase::hour_of(now),
+                add,
+                if add == 0 {
+                    self.core.config.match_limit_per_hour
+                } else {
+                    u32::MAX
+                },
+            )
+            .await?;
+        if within {
+            Ok(())
+        } else {
+            Err(VaultError::Throttled)
+        }
+    }
+
     async fn submit_steps(
         &self,
         token: &LinkCredential,
@@ -309,6 +347,7 @@ impl SubmissionService {
     ) -> Result<SubmissionView, VaultError> {
         let collection = self.open(token, now).await?;
         name_collection(event, &collection);
+        self.count_matches(&collection, 0, now).await?;
         let mut input = match input.and_then(|i| family_allowed(&collection, i)) {
             Ok(input) => input,
             Err(e @ VaultError::Invalid(_)) => {
@@ -372,6 +411,11 @@ impl SubmissionService {
             // (the person at the form is not HR), and counted like any invalid attempt.
             Err(CreateError::DuplicateNumber) => {
                 self.count_invalid_attempt(&collection).await?;
+                let mut matched = event.clone();
+                matched.event = AuditKind::NumberMatched;
+                matched.reason = Some(crate::audit::Reason::DuplicateNumber);
+                self.core.emit(&matched);
+                self.count_matches(&collection, 1, now).await?;
                 Err(VaultError::invalid("self.my_number", "duplicate_number"))
             }
             // A twin submission spent the token first.

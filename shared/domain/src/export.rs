@@ -179,10 +179,13 @@ impl Export {
     }
 
     /// Whether `record` belongs in this export's file at `now`: a live number that states
-    /// the purpose, of a selected employee, registered before the request (the approver
-    /// approved what the request counted, never what came later).
+    /// the purpose, of a selected employee, active (registered, or a submission confirmed)
+    /// before the request: the approver approved what the request counted, never what
+    /// came later.
     pub fn includes<S>(&self, record: &Record<S>, now: DateTime<Utc>) -> bool {
-        record.created_at <= self.requested_at
+        record
+            .active_since()
+            .is_some_and(|t| t <= self.requested_at)
             && selects(&self.selection, self.purpose, record, now)
     }
 

@@ -5,7 +5,7 @@
 //! nothing twice. Part of intake: it encrypts and MACs, never decrypts.
 
 use crate::access::Action;
-use crate::audit::{AuditEvent, AuditKind, Caller};
+use crate::audit::{AuditEvent, AuditKind, Caller, Reason};
 use crate::error::{Conflict, FieldError, VaultError};
 use crate::ids::{EmployeeId, NumberKey, RecordId};
 use crate::intake::{IntakeService, Pending};
@@ -14,6 +14,7 @@ use crate::ports::{NumberHolders, SlotChange};
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation, Source};
 use crate::retention::jst_today;
+use crate::usecase::hour_of;
 use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
@@ -173,6 +174,21 @@ impl IntakeService {
                 async |event, principal, now| {
                     let request = input?;
                     event.dry_run = Some(request.dry_run);
+                    // Past the hour's matches, nothing is read: each match says whose a
+                    // number is. (One request may pass the limit by its own matches.)
+                    if !self
+                        .store
+                        .count_matches(
+                            &principal.tenant,
+                            &principal.sub,
+                            hour_of(now),
+                            0,
+                            self.core.config.match_limit_per_hour,
+                        )
+                        .await?
+                    {
+                        return Err(VaultError::Throttled);
+                    }
                     let report = self.import_rows(caller, principal, request, now).await?;
                     event.count = Some(report.created);
                     event.unchanged = Some(report.unchanged);
@@ -274,7 +290,23 @@ impl IntakeService {
             .buffer_unordered(CONCURRENT_EMPLOYEES)
             .collect()
             .await;
-        outcomes.extend(done.into_iter().flatten());
+        let done: Vec<RowOutcome> = done.into_iter().flatten().collect();
+        let matched = done
+            .iter()
+            .filter(|o| o.status == RowStatus::Unchanged || o.duplicate_of.is_some())
+            .count();
+        if matched > 0 {
+            self.store
+                .count_matches(
+                    tenant,
+                    &principal.sub,
+                    hour_of(now),
+                    u32::try_from(matched).unwrap_or(u32::MAX),
+                    u32::MAX,
+                )
+                .await?;
+        }
+        outcomes.extend(done);
         outcomes.sort_by_key(|o| o.row);
         let count = |s: RowStatus| outcomes.iter().filter(|o| o.status == s).count() as u64;
         Ok(ImportReport {
@@ -297,7 +329,9 @@ impl IntakeService {
         now: DateTime<Utc>,
     ) -> RowOutcome {
         let row = p.row;
-        match self
+        let employee_id = p.employee_id.clone();
+        let relation = p.relation.kind();
+        let outcome = match self
             .import_row_steps(caller, principal, p, dry_run, now)
             .await
         {
@@ -309,7 +343,28 @@ impl IntakeService {
                 },
                 ..RowOutcome::failed(row, row_errors(&e))
             },
+        };
+        // A stored number matched: whose it is goes to the audit trail.
+        let matched = match (&outcome.status, &outcome.duplicate_of) {
+            (RowStatus::Unchanged, _) => Some((employee_id, None)),
+            (_, Some(other)) => Some((other.clone(), Some(Reason::DuplicateNumber))),
+            _ => None,
+        };
+        if let Some((whose, reason)) = matched {
+            let mut event = AuditEvent::new(
+                AuditKind::NumberMatched,
+                Some(Action::RegisterRecord),
+                caller,
+                now,
+            );
+            event.employee_id = Some(whose);
+            event.record_id = outcome.record_id.clone();
+            event.relation = reason.is_none().then_some(relation);
+            event.reason = reason;
+            event.dry_run = Some(dry_run);
+            self.core.emit(&event);
         }
+        outcome
     }
 
     async fn import_row_steps(

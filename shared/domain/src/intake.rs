@@ -9,8 +9,9 @@ use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, NumberKey, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::ports::{
-    CreateError, Departures, IdempotencyEntry, NewRecord, NumberClaim, NumberEncryptor,
-    NumberHolders, NumberIndex, NumberMac, RecordDisposal, RecordReads, RecordWrites, SlotChange,
+    CreateError, Departures, IdempotencyEntry, MatchCounter, NewRecord, NumberClaim,
+    NumberEncryptor, NumberHolders, NumberIndex, NumberMac, RecordDisposal, RecordReads,
+    RecordWrites, SlotChange,
 };
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
@@ -22,12 +23,15 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The store ports intake's role allows: record reads and writes, the duplicate index,
-/// departures, disposal.
+/// departures, disposal, and the count of matched numbers.
 pub trait IntakeStore:
-    RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal
+    RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal + MatchCounter
 {
 }
-impl<T: RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal> IntakeStore for T {}
+impl<T: RecordReads + RecordWrites + NumberIndex + Departures + RecordDisposal + MatchCounter>
+    IntakeStore for T
+{
+}
 
 /// The key ports intake's role allows: encrypt and MAC.
 pub trait IntakeCipher: NumberEncryptor + NumberMac {}

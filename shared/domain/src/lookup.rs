@@ -14,7 +14,6 @@ use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
 use crate::usecase::{Core, live_record};
-use chrono::{Duration, DurationRound};
 use std::sync::Arc;
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota, the log, and
@@ -145,9 +144,7 @@ impl LookupService {
                             return Err(VaultError::Conflict(Conflict::NoNumber));
                         }
                     };
-                    let hour = now
-                        .duration_trunc(Duration::hours(1))
-                        .expect("an hour divides any timestamp");
+                    let hour = crate::usecase::hour_of(now);
                     let config = &self.core.config;
                     // Fail closed: no durable trail, no number; the quota and the trail
                     // are one write, so neither is counted without the other.

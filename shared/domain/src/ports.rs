@@ -286,6 +286,23 @@ pub trait RevealTrail: Send + Sync {
     ) -> Result<bool, Unavailable>;
 }
 
+/// Each principal's hourly count of numbers that matched a stored one (an import's
+/// `unchanged` and `duplicate_number` rows, a link's `duplicate_number` answers): each
+/// tells whose number a candidate is, so their rate is bounded like reveals'.
+#[async_trait]
+pub trait MatchCounter: Send + Sync {
+    /// Adds `n` to `sub`'s count for the hour starting at `hour`, unless the count had
+    /// already reached `limit`: then `false`, nothing added (`n = 0` only asks).
+    async fn count_matches(
+        &self,
+        tenant: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        n: u32,
+        limit: u32,
+    ) -> Result<bool, Unavailable>;
+}
+
 /// The reveals of an export's file, written before the file is produced.
 #[async_trait]
 pub trait ExportTrail: Send + Sync {

@@ -230,6 +230,17 @@ pub struct Record<S = Ciphertext> {
 }
 
 impl<S> Record<S> {
+    /// Since when the number may be revealed: its registration, or the confirmation of its
+    /// submission (`None` while pending, or for a refusal).
+    pub fn active_since(&self) -> Option<DateTime<Utc>> {
+        match &self.content {
+            Content::Active { verification, .. } => {
+                Some(verification.confirmed_at.unwrap_or(self.created_at))
+            }
+            Content::Refused { .. } | Content::Pending { .. } => None,
+        }
+    }
+
     pub fn status(&self) -> Status {
         match self.content {
             Content::Active { .. } => Status::Active,

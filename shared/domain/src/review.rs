@@ -265,7 +265,11 @@ impl ReviewService {
                         input.verified_on,
                         jst_today(now),
                     )
-                    .map_err(|(field, rule)| VaultError::invalid(field, rule.code()))?;
+                    .map_err(|(field, rule)| VaultError::invalid(field, rule.code()))
+                    .map(|v| Verification {
+                        confirmed_at: Some(now),
+                        ..v
+                    })?;
                     let metadata = record.metadata();
                     self.store
                         .confirm_record(&metadata, &verification)

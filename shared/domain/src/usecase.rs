@@ -20,6 +20,9 @@ pub struct VaultConfig {
     pub backup_window_days: u32,
     /// Reveals one principal may make in an hour before getting 429 (bulk reading).
     pub reveal_limit_per_hour: u32,
+    /// Stored numbers one principal may see matched in an hour (import rows `unchanged`
+    /// or `duplicate_number`, a link's `duplicate_number`) before getting 429.
+    pub match_limit_per_hour: u32,
     /// DynamoDB TTL (the backstop) deletes a record this long after it is gone.
     pub ttl_grace: Duration,
     /// How long disposal records are kept.
@@ -36,6 +39,7 @@ impl Default for VaultConfig {
             audit_retention: Duration::days(3 * 365),
             backup_window_days: 35,
             reveal_limit_per_hour: 200,
+            match_limit_per_hour: 2_000,
             ttl_grace: Duration::days(7),
             disposal_retention: Duration::days(3650),
             purge_concurrency: 8,
@@ -117,6 +121,13 @@ impl Core {
         }
         self.audit.emit(&event);
     }
+}
+
+/// The hour `now` falls in, which hourly counts are kept by.
+pub(crate) fn hour_of(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::DurationRound;
+    now.duration_trunc(Duration::hours(1))
+        .expect("an hour divides any timestamp")
 }
 
 /// The record as every read sees it: absent, another tenant's and past due are all

@@ -94,6 +94,10 @@ pub struct Verification {
     pub identity_check: IdentityCheck,
     pub verified_by: Subject,
     pub verified_on: NaiveDate,
+    /// When a registrar confirmed a submission with this verification, from which the
+    /// number may be revealed and exported; `None` for a number registered active.
+    #[serde(skip)]
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Verification {
@@ -137,6 +141,7 @@ impl Verification {
             identity_check,
             verified_by,
             verified_on,
+            confirmed_at: None,
         })
     }
 }

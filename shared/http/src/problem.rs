@@ -132,7 +132,7 @@ pub fn title(err: &VaultError) -> &'static str {
         VaultError::IdempotencyMismatch => {
             "This Idempotency-Key was used with a different request."
         }
-        VaultError::Throttled => "Too many reveals this hour; retry later.",
+        VaultError::Throttled => "Too many of these requests this hour; retry later.",
         VaultError::Unavailable => "A dependency failed and nothing was written; retry.",
     }
 }

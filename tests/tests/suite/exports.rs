@@ -484,3 +484,51 @@ async fn a_label_a_spreadsheet_would_run_is_refused_at_every_input_and_text_in_t
     assert!(line.contains(&as_text), "{line} lacks {as_text}");
     assert!(!file.raw.contains(",=HYPERLINK"));
 }
+
+#[tokio::test]
+async fn a_submission_confirmed_after_the_request_is_not_in_the_file() {
+    let stack = Stack::new().await;
+    registered(&stack).await;
+    // E5's number waits for review when the export is requested.
+    let (_, token) = super::collections::open_link(&stack, "E5", false).await;
+    let sub =
+        super::collections::submit(&stack, &token, json!({"self": super::collections::own(N5)}))
+            .await;
+    assert_eq!(sub.status, 201, "{}", sub.raw);
+    let pending = sub.body["records"][0]["record_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let r = request_export(
+        &stack,
+        &requester(),
+        json!({"purpose": "withholding_tax", "all": true}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["record_count"], 3, "a pending number is not counted");
+    let id = r.body["export_id"].as_str().unwrap().to_owned();
+
+    // Confirmed a second later: it may be revealed from now on, but the approver
+    // approves the three the request counted.
+    stack.set_now(stack.clock.now_plus(Duration::seconds(1)));
+    let confirmed = super::collections::confirm(&stack, &pending, "photo_id").await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.raw);
+    assert_eq!(approve(&stack, &approver(), &id).await.status, 200);
+    let file = download(&stack, &requester(), &id).await;
+    assert_eq!(file.status, 200, "{}", file.raw);
+    assert_eq!(file.raw.lines().count(), 1 + 3, "{}", file.raw);
+    assert!(!file.raw.contains("E5,"));
+    assert_eq!(trail_of(&stack, &id).await.len(), 3);
+
+    // A request made after the confirmation counts it.
+    let later = request_export(
+        &stack,
+        &requester(),
+        json!({"purpose": "withholding_tax", "all": true}),
+    )
+    .await;
+    assert_eq!(later.body["record_count"], 4, "{}", later.raw);
+    stack.assert_no_plaintext(ALL_NUMBERS).await;
+}

@@ -207,6 +207,13 @@ async fn duplicates_are_found_on_every_path_and_forgotten_on_disposal() {
         json!([{"field": "self.my_number", "rule": "duplicate_number"}])
     );
     assert!(!sub.raw.contains("E2001"));
+    // The answer told a coworker's number: audited as a match of the link's.
+    let matched = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "number_matched" && e["collection_id"].is_string())
+        .count();
+    assert_eq!(matched, 1);
 
     // Disposed of early, the number is free for the employee it really belongs to.
     let gone = stack
@@ -418,4 +425,114 @@ async fn the_backfill_files_records_older_than_the_index_once_and_reports_duplic
     let now = register(&stack, &hr, own_number("E3005", N3)).await;
     assert_eq!(now.status, 201, "{}", now.raw);
     stack.assert_no_plaintext(ALL_NUMBERS).await;
+}
+
+/// A file of candidate numbers, as a registrar who may not reveal could send it.
+fn candidates(rows: &[(&str, &str)]) -> String {
+    let mut csv = String::from(
+        "employee_id,relation,my_number,purposes,number_check,identity_check,verified_on\r\n",
+    );
+    for (employee, number) in rows {
+        csv.push_str(&format!(
+            "{employee},本人,{number},withholding_tax,my_number_card,my_number_card,2026-04-01\r\n"
+        ));
+    }
+    csv
+}
+
+#[tokio::test]
+async fn numbers_matched_by_imports_are_audited_counted_and_refused_past_the_hours_limit() {
+    let config = mynumber_domain::VaultConfig {
+        match_limit_per_hour: 3,
+        ..Default::default()
+    };
+    let stack = Stack::with_config(config).await;
+    let hr = Who::registrar("acme");
+    for (employee, number) in [("E2101", N1), ("E2102", N2)] {
+        let r = register(&stack, &hr, own_number(employee, number)).await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+    }
+    // One row confirms E2101's number, one finds whose N2 is, one matches nothing.
+    let probe = candidates(&[("E2101", N1), ("E2199", N2), ("E2198", N3)]);
+    let dry = import(&stack, probe.as_bytes(), "text/csv", true).await;
+    assert_eq!(dry.status, 200, "{}", dry.raw);
+    assert_eq!(counts(&dry), (1, 1, 1));
+    assert_eq!(dry.body["rows"][1]["duplicate_of"], "E2102");
+
+    // Each match is in the audit trail: whose number, never the number.
+    let matched: Vec<Value> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "number_matched")
+        .collect();
+    assert_eq!(matched.len(), 2, "{matched:?}");
+    assert_eq!(matched[0]["employee_id"], "E2101");
+    assert_eq!(matched[0]["dry_run"], true);
+    assert_eq!(matched[1]["employee_id"], "E2102");
+    assert_eq!(matched[1]["reason"], "duplicate_number");
+    assert!(matched.iter().all(|e| e["actor"] == hr.sub));
+
+    // Under the limit (2 of 3) the next file is read, and its matches are counted too.
+    let second = import(&stack, probe.as_bytes(), "text/csv", true).await;
+    assert_eq!(second.status, 200, "{}", second.raw);
+    // Past it, nothing is read: no row is answered.
+    let third = import(&stack, probe.as_bytes(), "text/csv", false).await;
+    assert_problem(&third, 429, "throttled");
+    assert!(third.body.get("rows").is_none());
+    assert_eq!(record_items(&stack).await, 2, "nothing was written");
+    let refused = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["reason"] == "throttled")
+        .collect::<Vec<_>>();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["event"], "denied");
+    assert_eq!(refused[0]["action"], "register_record");
+
+    // Another registrar has an hour of their own; the first one may go on the next hour.
+    let colleague = Who::new("hr-kimura", "acme", &["registrar"]);
+    let other = stack
+        .call(
+            req("POST", "/v1/imports")
+                .who(&colleague)
+                .header("content-type", "text/csv")
+                .query("dry_run", "true")
+                .bytes_body(probe.as_bytes())
+                .build(),
+        )
+        .await;
+    assert_eq!(other.status, 200, "{}", other.raw);
+    stack.set_now(stack.clock.now_plus(chrono::Duration::hours(1)));
+    let later = import(&stack, probe.as_bytes(), "text/csv", true).await;
+    assert_eq!(later.status, 200, "{}", later.raw);
+    stack.assert_no_plaintext(&[N1, N2, N3]).await;
+}
+
+#[tokio::test]
+async fn a_links_duplicate_answers_count_against_the_registrar_who_made_it() {
+    let config = mynumber_domain::VaultConfig {
+        match_limit_per_hour: 1,
+        ..Default::default()
+    };
+    let stack = Stack::with_config(config).await;
+    let r = register(&stack, &Who::registrar("acme"), own_number("E2201", N1)).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let body = json!({"self": super::collections::own(N1)});
+    let (_, first) = super::collections::open_link(&stack, "E2202", false).await;
+    let answer = super::collections::submit(&stack, &first, body.clone()).await;
+    assert_problem(&answer, 400, "invalid_request");
+    // The hour's matches are used up: the same registrar's next link refuses any
+    // submission before reading it, a number nobody holds as well.
+    let (_, second) = super::collections::open_link(&stack, "E2203", false).await;
+    let refused = super::collections::submit(&stack, &second, body).await;
+    assert_problem(&refused, 429, "throttled");
+    let (_, third) = super::collections::open_link(&stack, "E2204", false).await;
+    let fresh = json!({"self": super::collections::own(N2)});
+    let refused = super::collections::submit(&stack, &third, fresh.clone()).await;
+    assert_problem(&refused, 429, "throttled");
+    // The next hour the link works.
+    stack.set_now(stack.clock.now_plus(chrono::Duration::hours(1)));
+    let accepted = super::collections::submit(&stack, &third, fresh).await;
+    assert_eq!(accepted.status, 201, "{}", accepted.raw);
+    stack.assert_no_plaintext(&[N1, N2]).await;
 }

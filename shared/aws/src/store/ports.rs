@@ -91,6 +91,20 @@ impl RevealTrail for DynamoStore {
 }
 
 #[async_trait]
+impl MatchCounter for DynamoStore {
+    async fn count_matches(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        add: u32,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        trail::count_matches(self, t, sub, hour, add, limit).await
+    }
+}
+
+#[async_trait]
 impl AuditTrail for DynamoStore {
     async fn append_audit(
         &self,

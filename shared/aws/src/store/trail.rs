@@ -3,7 +3,7 @@
 use super::transaction::Transaction;
 use super::{ABSENT, DynamoStore, unavailable};
 use crate::item::{audit_to_item, n};
-use crate::keys::quota_key;
+use crate::keys::{matches_key, quota_key};
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
@@ -73,4 +73,37 @@ pub(crate) async fn append_audit(
         .await
         .map_err(unavailable)?;
     Ok(())
+}
+
+/// Adds `add` to the hour's count of matched numbers unless it had reached `limit`.
+pub(crate) async fn count_matches(
+    store: &DynamoStore,
+    t: &TenantId,
+    sub: &Subject,
+    hour: DateTime<Utc>,
+    add: u32,
+    limit: u32,
+) -> Result<bool, Unavailable> {
+    let sent = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(matches_key(t, sub, hour)))
+        .update_expression("ADD used :n SET expires_at = :exp")
+        .condition_expression("attribute_not_exists(used) OR used < :limit")
+        .expression_attribute_values(":n", n(add))
+        .expression_attribute_values(":limit", n(limit))
+        .expression_attribute_values(":exp", n((hour + chrono::Duration::hours(2)).timestamp()))
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(e)),
+    }
 }
