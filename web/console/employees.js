@@ -140,7 +140,13 @@ function rowsOf(item) {
     });
     actions.append(link);
   }
-  if (ctx.hasRole('registrar')) {
+  // A submission awaiting review is confirmed or rejected there (the rejection deletes its
+  // photos); the API refuses to dispose of it here.
+  if (ctx.hasRole('registrar') && item.status === 'pending_review') {
+    const link = h('a', { href: '#/review', class: 'review-link' }, '提出の確認へ');
+    link.setAttribute('aria-label', `${relationText(item)}の提出を確認または却下する`);
+    actions.append(link);
+  } else if (ctx.hasRole('registrar')) {
     const button = h('button', { type: 'button', class: 'button secondary small dispose', 'aria-expanded': 'false' }, '早期廃棄');
     button.setAttribute('aria-label', `${relationText(item)}の記録を早期廃棄する`);
     actions.append(button);

@@ -379,6 +379,9 @@ impl IntakeService {
         let reason = if old.is_gone(today) {
             // Past due is gone: registering again needs no replace flag.
             DisposalReason::RetentionEnded
+        } else if replace && matches!(old.content, Content::Pending { .. }) {
+            // Its photos are the review's to delete: reject the submission first.
+            return Err(VaultError::Conflict(Conflict::PendingReview));
         } else if replace {
             DisposalReason::Replaced
         } else {

@@ -7,6 +7,7 @@ use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::intake::IntakeService;
 use crate::ports::{DepartureChange, Disposed, EmployeeRead, EmployeeRecords, UpdateError};
+use crate::record::Content;
 use crate::retention::jst_today;
 use crate::usecase::live_record;
 use chrono::{Duration, NaiveDate};
@@ -225,6 +226,11 @@ impl IntakeService {
                     event.employee_id = Some(record.employee_id.clone());
                     event.relation = Some(record.relation.kind());
                     event.reason = Some(reason.into());
+                    // A submission's photos are the review's to delete (this role has no
+                    // storage access): it is rejected, which deletes them, not disposed of.
+                    if matches!(record.content, Content::Pending { .. }) {
+                        return Err(VaultError::Conflict(Conflict::PendingReview));
+                    }
                     let disposal = DisposalRecord::for_record(
                         &record,
                         reason,

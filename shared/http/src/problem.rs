@@ -107,7 +107,7 @@ pub fn title(err: &VaultError) -> &'static str {
             "This link does not work: it is unknown, used, expired, cancelled or locked."
         }
         VaultError::Conflict(Conflict::PendingReview) => {
-            "The record awaits a registrar's review; it cannot be revealed yet."
+            "The record awaits a registrar's review: it cannot be revealed yet, and is rejected rather than disposed of or replaced."
         }
         VaultError::Conflict(Conflict::DocumentLimit) => {
             "This link already holds the most documents it may upload."

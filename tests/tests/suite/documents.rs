@@ -391,3 +391,50 @@ async fn rejection_expiry_and_a_failed_deletion_all_end_with_an_empty_bucket() {
     assert!(stack.bucket_keys().await.is_empty());
     assert!(stack.items_of_kind("document").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_pending_record_with_photos_is_rejected_not_disposed_of_or_replaced() {
+    let stack = Stack::new().await;
+    let (_, token) = open_link(&stack, "E750", false).await;
+    let doc = upload(&stack, &token, &png(1024), "image/png", "image/png").await;
+    let r = submit(&stack, &token, json!({"self": own(N1), "documents": [doc]})).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let record = id_of(&records_of(&stack, "E750").await, "self").to_owned();
+    let hr = Who::registrar("acme");
+
+    // Neither path that cannot delete the photo may take the record.
+    let early = stack
+        .call(
+            req("DELETE", &format!("/v1/records/{record}"))
+                .who(&hr)
+                .json(json!({"reason": "error"}))
+                .build(),
+        )
+        .await;
+    assert_problem(&early, 409, "pending_review");
+    let mut replace = own_number("E750", N2);
+    replace["replace"] = json!(true);
+    assert_problem(
+        &register(&stack, &hr, replace.clone()).await,
+        409,
+        "pending_review",
+    );
+    assert_eq!(stack.bucket_keys().await.len(), 1);
+
+    // The rejection deletes it and says so in the disposal record.
+    let rejected = stack
+        .call(
+            req("POST", &format!("/v1/records/{record}/reject"))
+                .who(&hr)
+                .json(json!({"reason": "番号の誤り"}))
+                .build(),
+        )
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.raw);
+    assert_eq!(rejected.body["documents_deleted"], 1);
+    assert!(stack.bucket_keys().await.is_empty());
+    // Then the registrar registers the right number.
+    replace["replace"] = json!(false);
+    assert_eq!(register(&stack, &hr, replace).await.status, 201);
+    stack.assert_no_plaintext(&[N1, N2]).await;
+}
