@@ -948,7 +948,7 @@ pub fn openapi() -> &'static Value {
 }
 
 /// The document's path template that matches a concrete path; a literal segment wins over
-/// a parameter (`/console/qr` over `/console/{asset}`), as in API Gateway.
+/// a parameter (`/console/config.json` over `/console/{asset}`), as in API Gateway.
 pub fn path_template<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     doc["paths"]

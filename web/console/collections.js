@@ -134,18 +134,17 @@ function addCard(c) {
     h('div', { class: 'link-qr' }, img, qrNote));
   card.querySelector('input.link-url').value = url;
   $('#col-created').append(card);
-  if (url) drawQr(card, url, img, qrNote);
+  drawQr(card, typeof c?.qr_svg === 'string' ? c.qr_svg : '', img, qrNote);
 }
 
-async function drawQr(card, url, img, note) {
-  let blob;
-  try {
-    blob = await api('POST', '/console/qr', { body: { text: url }, as: 'blob' });
-  } catch {
+// The QR code comes with the link (the token is sent nowhere again to be drawn); shown
+// through a blob: URL, as an image, so the SVG's markup never enters the page.
+function drawQr(card, svg, img, note) {
+  if (!svg) {
     note.textContent = 'QRコードを作れませんでした。リンクをコピーして渡してください。';
     return;
   }
-  if (!card.isConnected) return; // closed meanwhile
+  const blob = new Blob([svg], { type: 'image/svg+xml' });
   const objectUrl = URL.createObjectURL(blob);
   blobUrls.set(card, objectUrl);
   img.src = objectUrl;

@@ -1,17 +1,16 @@
 //! The console function: the HR console of SPEC §4c on the API's own origin. It serves
 //! the console's static files (`GET /console`, `GET /console/{asset}`), the sign-in
-//! settings the page needs (`GET /console/config.json`) and the QR code of a collection
-//! link (`POST /console/qr`). It holds no data, no key and no AWS client: every page calls
-//! the API, which enforces every rule; this function's role may only write its own logs.
+//! settings the page needs (`GET /console/config.json`). It holds no data, no key and no
+//! AWS client: every page calls the API, which enforces every rule; this function's role
+//! may only write its own logs. (A link's QR code comes with the link, from the review
+//! function, so the token is never sent here.)
 
 use lambda_http::http::Method;
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::VaultError;
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{Fields, anonymous_caller, json_object, json_response, problem, segments};
-use serde_json::{Value, json};
-use zeroize::Zeroizing;
+use mynumber_http::{anonymous_caller, json_response, problem, segments};
+use serde_json::json;
 
 /// The console's files. `callback` is the sign-in popup's landing page.
 pub const PAGES: &[Asset] = &[
@@ -65,9 +64,6 @@ pub const PAGES: &[Asset] = &[
 /// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it).
 #[cfg(feature = "dev-auth")]
 const DEV_PICKER: Asset = Asset::script("dev.js", include_str!("../../../web/console/dev.js"));
-
-/// The longest text a QR code is drawn for: a collection link is about 90 characters.
-pub const MAX_QR_TEXT: usize = 512;
 
 /// How the console signs its user in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -237,8 +233,6 @@ impl Console {
             (&Method::GET, ["console", "config.json"]) => {
                 Ok(json_response(200, self.config.clone()))
             }
-            (&Method::POST, ["console", "qr"]) => qr(req),
-            (_, ["console", "qr"]) => Err(VaultError::MethodNotAllowed),
             (&Method::GET, ["console", name]) => self
                 .asset(name)
                 .filter(|a| a.name != "index.html")
@@ -274,55 +268,6 @@ pub fn csp(storage_origin: Option<&str>, token_origin: Option<&str>) -> String {
         extra(storage_origin),
         extra(token_origin)
     )
-}
-
-/// `POST /console/qr` `{"text": url}` → the QR code as SVG. The link holds its one-time
-/// token: it is held zeroed-on-drop, never logged, and the answer is never cached.
-fn qr(req: &Request) -> Result<Response<Body>, VaultError> {
-    let mut body = json_object(req)?;
-    // Taken out first, so that it is zeroed however parsing ends.
-    let text = body.remove("text").map(|v| match v {
-        Value::String(s) => Ok(Zeroizing::new(s)),
-        other => Err(other.is_null()),
-    });
-    let mut f = Fields::new(&body, &[]);
-    let text = match text {
-        Some(Ok(s)) if s.is_empty() || s.len() > MAX_QR_TEXT => {
-            f.fail("text", "length");
-            None
-        }
-        Some(Ok(s)) if !s.bytes().all(|b| b.is_ascii_graphic()) => {
-            f.fail("text", "format");
-            None
-        }
-        Some(Ok(s)) => Some(s),
-        None | Some(Err(true)) => {
-            f.fail("text", "required");
-            None
-        }
-        Some(Err(false)) => {
-            f.fail("text", "type");
-            None
-        }
-    };
-    let text = f.finish(text)?;
-    // Level M survives a smudged or partly covered screen; a link fits well within it.
-    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|_| VaultError::invalid("text", "length"))?;
-    let svg = Zeroizing::new(
-        code.render::<qrcode::render::svg::Color>()
-            .min_dimensions(240, 240)
-            .quiet_zone(true)
-            .build(),
-    );
-    Ok(Response::builder()
-        .status(200)
-        .header(CONTENT_TYPE, "image/svg+xml")
-        .header(CACHE_CONTROL, "no-store")
-        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header("content-security-policy", "default-src 'none'")
-        .body(Body::Text(svg.to_string()))
-        .expect("static headers are valid"))
 }
 
 #[cfg(test)]

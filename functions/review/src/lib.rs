@@ -43,7 +43,8 @@ impl Review {
                     .review
                     .create_collection(caller, parse_collection(req))
                     .await?;
-                Ok(json_value(201, &view))
+                let qr_svg = view.url.as_deref().map(qr_svg);
+                Ok(json_value(201, &Created { view, qr_svg }))
             }
             (&Method::GET, ["v1", "collections"]) => {
                 let page = self
@@ -88,6 +89,27 @@ impl Review {
             _ => Err(VaultError::NotFound),
         }
     }
+}
+
+/// The 201 of `POST /v1/collections`: the link, and the link drawn as a QR code, so the
+/// token is never sent anywhere again to be drawn.
+#[derive(serde::Serialize)]
+struct Created {
+    #[serde(flatten)]
+    view: mynumber_domain::collection::CollectionView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr_svg: Option<String>,
+}
+
+/// The link as an SVG QR code. Level M survives a smudged or partly covered screen; a
+/// link fits well within it.
+fn qr_svg(url: &str) -> String {
+    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .expect("a link fits in a QR code")
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build()
 }
 
 /// `POST /v1/collections`.

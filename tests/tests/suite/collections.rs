@@ -26,6 +26,10 @@ pub(crate) async fn open_link(stack: &Stack, employee: &str, family: bool) -> (S
     let (base, token) = url.split_once('#').unwrap();
     assert_eq!(base, format!("{}/collect", mynumber_tests::PUBLIC_BASE_URL));
     assert_eq!(token.len(), 64, "a 256-bit hex token");
+    // The link comes drawn as a QR code too: drawn, not written.
+    let svg = r.body["qr_svg"].as_str().unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg:.80}");
+    assert!(!svg.contains(token) && !svg.contains("collect#"));
     (
         r.body["collection_id"].as_str().unwrap().to_owned(),
         token.to_owned(),

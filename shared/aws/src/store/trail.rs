@@ -84,6 +84,10 @@ pub(crate) async fn count_matches(
     add: u32,
     limit: u32,
 ) -> Result<bool, Unavailable> {
+    // An absent count is 0, which a limit of 0 has already reached.
+    if limit == 0 {
+        return Ok(false);
+    }
     let sent = store
         .client
         .update_item()
