@@ -87,6 +87,12 @@ impl ReqBuilder {
         self
     }
     /// API Gateway's request id (random otherwise).
+    /// The address API Gateway saw the request come from.
+    pub fn source_ip(mut self, ip: &str) -> Self {
+        self.source_ip = ip.into();
+        self
+    }
+
     pub fn request_id(mut self, id: &str) -> Self {
         self.request_id = Some(id.into());
         self

@@ -25,6 +25,7 @@ struct State {
     audit: Vec<AuditEvent>,
     quota: HashMap<(String, String, i64), u32>,
     matches: HashMap<(String, String, i64), u32>,
+    client_requests: HashMap<(String, i64), u32>,
     departures: HashMap<(String, String), mynumber_domain::retention::Departure>,
     /// Per employee: how many records intake has created (the revision).
     revisions: HashMap<(String, String), u64>,
@@ -369,6 +370,28 @@ impl mynumber_domain::ports::MatchCounter for MemoryStore {
             return Ok(false);
         }
         *used = used.saturating_add(add);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::ClientRequests for MemoryStore {
+    async fn count_client_request(
+        &self,
+        client: &mynumber_domain::ports::ClientAddress,
+        minute: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .client_requests
+            .entry((client.as_str().to_owned(), minute.timestamp()))
+            .or_default();
+        if *used >= limit {
+            return Ok(false);
+        }
+        *used += 1;
         Ok(true)
     }
 }

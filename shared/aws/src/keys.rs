@@ -12,6 +12,7 @@
 //! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
 //! | quota       | `T#t#Q#{subject}#{yyyy-mm-ddThh}` | `QUOTA` | –                                        |
 //! | matches     | `T#t#M#{subject}#{yyyy-mm-ddThh}` | `MATCHES` | –                                      |
+//! | client rate | `RL#{address}#{yyyy-mm-ddThh:mm}` | `RATE` | –                                      |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
 //! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
 //! | collection  | `T#t#C#{collection_id}`       | `COLLECTION` | `T#t#C` / `{ms:013}#{cid}`              |
@@ -150,6 +151,15 @@ pub fn matches_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
     key(
         format!("T#{t}#M#{sub}#{}", hour.format("%Y-%m-%dT%H")),
         "MATCHES",
+    )
+}
+
+/// One client address's request count for the minute starting at `minute`, on the
+/// employee's routes: counted before any token is read, so without a tenant.
+pub fn client_rate_key(client: &str, minute: DateTime<Utc>) -> Item {
+    key(
+        format!("RL#{client}#{}", minute.format("%Y-%m-%dT%H:%M")),
+        "RATE",
     )
 }
 

@@ -224,6 +224,8 @@ pub async fn lookup_service(
 #[cfg(all(feature = "encrypt", feature = "decrypt"))]
 pub async fn backfill(
     settings: &Settings,
+    operator: mynumber_domain::ids::Subject,
+    audit: Arc<dyn mynumber_domain::audit::AuditSink>,
 ) -> Result<mynumber_domain::backfill::Backfill, SettingsError> {
     let key = required(&settings.key_id, "KMS_KEY_ID")?;
     let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
@@ -232,9 +234,14 @@ pub async fn backfill(
     let store = store(settings, &config).await;
     Ok(mynumber_domain::backfill::Backfill {
         records: store.clone(),
-        filing: store,
+        filing: store.clone(),
         decryptor: Arc::new(KmsDecryptor::new(kms.clone(), key)),
         mac: Arc::new(KmsEncryptor::new(kms, key, mac_key)),
+        trail: store,
+        audit,
+        clock: Arc::new(mynumber_domain::ports::SystemClock),
+        operator,
+        audit_retention: settings.vault.audit_retention,
     })
 }
 

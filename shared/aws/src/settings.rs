@@ -58,6 +58,7 @@ impl Settings {
         let audit_days = number("AUDIT_RETENTION_DAYS", 3 * 365)?;
         let reveal_limit = number("REVEAL_LIMIT_PER_HOUR", 200)?;
         let match_limit = number("MATCH_LIMIT_PER_HOUR", 2_000)?;
+        let client_limit = number("CLIENT_LIMIT_PER_MINUTE", 300)?;
         let ttl_grace_days = number("TTL_GRACE_DAYS", 7)?;
         let disposal_days = number("DISPOSAL_RETENTION_DAYS", 3650)?;
         // Enough to hide DynamoDB latency, few enough to stay far from throttling.
@@ -77,6 +78,7 @@ impl Settings {
                 backup_window_days: pitr_days,
                 reveal_limit_per_hour: reveal_limit,
                 match_limit_per_hour: match_limit,
+                client_limit_per_minute: client_limit,
                 ttl_grace: Duration::days(i64::from(ttl_grace_days)),
                 disposal_retention: Duration::days(i64::from(disposal_days)),
                 purge_concurrency: purge_concurrency.clamp(1, 64) as usize,

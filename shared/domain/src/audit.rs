@@ -88,6 +88,9 @@ vocabulary! {
         /// `duplicate_number`): whose it is, never the number. Counted per principal and
         /// hour.
         NumberMatched = "number_matched",
+        /// `mynumber-backfill` opened a number to file it in the duplicate index
+        /// (`actor`: the operator); in the durable trail (`authorized`) before the Decrypt.
+        BackfillOpened = "backfill_opened",
     }
 }
 

@@ -8,8 +8,11 @@
 //! see before) are reported, not resolved: both records stay, the first one filed holds the
 //! claim, and HR decides which is wrong.
 
-use crate::ids::{EmployeeId, NumberKey, RecordId, TenantId};
-use crate::ports::{CipherError, Cursor, Exports, NumberDecryptor, NumberMac, Unavailable};
+use crate::audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome};
+use crate::ids::{EmployeeId, NumberKey, RecordId, Subject, TenantId};
+use crate::ports::{
+    AuditTrail, CipherError, Clock, Cursor, Exports, NumberDecryptor, NumberMac, Unavailable,
+};
 use crate::record::{Content, Record};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -68,6 +71,15 @@ pub struct Backfill {
     pub filing: Arc<dyn NumberFiling>,
     pub decryptor: Arc<dyn NumberDecryptor>,
     pub mac: Arc<dyn NumberMac>,
+    /// Each number opened is in the vault's durable trail before its Decrypt, as a reveal
+    /// is, and in the audit log after.
+    pub trail: Arc<dyn AuditTrail>,
+    pub audit: Arc<dyn AuditSink>,
+    pub clock: Arc<dyn Clock>,
+    /// Who runs it (the operator's own name, beside the role CloudTrail records).
+    pub operator: Subject,
+    /// How long the durable trail keeps an event (the functions' `audit_retention`).
+    pub audit_retention: chrono::Duration,
 }
 
 impl Backfill {
@@ -139,10 +151,29 @@ impl Backfill {
             // Read as unfiled a moment ago; a refusal has no number to file.
             Content::Refused { .. } => return Ok(Filed::Changed),
         };
-        let number = self
+        // Fail closed, as a reveal: no durable trail, no Decrypt.
+        let now = self.clock.now();
+        let mut event = AuditEvent::new(AuditKind::BackfillOpened, None, &Caller::default(), now);
+        event.actor = Some(self.operator.clone());
+        event.tenant_id = Some(r.tenant_id.clone());
+        event.record_id = Some(r.record_id.clone());
+        event.employee_id = Some(r.employee_id.clone());
+        event.relation = Some(r.relation.kind());
+        event.outcome = Outcome::Authorized;
+        self.trail
+            .append_audit(&event, now + self.audit_retention)
+            .await?;
+        let opened = self
             .decryptor
             .decrypt(&r.tenant_id, &r.record_id, ciphertext)
-            .await?;
+            .await;
+        event.outcome = if opened.is_ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        };
+        self.audit.emit(&event);
+        let number = opened?;
         let mac = self.mac.fingerprint(&r.tenant_id, &number).await?;
         drop(number);
         Ok(self

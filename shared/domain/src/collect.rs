@@ -14,26 +14,27 @@ use crate::error::{Conflict, VaultError};
 use crate::ids::{RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
-    AddDocumentError, CollectionAccess, CreateError, DocumentChange, DocumentEntries,
-    DocumentErasure, DocumentUploads, MatchCounter, NewRecord, NumberClaim, RecordReads,
-    RecordWrites, SlotChange, UpdateError,
+    AddDocumentError, ClientAddress, ClientRequests, CollectionAccess, CreateError, DocumentChange,
+    DocumentEntries, DocumentErasure, DocumentUploads, MatchCounter, NewRecord, NumberClaim,
+    RecordReads, RecordWrites, SlotChange, UpdateError,
 };
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, DependentLabel, Record, Relation, Source, Submitted};
 use crate::retention::{Departure, jst_today};
 use crate::usecase::Core;
 use crate::verification::{IdentityCheck, NumberCheck, Refusal};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use serde::Serialize;
 use std::sync::Arc;
 
 /// The store ports the collect function's role allows.
 pub trait SubmissionStore:
-    RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter
+    RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter + ClientRequests
 {
 }
-impl<T: RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter>
-    SubmissionStore for T
+impl<
+    T: RecordReads + RecordWrites + CollectionAccess + DocumentEntries + MatchCounter + ClientRequests,
+> SubmissionStore for T
 {
 }
 
@@ -130,19 +131,22 @@ impl SubmissionService {
     ) -> Result<UploadTicket, VaultError> {
         let now = self.core.now();
         let mut event = self.event(AuditKind::DocumentUpload, caller, now);
-        let result = self.upload_steps(token, input, now, &mut event).await;
+        let result = self
+            .upload_steps(caller, token, input, now, &mut event)
+            .await;
         self.finish(event, &result);
         result
     }
 
     async fn upload_steps(
         &self,
+        caller: &Caller,
         token: &LinkCredential,
         input: Result<UploadRequest, VaultError>,
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<UploadTicket, VaultError> {
-        let c = self.open(token, now).await?;
+        let c = self.open(caller, token, now).await?;
         name_collection(event, &c);
         let input = input?;
         if c.document_ids.len() >= MAX_DOCUMENTS {
@@ -228,12 +232,31 @@ impl SubmissionService {
     }
 
     /// The open collection a token names, or `CollectionNotFound` for every other case
-    /// (401 only when the request carries no link credential at all).
+    /// (401 only when the request carries no link credential at all). First of all, the
+    /// caller's address counts one request of its minute: past the limit, 429 before
+    /// anything is read, so one client cannot spend what every employee shares.
     async fn open(
         &self,
+        caller: &Caller,
         credential: &LinkCredential,
         now: DateTime<Utc>,
     ) -> Result<Collection, VaultError> {
+        if let Some(ip) = caller.source_ip {
+            let minute = now
+                .duration_trunc(chrono::Duration::minutes(1))
+                .expect("a minute divides any timestamp");
+            let admitted = self
+                .store
+                .count_client_request(
+                    &ClientAddress::of(ip),
+                    minute,
+                    self.core.config.client_limit_per_minute,
+                )
+                .await?;
+            if !admitted {
+                return Err(VaultError::Throttled);
+            }
+        }
         let token = match credential {
             LinkCredential::Missing => return Err(VaultError::Unauthenticated),
             LinkCredential::Malformed => return Err(VaultError::CollectionNotFound),
@@ -269,7 +292,7 @@ impl SubmissionService {
     ) -> Result<FormView, VaultError> {
         let now = self.core.now();
         let mut event = self.event(AuditKind::CollectionViewed, caller, now);
-        let result = self.open(token, now).await.map(|c| {
+        let result = self.open(caller, token, now).await.map(|c| {
             name_collection(&mut event, &c);
             c.form_view()
         });
@@ -287,7 +310,9 @@ impl SubmissionService {
     ) -> Result<SubmissionView, VaultError> {
         let now = self.core.now();
         let mut event = self.event(AuditKind::Submission, caller, now);
-        let result = self.submit_steps(token, input, now, &mut event).await;
+        let result = self
+            .submit_steps(caller, token, input, now, &mut event)
+            .await;
         if let Ok(view) = &result {
             event.count = Some(view.records.len() as u64);
         }
@@ -340,12 +365,13 @@ impl SubmissionService {
 
     async fn submit_steps(
         &self,
+        caller: &Caller,
         token: &LinkCredential,
         input: Result<SubmissionInput, VaultError>,
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<SubmissionView, VaultError> {
-        let collection = self.open(token, now).await?;
+        let collection = self.open(caller, token, now).await?;
         name_collection(event, &collection);
         self.count_matches(&collection, 0, now).await?;
         let mut input = match input.and_then(|i| family_allowed(&collection, i)) {

@@ -303,6 +303,45 @@ pub trait MatchCounter: Send + Sync {
     ) -> Result<bool, Unavailable>;
 }
 
+/// Whom a per-client limit counts: an IPv4 address, or an IPv6 address's /64 (one
+/// subscriber's block, through which a client may rotate).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(String);
+
+impl ClientAddress {
+    pub fn of(ip: std::net::IpAddr) -> Self {
+        match ip {
+            std::net::IpAddr::V4(v4) => ClientAddress(v4.to_string()),
+            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientAddress(v4.to_string()),
+                None => {
+                    let s = v6.segments();
+                    let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                    ClientAddress(format!("{prefix}/64"))
+                }
+            },
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Requests per client address and minute on the routes anyone may call (the employee's),
+/// so that one client cannot use up what every employee shares.
+#[async_trait]
+pub trait ClientRequests: Send + Sync {
+    /// Counts one request of `client` in the minute starting at `minute`, unless `limit`
+    /// were already made: then `false`, nothing counted.
+    async fn count_client_request(
+        &self,
+        client: &ClientAddress,
+        minute: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable>;
+}
+
 /// The reveals of an export's file, written before the file is produced.
 #[async_trait]
 pub trait ExportTrail: Send + Sync {

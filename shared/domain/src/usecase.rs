@@ -23,6 +23,9 @@ pub struct VaultConfig {
     /// Stored numbers one principal may see matched in an hour (import rows `unchanged`
     /// or `duplicate_number`, a link's `duplicate_number`) before getting 429.
     pub match_limit_per_hour: u32,
+    /// Requests one client address may make to the employee's API routes in a minute
+    /// before getting 429 (a company's employees may share one address).
+    pub client_limit_per_minute: u32,
     /// DynamoDB TTL (the backstop) deletes a record this long after it is gone.
     pub ttl_grace: Duration,
     /// How long disposal records are kept.
@@ -40,6 +43,7 @@ impl Default for VaultConfig {
             backup_window_days: 35,
             reveal_limit_per_hour: 200,
             match_limit_per_hour: 2_000,
+            client_limit_per_minute: 300,
             ttl_grace: Duration::days(7),
             disposal_retention: Duration::days(3650),
             purge_concurrency: 8,

@@ -591,3 +591,56 @@ async fn the_form_is_served_with_a_strict_content_security_policy() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn one_client_address_is_limited_per_minute_on_the_employee_s_routes() {
+    let stack = Stack::with_config(mynumber_domain::VaultConfig {
+        client_limit_per_minute: 3,
+        ..Default::default()
+    })
+    .await;
+    let (_, token) = open_link(&stack, "E9100", false).await;
+    let from = |ip: &str| {
+        with_token("GET", "/v1/collect", &token)
+            .source_ip(ip)
+            .build()
+    };
+    for _ in 0..3 {
+        assert_eq!(stack.call(from("198.51.100.9")).await.status, 200);
+    }
+    // The fourth request of the minute from that address is refused before anything is
+    // read, whatever it asks (a junk token, a submission) ...
+    let refused = stack.call(from("198.51.100.9")).await;
+    assert_problem(&refused, 429, "throttled");
+    let junk = stack
+        .call(
+            with_token("POST", "/v1/collect", &"0".repeat(64))
+                .source_ip("198.51.100.9")
+                .json(json!({"self": own(N1)}))
+                .build(),
+        )
+        .await;
+    assert_problem(&junk, 429, "throttled");
+    // ... while the employee at another address goes on; an IPv6 client's /64 is one
+    // client however it rotates its address.
+    assert_eq!(stack.call(from("203.0.113.50")).await.status, 200);
+    for i in 1..=3 {
+        let r = stack.call(from(&format!("2001:db8:1:2::{i}"))).await;
+        assert_eq!(r.status, 200, "{}", r.raw);
+    }
+    assert_problem(
+        &stack.call(from("2001:db8:1:2:ffff::1")).await,
+        429,
+        "throttled",
+    );
+    assert_eq!(stack.call(from("2001:db8:1:3::1")).await.status, 200);
+    // The next minute the address may go on.
+    stack.set_now(stack.clock.now_plus(Duration::minutes(1)));
+    assert_eq!(stack.call(from("198.51.100.9")).await.status, 200);
+    let denied = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["reason"] == "throttled")
+        .count();
+    assert_eq!(denied, 3, "each refusal is on the record");
+}

@@ -353,6 +353,11 @@ fn backfill(stack: &Stack) -> Backfill {
             &stack.key_id,
             &stack.mac_key_id,
         )),
+        trail: stack.store_on(&stack.table),
+        audit: stack.audit.clone(),
+        clock: stack.clock.clone(),
+        operator: mynumber_domain::ids::Subject::parse("ops-tanaka").unwrap(),
+        audit_retention: chrono::Duration::days(1),
     }
 }
 
@@ -383,6 +388,18 @@ async fn the_backfill_files_records_older_than_the_index_once_and_reports_duplic
     assert_eq!(unseen.status, 201, "{}", unseen.raw);
 
     let tenant = TenantId::parse("acme").unwrap();
+    // Fail closed: without the durable trail, no number is opened.
+    let mut blind = backfill(&stack);
+    blind.trail = stack.store_on("no-such-table");
+    let refused = blind.run(&tenant).await.unwrap();
+    assert_eq!((refused.filed, refused.failed), (0, 3), "{refused:?}");
+    assert!(
+        !stack
+            .audit_events()
+            .iter()
+            .any(|e| e["event"] == "backfill_opened")
+    );
+
     let report = backfill(&stack).run(&tenant).await.unwrap();
     assert_eq!(
         (
@@ -398,6 +415,26 @@ async fn the_backfill_files_records_older_than_the_index_once_and_reports_duplic
     assert_eq!(report.duplicates.len(), 1);
     assert_eq!(report.duplicates[0].employee_id.as_str(), "E3001");
     assert_eq!(report.duplicates[0].same_number_as.as_str(), "E3003");
+    // Each number opened is in the vault's trail, before its Decrypt, and in its log.
+    let trail: Vec<Value> = stack
+        .items_of_kind("audit")
+        .await
+        .iter()
+        .map(|i| serde_json::from_str::<Value>(i["event"].as_s().unwrap()).unwrap())
+        .filter(|e| e["event"] == "backfill_opened")
+        .collect();
+    assert_eq!(trail.len(), 3, "{trail:?}");
+    assert!(trail.iter().all(|e| e["outcome"] == "authorized"
+        && e["actor"] == "ops-tanaka"
+        && e["tenant_id"] == "acme"
+        && e["record_id"].is_string()));
+    let logged: Vec<Value> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "backfill_opened")
+        .collect();
+    assert_eq!(logged.len(), 3);
+    assert!(logged.iter().all(|e| e["outcome"] == "success"));
 
     // Run again: nothing left to do.
     let again = backfill(&stack).run(&tenant).await.unwrap();

@@ -738,6 +738,32 @@ async fn import_routes(c: &mut Checker, stack: &Stack) {
         &spent.call(post(&csv, "text/csv").build()).await,
     );
     let (_, token) = super::collections::open_link(&spent, "C9", false).await;
+    // A client address that made its minute's requests: every employee's route is 429.
+    let crowded = Stack::with_config(mynumber_domain::VaultConfig {
+        client_limit_per_minute: 0,
+        ..Default::default()
+    })
+    .await;
+    let (_, crowd) = super::collections::open_link(&crowded, "C8", false).await;
+    let with = super::collections::with_token;
+    c.check(
+        "GET",
+        "/v1/collect",
+        &crowded
+            .call(with("GET", "/v1/collect", &crowd).build())
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v1/collect/documents",
+        &crowded
+            .call(
+                with("POST", "/v1/collect/documents", &crowd)
+                    .json(json!({"kind": "photo_id", "content_type": "image/png", "bytes": 10}))
+                    .build(),
+            )
+            .await,
+    );
     c.check(
         "POST",
         "/v1/collect",

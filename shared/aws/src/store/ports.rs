@@ -105,6 +105,18 @@ impl MatchCounter for DynamoStore {
 }
 
 #[async_trait]
+impl ClientRequests for DynamoStore {
+    async fn count_client_request(
+        &self,
+        client: &ClientAddress,
+        minute: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        trail::count_client_request(self, client.as_str(), minute, limit).await
+    }
+}
+
+#[async_trait]
 impl AuditTrail for DynamoStore {
     async fn append_audit(
         &self,

@@ -3,7 +3,7 @@
 use super::transaction::Transaction;
 use super::{ABSENT, DynamoStore, unavailable};
 use crate::item::{audit_to_item, n};
-use crate::keys::{matches_key, quota_key};
+use crate::keys::{client_rate_key, matches_key, quota_key};
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
@@ -98,6 +98,44 @@ pub(crate) async fn count_matches(
         .expression_attribute_values(":n", n(add))
         .expression_attribute_values(":limit", n(limit))
         .expression_attribute_values(":exp", n((hour + chrono::Duration::hours(2)).timestamp()))
+        .send()
+        .await;
+    match sent {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
+/// Counts one request of `client` in its minute unless `limit` were made.
+pub(crate) async fn count_client_request(
+    store: &DynamoStore,
+    client: &str,
+    minute: DateTime<Utc>,
+    limit: u32,
+) -> Result<bool, Unavailable> {
+    if limit == 0 {
+        return Ok(false);
+    }
+    let sent = store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(client_rate_key(client, minute)))
+        .update_expression("ADD used :one SET expires_at = :exp")
+        .condition_expression("attribute_not_exists(used) OR used < :limit")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":limit", n(limit))
+        // TTL removes the minute's count a little after it.
+        .expression_attribute_values(
+            ":exp",
+            n((minute + chrono::Duration::minutes(5)).timestamp()),
+        )
         .send()
         .await;
     match sent {
