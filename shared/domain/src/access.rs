@@ -1,81 +1,46 @@
 //! Roles, principals and the access policy (SPEC §1, §2.4).
 
 use crate::ids::{Subject, TenantId};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 収集担当
-    Registrar,
-    /// 事務取扱担当者
-    Handler,
-    /// 監査担当
-    Auditor,
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Registrar, Role::Handler, Role::Auditor, Role::Admin];
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "registrar" => Some(Role::Registrar),
-            "handler" => Some(Role::Handler),
-            "auditor" => Some(Role::Auditor),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+crate::words::vocabulary! {
+    pub enum Role {
+        /// 収集担当
+        Registrar = "registrar",
+        /// 事務取扱担当者
+        Handler = "handler",
+        /// 監査担当
+        Auditor = "auditor",
+        Admin = "admin",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    RegisterRecord,
-    ListRecords,
-    RevealNumber,
-    RecordDeparture,
-    CancelDeparture,
-    DisposeRecord,
-    ListDisposals,
-    CreateCollection,
-    ListCollections,
-    CancelCollection,
-    ConfirmRecord,
-    RejectRecord,
-    /// List and view the document photos of a submission pending review.
-    ReviewDocuments,
-    RequestExport,
-    /// Approve another person's export (four eyes).
-    ApproveExport,
-    /// Download one's own approved export.
-    DownloadExport,
-    ListExports,
+crate::words::vocabulary! {
+    pub enum Action {
+        RegisterRecord = "register_record",
+        ListRecords = "list_records",
+        RevealNumber = "reveal_number",
+        RecordDeparture = "record_departure",
+        CancelDeparture = "cancel_departure",
+        DisposeRecord = "dispose_record",
+        ListDisposals = "list_disposals",
+        CreateCollection = "create_collection",
+        ListCollections = "list_collections",
+        CancelCollection = "cancel_collection",
+        ConfirmRecord = "confirm_record",
+        RejectRecord = "reject_record",
+        /// List and view the document photos of a submission pending review.
+        ReviewDocuments = "review_documents",
+        RequestExport = "request_export",
+        /// Approve another person's export (four eyes).
+        ApproveExport = "approve_export",
+        /// Download one's own approved export.
+        DownloadExport = "download_export",
+        ListExports = "list_exports",
+    }
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
-        Action::RegisterRecord,
-        Action::ListRecords,
-        Action::RevealNumber,
-        Action::RecordDeparture,
-        Action::CancelDeparture,
-        Action::DisposeRecord,
-        Action::ListDisposals,
-        Action::CreateCollection,
-        Action::ListCollections,
-        Action::CancelCollection,
-        Action::ConfirmRecord,
-        Action::RejectRecord,
-        Action::ReviewDocuments,
-        Action::RequestExport,
-        Action::ApproveExport,
-        Action::DownloadExport,
-        Action::ListExports,
-    ];
-
     /// The one place that says which role may do what. Only handlers see numbers;
     /// an admin configures the tenant and sees no record unless given another role too.
     pub fn allowed_roles(self) -> &'static [Role] {
@@ -172,7 +137,7 @@ mod tests {
             (Admin, &[ApproveExport, ListExports]),
         ];
         for (role, allowed) in expected {
-            for action in Action::ALL {
+            for &action in Action::ALL {
                 assert_eq!(
                     principal(&[*role]).may(action),
                     allowed.contains(&action),
@@ -180,7 +145,7 @@ mod tests {
                 );
             }
         }
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert!(!principal(&[]).may(action), "no roles may do {action:?}");
         }
     }
@@ -192,7 +157,7 @@ mod tests {
 
     #[test]
     fn role_names() {
-        for r in Role::ALL {
+        for &r in Role::ALL {
             let name = serde_json::to_value(r).unwrap();
             assert_eq!(Role::parse(name.as_str().unwrap()), Some(r));
         }

@@ -8,7 +8,7 @@
 
 use crate::access::{Action, Principal, Role};
 use crate::disposal::{DisposalReason, DisposalRecord};
-use crate::error::{Conflict, Forbidden, VaultError};
+use crate::error::{ErrorClass, VaultError};
 use crate::ids::{EmployeeId, RecordId, RequestId, Subject, TenantId};
 use crate::purpose::Purpose;
 use crate::record::{RelationKind, timestamp};
@@ -160,36 +160,8 @@ vocabulary! {
 
 impl From<&VaultError> for Reason {
     fn from(e: &VaultError) -> Self {
-        match e {
-            VaultError::Invalid(_) => Reason::InvalidRequest,
-            VaultError::Unauthenticated => Reason::Unauthenticated,
-            VaultError::Forbidden(Forbidden::WrongRole) => Reason::ForbiddenRole,
-            VaultError::Forbidden(Forbidden::PurposeNotStated) => Reason::PurposeNotStated,
-            VaultError::Forbidden(Forbidden::FourEyes) => Reason::FourEyes,
-            VaultError::Forbidden(Forbidden::NotRequester) => Reason::NotRequester,
-            VaultError::NotFound => Reason::NotFound,
-            VaultError::CollectionNotFound => Reason::CollectionNotFound,
-            VaultError::MethodNotAllowed => Reason::MethodNotAllowed,
-            VaultError::Conflict(Conflict::RecordExists) => Reason::RecordExists,
-            VaultError::Conflict(Conflict::NoNumber) => Reason::NoNumber,
-            VaultError::Conflict(Conflict::Concurrent) => Reason::ConcurrentChange,
-            VaultError::Conflict(Conflict::PendingReview) => Reason::PendingReview,
-            VaultError::Conflict(Conflict::NotPending) => Reason::NotPending,
-            VaultError::Conflict(Conflict::CollectionClosed) => Reason::CollectionClosed,
-            VaultError::Conflict(Conflict::DocumentLimit) => Reason::DocumentLimit,
-            VaultError::Conflict(Conflict::NotApproved) => Reason::NotApproved,
-            VaultError::Gone => Reason::ExportGone,
-            VaultError::ExportSize(crate::error::ExportSize::NoRecords) => Reason::NoRecords,
-            VaultError::ExportSize(crate::error::ExportSize::TooManyRecords) => {
-                Reason::TooManyRecords
-            }
-            VaultError::DuplicateNumber(_) => Reason::DuplicateNumber,
-            VaultError::PayloadTooLarge => Reason::PayloadTooLarge,
-            VaultError::UnsupportedMediaType => Reason::UnsupportedMediaType,
-            VaultError::IdempotencyMismatch => Reason::IdempotencyKeyReused,
-            VaultError::Throttled => Reason::Throttled,
-            VaultError::Unavailable => Reason::DependencyFailed,
-        }
+        // Every error code is a reason (a unit test holds the vocabularies to that).
+        Reason::parse(e.code()).unwrap_or(Reason::DependencyFailed)
     }
 }
 
@@ -395,22 +367,12 @@ impl AuditEvent {
 /// How an action that failed with `e` ended, for its audit event.
 impl From<&VaultError> for Outcome {
     fn from(e: &VaultError) -> Self {
-        match e {
-            VaultError::Unauthenticated | VaultError::Forbidden(_) | VaultError::Throttled => {
-                Outcome::Denied
-            }
-            VaultError::NotFound | VaultError::CollectionNotFound | VaultError::Gone => {
-                Outcome::NotFound
-            }
-            VaultError::Conflict(_)
-            | VaultError::DuplicateNumber(_)
-            | VaultError::IdempotencyMismatch
-            | VaultError::ExportSize(_) => Outcome::Conflict,
-            VaultError::Unavailable => Outcome::Failed,
-            VaultError::Invalid(_)
-            | VaultError::MethodNotAllowed
-            | VaultError::PayloadTooLarge
-            | VaultError::UnsupportedMediaType => Outcome::Invalid,
+        match e.kind().class() {
+            ErrorClass::Denied => Outcome::Denied,
+            ErrorClass::Invalid => Outcome::Invalid,
+            ErrorClass::NotFound => Outcome::NotFound,
+            ErrorClass::Conflict => Outcome::Conflict,
+            ErrorClass::Failed => Outcome::Failed,
         }
     }
 }

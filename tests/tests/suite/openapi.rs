@@ -64,6 +64,24 @@ impl Checker {
     }
 }
 
+/// The problem's `code` enum is the error vocabulary, in its order.
+#[test]
+fn the_problem_codes_are_the_error_vocabulary() {
+    let doc = doc();
+    let documented: Vec<&str> =
+        doc["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+    let codes: Vec<&str> = mynumber_domain::error::ErrorCode::ALL
+        .iter()
+        .map(|c| c.code())
+        .collect();
+    assert_eq!(documented, codes);
+}
+
 /// Run on a thread of its own with a larger stack: walking every operation makes this
 /// test's future larger than a test thread's default stack holds.
 #[test]
