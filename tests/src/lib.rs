@@ -26,6 +26,7 @@ use mynumber_domain::ports::Clock;
 use mynumber_domain::purge::PurgeService;
 use mynumber_domain::review::ReviewService;
 use mynumber_domain::{AuditEvent, AuditSink, Core, VaultConfig};
+use mynumber_http::routes::{knows, route};
 use serde_json::Value;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -808,39 +809,19 @@ impl Stack {
     }
 
     async fn dispatch(&self, request: Request) -> Reply {
+        let method = request.method().as_str().to_owned();
         let path = request.uri().path().to_owned();
         // An export's file holds numbers, as a reveal's answer does.
-        let is_reveal = path.ends_with("/reveal")
-            || (path.starts_with("/v1/exports/") && path.ends_with("/file"));
-        // Links, and a pending record's confirmation, rejection and photos: the review.
-        let review_route = path == "/v1/collections"
-            || path.starts_with("/v1/collections/")
-            || (path.starts_with("/v1/records/")
-                && (path.contains("/documents")
-                    || path.ends_with("/confirm")
-                    || path.ends_with("/reject")));
-        let lookup_route =
-            (request.method() == "GET" && path.starts_with("/v1/records") && !review_route)
-                || is_reveal;
-        let lookup_route = lookup_route
-            || (request.method() == "GET" && path.starts_with("/v1/disposals"))
-            || path == "/v1/exports"
-            || path.starts_with("/v1/exports/");
-        let collect_route = path.starts_with("/v1/collect/")
-            || path == "/v1/collect"
-            || path == "/collect"
-            || path.starts_with("/collect/");
-        let console_route = path == "/console" || path.starts_with("/console/");
-        let resp = if console_route {
-            self.console.handle(request)
-        } else if collect_route {
-            self.collect.handle(request).await
-        } else if review_route {
-            self.review.handle(request).await
-        } else if lookup_route {
-            self.lookup.handle(request).await
-        } else {
-            self.intake.handle(request).await
+        let is_reveal = matches!(
+            route(::lookup::ROUTES, &method, &path),
+            Ok((::lookup::Op::Reveal | ::lookup::Op::DownloadExport, _))
+        );
+        let resp = match Target::of(&method, &path) {
+            Target::Console => self.console.handle(request),
+            Target::Collect => self.collect.handle(request).await,
+            Target::Review => self.review.handle(request).await,
+            Target::Lookup => self.lookup.handle(request).await,
+            Target::Intake => self.intake.handle(request).await,
         };
         let reply = Reply::from_response(resp);
         if !is_reveal || reply.status != 200 {
@@ -1160,4 +1141,56 @@ pub async fn http(
         .to_bytes()
         .to_vec();
     (status, headers, body)
+}
+
+/// The function API Gateway sends a request to, from the functions' own route tables: the
+/// one that names the method and path; for a method none names, one that knows the path
+/// (its 405); anything else reaches intake (its 404).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Intake,
+    Lookup,
+    Review,
+    Collect,
+    Console,
+}
+
+impl Target {
+    pub fn of(method: &str, path: &str) -> Target {
+        fn names<Op: Copy>(t: &[mynumber_http::Route<Op>], m: &str, p: &str) -> bool {
+            route(t, m, p).is_ok()
+        }
+        let tables = [
+            (
+                Target::Intake,
+                names(::intake::ROUTES, method, path),
+                knows(::intake::ROUTES, path),
+            ),
+            (
+                Target::Lookup,
+                names(::lookup::ROUTES, method, path),
+                knows(::lookup::ROUTES, path),
+            ),
+            (
+                Target::Review,
+                names(::review::ROUTES, method, path),
+                knows(::review::ROUTES, path),
+            ),
+            (
+                Target::Collect,
+                names(::collect::ROUTES, method, path),
+                knows(::collect::ROUTES, path),
+            ),
+            (
+                Target::Console,
+                names(::console::ROUTES, method, path),
+                knows(::console::ROUTES, path),
+            ),
+        ];
+        tables
+            .iter()
+            .find(|t| t.1)
+            .or_else(|| tables.iter().find(|t| t.2))
+            .map_or(Target::Intake, |t| t.0)
+    }
 }

@@ -3,7 +3,6 @@
 //! `GET`/`POST /v1/collect` take the link's token as `Authorization: Collection {token}`.
 //! Its role may encrypt and write records, never decrypt.
 
-use lambda_http::http::Method;
 use lambda_http::http::header::{AUTHORIZATION, HeaderValue};
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::collect::{
@@ -17,7 +16,9 @@ use mynumber_domain::record::DependentLabel;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{Fields, anonymous_caller, json_object, json_value, problem, segments};
+use mynumber_http::{
+    Fields, Route, anonymous_caller, json_object, json_value, problem, route_request,
+};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -46,6 +47,25 @@ pub fn csp(storage_origin: &str) -> String {
     )
 }
 
+/// What the collect function does on each of its routes.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Form,
+    Asset,
+    Upload,
+    Describe,
+    Submit,
+}
+
+/// The employee's routes: the router, its 405s and the tests' dispatch all read this.
+pub const ROUTES: &[Route<Op>] = &[
+    Route::new("GET", "/collect", Op::Form),
+    Route::new("GET", "/collect/{asset}", Op::Asset),
+    Route::new("POST", "/v1/collect/documents", Op::Upload),
+    Route::new("GET", "/v1/collect", Op::Describe),
+    Route::new("POST", "/v1/collect", Op::Submit),
+];
+
 pub struct Collect {
     service: SubmissionService,
     csp: String,
@@ -67,13 +87,14 @@ impl Collect {
     }
 
     async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        match (req.method(), segments(req).as_slice()) {
-            (&Method::GET, ["collect"]) => Ok(page("index.html", &self.csp)),
-            (&Method::GET, ["collect", name]) => assets::find(PAGES, name)
+        let (op, params) = route_request(ROUTES, req)?;
+        match op {
+            Op::Form => Ok(page("index.html", &self.csp)),
+            Op::Asset => assets::find(PAGES, params[0])
                 .filter(|a| a.name != "index.html")
                 .map(|a| asset_response(a, &self.csp))
                 .ok_or(VaultError::NotFound),
-            (&Method::POST, ["v1", "collect", "documents"]) => {
+            Op::Upload => {
                 let token = token(req);
                 let ticket = self
                     .service
@@ -81,12 +102,12 @@ impl Collect {
                     .await?;
                 Ok(json_value(201, &ticket))
             }
-            (&Method::GET, ["v1", "collect"]) => {
+            Op::Describe => {
                 let token = token(req);
                 let view = self.service.describe(caller, &token).await?;
                 Ok(json_value(200, &view))
             }
-            (&Method::POST, ["v1", "collect"]) => {
+            Op::Submit => {
                 let token = token(req);
                 let view = self
                     .service
@@ -94,11 +115,6 @@ impl Collect {
                     .await?;
                 Ok(json_value(201, &view))
             }
-            (_, ["collect"])
-            | (_, ["collect", _])
-            | (_, ["v1", "collect"])
-            | (_, ["v1", "collect", "documents"]) => Err(VaultError::MethodNotAllowed),
-            _ => Err(VaultError::NotFound),
         }
     }
 }

@@ -5,11 +5,10 @@
 //! may only write its own logs. (A link's QR code comes with the link, from the review
 //! function, so the token is never sent here.)
 
-use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::VaultError;
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{anonymous_caller, json_response, problem, segments};
+use mynumber_http::{Route, anonymous_caller, json_response, problem, route_request};
 use serde_json::json;
 
 /// The console's files. `callback` is the sign-in popup's landing page.
@@ -182,6 +181,20 @@ fn origin_of(url: &str) -> Option<String> {
     (allowed && !authority.contains('@')).then(|| format!("{scheme}://{authority}"))
 }
 
+/// What the console function does on each of its routes.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Page,
+    /// A file of the console, or its sign-in settings (`config.json`).
+    Asset,
+}
+
+/// The console's routes: the router, its 405s and the tests' dispatch all read this.
+pub const ROUTES: &[Route<Op>] = &[
+    Route::new("GET", "/console", Op::Page),
+    Route::new("GET", "/console/{asset}", Op::Asset),
+];
+
 pub struct Console {
     /// Whether the principal picker is served (`config.json` says `dev`).
     #[cfg(feature = "dev-auth")]
@@ -227,19 +240,16 @@ impl Console {
     }
 
     fn route(&self, req: &Request) -> Result<Response<Body>, VaultError> {
-        match (req.method(), segments(req).as_slice()) {
-            (&Method::GET, ["console"]) => Ok(self.page("index.html")),
+        let (op, params) = route_request(ROUTES, req)?;
+        match op {
+            Op::Page => Ok(self.page("index.html")),
             // Never cached, as every JSON answer (json_response).
-            (&Method::GET, ["console", "config.json"]) => {
-                Ok(json_response(200, self.config.clone()))
-            }
-            (&Method::GET, ["console", name]) => self
-                .asset(name)
+            Op::Asset if params[0] == "config.json" => Ok(json_response(200, self.config.clone())),
+            Op::Asset => self
+                .asset(params[0])
                 .filter(|a| a.name != "index.html")
                 .map(|a| asset_response(a, &self.csp))
                 .ok_or(VaultError::NotFound),
-            (_, ["console"]) | (_, ["console", _]) => Err(VaultError::MethodNotAllowed),
-            _ => Err(VaultError::NotFound),
         }
     }
 

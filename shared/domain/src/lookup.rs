@@ -86,6 +86,32 @@ impl LookupService {
             .await
     }
 
+    /// `GET /v1/records/{id}`: one record's metadata (never its number), as the listing
+    /// shows it; a past-due or another tenant's record is 404.
+    pub async fn get_record(
+        &self,
+        caller: &Caller,
+        input: Result<RecordId, VaultError>,
+    ) -> Result<RecordView, VaultError> {
+        self.core
+            .audited(
+                AuditKind::List,
+                Action::ListRecords,
+                caller,
+                async |event, principal, now| {
+                    let record_id = input?;
+                    event.record_id = Some(record_id.clone());
+                    let record =
+                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+                    event.employee_id = Some(record.employee_id.clone());
+                    event.relation = Some(record.relation.kind());
+                    event.count = Some(1);
+                    Ok(record.view())
+                },
+            )
+            .await
+    }
+
     /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
     pub async fn list_disposals(
         &self,

@@ -8,6 +8,7 @@ pub mod input;
 pub mod listing;
 pub mod logging;
 pub mod problem;
+pub mod routes;
 pub mod serve;
 
 pub use assets::{Asset, asset_response};
@@ -15,18 +16,8 @@ pub use body::{Fields, json_object, query};
 pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
 pub use listing::{page_response, parse_page};
 pub use problem::{json_response, json_value, problem};
+pub use routes::{Route, route_request};
 pub use serve::serve;
 
 /// Bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-
-/// The request path without a trailing slash, split into segments: `/v1/records/x` →
-/// `["v1", "records", "x"]`.
-pub fn segments(req: &lambda_http::Request) -> Vec<&str> {
-    req.uri()
-        .path()
-        .trim_matches('/')
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect()
-}

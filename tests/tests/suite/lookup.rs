@@ -467,3 +467,46 @@ async fn a_well_formed_cursor_that_points_at_nothing_is_a_page_not_an_error() {
         assert_eq!(reply.status, 200, "{}", reply.raw);
     }
 }
+
+#[tokio::test]
+async fn one_record_s_metadata_is_read_by_id_as_the_listing_shows_it() {
+    let stack = Stack::new().await;
+    let id = registered(&stack, "acme", "E0150", N1).await;
+    let get = |who: Who, id: String| {
+        let stack = &stack;
+        async move {
+            stack
+                .call(req("GET", &format!("/v1/records/{id}")).who(&who).build())
+                .await
+        }
+    };
+    let one = get(Who::auditor("acme"), id.clone()).await;
+    assert_eq!(one.status, 200, "{}", one.raw);
+    let listed = list(&stack, &Who::auditor("acme"), "E0150").await;
+    assert_eq!(
+        one.body, listed.body["items"][0],
+        "the listing's item, as it is"
+    );
+    assert!(one.body.get("my_number").is_none());
+    // Another tenant's id is not found, like an absent one; an admin may not read records.
+    assert_problem(
+        &get(Who::auditor("other"), id.clone()).await,
+        404,
+        "not_found",
+    );
+    assert_problem(
+        &get(Who::admin("acme"), id.clone()).await,
+        403,
+        "forbidden_role",
+    );
+    let read = stack
+        .audit_events()
+        .into_iter()
+        .find(|e| e["event"] == "list" && e["record_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        (read["count"].as_u64(), read["employee_id"].as_str()),
+        (Some(1), Some("E0150"))
+    );
+    stack.assert_no_plaintext(&[N1]).await;
+}

@@ -541,6 +541,21 @@ async fn every_operation_produces_its_declared_statuses() {
     ] {
         c.check(method, &path, &mynumber_tests::Reply::from_response(r));
     }
+    // GET /v1/records/{id}: metadata of one record; 503 without a table.
+    let one = |who: &Who, id: &str| req("GET", &format!("/v1/records/{id}")).who(who);
+    let absent = mynumber_domain::RecordId::new_random();
+    for r in [
+        stack.call(one(&Who::auditor("acme"), &id).build()).await,
+        stack.call(one(&h, "nope").build()).await,
+        stack
+            .call(req("GET", &format!("/v1/records/{id}")).build())
+            .await,
+        stack.call(one(&Who::admin("acme"), &id).build()).await,
+        stack.call(one(&h, absent.as_str()).build()).await,
+        mynumber_tests::Reply::from_response(no_table_lookup.handle(one(&h, &id).build()).await),
+    ] {
+        c.check("GET", &format!("/v1/records/{id}"), &r);
+    }
     let (memory_intake, store) = racing_intake();
     let e7 = mynumber_tests::Reply::from_response(
         memory_intake

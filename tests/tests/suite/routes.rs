@@ -1,9 +1,10 @@
 //! One route table. `docs/openapi.json` names every route of the API (method and path);
-//! the template's HttpApi events, cargo-lambda's local router in the workspace
-//! `Cargo.toml`, each function's own `route` and the harness's `Stack::call` write them
-//! down again. Each test here fails when one of them disagrees with the document.
-//! (`openapi.rs` checks what the handlers answer on those routes; this only checks who
-//! answers.)
+//! each function's `ROUTES` table says which of them it serves (its router, its 405s and
+//! the harness's `Stack::call` dispatch read that table); the template's HttpApi events and
+//! cargo-lambda's local router in the workspace `Cargo.toml` write them down again for AWS
+//! and for `make dev`. Each test here fails when one of them disagrees with the document or
+//! with the functions' tables. (`openapi.rs` checks what the handlers answer on those
+//! routes; this only checks who answers.)
 
 use super::*;
 use lambda_http::Request;
@@ -218,6 +219,46 @@ fn assert_same_routes(what: &str, table: &Table, doc: &BTreeSet<Route>) {
         "{what} disagrees with docs/openapi.json:\n  {}",
         errors.join("\n  ")
     );
+}
+
+/// Every function's own route table, by the name cargo-lambda gives the function.
+fn function_tables() -> Table {
+    fn add<Op: Copy>(out: &mut Table, function: &str, table: &[mynumber_http::Route<Op>]) {
+        for r in table {
+            out.entry((r.method.to_owned(), r.path.to_owned()))
+                .or_default()
+                .push(function.to_owned());
+        }
+    }
+    let mut out = Table::new();
+    add(&mut out, "intake", ::intake::ROUTES);
+    add(&mut out, "lookup", ::lookup::ROUTES);
+    add(&mut out, "review", ::review::ROUTES);
+    add(&mut out, "collect", ::collect::ROUTES);
+    add(&mut out, "console", ::console::ROUTES);
+    out
+}
+
+#[test]
+fn the_functions_tables_are_the_document_and_the_template_sends_them_there() {
+    let doc = super::openapi::doc();
+    let tables = function_tables();
+    assert_same_routes("the functions' ROUTES", &tables, &documented(&doc));
+    let template = template_routes();
+    for (route, functions) in &tables {
+        assert_eq!(
+            template.get(route),
+            Some(functions),
+            "{} {}: the functions' tables name {functions:?}, the template another",
+            route.0,
+            route.1
+        );
+    }
+    // The harness dispatches by the same tables.
+    for ((method, path), functions) in &tables {
+        let target = format!("{:?}", mynumber_tests::Target::of(method, path)).to_lowercase();
+        assert_eq!(&target, &functions[0], "{method} {path}");
+    }
 }
 
 #[test]
