@@ -785,9 +785,10 @@ impl Stack {
             "disposal" => e["reason"] == "replaced" || e["reason"] == "retention_ended",
             "documents_deleted" | "export_expired" => true,
             // A stored number an import row or a link's submission matched.
-            "number_matched" => {
-                operation == Some("post /v1/imports") || operation == Some("post /v1/collect")
-            }
+            "number_matched" => matches!(
+                operation,
+                Some("post /v1/imports" | "post /v1/collect" | "post /v1/records")
+            ),
             _ => false,
         };
         let told: Vec<&str> = events

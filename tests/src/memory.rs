@@ -348,12 +348,13 @@ impl RevealTrail for MemoryStore {
 
 #[async_trait]
 impl mynumber_domain::ports::MatchCounter for MemoryStore {
-    async fn count_matches(
+    async fn reserve_matches(
         &self,
         t: &TenantId,
         sub: &mynumber_domain::ids::Subject,
+        scope: mynumber_domain::ports::MatchScope,
         hour: DateTime<Utc>,
-        add: u32,
+        n: u32,
         limit: u32,
     ) -> Result<bool, Unavailable> {
         self.check()?;
@@ -362,15 +363,41 @@ impl mynumber_domain::ports::MatchCounter for MemoryStore {
             .matches
             .entry((
                 t.as_str().to_owned(),
-                sub.as_str().to_owned(),
+                format!("{}#{scope}", sub.as_str()),
                 hour.timestamp(),
             ))
             .or_default();
-        if *used >= limit {
-            return Ok(false);
+        let room = if n == 0 {
+            *used < limit
+        } else {
+            limit.checked_sub(n).is_some_and(|most| *used <= most)
+        };
+        if room {
+            *used += n;
         }
-        *used = used.saturating_add(add);
-        Ok(true)
+        Ok(room)
+    }
+
+    async fn release_matches(
+        &self,
+        t: &TenantId,
+        sub: &mynumber_domain::ids::Subject,
+        scope: mynumber_domain::ports::MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(), Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .matches
+            .entry((
+                t.as_str().to_owned(),
+                format!("{}#{scope}", sub.as_str()),
+                hour.timestamp(),
+            ))
+            .or_default();
+        *used = used.saturating_sub(n);
+        Ok(())
     }
 }
 

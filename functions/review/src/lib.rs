@@ -79,7 +79,7 @@ impl Review {
                     .review
                     .create_collection(caller, parse_collection(req))
                     .await?;
-                let qr_svg = view.url.as_deref().map(qr_svg);
+                let qr_svg = view.url.as_deref().and_then(qr_svg);
                 Ok(json_value(201, &Created { view, qr_svg }))
             }
             Op::ListCollections => {
@@ -139,14 +139,17 @@ struct Created {
 }
 
 /// The link as an SVG QR code. Level M survives a smudged or partly covered screen; a
-/// link fits well within it.
-fn qr_svg(url: &str) -> String {
-    qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-        .expect("a link fits in a QR code")
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(240, 240)
-        .quiet_zone(true)
-        .build()
+/// link fits well within it (one that does not, from a very long base URL, is answered
+/// without a code rather than lost: the console then says to copy the link).
+fn qr_svg(url: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(240, 240)
+            .quiet_zone(true)
+            .build(),
+    )
 }
 
 /// `POST /v1/collections`.

@@ -205,7 +205,7 @@ pub async fn ensure_log_group(
 }
 
 /// The documents bucket as the template makes it: SSE-KMS under `key_id`, public access
-/// blocked, every object expired after 30 days, and PUTs allowed from `origins` (the
+/// blocked, every object expired after 62 days, and PUTs allowed from `origins` (the
 /// form's origin) only. Idempotent.
 pub async fn ensure_documents_bucket(
     client: &aws_sdk_s3::Client,
@@ -276,10 +276,10 @@ pub async fn ensure_documents_bucket(
             BucketLifecycleConfiguration::builder()
                 .rules(
                     LifecycleRule::builder()
-                        .id("expire-after-30-days")
+                        .id("expire-after-62-days")
                         .status(ExpirationStatus::Enabled)
                         .filter(LifecycleRuleFilter::builder().prefix("").build())
-                        .expiration(LifecycleExpiration::builder().days(30).build())
+                        .expiration(LifecycleExpiration::builder().days(62).build())
                         .build()
                         .map_err(built)?,
                 )

@@ -11,7 +11,7 @@
 //! | revision    | `T#t#E#{employee}`            | `REV`      | –                                         |
 //! | idempotency | `T#t#I#{key}`                 | `IDEM`     | –                                         |
 //! | quota       | `T#t#Q#{subject}#{yyyy-mm-ddThh}` | `QUOTA` | –                                        |
-//! | matches     | `T#t#M#{subject}#{yyyy-mm-ddThh}` | `MATCHES` | –                                      |
+//! | matches     | `T#t#M#{subject}#{yyyy-mm-ddThh}` | `MATCHES#{scope}` | –                                      |
 //! | client rate | `RL#{address}#{yyyy-mm-ddThh:mm}` | `RATE` | –                                      |
 //! | reveal trail| `T#t#A#{yyyy-mm-dd}`          | `{time}#{uuid}` | –                                    |
 //! | disposal    | `T#t#D`                       | `{ms:013}#{rid}` | `T#t#E#{employee}#D` / `{ms:013}#{rid}` |
@@ -39,6 +39,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mynumber_domain::collection::{CollectionId, TokenDigest};
 use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::{EmployeeId, NumberKey, RecordId, Subject, TenantId};
+use mynumber_domain::ports::MatchScope;
 use mynumber_domain::record::Slot;
 use std::collections::HashMap;
 
@@ -147,10 +148,10 @@ pub fn quota_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
 
 /// One principal's count of matched numbers for the hour starting at `hour`: a partition
 /// of its own, so the roles that count matches cannot touch reveal quotas.
-pub fn matches_key(t: &TenantId, sub: &Subject, hour: DateTime<Utc>) -> Item {
+pub fn matches_key(t: &TenantId, sub: &Subject, scope: MatchScope, hour: DateTime<Utc>) -> Item {
     key(
         format!("T#{t}#M#{sub}#{}", hour.format("%Y-%m-%dT%H")),
-        "MATCHES",
+        format!("MATCHES#{scope}"),
     )
 }
 

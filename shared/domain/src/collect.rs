@@ -15,8 +15,8 @@ use crate::ids::{RecordId, Subject};
 use crate::number::MyNumber;
 use crate::ports::{
     AddDocumentError, ClientAddress, ClientRequests, CollectionAccess, CreateError, DocumentChange,
-    DocumentEntries, DocumentErasure, DocumentUploads, MatchCounter, NewRecord, NumberClaim,
-    RecordReads, RecordWrites, SlotChange, UpdateError,
+    DocumentEntries, DocumentErasure, DocumentUploads, MatchCounter, MatchScope, NewRecord,
+    NumberClaim, RecordReads, RecordWrites, SlotChange, UpdateError,
 };
 use crate::purpose::{Purpose, PurposeSet};
 use crate::record::{Content, DependentLabel, Record, Relation, Source, Submitted};
@@ -333,9 +333,9 @@ impl SubmissionService {
 
     /// A `duplicate_number` answer tells that a number is a coworker's, so the answers
     /// count against the hourly matches of the registrar who made the link, as an
-    /// import's matches do. Past the limit, every submission through that registrar's
-    /// links is refused before it is read (`add` 0), so the refusal tells nothing; a
-    /// match (`add` 1) has its own audit event.
+    /// import's matches do (in a count of their own). Past the limit, every submission
+    /// through that registrar's links is refused before it is read (`add` 0), so the
+    /// refusal tells nothing; a match (`add` 1) has its own audit event.
     async fn count_matches(
         &self,
         collection: &Collection,
@@ -344,9 +344,10 @@ impl SubmissionService {
     ) -> Result<(), VaultError> {
         let within = self
             .store
-            .count_matches(
+            .reserve_matches(
                 &collection.tenant_id,
                 &collection.created_by,
+                MatchScope::Links,
                 crate::usecase::hour_of(now),
                 add,
                 if add == 0 {

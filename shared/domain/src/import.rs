@@ -10,7 +10,7 @@ use crate::error::{Conflict, FieldError, VaultError};
 use crate::ids::{EmployeeId, NumberKey, RecordId};
 use crate::intake::{IntakeService, Pending};
 use crate::number::MyNumber;
-use crate::ports::{NumberHolders, SlotChange};
+use crate::ports::{MatchScope, NumberHolders, SlotChange};
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation, Source};
 use crate::retention::jst_today;
@@ -139,6 +139,9 @@ impl RowOutcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
+    /// Rows that matched a stored number (counted against the hour's matches).
+    #[serde(skip)]
+    pub matched: u32,
     pub dry_run: bool,
     pub created: u64,
     pub unchanged: u64,
@@ -174,22 +177,45 @@ impl IntakeService {
                 async |event, principal, now| {
                     let request = input?;
                     event.dry_run = Some(request.dry_run);
-                    // Past the hour's matches, nothing is read: each match says whose a
-                    // number is. (One request may pass the limit by its own matches.)
+                    // Every row is reserved as a match before anything is read (imports at
+                    // once cannot pass the limit together), and what did not match is given
+                    // back after: past the hour's matches, nothing is read, since each match
+                    // says whose a number is.
+                    let reserved = u32::try_from(request.rows.len()).unwrap_or(u32::MAX);
+                    let hour = hour_of(now);
                     if !self
                         .store
-                        .count_matches(
+                        .reserve_matches(
                             &principal.tenant,
                             &principal.sub,
-                            hour_of(now),
-                            0,
+                            MatchScope::Intake,
+                            hour,
+                            reserved,
                             self.core.config.match_limit_per_hour,
                         )
                         .await?
                     {
                         return Err(VaultError::Throttled);
                     }
-                    let report = self.import_rows(caller, principal, request, now).await?;
+                    let report = self.import_rows(caller, principal, request, now).await;
+                    // A failed import answered no row; a lost give-back only over-counts.
+                    let matched = report.as_ref().map_or(0, |r| r.matched);
+                    let unused = reserved.saturating_sub(matched);
+                    if unused > 0
+                        && let Err(e) = self
+                            .store
+                            .release_matches(
+                                &principal.tenant,
+                                &principal.sub,
+                                MatchScope::Intake,
+                                hour,
+                                unused,
+                            )
+                            .await
+                    {
+                        tracing::warn!(error = %e.0, "unused matches not given back");
+                    }
+                    let report = report?;
                     event.count = Some(report.created);
                     event.unchanged = Some(report.unchanged);
                     event.failed = Some(report.failed);
@@ -295,21 +321,11 @@ impl IntakeService {
             .iter()
             .filter(|o| o.status == RowStatus::Unchanged || o.duplicate_of.is_some())
             .count();
-        if matched > 0 {
-            self.store
-                .count_matches(
-                    tenant,
-                    &principal.sub,
-                    hour_of(now),
-                    u32::try_from(matched).unwrap_or(u32::MAX),
-                    u32::MAX,
-                )
-                .await?;
-        }
         outcomes.extend(done);
         outcomes.sort_by_key(|o| o.row);
         let count = |s: RowStatus| outcomes.iter().filter(|o| o.status == s).count() as u64;
         Ok(ImportReport {
+            matched: u32::try_from(matched).unwrap_or(u32::MAX),
             dry_run,
             created: count(RowStatus::Created),
             unchanged: count(RowStatus::Unchanged),

@@ -9,14 +9,14 @@ use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, IdempotencyKey, KeyDigest, NumberKey, RecordId, Subject, TenantId};
 use crate::number::MyNumber;
 use crate::ports::{
-    CreateError, Departures, IdempotencyEntry, MatchCounter, NewRecord, NumberClaim,
+    CreateError, Departures, IdempotencyEntry, MatchCounter, MatchScope, NewRecord, NumberClaim,
     NumberEncryptor, NumberHolders, NumberIndex, NumberMac, RecordDisposal, RecordReads,
     RecordWrites, SlotChange,
 };
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
-use crate::usecase::Core;
+use crate::usecase::{Core, hour_of};
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
@@ -75,6 +75,8 @@ pub struct IdempotencyRequest {
 pub struct Registered {
     pub body: String,
     pub replayed: bool,
+    /// The number's other records the answer names (`same_number_as`).
+    pub same_number: Vec<SameNumber>,
 }
 
 /// A registration whose cross-field rules hold: a number travels with its verification.
@@ -130,6 +132,29 @@ impl IntakeService {
                 Action::RegisterRecord,
                 caller,
                 async |event, principal, now| {
+                    // Past the hour's matched numbers, no number is read (the refusal says
+                    // nothing of it): an answer naming another employee's record tells
+                    // whose the number is, as an import's row does.
+                    let numbered = matches!(
+                        &input,
+                        Ok((r, _)) if matches!(r.content, RegistrationContent::Number { .. })
+                    );
+                    let hour = hour_of(now);
+                    if numbered
+                        && !self
+                            .store
+                            .reserve_matches(
+                                &principal.tenant,
+                                &principal.sub,
+                                MatchScope::Intake,
+                                hour,
+                                0,
+                                self.core.config.match_limit_per_hour,
+                            )
+                            .await?
+                    {
+                        return Err(VaultError::Throttled);
+                    }
                     let registered = self
                         .register_steps(caller, principal, input, now, event)
                         .await;
@@ -138,10 +163,66 @@ impl IntakeService {
                     {
                         event.outcome = Outcome::Replayed;
                     }
+                    self.count_matches(caller, principal, &registered, hour, now)
+                        .await;
                     registered
                 },
             )
             .await
+    }
+
+    /// Each other employee's record the answer names is a `number_matched` event and one
+    /// of the hour's matches (counted after the answer: a lost count is logged, never
+    /// turned into a failure of what was written).
+    async fn count_matches(
+        &self,
+        caller: &Caller,
+        principal: &Principal,
+        registered: &Result<Registered, VaultError>,
+        hour: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) {
+        let matched: Vec<(EmployeeId, Option<RecordId>)> = match registered {
+            Ok(r) => r
+                .same_number
+                .iter()
+                .map(|s| (s.employee_id.clone(), Some(s.record_id.clone())))
+                .collect(),
+            Err(VaultError::DuplicateNumber(other)) => vec![(other.clone(), None)],
+            Err(_) => Vec::new(),
+        };
+        if matched.is_empty() {
+            return;
+        }
+        for (employee_id, record_id) in &matched {
+            let mut e = AuditEvent::new(
+                AuditKind::NumberMatched,
+                Some(Action::RegisterRecord),
+                caller,
+                now,
+            );
+            e.employee_id = Some(employee_id.clone());
+            e.record_id = record_id.clone();
+            if registered.is_err() {
+                e.reason = Some(crate::audit::Reason::DuplicateNumber);
+            }
+            self.core.emit(&e);
+        }
+        let n = u32::try_from(matched.len()).unwrap_or(u32::MAX);
+        if let Err(e) = self
+            .store
+            .reserve_matches(
+                &principal.tenant,
+                &principal.sub,
+                MatchScope::Intake,
+                hour,
+                n,
+                u32::MAX,
+            )
+            .await
+        {
+            tracing::warn!(error = %e.0, "matched numbers not counted");
+        }
     }
 
     /// Plan, fingerprint, find the slot, seal, commit: each step below, in that order.
@@ -420,9 +501,10 @@ impl IntakeService {
         } = pending;
         let tenant = record.tenant_id.clone();
         let view = record.view();
-        let body_before = holders
+        let same_before = holders
             .as_ref()
-            .map(|h| answer_body(&view, &same_number_as(h, &record.record_id)));
+            .map(|h| same_number_as(h, &record.record_id));
+        let body_before = same_before.as_ref().map(|same| answer_body(&view, same));
         let replaced = match &slot {
             SlotChange::Replace { disposal, .. } => Some((**disposal).clone()),
             _ => None,
@@ -508,19 +590,20 @@ impl IntakeService {
                 now,
             ));
         }
-        let body = match body_before {
-            Some(body) => body,
+        let (body, same_number) = match (body_before, same_before) {
+            (Some(body), Some(same)) => (body, same),
             // Written: a failed read of the index costs the answer its list, not the record.
-            None => answer_body(
-                &view,
-                &holders
+            _ => {
+                let same = holders
                     .map(|h| same_number_as(&h, &record.record_id))
-                    .unwrap_or_default(),
-            ),
+                    .unwrap_or_default();
+                (answer_body(&view, &same), same)
+            }
         };
         Ok(Registered {
             body,
             replayed: false,
+            same_number,
         })
     }
 }
@@ -628,6 +711,7 @@ fn replay(entry: IdempotencyEntry, fingerprint: &[u8]) -> Result<Registered, Vau
         Ok(Registered {
             body: entry.body,
             replayed: true,
+            same_number: Vec::new(),
         })
     } else {
         Err(VaultError::IdempotencyMismatch)

@@ -286,25 +286,48 @@ pub trait RevealTrail: Send + Sync {
     ) -> Result<bool, Unavailable>;
 }
 
-/// Each principal's hourly count of numbers that matched a stored one (an import's
-/// `unchanged` and `duplicate_number` rows, a link's `duplicate_number` answers): each
-/// tells whose number a candidate is, so their rate is bounded like reveals'.
+crate::words::vocabulary! {
+    /// Which of a principal's hourly counts of matched numbers: what their own intakes and
+    /// imports matched, or what employees' submissions through their links did (kept apart,
+    /// so that re-importing a file cannot stop employees' submissions).
+    pub enum MatchScope {
+        Intake = "intake",
+        Links = "links",
+    }
+}
+
+/// Each principal's hourly counts of numbers that matched a stored one (an import's
+/// `unchanged` and `duplicate_number` rows, an intake's `duplicate_number` or
+/// `same_number_as`, a link's `duplicate_number`): each tells whose a number is, so their
+/// rate is bounded like reveals'.
 #[async_trait]
 pub trait MatchCounter: Send + Sync {
-    /// Adds `n` to `sub`'s count for the hour starting at `hour`, unless the count had
-    /// already reached `limit`: then `false`, nothing added (`n = 0` only asks).
-    async fn count_matches(
+    /// Adds `n` to `sub`'s count of `scope` for the hour starting at `hour` unless the
+    /// count would then pass `limit` (`n = 0`: unless it has reached `limit`): then
+    /// `false`, nothing added.
+    async fn reserve_matches(
         &self,
         tenant: &TenantId,
         sub: &Subject,
+        scope: MatchScope,
         hour: DateTime<Utc>,
         n: u32,
         limit: u32,
     ) -> Result<bool, Unavailable>;
+
+    /// Gives back `n` reserved matches that did not happen.
+    async fn release_matches(
+        &self,
+        tenant: &TenantId,
+        sub: &Subject,
+        scope: MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(), Unavailable>;
 }
 
-/// Whom a per-client limit counts: an IPv4 address, or an IPv6 address's /64 (one
-/// subscriber's block, through which a client may rotate).
+/// Whom a per-client limit counts: an IPv4 address, or an IPv6 address's /56 (a
+/// subscriber's usual delegation, through which one client may rotate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddress(String);
 
@@ -316,8 +339,9 @@ impl ClientAddress {
                 Some(v4) => ClientAddress(v4.to_string()),
                 None => {
                     let s = v6.segments();
-                    let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
-                    ClientAddress(format!("{prefix}/64"))
+                    let prefix =
+                        std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3] & 0xff00, 0, 0, 0, 0);
+                    ClientAddress(format!("{prefix}/56"))
                 }
             },
         }

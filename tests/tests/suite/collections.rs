@@ -621,7 +621,7 @@ async fn one_client_address_is_limited_per_minute_on_the_employee_s_routes() {
         )
         .await;
     assert_problem(&junk, 429, "throttled");
-    // ... while the employee at another address goes on; an IPv6 client's /64 is one
+    // ... while the employee at another address goes on; an IPv6 client's /56 is one
     // client however it rotates its address.
     assert_eq!(stack.call(from("203.0.113.50")).await.status, 200);
     for i in 1..=3 {
@@ -629,11 +629,11 @@ async fn one_client_address_is_limited_per_minute_on_the_employee_s_routes() {
         assert_eq!(r.status, 200, "{}", r.raw);
     }
     assert_problem(
-        &stack.call(from("2001:db8:1:2:ffff::1")).await,
+        &stack.call(from("2001:db8:1:ff::1")).await,
         429,
         "throttled",
     );
-    assert_eq!(stack.call(from("2001:db8:1:3::1")).await.status, 200);
+    assert_eq!(stack.call(from("2001:db8:1:100::1")).await.status, 200);
     // The next minute the address may go on.
     stack.set_now(stack.clock.now_plus(Duration::minutes(1)));
     assert_eq!(stack.call(from("198.51.100.9")).await.status, 200);

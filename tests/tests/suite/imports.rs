@@ -480,7 +480,7 @@ fn candidates(rows: &[(&str, &str)]) -> String {
 #[tokio::test]
 async fn numbers_matched_by_imports_are_audited_counted_and_refused_past_the_hours_limit() {
     let config = mynumber_domain::VaultConfig {
-        match_limit_per_hour: 3,
+        match_limit_per_hour: 5,
         ..Default::default()
     };
     let stack = Stack::with_config(config).await;
@@ -509,10 +509,11 @@ async fn numbers_matched_by_imports_are_audited_counted_and_refused_past_the_hou
     assert_eq!(matched[1]["reason"], "duplicate_number");
     assert!(matched.iter().all(|e| e["actor"] == hr.sub));
 
-    // Under the limit (2 of 3) the next file is read, and its matches are counted too.
+    // Every row is reserved before the file is read and what did not match given back:
+    // with 2 of 5 used, the next 3 rows fit, and leave 4.
     let second = import(&stack, probe.as_bytes(), "text/csv", true).await;
     assert_eq!(second.status, 200, "{}", second.raw);
-    // Past it, nothing is read: no row is answered.
+    // Another 3 would pass the limit: nothing is read, no row is answered.
     let third = import(&stack, probe.as_bytes(), "text/csv", false).await;
     assert_problem(&third, 429, "throttled");
     assert!(third.body.get("rows").is_none());
@@ -572,4 +573,46 @@ async fn a_links_duplicate_answers_count_against_the_registrar_who_made_it() {
     let accepted = super::collections::submit(&stack, &third, fresh).await;
     assert_eq!(accepted.status, 201, "{}", accepted.raw);
     stack.assert_no_plaintext(&[N1, N2]).await;
+}
+
+#[tokio::test]
+async fn a_single_intake_that_names_another_employee_counts_as_a_match() {
+    let stack = Stack::with_config(mynumber_domain::VaultConfig {
+        match_limit_per_hour: 1,
+        ..Default::default()
+    })
+    .await;
+    let hr = Who::registrar("acme");
+    assert_eq!(
+        register(&stack, &hr, own_number("E2301", N1)).await.status,
+        201
+    );
+    let dup = register(&stack, &hr, own_number("E2302", N1)).await;
+    assert_problem(&dup, 409, "duplicate_number");
+    let matched: Vec<Value> = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "number_matched")
+        .collect();
+    assert_eq!(matched.len(), 1);
+    assert_eq!(matched[0]["employee_id"], "E2301");
+    assert_eq!(matched[0]["reason"], "duplicate_number");
+    // The hour's one match is used: the next number is not read, whoever's it is ...
+    let refused = register(&stack, &hr, own_number("E2303", N2)).await;
+    assert_problem(&refused, 429, "throttled");
+    // ... but a refusal carries no number and is taken; and links have a count of their
+    // own, so employees' submissions go on.
+    let refusal = json!({
+        "employee_id": "E2304",
+        "relation": "self",
+        "purposes": ["withholding_tax"],
+        "refusal": {"reason": "本人が提供を拒否", "requested_on": "2026-04-01"}
+    });
+    assert_eq!(register(&stack, &hr, refusal).await.status, 201);
+    let (_, token) = super::collections::open_link(&stack, "E2305", false).await;
+    let sub =
+        super::collections::submit(&stack, &token, json!({"self": super::collections::own(N3)}))
+            .await;
+    assert_eq!(sub.status, 201, "{}", sub.raw);
+    stack.assert_no_plaintext(&[N1, N2, N3]).await;
 }

@@ -770,6 +770,11 @@ async fn import_routes(c: &mut Checker, stack: &Stack) {
         "/v1/imports",
         &spent.call(post(&csv, "text/csv").build()).await,
     );
+    c.check(
+        "POST",
+        "/v1/records",
+        &register(&spent, &hr, own_number("C7", N4)).await,
+    );
     let (_, token) = super::collections::open_link(&spent, "C9", false).await;
     // A client address that made its minute's requests: every employee's route is 429.
     let crowded = Stack::with_config(mynumber_domain::VaultConfig {

@@ -92,15 +92,28 @@ impl RevealTrail for DynamoStore {
 
 #[async_trait]
 impl MatchCounter for DynamoStore {
-    async fn count_matches(
+    async fn reserve_matches(
         &self,
         t: &TenantId,
         sub: &Subject,
+        scope: MatchScope,
         hour: DateTime<Utc>,
-        add: u32,
+        n: u32,
         limit: u32,
     ) -> Result<bool, Unavailable> {
-        trail::count_matches(self, t, sub, hour, add, limit).await
+        let key = crate::keys::matches_key(t, sub, scope, hour);
+        trail::reserve_matches(self, key, hour, n, limit).await
+    }
+
+    async fn release_matches(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        scope: MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(), Unavailable> {
+        trail::release_matches(self, crate::keys::matches_key(t, sub, scope, hour), n).await
     }
 }
 

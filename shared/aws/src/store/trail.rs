@@ -2,8 +2,8 @@
 
 use super::transaction::Transaction;
 use super::{ABSENT, DynamoStore, unavailable};
-use crate::item::{audit_to_item, n};
-use crate::keys::{client_rate_key, matches_key, quota_key};
+use crate::item::{audit_to_item, n, n as n_value};
+use crate::keys::{Item, client_rate_key, quota_key};
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
@@ -75,29 +75,52 @@ pub(crate) async fn append_audit(
     Ok(())
 }
 
-/// Adds `add` to the hour's count of matched numbers unless it had reached `limit`.
-pub(crate) async fn count_matches(
+/// Adds `n` to the hour's count of matched numbers unless it would pass `limit` (`n = 0`:
+/// unless it has reached it).
+pub(crate) async fn reserve_matches(
     store: &DynamoStore,
-    t: &TenantId,
-    sub: &Subject,
+    key: Item,
     hour: DateTime<Utc>,
-    add: u32,
+    n: u32,
     limit: u32,
 ) -> Result<bool, Unavailable> {
-    // An absent count is 0, which a limit of 0 has already reached.
-    if limit == 0 {
-        return Ok(false);
+    // To ask (`n` 0) is a read, so a refused or failed request writes nothing.
+    if n == 0 {
+        let item = store
+            .client
+            .get_item()
+            .table_name(&store.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let used = item
+            .item()
+            .and_then(|i| i.get("used"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        return Ok(used < i64::from(limit));
     }
+    // An absent count is 0: what it may have reached is `limit - n`.
+    let Some(bound) = limit.checked_sub(n) else {
+        return Ok(false);
+    };
+    let condition = "attribute_not_exists(used) OR used <= :bound";
     let sent = store
         .client
         .update_item()
         .table_name(&store.table)
-        .set_key(Some(matches_key(t, sub, hour)))
+        .set_key(Some(key))
         .update_expression("ADD used :n SET expires_at = :exp")
-        .condition_expression("attribute_not_exists(used) OR used < :limit")
-        .expression_attribute_values(":n", n(add))
-        .expression_attribute_values(":limit", n(limit))
-        .expression_attribute_values(":exp", n((hour + chrono::Duration::hours(2)).timestamp()))
+        .condition_expression(condition)
+        .expression_attribute_values(":n", n_value(i64::from(n)))
+        .expression_attribute_values(":bound", n_value(i64::from(bound)))
+        .expression_attribute_values(
+            ":exp",
+            n_value((hour + chrono::Duration::hours(2)).timestamp()),
+        )
         .send()
         .await;
     match sent {
@@ -110,6 +133,25 @@ pub(crate) async fn count_matches(
         }
         Err(e) => Err(unavailable(e)),
     }
+}
+
+/// Takes `n` back from the hour's count of matched numbers.
+pub(crate) async fn release_matches(
+    store: &DynamoStore,
+    key: Item,
+    n: u32,
+) -> Result<(), Unavailable> {
+    store
+        .client
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .update_expression("ADD used :n")
+        .expression_attribute_values(":n", n_value(-i64::from(n)))
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(())
 }
 
 /// Counts one request of `client` in its minute unless `limit` were made.
