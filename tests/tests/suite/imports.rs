@@ -497,11 +497,13 @@ async fn numbers_matched_by_imports_are_audited_counted_and_refused_past_the_hou
     assert_eq!(dry.body["rows"][1]["duplicate_of"], "E2102");
 
     // Each match is in the audit trail: whose number, never the number.
-    let matched: Vec<Value> = stack
+    let mut matched: Vec<Value> = stack
         .audit_events()
         .into_iter()
         .filter(|e| e["event"] == "number_matched")
         .collect();
+    // Rows of different employees run at once: their events come in any order.
+    matched.sort_by_key(|e| e["employee_id"].as_str().unwrap_or_default().to_owned());
     assert_eq!(matched.len(), 2, "{matched:?}");
     assert_eq!(matched[0]["employee_id"], "E2101");
     assert_eq!(matched[0]["dry_run"], true);
