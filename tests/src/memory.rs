@@ -346,6 +346,20 @@ impl RevealTrail for MemoryStore {
     }
 }
 
+/// A principal's count of one scope of matched numbers for an hour.
+fn match_key(
+    t: &TenantId,
+    sub: &mynumber_domain::ids::Subject,
+    scope: mynumber_domain::ports::MatchScope,
+    hour: DateTime<Utc>,
+) -> (String, String, i64) {
+    (
+        t.as_str().to_owned(),
+        format!("{}#{scope}", sub.as_str()),
+        hour.timestamp(),
+    )
+}
+
 #[async_trait]
 impl mynumber_domain::ports::MatchCounter for MemoryStore {
     async fn reserve_matches(
@@ -359,14 +373,7 @@ impl mynumber_domain::ports::MatchCounter for MemoryStore {
     ) -> Result<bool, Unavailable> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
-        let used = s
-            .matches
-            .entry((
-                t.as_str().to_owned(),
-                format!("{}#{scope}", sub.as_str()),
-                hour.timestamp(),
-            ))
-            .or_default();
+        let used = s.matches.entry(match_key(t, sub, scope, hour)).or_default();
         let room = if n == 0 {
             *used < limit
         } else {
@@ -388,14 +395,7 @@ impl mynumber_domain::ports::MatchCounter for MemoryStore {
     ) -> Result<(), Unavailable> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
-        let used = s
-            .matches
-            .entry((
-                t.as_str().to_owned(),
-                format!("{}#{scope}", sub.as_str()),
-                hour.timestamp(),
-            ))
-            .or_default();
+        let used = s.matches.entry(match_key(t, sub, scope, hour)).or_default();
         *used = used.saturating_sub(n);
         Ok(())
     }

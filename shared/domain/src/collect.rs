@@ -342,9 +342,8 @@ impl SubmissionService {
         add: u32,
         now: DateTime<Utc>,
     ) -> Result<(), VaultError> {
-        let within = self
-            .store
-            .reserve_matches(
+        self.store
+            .admit_matches(
                 &collection.tenant_id,
                 &collection.created_by,
                 MatchScope::Links,
@@ -356,12 +355,7 @@ impl SubmissionService {
                     u32::MAX
                 },
             )
-            .await?;
-        if within {
-            Ok(())
-        } else {
-            Err(VaultError::Throttled)
-        }
+            .await
     }
 
     async fn submit_steps(

@@ -183,9 +183,8 @@ impl IntakeService {
                     // says whose a number is.
                     let reserved = u32::try_from(request.rows.len()).unwrap_or(u32::MAX);
                     let hour = hour_of(now);
-                    if !self
-                        .store
-                        .reserve_matches(
+                    self.store
+                        .admit_matches(
                             &principal.tenant,
                             &principal.sub,
                             MatchScope::Intake,
@@ -193,10 +192,7 @@ impl IntakeService {
                             reserved,
                             self.core.config.match_limit_per_hour,
                         )
-                        .await?
-                    {
-                        return Err(VaultError::Throttled);
-                    }
+                        .await?;
                     let report = self.import_rows(caller, principal, request, now).await;
                     // A failed import answered no row; a lost give-back only over-counts.
                     let matched = report.as_ref().map_or(0, |r| r.matched);

@@ -140,10 +140,9 @@ impl IntakeService {
                         Ok((r, _)) if matches!(r.content, RegistrationContent::Number { .. })
                     );
                     let hour = hour_of(now);
-                    if numbered
-                        && !self
-                            .store
-                            .reserve_matches(
+                    if numbered {
+                        self.store
+                            .admit_matches(
                                 &principal.tenant,
                                 &principal.sub,
                                 MatchScope::Intake,
@@ -151,9 +150,7 @@ impl IntakeService {
                                 0,
                                 self.core.config.match_limit_per_hour,
                             )
-                            .await?
-                    {
-                        return Err(VaultError::Throttled);
+                            .await?;
                     }
                     let registered = self
                         .register_steps(caller, principal, input, now, event)

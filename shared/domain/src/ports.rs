@@ -315,6 +315,26 @@ pub trait MatchCounter: Send + Sync {
         limit: u32,
     ) -> Result<bool, Unavailable>;
 
+    /// `reserve_matches`, its refusal the API's 429.
+    async fn admit_matches(
+        &self,
+        tenant: &TenantId,
+        sub: &Subject,
+        scope: MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+        limit: u32,
+    ) -> Result<(), VaultError> {
+        if self
+            .reserve_matches(tenant, sub, scope, hour, n, limit)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(VaultError::Throttled)
+        }
+    }
+
     /// Gives back `n` reserved matches that did not happen.
     async fn release_matches(
         &self,

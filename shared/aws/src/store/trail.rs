@@ -1,7 +1,7 @@
 //! The reveal side: each principal's hourly reveal quota and the durable audit trail.
 
 use super::transaction::Transaction;
-use super::{ABSENT, DynamoStore, unavailable};
+use super::{ABSENT, DynamoStore, get_consistent, unavailable, update_alone};
 use crate::item::{audit_to_item, n, n as n_value};
 use crate::keys::{Item, client_rate_key, quota_key};
 use aws_sdk_dynamodb::types::{Put, Update};
@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::ids::{Subject, TenantId};
 use mynumber_domain::ports::Unavailable;
+use mynumber_domain::ports::UpdateError;
 
 /// The two items of a reveal's one write.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,32 @@ pub(crate) async fn append_audit(
     Ok(())
 }
 
+/// Adds `n` to the count `key` holds unless it would then pass `limit` (an absent count is
+/// 0), and sets when TTL removes it; `false`, nothing added, past the limit.
+async fn add_within(
+    store: &DynamoStore,
+    key: Item,
+    n: u32,
+    limit: u32,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, Unavailable> {
+    let Some(bound) = limit.checked_sub(n) else {
+        return Ok(false);
+    };
+    let update = Update::builder()
+        .set_key(Some(key))
+        .update_expression("ADD used :n SET expires_at = :exp")
+        .condition_expression("attribute_not_exists(used) OR used <= :bound")
+        .expression_attribute_values(":n", n_value(n))
+        .expression_attribute_values(":bound", n_value(bound))
+        .expression_attribute_values(":exp", n_value(expires_at.timestamp()));
+    match update_alone(store, update).await {
+        Ok(()) => Ok(true),
+        Err(UpdateError::Concurrent) => Ok(false),
+        Err(UpdateError::Unavailable(u)) => Err(u),
+    }
+}
+
 /// Adds `n` to the hour's count of matched numbers unless it would pass `limit` (`n = 0`:
 /// unless it has reached it).
 pub(crate) async fn reserve_matches(
@@ -86,53 +113,18 @@ pub(crate) async fn reserve_matches(
 ) -> Result<bool, Unavailable> {
     // To ask (`n` 0) is a read, so a refused or failed request writes nothing.
     if n == 0 {
-        let item = store
-            .client
-            .get_item()
-            .table_name(&store.table)
-            .set_key(Some(key))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let used = item
-            .item()
-            .and_then(|i| i.get("used"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
+        let used = get_consistent(store, key, |i| {
+            Ok(i.get("used")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0))
+        })
+        .await?
+        .unwrap_or(0);
         return Ok(used < i64::from(limit));
     }
-    // An absent count is 0: what it may have reached is `limit - n`.
-    let Some(bound) = limit.checked_sub(n) else {
-        return Ok(false);
-    };
-    let condition = "attribute_not_exists(used) OR used <= :bound";
-    let sent = store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(Some(key))
-        .update_expression("ADD used :n SET expires_at = :exp")
-        .condition_expression(condition)
-        .expression_attribute_values(":n", n_value(i64::from(n)))
-        .expression_attribute_values(":bound", n_value(i64::from(bound)))
-        .expression_attribute_values(
-            ":exp",
-            n_value((hour + chrono::Duration::hours(2)).timestamp()),
-        )
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(unavailable(e)),
-    }
+    // The hour's count outlives the hour a little, then TTL removes it.
+    add_within(store, key, n, limit, hour + chrono::Duration::hours(2)).await
 }
 
 /// Takes `n` back from the hour's count of matched numbers.
@@ -141,17 +133,14 @@ pub(crate) async fn release_matches(
     key: Item,
     n: u32,
 ) -> Result<(), Unavailable> {
-    store
-        .client
-        .update_item()
-        .table_name(&store.table)
+    let update = Update::builder()
         .set_key(Some(key))
         .update_expression("ADD used :n")
-        .expression_attribute_values(":n", n_value(-i64::from(n)))
-        .send()
-        .await
-        .map_err(unavailable)?;
-    Ok(())
+        .expression_attribute_values(":n", n_value(-i64::from(n)));
+    update_alone(store, update).await.map_err(|e| match e {
+        UpdateError::Concurrent => Unavailable("an unconditional update failed a condition".into()),
+        UpdateError::Unavailable(u) => u,
+    })
 }
 
 /// Counts one request of `client` in its minute unless `limit` were made.
@@ -161,33 +150,13 @@ pub(crate) async fn count_client_request(
     minute: DateTime<Utc>,
     limit: u32,
 ) -> Result<bool, Unavailable> {
-    if limit == 0 {
-        return Ok(false);
-    }
-    let sent = store
-        .client
-        .update_item()
-        .table_name(&store.table)
-        .set_key(Some(client_rate_key(client, minute)))
-        .update_expression("ADD used :one SET expires_at = :exp")
-        .condition_expression("attribute_not_exists(used) OR used < :limit")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":limit", n(limit))
-        // TTL removes the minute's count a little after it.
-        .expression_attribute_values(
-            ":exp",
-            n((minute + chrono::Duration::minutes(5)).timestamp()),
-        )
-        .send()
-        .await;
-    match sent {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(unavailable(e)),
-    }
+    // TTL removes the minute's count a little after it.
+    add_within(
+        store,
+        client_rate_key(client, minute),
+        1,
+        limit,
+        minute + chrono::Duration::minutes(5),
+    )
+    .await
 }
