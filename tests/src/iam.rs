@@ -917,7 +917,7 @@ impl IamStack {
         let service = mynumber_domain::review::ReviewService::new(
             self.core(),
             self.store(identity),
-            Arc::new(crate::memory::NoObjects),
+            Arc::new(crate::memory::MemoryObjects::default()),
             crate::PUBLIC_BASE_URL,
         );
         review::Review::new(service, jwt::authenticator())
@@ -930,7 +930,7 @@ impl IamStack {
             PurgeService::new(
                 self.core(),
                 self.store(identity),
-                Arc::new(crate::memory::NoObjects),
+                Arc::new(crate::memory::MemoryObjects::default()),
             ),
             chrono::Duration::seconds(10),
             Arc::new(Mutex::new(CaptureWriter)),

@@ -10,6 +10,8 @@ pub mod cipher;
 pub mod documents;
 mod item;
 mod keys;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod settings;
 pub mod store;
 

@@ -3,64 +3,21 @@
 //! is shown once, in the creating response, and the store keeps only its SHA-256 (a
 //! 244-bit random value cannot be found from its hash, unlike a 12-digit number).
 
-use crate::ids::{EmployeeId, IdRule, RecordId, Subject, TenantId};
+pub use crate::ids::CollectionId;
+use crate::ids::{EmployeeId, Subject, TenantId};
 use crate::purpose::PurposeSet;
 use crate::record::timestamp;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use zeroize::Zeroizing;
 
 /// Invalid submissions a link survives; the fifth locks it.
 pub const MAX_INVALID_ATTEMPTS: u32 = 5;
-/// Days a submission may wait for review before the purge disposes of it.
-pub const REVIEW_DAYS: i64 = 30;
+pub use crate::record::REVIEW_DAYS;
 /// Dependants one submission may carry.
 pub const MAX_DEPENDENTS: usize = 10;
-
-/// A collection id: a random UUID, like a record id.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct CollectionId(RecordId);
-
-impl CollectionId {
-    pub fn new_random() -> Self {
-        CollectionId(RecordId::new_random())
-    }
-
-    pub fn parse(s: &str) -> Result<Self, IdRule> {
-        RecordId::parse(s).map(CollectionId)
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-
-    /// As the store's listings position it (a UUID, like a record's).
-    pub fn as_record_id(&self) -> &RecordId {
-        &self.0
-    }
-}
-
-impl fmt::Display for CollectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for CollectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CollectionId({})", self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CollectionId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("CollectionId: {e}")))
-    }
-}
 
 /// The link's secret: 64 lower-case hex characters (two UUIDv4s, 244 random bits),
 /// URL-safe. Zeroed on drop and never shown by `Debug`.
@@ -173,7 +130,7 @@ pub struct Collection {
     pub token: TokenDigest,
     /// The document photos uploaded through the link (at most `MAX_DOCUMENTS`); adding
     /// one does not change `version`, so a form's upload never races its submission.
-    pub document_ids: Vec<crate::document::DocumentId>,
+    pub document_ids: Vec<crate::ids::DocumentId>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
 }

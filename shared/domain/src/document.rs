@@ -3,8 +3,8 @@
 //! only while the record they support is pending, deleted when it is confirmed or
 //! rejected, and by the purge when a link expires or a deletion failed. We keep no copy.
 
-use crate::collection::CollectionId;
-use crate::ids::{IdRule, RecordId, TenantId};
+pub use crate::ids::DocumentId;
+use crate::ids::{CollectionId, RecordId, TenantId};
 use crate::words::vocabulary;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -37,44 +37,6 @@ vocabulary! {
         Jpeg = "image/jpeg",
         Png = "image/png",
         Pdf = "application/pdf",
-    }
-}
-
-/// A document id: a random UUID, like a record id.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct DocumentId(RecordId);
-
-impl DocumentId {
-    pub fn new_random() -> Self {
-        DocumentId(RecordId::new_random())
-    }
-
-    pub fn parse(s: &str) -> Result<Self, IdRule> {
-        RecordId::parse(s).map(DocumentId)
-    }
-
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl fmt::Display for DocumentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DocumentId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        DocumentId::parse(&s).map_err(|_| serde::de::Error::custom("not a document id"))
-    }
-}
-
-impl fmt::Debug for DocumentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DocumentId({})", self.as_str())
     }
 }
 

@@ -3,6 +3,7 @@
 //! can hold no key separator, no markup and no My Number.
 
 use crate::number::holds_digit_run;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
 
@@ -287,5 +288,135 @@ mod tests {
         assert_eq!(RecordId::parse(a.as_str()).unwrap(), a);
         assert_eq!(RecordId::parse("not-a-uuid").unwrap_err(), IdRule::Format);
         assert!(RecordId::parse("7F3C2A90-1111-4B4B-9C9C-0123456789AB").is_err());
+    }
+}
+
+/// A collection id: a random UUID, like a record id.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CollectionId(RecordId);
+
+impl CollectionId {
+    pub fn new_random() -> Self {
+        CollectionId(RecordId::new_random())
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdRule> {
+        RecordId::parse(s).map(CollectionId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// As the store's listings position it (a UUID, like a record's).
+    pub fn as_record_id(&self) -> &RecordId {
+        &self.0
+    }
+}
+
+impl fmt::Display for CollectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CollectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CollectionId({})", self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CollectionId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("CollectionId: {e}")))
+    }
+}
+
+/// A document id: a random UUID, like a record id.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DocumentId(RecordId);
+
+impl DocumentId {
+    pub fn new_random() -> Self {
+        DocumentId(RecordId::new_random())
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdRule> {
+        RecordId::parse(s).map(DocumentId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DocumentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        DocumentId::parse(&s).map_err(|_| serde::de::Error::custom("not a document id"))
+    }
+}
+
+impl fmt::Debug for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentId({})", self.as_str())
+    }
+}
+
+/// An export id: a random UUID, like a record id.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ExportId(RecordId);
+
+impl ExportId {
+    /// A random id whose first 48 bits are the time in milliseconds (the layout of a
+    /// UUIDv7), so that the tenant's exports sort by when they were requested.
+    pub fn new_at(at: DateTime<Utc>) -> Self {
+        let random = RecordId::new_random();
+        let ms = at.timestamp_millis().clamp(0, (1 << 48) - 1);
+        let hex = format!("{ms:012x}");
+        let id = format!("{}-{}{}", &hex[..8], &hex[8..], &random.as_str()[13..]);
+        ExportId(RecordId::parse(&id).expect("a UUID's shape"))
+    }
+
+    pub fn parse(s: &str) -> Result<Self, IdRule> {
+        RecordId::parse(s).map(ExportId)
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// As the store's listings position it (a UUID, like a record's).
+    pub fn as_record_id(&self) -> &RecordId {
+        &self.0
+    }
+}
+
+impl fmt::Display for ExportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for ExportId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ExportId({})", self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExportId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("ExportId: {e}")))
     }
 }

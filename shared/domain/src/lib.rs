@@ -24,6 +24,7 @@ pub mod ports;
 pub mod purge;
 pub mod purpose;
 pub mod record;
+pub mod relation;
 pub mod retention;
 pub mod review;
 pub mod spreadsheet;

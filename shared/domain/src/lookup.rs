@@ -1,6 +1,8 @@
 //! The lookup function's use case: listings, the disposal log and the reveal. The only
 //! use case that may decrypt, and only after the reveal's trail item is stored.
 
+mod exports;
+
 use crate::access::Action;
 use crate::audit::{AuditKind, Caller, Outcome};
 use crate::disposal::DisposalRecord;

@@ -4,7 +4,7 @@
 use crate::ids::Subject;
 use crate::number::holds_my_number;
 use crate::purpose::{Purpose, PurposeSet};
-use crate::record::Relation;
+use crate::relation::Relation;
 use chrono::NaiveDate;
 use serde::Serialize;
 

@@ -135,7 +135,7 @@ async fn main() {
         ),
         Arc::new(DynamoStore::new(counted, &table)),
         // No photos are due in this bench; its figure is the records' purge.
-        Arc::new(mynumber_tests::memory::NoObjects),
+        Arc::new(mynumber_tests::memory::MemoryObjects::default()),
     );
     let started = Instant::now();
     let summary = vault

@@ -5,9 +5,9 @@ use super::transaction::{Transaction, TransactionError};
 use super::{ABSENT, DynamoStore};
 use crate::item::*;
 use crate::keys::*;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, Update};
 use mynumber_domain::backfill::Filed;
-use mynumber_domain::ids::NumberKey;
 use mynumber_domain::ports::Unavailable;
 use mynumber_domain::record::{Record, Relation};
 
@@ -16,34 +16,6 @@ enum Guard {
     Record,
     Entry,
     Claim,
-}
-
-pub(crate) async fn file_number(
-    store: &DynamoStore,
-    record: &Record,
-    key: &NumberKey,
-) -> Result<Filed, Unavailable> {
-    let mut named = record.clone();
-    named.number_key = Some(key.clone());
-    let own = record.relation == Relation::OwnNumber;
-    match file_once(store, &named, own).await? {
-        Some(Guard::Claim) => {
-            // Another employee's own record claims the number: file this one without the
-            // claim, and say whose it is.
-            let holders = super::records::number_holders(store, &record.tenant_id, key).await?;
-            match file_once(store, &named, false).await? {
-                None => Ok(match holders.own_number {
-                    Some(h) if h.employee_id != record.employee_id => {
-                        Filed::ClaimedBy(h.employee_id)
-                    }
-                    _ => Filed::Filed,
-                }),
-                Some(_) => Ok(Filed::Changed),
-            }
-        }
-        Some(_) => Ok(Filed::Changed),
-        None => Ok(Filed::Filed),
-    }
 }
 
 /// `Some(guard)` names the condition that did not hold.
@@ -91,5 +63,36 @@ async fn file_once(
             Some(g) => Ok(Some(*g)),
             None => Err(e.unavailable()),
         },
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::backfill::NumberFiling for DynamoStore {
+    async fn file_number(
+        &self,
+        record: &mynumber_domain::record::Record,
+        key: &mynumber_domain::ids::NumberKey,
+    ) -> Result<mynumber_domain::backfill::Filed, Unavailable> {
+        let mut named = record.clone();
+        named.number_key = Some(key.clone());
+        let own = record.relation == Relation::OwnNumber;
+        match file_once(self, &named, own).await? {
+            Some(Guard::Claim) => {
+                // Another employee's own record claims the number: file this one without the
+                // claim, and say whose it is.
+                let holders = super::records::number_holders(self, &record.tenant_id, key).await?;
+                match file_once(self, &named, false).await? {
+                    None => Ok(match holders.own_number {
+                        Some(h) if h.employee_id != record.employee_id => {
+                            Filed::ClaimedBy(h.employee_id)
+                        }
+                        _ => Filed::Filed,
+                    }),
+                    Some(_) => Ok(Filed::Changed),
+                }
+            }
+            Some(_) => Ok(Filed::Changed),
+            None => Ok(Filed::Filed),
+        }
     }
 }

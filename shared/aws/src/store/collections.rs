@@ -10,6 +10,7 @@ use super::{
 };
 use crate::item::*;
 use crate::keys::*;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::collection::{
@@ -49,50 +50,6 @@ pub(crate) async fn latest_collection(
     .await
 }
 
-/// Writes the new collection, its token entry and the employee's pointer, on condition
-/// that the pointer still names `latest` (what the caller read); an open `previous` is
-/// cancelled in the same transaction.
-pub(crate) async fn open_collection(
-    store: &DynamoStore,
-    new: &Collection,
-    latest: Option<&CollectionId>,
-    previous: Option<&Collection>,
-) -> Result<(), UpdateError> {
-    let mut tx = Transaction::new(store);
-    tx.put(
-        Guard::New,
-        Put::builder()
-            .set_item(Some(collection_to_item(new)))
-            .condition_expression(ABSENT),
-    )
-    .put(
-        Guard::Token,
-        Put::builder()
-            .set_item(Some(token_item(new)))
-            .condition_expression(ABSENT),
-    );
-    let pointer = Put::builder().set_item(Some(latest_collection_item(new)));
-    tx.put(
-        Guard::Latest,
-        match latest {
-            None => pointer.condition_expression(ABSENT),
-            Some(id) => pointer
-                .condition_expression("collection_id = :old")
-                .expression_attribute_values(":old", s(id.as_str())),
-        },
-    );
-    if let Some(p) = previous.filter(|p| p.state == CollectionState::Open) {
-        tx.update(Guard::Previous, state_change(p, CollectionState::Cancelled));
-    }
-    match tx.commit().await {
-        Ok(()) => Ok(()),
-        Err(e) if e.failed(Guard::Latest) || e.failed(Guard::Previous) => {
-            Err(UpdateError::Concurrent)
-        }
-        Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
-    }
-}
-
 /// The update that moves `c` to `state`, conditional on the version it was read at.
 pub(crate) fn state_change(
     c: &Collection,
@@ -108,157 +65,226 @@ pub(crate) fn state_change(
         .expression_attribute_values(":nv", n(c.version + 1))
 }
 
-pub(crate) async fn cancel_collection(
-    store: &DynamoStore,
-    c: &Collection,
-) -> Result<(), UpdateError> {
-    update_alone(store, state_change(c, CollectionState::Cancelled)).await
-}
-
-/// The collection a token opens, read consistently: the token entry, then the collection.
-pub(crate) async fn collection_by_token(
-    store: &DynamoStore,
-    digest: &TokenDigest,
-) -> Result<Option<Collection>, Unavailable> {
-    let Some((t, id)) = get_consistent(store, token_key(digest), token_target).await? else {
-        return Ok(None);
-    };
-    // The collection must name the same digest: the entry cannot open another one.
-    Ok(get_collection(store, &t, &id)
-        .await?
-        .filter(|c| c.token == *digest))
-}
-
-/// One more invalid submission; the fifth locks the link.
-pub(crate) async fn count_invalid_attempt(
-    store: &DynamoStore,
-    c: &Collection,
-) -> Result<(), UpdateError> {
-    // ADD is atomic: every invalid attempt counts, however many arrive at once (a SET of
-    // the count read before lets parallel attempts overwrite each other's). One past the
-    // limit, or on a link no longer in the state read, is not counted (`Concurrent`), and
-    // the caller answers as for an unusable link: at most the limit of attempts are answered.
-    let counted = Update::builder()
-        .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-        .update_expression("ADD attempts :one")
-        .condition_expression("#s = :s AND (attribute_not_exists(attempts) OR attempts < :max)")
-        .expression_attribute_names("#s", "status")
-        .expression_attribute_values(":one", n(1))
-        .expression_attribute_values(":s", s(c.state.code()))
-        .expression_attribute_values(":max", n(MAX_INVALID_ATTEMPTS));
-    let attempts = update_alone_returning(
-        store,
-        counted,
-        aws_sdk_dynamodb::types::ReturnValue::UpdatedNew,
-    )
-    .await?
-    .get("attempts")
-    .and_then(|v| v.as_n().ok())
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(MAX_INVALID_ATTEMPTS);
-    if attempts < MAX_INVALID_ATTEMPTS {
-        return Ok(());
-    }
-    // The attempt that reached the limit locks the link (a version change, so a submission
-    // that read the link before fails).
-    let lock = Update::builder()
-        .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-        .update_expression("SET #s = :locked ADD version :one")
-        .condition_expression("#s = :s")
-        .expression_attribute_names("#s", "status")
-        .expression_attribute_values(":locked", s(CollectionState::Locked.code()))
-        .expression_attribute_values(":s", s(c.state.code()))
-        .expression_attribute_values(":one", n(1));
-    match update_alone(store, lock).await {
-        // Submitted or cancelled meanwhile: nothing left to lock.
-        Ok(()) | Err(UpdateError::Concurrent) => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// The tenant's collections, newest first, filtered on the server.
-pub(crate) async fn list_collections(
-    store: &DynamoStore,
-    t: &TenantId,
-    filter: &CollectionFilter,
-    now: DateTime<Utc>,
-    page: &PageRequest,
-) -> Result<Page<Collection>, ListError> {
-    let mut query = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .index_name(BY_OWNER)
-        .key_condition_expression("gsi1pk = :o")
-        .expression_attribute_values(":o", s(collections_pk(t)))
-        .scan_index_forward(false)
-        .limit(i32::from(page.limit));
-    let mut conditions = Vec::new();
-    if let Some(status) = filter.status {
-        query = query.expression_attribute_names("#s", "status");
-        let now = s(timestamp(now));
-        query = match status {
-            CollectionStatus::Open => {
-                conditions.push("#s = :open AND link_expires_at > :now");
-                query
-                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
-                    .expression_attribute_values(":now", now)
-            }
-            CollectionStatus::Expired => {
-                conditions.push("#s = :open AND link_expires_at <= :now");
-                query
-                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
-                    .expression_attribute_values(":now", now)
-            }
-            other => {
-                conditions.push("#s = :state");
-                query.expression_attribute_values(":state", s(other.code()))
-            }
-        };
-    }
-    if let Some(e) = &filter.employee_id {
-        conditions.push("employee_id = :e");
-        query = query.expression_attribute_values(":e", s(e.as_str()));
-    }
-    if !conditions.is_empty() {
-        query = query.filter_expression(conditions.join(" AND "));
-    }
-    let start = match &page.cursor {
-        Some(cursor) => {
-            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
-            Some(collections_listing_start(t, ms, &rid))
-        }
-        None => None,
-    };
-    // One query a page, so a page costs what its limit says however few items the
-    // filter keeps: a filtered page may hold fewer items than `limit`, even none, and
-    // still name where the listing goes on (the position of the last item read).
-    let out = query
-        .set_exclusive_start_key(start)
-        .send()
-        .await
-        .map_err(|e| ListError::Unavailable(unavailable(e)))?;
-    let items = out
-        .items()
-        .iter()
-        .map(collection_from_item)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ListError::Unavailable(corrupt(e)))?;
-    let next_cursor = out
-        .last_evaluated_key()
-        .and_then(|k| k.get(GSI1SK))
-        .and_then(|v| v.as_s().ok())
-        .and_then(|sk| {
-            let (ms, id) = sk.split_once('#')?;
-            Cursor::parse(&format!("{ms}.{id}"))
-        });
-    Ok(Page { items, next_cursor })
-}
-
 /// The submission's update of its collection: spent, on condition that it is still open
 /// at the version read.
 pub(crate) fn submitted(c: &Collection) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     state_change(c, CollectionState::Submitted)
         .condition_expression("version = :v AND #s = :open")
         .expression_attribute_values(":open", s(CollectionState::Open.code()))
+}
+
+#[async_trait]
+impl CollectionWrites for DynamoStore {
+    async fn get_collection(
+        &self,
+        t: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable> {
+        get_collection(self, t, id).await
+    }
+
+    async fn latest_collection(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<CollectionId>, Unavailable> {
+        latest_collection(self, t, e).await
+    }
+
+    /// Writes the new collection, its token entry and the employee's pointer, on condition
+    /// that the pointer still names `latest` (what the caller read); an open `previous` is
+    /// cancelled in the same transaction.
+    async fn open_collection(
+        &self,
+        new: &Collection,
+        latest: Option<&CollectionId>,
+        previous: Option<&Collection>,
+    ) -> Result<(), UpdateError> {
+        let mut tx = Transaction::new(self);
+        tx.put(
+            Guard::New,
+            Put::builder()
+                .set_item(Some(collection_to_item(new)))
+                .condition_expression(ABSENT),
+        )
+        .put(
+            Guard::Token,
+            Put::builder()
+                .set_item(Some(token_item(new)))
+                .condition_expression(ABSENT),
+        );
+        let pointer = Put::builder().set_item(Some(latest_collection_item(new)));
+        tx.put(
+            Guard::Latest,
+            match latest {
+                None => pointer.condition_expression(ABSENT),
+                Some(id) => pointer
+                    .condition_expression("collection_id = :old")
+                    .expression_attribute_values(":old", s(id.as_str())),
+            },
+        );
+        if let Some(p) = previous.filter(|p| p.state == CollectionState::Open) {
+            tx.update(Guard::Previous, state_change(p, CollectionState::Cancelled));
+        }
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed(Guard::Latest) || e.failed(Guard::Previous) => {
+                Err(UpdateError::Concurrent)
+            }
+            Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
+        }
+    }
+
+    async fn cancel_collection(&self, c: &Collection) -> Result<(), UpdateError> {
+        update_alone(self, state_change(c, CollectionState::Cancelled)).await
+    }
+
+    /// The tenant's collections, newest first, filtered on the server.
+    async fn list_collections(
+        &self,
+        t: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Collection>, ListError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_OWNER)
+            .key_condition_expression("gsi1pk = :o")
+            .expression_attribute_values(":o", s(collections_pk(t)))
+            .scan_index_forward(false)
+            .limit(i32::from(page.limit));
+        let mut conditions = Vec::new();
+        if let Some(status) = filter.status {
+            query = query.expression_attribute_names("#s", "status");
+            let now = s(timestamp(now));
+            query = match status {
+                CollectionStatus::Open => {
+                    conditions.push("#s = :open AND link_expires_at > :now");
+                    query
+                        .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                        .expression_attribute_values(":now", now)
+                }
+                CollectionStatus::Expired => {
+                    conditions.push("#s = :open AND link_expires_at <= :now");
+                    query
+                        .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                        .expression_attribute_values(":now", now)
+                }
+                other => {
+                    conditions.push("#s = :state");
+                    query.expression_attribute_values(":state", s(other.code()))
+                }
+            };
+        }
+        if let Some(e) = &filter.employee_id {
+            conditions.push("employee_id = :e");
+            query = query.expression_attribute_values(":e", s(e.as_str()));
+        }
+        if !conditions.is_empty() {
+            query = query.filter_expression(conditions.join(" AND "));
+        }
+        let start = match &page.cursor {
+            Some(cursor) => {
+                let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+                Some(collections_listing_start(t, ms, &rid))
+            }
+            None => None,
+        };
+        // One query a page, so a page costs what its limit says however few items the
+        // filter keeps: a filtered page may hold fewer items than `limit`, even none, and
+        // still name where the listing goes on (the position of the last item read).
+        let out = query
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
+        let items = out
+            .items()
+            .iter()
+            .map(collection_from_item)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
+        let next_cursor = out
+            .last_evaluated_key()
+            .and_then(|k| k.get(GSI1SK))
+            .and_then(|v| v.as_s().ok())
+            .and_then(|sk| {
+                let (ms, id) = sk.split_once('#')?;
+                Cursor::parse(&format!("{ms}.{id}"))
+            });
+        Ok(Page { items, next_cursor })
+    }
+}
+
+#[async_trait]
+impl CollectionAccess for DynamoStore {
+    /// The collection a token opens, read consistently: the token entry, then the collection.
+    async fn collection_by_token(
+        &self,
+        digest: &TokenDigest,
+    ) -> Result<Option<Collection>, Unavailable> {
+        let Some((t, id)) = get_consistent(self, token_key(digest), token_target).await? else {
+            return Ok(None);
+        };
+        // The collection must name the same digest: the entry cannot open another one.
+        Ok(get_collection(self, &t, &id)
+            .await?
+            .filter(|c| c.token == *digest))
+    }
+
+    /// One more invalid submission; the fifth locks the link.
+    async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError> {
+        // ADD is atomic: every invalid attempt counts, however many arrive at once (a SET of
+        // the count read before lets parallel attempts overwrite each other's). One past the
+        // limit, or on a link no longer in the state read, is not counted (`Concurrent`), and
+        // the caller answers as for an unusable link: at most the limit of attempts are answered.
+        let counted = Update::builder()
+            .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+            .update_expression("ADD attempts :one")
+            .condition_expression("#s = :s AND (attribute_not_exists(attempts) OR attempts < :max)")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":s", s(c.state.code()))
+            .expression_attribute_values(":max", n(MAX_INVALID_ATTEMPTS));
+        let attempts = update_alone_returning(
+            self,
+            counted,
+            aws_sdk_dynamodb::types::ReturnValue::UpdatedNew,
+        )
+        .await?
+        .get("attempts")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(MAX_INVALID_ATTEMPTS);
+        if attempts < MAX_INVALID_ATTEMPTS {
+            return Ok(());
+        }
+        // The attempt that reached the limit locks the link (a version change, so a submission
+        // that read the link before fails).
+        let lock = Update::builder()
+            .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+            .update_expression("SET #s = :locked ADD version :one")
+            .condition_expression("#s = :s")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":locked", s(CollectionState::Locked.code()))
+            .expression_attribute_values(":s", s(c.state.code()))
+            .expression_attribute_values(":one", n(1));
+        match update_alone(self, lock).await {
+            // Submitted or cancelled meanwhile: nothing left to lock.
+            Ok(()) | Err(UpdateError::Concurrent) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn submit(
+        &self,
+        c: &Collection,
+        records: Vec<NewRecord>,
+        changes: Vec<DocumentChange>,
+    ) -> Result<(), CreateError> {
+        super::records::create_records(self, &records, Some(submitted(c)), &changes).await
+    }
 }

@@ -4,11 +4,13 @@
 use super::{DynamoStore, corrupt, unavailable};
 use crate::item::*;
 use crate::keys::*;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::Select;
 use chrono::NaiveDate;
 use mynumber_domain::ids::TenantId;
+use mynumber_domain::ports::*;
 use mynumber_domain::ports::{Cursor, DuePage, Unavailable};
 use std::collections::BTreeMap;
 
@@ -81,88 +83,91 @@ async fn each_page(
     Ok(())
 }
 
-pub(crate) async fn due_records(
-    store: &DynamoStore,
-    today: NaiveDate,
-    cursor: Option<&Cursor>,
-    limit: u16,
-) -> Result<DuePage, Unavailable> {
-    // Cursor: `{shard}` or `{shard}.{due_sk with '#' as '~'}`.
-    let (shard, start_sk) = match cursor {
-        None => (0u8, None),
-        Some(c) => {
-            let (shard, sk) = match c.as_str().split_once('.') {
-                Some((a, b)) => (a, Some(b.replace('~', "#"))),
-                None => (c.as_str(), None),
-            };
-            (
-                shard
-                    .parse()
-                    .map_err(|_| Unavailable("bad due cursor".into()))?,
-                sk,
-            )
-        }
-    };
-    let mut page = query(store, shard, Gone::due_before(today)).limit(i32::from(limit));
-    if let Some(sk) = &start_sk {
-        let start = due_start(shard, sk).ok_or_else(|| Unavailable("bad due cursor".into()))?;
-        page = page.set_exclusive_start_key(Some(start));
-    }
-    let out = page.send().await.map_err(unavailable)?;
-    let items = out
-        .items()
-        .iter()
-        .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
-        .collect::<Result<Vec<_>, _>>()?;
-    let next = match out
-        .last_evaluated_key()
-        .and_then(|k| k.get(DUE_SK))
-        .and_then(|v| v.as_s().ok())
-    {
-        Some(last) => Cursor::parse(&format!("{shard}.{}", last.replace('#', "~"))),
-        None if shard + 1 < DUE_SHARDS => Cursor::parse(&(shard + 1).to_string()),
-        None => None,
-    };
-    Ok(DuePage {
-        items,
-        read: out.scanned_count().max(0) as u64,
-        next,
-    })
-}
-
-pub(crate) async fn due_count(store: &DynamoStore, today: NaiveDate) -> Result<u64, Unavailable> {
-    let mut total = 0u64;
-    each_page(
-        store,
-        Gone::due_before(today),
-        |q| q.select(Select::Count),
-        |out| total += out.count().max(0) as u64,
-    )
-    .await?;
-    Ok(total)
-}
-
-pub(crate) async fn upcoming(
-    store: &DynamoStore,
-    from: NaiveDate,
-    until: NaiveDate,
-) -> Result<Vec<(TenantId, u64)>, Unavailable> {
-    let mut counts: BTreeMap<TenantId, u64> = BTreeMap::new();
-    each_page(
-        store,
-        Gone::due_between(from, until),
-        |q| q.projection_expression(DUE_SK),
-        |out| {
-            for (t, _) in out
-                .items()
-                .iter()
-                .filter_map(|item| item.get(DUE_SK).and_then(|v| v.as_s().ok()))
-                .filter_map(|sk| parse_due_sk(sk))
-            {
-                *counts.entry(t).or_default() += 1;
+#[async_trait]
+impl DueIndex for DynamoStore {
+    async fn due_records(
+        &self,
+        today: NaiveDate,
+        cursor: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<DuePage, Unavailable> {
+        // Cursor: `{shard}` or `{shard}.{due_sk with '#' as '~'}`.
+        let (shard, start_sk) = match cursor {
+            None => (0u8, None),
+            Some(c) => {
+                let (shard, sk) = match c.as_str().split_once('.') {
+                    Some((a, b)) => (a, Some(b.replace('~', "#"))),
+                    None => (c.as_str(), None),
+                };
+                (
+                    shard
+                        .parse()
+                        .map_err(|_| Unavailable("bad due cursor".into()))?,
+                    sk,
+                )
             }
-        },
-    )
-    .await?;
-    Ok(counts.into_iter().collect())
+        };
+        let mut page = query(self, shard, Gone::due_before(today)).limit(i32::from(limit));
+        if let Some(sk) = &start_sk {
+            let start = due_start(shard, sk).ok_or_else(|| Unavailable("bad due cursor".into()))?;
+            page = page.set_exclusive_start_key(Some(start));
+        }
+        let out = page.send().await.map_err(unavailable)?;
+        let items = out
+            .items()
+            .iter()
+            .map(|i| record_from_item(i, no_ciphertext).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match out
+            .last_evaluated_key()
+            .and_then(|k| k.get(DUE_SK))
+            .and_then(|v| v.as_s().ok())
+        {
+            Some(last) => Cursor::parse(&format!("{shard}.{}", last.replace('#', "~"))),
+            None if shard + 1 < DUE_SHARDS => Cursor::parse(&(shard + 1).to_string()),
+            None => None,
+        };
+        Ok(DuePage {
+            items,
+            read: out.scanned_count().max(0) as u64,
+            next,
+        })
+    }
+
+    async fn due_count(&self, today: NaiveDate) -> Result<u64, Unavailable> {
+        let mut total = 0u64;
+        each_page(
+            self,
+            Gone::due_before(today),
+            |q| q.select(Select::Count),
+            |out| total += out.count().max(0) as u64,
+        )
+        .await?;
+        Ok(total)
+    }
+
+    async fn upcoming(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<(TenantId, u64)>, Unavailable> {
+        let mut counts: BTreeMap<TenantId, u64> = BTreeMap::new();
+        each_page(
+            self,
+            Gone::due_between(from, until),
+            |q| q.projection_expression(DUE_SK),
+            |out| {
+                for (t, _) in out
+                    .items()
+                    .iter()
+                    .filter_map(|item| item.get(DUE_SK).and_then(|v| v.as_s().ok()))
+                    .filter_map(|sk| parse_due_sk(sk))
+                {
+                    *counts.entry(t).or_default() += 1;
+                }
+            },
+        )
+        .await?;
+        Ok(counts.into_iter().collect())
+    }
 }

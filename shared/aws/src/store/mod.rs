@@ -1,11 +1,13 @@
 //! The domain's store ports on one DynamoDB table: conditional transactions for
 //! every write that could race, Query and GetItem for every read, and no Scan anywhere.
 //!
-//! By concern: `records` (intake's create, reads by id, slot and departure, the
-//! employee's listing), `retention` (departures and disposals), `due_index` (what is due),
-//! `idempotency`, `trail` (the reveal quota and audit trail). `ports` only delegates the
-//! domain's traits to them, and `transaction` is how every transaction is written. Keys
-//! come from `crate::keys`, items from `crate::item`.
+//! Each file implements the domain's ports of its concern: `records` (intake's create,
+//! reads by id, slot and departure, the employee's listing, the duplicate index, a
+//! review's confirmation), `retention` (departures, disposals, the disposal log),
+//! `due_index` (what is due), `collections` and `documents` (links and their photos),
+//! `exports`, `trail` (the reveal quota, the audit trail and the hourly counters) and
+//! `backfill`; `idempotency` and `transaction` are how intake's entries and every
+//! transaction are written. Keys come from `crate::keys`, items from `crate::item`.
 
 mod backfill;
 mod collections;
@@ -13,7 +15,6 @@ mod documents;
 mod due_index;
 mod exports;
 mod idempotency;
-mod ports;
 mod records;
 mod retention;
 mod trail;

@@ -2,16 +2,22 @@
 //! departure, and the employee's listing.
 
 use super::transaction::{Transaction, TransactionError};
+use super::update_alone;
 use super::{
     ABSENT, DynamoStore, corrupt, get_consistent, new_disposal, page_of, parse_cursor, query_all,
 };
+use crate::item::confirm_update;
 use crate::item::*;
 use crate::keys::*;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
+use chrono::{DateTime, Utc};
+use mynumber_domain::ids::KeyDigest;
 use mynumber_domain::ids::{EmployeeId, NumberKey, RecordId, TenantId};
 use mynumber_domain::ports::*;
 use mynumber_domain::record::{Record, Relation, Slot};
 use mynumber_domain::retention::Departure;
+use mynumber_domain::verification::Verification;
 
 /// What each item of a create transaction guards, to name the condition that failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -31,10 +37,6 @@ enum Guard {
     OldClaim,
     /// Index entries: new (must not exist) or the replaced record's (deleted).
     NumberEntry,
-}
-
-pub(crate) async fn create_record(store: &DynamoStore, new: NewRecord) -> Result<(), CreateError> {
-    create_records(store, std::slice::from_ref(&new), None, &[]).await
 }
 
 /// A number's partition, strongly consistent: its claim and one entry per record.
@@ -297,39 +299,89 @@ pub(crate) async fn employee_departure(
     get_consistent(store, departure_key(t, e), departure_from_item).await
 }
 
-pub(crate) async fn slot_holder(
-    store: &DynamoStore,
-    t: &TenantId,
-    e: &EmployeeId,
-    slot: Slot,
-) -> Result<Option<RecordId>, Unavailable> {
-    get_consistent(store, slot_key(t, e, slot), slot_holder_from_item).await
+#[async_trait]
+impl RecordWrites for DynamoStore {
+    async fn create_record(&self, new: NewRecord) -> Result<(), CreateError> {
+        create_records(self, std::slice::from_ref(&new), None, &[]).await
+    }
+
+    async fn employee_departure(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+    ) -> Result<Option<mynumber_domain::retention::Departure>, Unavailable> {
+        employee_departure(self, t, e).await
+    }
+
+    async fn slot_holder(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        slot: Slot,
+    ) -> Result<Option<RecordId>, Unavailable> {
+        get_consistent(self, slot_key(t, e, slot), slot_holder_from_item).await
+    }
+
+    async fn idempotency(
+        &self,
+        t: &TenantId,
+        key: &KeyDigest,
+        now: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyEntry>, Unavailable> {
+        super::idempotency::idempotency(self, t, key, now).await
+    }
 }
 
-pub(crate) async fn list_records(
-    store: &DynamoStore,
-    t: &TenantId,
-    e: &EmployeeId,
-    page: &PageRequest,
-) -> Result<Page<Record<()>>, ListError> {
-    let mut query = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .index_name(BY_OWNER)
-        .key_condition_expression("gsi1pk = :o")
-        .expression_attribute_values(":o", s(owner_records_pk(t, e)))
-        .limit(i32::from(page.limit));
-    if let Some(cursor) = &page.cursor {
-        // The cursor names a position only; the keys around it are rebuilt from the
-        // caller's own tenant and employee.
-        let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
-        query = query.set_exclusive_start_key(Some(records_listing_start(t, e, ms, &rid)));
+#[async_trait]
+impl RecordReads for DynamoStore {
+    async fn get_record(&self, t: &TenantId, id: &RecordId) -> Result<Option<Record>, Unavailable> {
+        get_record(self, t, id).await
     }
-    page_of(
-        query,
-        |i| record_from_item(i, no_ciphertext),
-        |r| (r.created_at, &r.record_id),
-    )
-    .await
+
+    async fn list_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        page: &PageRequest,
+    ) -> Result<Page<Record<()>>, ListError> {
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_OWNER)
+            .key_condition_expression("gsi1pk = :o")
+            .expression_attribute_values(":o", s(owner_records_pk(t, e)))
+            .limit(i32::from(page.limit));
+        if let Some(cursor) = &page.cursor {
+            // The cursor names a position only; the keys around it are rebuilt from the
+            // caller's own tenant and employee.
+            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+            query = query.set_exclusive_start_key(Some(records_listing_start(t, e, ms, &rid)));
+        }
+        page_of(
+            query,
+            |i| record_from_item(i, no_ciphertext),
+            |r| (r.created_at, &r.record_id),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl NumberIndex for DynamoStore {
+    async fn number_holders(
+        &self,
+        t: &TenantId,
+        k: &mynumber_domain::ids::NumberKey,
+    ) -> Result<NumberHolders, Unavailable> {
+        number_holders(self, t, k).await
+    }
+}
+
+#[async_trait]
+impl RecordReview for DynamoStore {
+    /// A pending submission made active, conditional on its version and its status.
+    async fn confirm_record(&self, r: &Record<()>, v: &Verification) -> Result<(), UpdateError> {
+        update_alone(self, confirm_update(r, v, self.ttl_grace)).await
+    }
 }

@@ -2,12 +2,11 @@
 //! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{
-    DynamoStore, new_disposal, page_of, parse_cursor, query_all, records, unavailable, update_alone,
-};
+use super::{DynamoStore, new_disposal, page_of, parse_cursor, query_all, records, unavailable};
 use crate::describe;
 use crate::item::*;
 use crate::keys::*;
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put};
 use mynumber_domain::disposal::DisposalRecord;
 use mynumber_domain::ids::{EmployeeId, RecordId, TenantId};
@@ -33,35 +32,6 @@ enum Guard {
     Departure,
     /// The employee's revision, unchanged since the read.
     Revision,
-}
-
-pub(crate) async fn employee_records(
-    store: &DynamoStore,
-    t: &TenantId,
-    e: &EmployeeId,
-    read: EmployeeRead,
-) -> Result<EmployeeRecords, Unavailable> {
-    let (partition, indexed) = match read {
-        // The index's copies beside the partition, in the same round trip.
-        EmployeeRead::Quick => {
-            let (partition, indexed) =
-                futures::try_join!(employee_partition(store, t, e), owner_index(store, t, e))?;
-            (partition, indexed)
-        }
-        EmployeeRead::Consistent => (employee_partition(store, t, e).await?, Vec::new()),
-    };
-    let (mut records, missing) = members_from_index(&partition.members, indexed);
-    // A member the index does not show yet (or every member, read consistently) by a
-    // consistent GetItem; an entry whose record TTL removed is skipped.
-    let read =
-        futures::future::try_join_all(missing.iter().map(|id| records::get_record(store, t, id)))
-            .await?;
-    records.extend(read.into_iter().flatten().map(|r| r.metadata()));
-    Ok(EmployeeRecords {
-        records,
-        revision: partition.revision,
-        departure: partition.departure,
-    })
 }
 
 /// The employee's partition, strongly consistent: membership entries, revision, departure.
@@ -141,73 +111,6 @@ fn members_from_index(
         }
     }
     (found, missing)
-}
-
-pub(crate) async fn set_departures(
-    store: &DynamoStore,
-    t: &TenantId,
-    e: &EmployeeId,
-    departure: Option<Departure>,
-    changes: &[DepartureChange],
-    read: &EmployeeRecords,
-) -> Result<(), UpdateError> {
-    if read.records.len() > 98 {
-        // One transaction holds at most 100 items (the records, the employee's departure
-        // and revision); no employee has that many records.
-        return Err(UpdateError::Unavailable(Unavailable(
-            "more than 100 records for one employee".into(),
-        )));
-    }
-    let mut tx = Transaction::new(store);
-    for c in changes {
-        tx.update(
-            Guard::Record,
-            departure_update(&c.record, c.departure.as_ref(), store.ttl_grace),
-        );
-    }
-    // A record the plan left alone was left alone for what the read showed (no departure
-    // to cancel, gone already): it must still be as read, or the plan is made again.
-    for r in read
-        .records
-        .iter()
-        .filter(|r| !changes.iter().any(|c| c.record.record_id == r.record_id))
-    {
-        tx.check(
-            Guard::Record,
-            ConditionCheck::builder()
-                .set_key(Some(record_key(t, &r.record_id)))
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", n(r.version)),
-        );
-    }
-    let revision = read.revision;
-    match &departure {
-        Some(d) => tx.put(
-            Guard::Departure,
-            Put::builder().set_item(Some(departure_to_item(t, e, d, store.ttl_grace))),
-        ),
-        None => tx.delete(
-            Guard::Departure,
-            Delete::builder().set_key(Some(departure_key(t, e))),
-        ),
-    };
-    // No intake for this employee since the records were read.
-    let check = ConditionCheck::builder().set_key(Some(revision_key(t, e)));
-    tx.check(
-        Guard::Revision,
-        if revision == 0 {
-            check.condition_expression("attribute_not_exists(rev)")
-        } else {
-            check
-                .condition_expression("rev = :rev")
-                .expression_attribute_values(":rev", n(revision))
-        },
-    );
-    match tx.commit().await {
-        Ok(()) => Ok(()),
-        Err(e) if !e.failed_guards().is_empty() => Err(UpdateError::Concurrent),
-        Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
-    }
 }
 
 pub(crate) async fn dispose(
@@ -299,90 +202,199 @@ async fn dispose_once(
     }
 }
 
-pub(crate) async fn record_ttl_disposal(
-    store: &DynamoStore,
-    record: &Record<()>,
-    disposal: &DisposalRecord,
-) -> Result<Disposed, Unavailable> {
-    let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
-    let mut tx = Transaction::new(store);
-    tx.put(Guard::Disposal, new_disposal(store, disposal))
-        .delete(
-            Guard::Membership,
-            Delete::builder().set_key(Some(member_key(t, e, r))),
-        );
-    if let Some(k) = &record.number_key {
-        tx.delete(
-            Guard::NumberEntry,
-            Delete::builder().set_key(Some(number_entry_key(t, k, r))),
-        );
+#[async_trait]
+impl Departures for DynamoStore {
+    async fn employee_records(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        read: EmployeeRead,
+    ) -> Result<EmployeeRecords, Unavailable> {
+        let (partition, indexed) = match read {
+            // The index's copies beside the partition, in the same round trip.
+            EmployeeRead::Quick => {
+                let (partition, indexed) =
+                    futures::try_join!(employee_partition(self, t, e), owner_index(self, t, e))?;
+                (partition, indexed)
+            }
+            EmployeeRead::Consistent => (employee_partition(self, t, e).await?, Vec::new()),
+        };
+        let (mut records, missing) = members_from_index(&partition.members, indexed);
+        // A member the index does not show yet (or every member, read consistently) by a
+        // consistent GetItem; an entry whose record TTL removed is skipped.
+        let read = futures::future::try_join_all(
+            missing.iter().map(|id| records::get_record(self, t, id)),
+        )
+        .await?;
+        records.extend(read.into_iter().flatten().map(|r| r.metadata()));
+        Ok(EmployeeRecords {
+            records,
+            revision: partition.revision,
+            departure: partition.departure,
+        })
     }
-    match tx.commit().await {
-        Ok(()) => {}
-        Err(e) if e.failed(Guard::Disposal) => return Ok(Disposed::AlreadyGone),
-        Err(e) => return Err(e.unavailable()),
-    }
-    // The slot and the number's claim, unless intake has already given them to a new
-    // record.
-    let slot = record.relation.slot().map(|slot| slot_key(t, e, slot));
-    let claim = match (&record.number_key, &record.relation) {
-        (Some(k), Relation::OwnNumber) => Some(number_claim_key(t, k)),
-        _ => None,
-    };
-    for key in [slot, claim].into_iter().flatten() {
-        let freed = store
-            .client
-            .delete_item()
-            .table_name(&store.table)
-            .set_key(Some(key))
-            .condition_expression("record_id = :r")
-            .expression_attribute_values(":r", s(r.as_str()))
-            .send()
-            .await;
-        if let Err(e) = freed
-            && !e
-                .as_service_error()
-                .is_some_and(|se| se.is_conditional_check_failed_exception())
+
+    async fn set_departures(
+        &self,
+        t: &TenantId,
+        e: &EmployeeId,
+        departure: Option<mynumber_domain::retention::Departure>,
+        changes: &[DepartureChange],
+        read: &EmployeeRecords,
+    ) -> Result<(), UpdateError> {
+        if read.records.len() > 98 {
+            // One transaction holds at most 100 items (the records, the employee's departure
+            // and revision); no employee has that many records.
+            return Err(UpdateError::Unavailable(Unavailable(
+                "more than 100 records for one employee".into(),
+            )));
+        }
+        let mut tx = Transaction::new(self);
+        for c in changes {
+            tx.update(
+                Guard::Record,
+                departure_update(&c.record, c.departure.as_ref(), self.ttl_grace),
+            );
+        }
+        // A record the plan left alone was left alone for what the read showed (no departure
+        // to cancel, gone already): it must still be as read, or the plan is made again.
+        for r in read
+            .records
+            .iter()
+            .filter(|r| !changes.iter().any(|c| c.record.record_id == r.record_id))
         {
-            return Err(unavailable(e));
+            tx.check(
+                Guard::Record,
+                ConditionCheck::builder()
+                    .set_key(Some(record_key(t, &r.record_id)))
+                    .condition_expression("version = :v")
+                    .expression_attribute_values(":v", n(r.version)),
+            );
+        }
+        let revision = read.revision;
+        match &departure {
+            Some(d) => tx.put(
+                Guard::Departure,
+                Put::builder().set_item(Some(departure_to_item(t, e, d, self.ttl_grace))),
+            ),
+            None => tx.delete(
+                Guard::Departure,
+                Delete::builder().set_key(Some(departure_key(t, e))),
+            ),
+        };
+        // No intake for this employee since the records were read.
+        let check = ConditionCheck::builder().set_key(Some(revision_key(t, e)));
+        tx.check(
+            Guard::Revision,
+            if revision == 0 {
+                check.condition_expression("attribute_not_exists(rev)")
+            } else {
+                check
+                    .condition_expression("rev = :rev")
+                    .expression_attribute_values(":rev", n(revision))
+            },
+        );
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) if !e.failed_guards().is_empty() => Err(UpdateError::Concurrent),
+            Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
         }
     }
-    Ok(Disposed::Now)
 }
 
-pub(crate) async fn list_disposals(
-    store: &DynamoStore,
-    t: &TenantId,
-    employee: Option<&EmployeeId>,
-    page: &PageRequest,
-) -> Result<Page<DisposalRecord>, ListError> {
-    let query = store
-        .client
-        .query()
-        .table_name(&store.table)
-        .scan_index_forward(false)
-        .limit(i32::from(page.limit));
-    let mut query = match employee {
-        Some(e) => query
-            .index_name(BY_OWNER)
-            .key_condition_expression("gsi1pk = :o")
-            .expression_attribute_values(":o", s(owner_disposals_pk(t, e))),
-        None => query
-            .key_condition_expression("pk = :p")
-            .expression_attribute_values(":p", s(disposals_pk(t))),
-    };
-    if let Some(cursor) = &page.cursor {
-        let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
-        query = query.set_exclusive_start_key(Some(disposals_listing_start(t, employee, ms, &rid)));
+#[async_trait]
+impl RecordDisposal for DynamoStore {
+    async fn dispose(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        dispose(self, record, disposal).await
     }
-    page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
 }
 
-/// A pending submission made active, conditional on its version and its status.
-pub(crate) async fn confirm_record(
-    store: &DynamoStore,
-    r: &Record<()>,
-    v: &mynumber_domain::verification::Verification,
-) -> Result<(), UpdateError> {
-    update_alone(store, confirm_update(r, v, store.ttl_grace)).await
+#[async_trait]
+impl TtlDisposals for DynamoStore {
+    async fn record_ttl_disposal(
+        &self,
+        record: &Record<()>,
+        disposal: &DisposalRecord,
+    ) -> Result<Disposed, Unavailable> {
+        let (t, e, r) = (&record.tenant_id, &record.employee_id, &record.record_id);
+        let mut tx = Transaction::new(self);
+        tx.put(Guard::Disposal, new_disposal(self, disposal))
+            .delete(
+                Guard::Membership,
+                Delete::builder().set_key(Some(member_key(t, e, r))),
+            );
+        if let Some(k) = &record.number_key {
+            tx.delete(
+                Guard::NumberEntry,
+                Delete::builder().set_key(Some(number_entry_key(t, k, r))),
+            );
+        }
+        match tx.commit().await {
+            Ok(()) => {}
+            Err(e) if e.failed(Guard::Disposal) => return Ok(Disposed::AlreadyGone),
+            Err(e) => return Err(e.unavailable()),
+        }
+        // The slot and the number's claim, unless intake has already given them to a new
+        // record.
+        let slot = record.relation.slot().map(|slot| slot_key(t, e, slot));
+        let claim = match (&record.number_key, &record.relation) {
+            (Some(k), Relation::OwnNumber) => Some(number_claim_key(t, k)),
+            _ => None,
+        };
+        for key in [slot, claim].into_iter().flatten() {
+            let freed = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .condition_expression("record_id = :r")
+                .expression_attribute_values(":r", s(r.as_str()))
+                .send()
+                .await;
+            if let Err(e) = freed
+                && !e
+                    .as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception())
+            {
+                return Err(unavailable(e));
+            }
+        }
+        Ok(Disposed::Now)
+    }
+}
+
+#[async_trait]
+impl DisposalLog for DynamoStore {
+    async fn list_disposals(
+        &self,
+        t: &TenantId,
+        employee: Option<&EmployeeId>,
+        page: &PageRequest,
+    ) -> Result<Page<DisposalRecord>, ListError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            .limit(i32::from(page.limit));
+        let mut query = match employee {
+            Some(e) => query
+                .index_name(BY_OWNER)
+                .key_condition_expression("gsi1pk = :o")
+                .expression_attribute_values(":o", s(owner_disposals_pk(t, e))),
+            None => query
+                .key_condition_expression("pk = :p")
+                .expression_attribute_values(":p", s(disposals_pk(t))),
+        };
+        if let Some(cursor) = &page.cursor {
+            let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
+            query =
+                query.set_exclusive_start_key(Some(disposals_listing_start(t, employee, ms, &rid)));
+        }
+        page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
+    }
 }

@@ -4,76 +4,20 @@ use super::transaction::Transaction;
 use super::{ABSENT, DynamoStore, get_consistent, unavailable, update_alone};
 use crate::item::{audit_to_item, n, n as n_value};
 use crate::keys::{Item, client_rate_key, quota_key};
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::audit::AuditEvent;
 use mynumber_domain::ids::{Subject, TenantId};
 use mynumber_domain::ports::Unavailable;
 use mynumber_domain::ports::UpdateError;
+use mynumber_domain::ports::*;
 
 /// The two items of a reveal's one write.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RevealItem {
     Quota,
     Trail,
-}
-
-/// The hour's count and the trail item in one transaction: a reveal over the quota writes
-/// neither, and a count is never taken without its trail.
-pub(crate) async fn record_reveal(
-    store: &DynamoStore,
-    t: &TenantId,
-    sub: &Subject,
-    hour: DateTime<Utc>,
-    limit: u32,
-    trail: &AuditEvent,
-    expires_at: DateTime<Utc>,
-) -> Result<bool, Unavailable> {
-    let item = audit_to_item(trail, expires_at).map_err(|e| Unavailable(e.to_string()))?;
-    let mut tx = Transaction::new(store);
-    tx.update(
-        RevealItem::Quota,
-        Update::builder()
-            .set_key(Some(quota_key(t, sub, hour)))
-            .update_expression("ADD used :one SET expires_at = :exp")
-            .condition_expression("attribute_not_exists(used) OR used < :limit")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":limit", n(limit))
-            // The hour's count outlives the hour a little, then TTL removes it.
-            .expression_attribute_values(
-                ":exp",
-                n((hour + chrono::Duration::hours(2)).timestamp()),
-            ),
-    )
-    .put(
-        RevealItem::Trail,
-        Put::builder()
-            .set_item(Some(item))
-            .condition_expression(ABSENT),
-    );
-    match tx.commit().await {
-        Ok(()) => Ok(true),
-        Err(e) if e.failed_guards() == [RevealItem::Quota] => Ok(false),
-        Err(e) => Err(e.unavailable()),
-    }
-}
-
-pub(crate) async fn append_audit(
-    store: &DynamoStore,
-    event: &AuditEvent,
-    expires_at: DateTime<Utc>,
-) -> Result<(), Unavailable> {
-    let item = audit_to_item(event, expires_at).map_err(|e| Unavailable(e.to_string()))?;
-    store
-        .client
-        .put_item()
-        .table_name(&store.table)
-        .set_item(Some(item))
-        .condition_expression(ABSENT)
-        .send()
-        .await
-        .map_err(unavailable)?;
-    Ok(())
 }
 
 /// Adds `n` to the count `key` holds unless it would then pass `limit` (an absent count is
@@ -159,4 +103,106 @@ pub(crate) async fn count_client_request(
         minute + chrono::Duration::minutes(5),
     )
     .await
+}
+
+#[async_trait]
+impl RevealTrail for DynamoStore {
+    /// The hour's count and the trail item in one transaction: a reveal over the quota writes
+    /// neither, and a count is never taken without its trail.
+    async fn record_reveal(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+        trail: &AuditEvent,
+        expires_at: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        let item = audit_to_item(trail, expires_at).map_err(|e| Unavailable(e.to_string()))?;
+        let mut tx = Transaction::new(self);
+        tx.update(
+            RevealItem::Quota,
+            Update::builder()
+                .set_key(Some(quota_key(t, sub, hour)))
+                .update_expression("ADD used :one SET expires_at = :exp")
+                .condition_expression("attribute_not_exists(used) OR used < :limit")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":limit", n(limit))
+                // The hour's count outlives the hour a little, then TTL removes it.
+                .expression_attribute_values(
+                    ":exp",
+                    n((hour + chrono::Duration::hours(2)).timestamp()),
+                ),
+        )
+        .put(
+            RevealItem::Trail,
+            Put::builder()
+                .set_item(Some(item))
+                .condition_expression(ABSENT),
+        );
+        match tx.commit().await {
+            Ok(()) => Ok(true),
+            Err(e) if e.failed_guards() == [RevealItem::Quota] => Ok(false),
+            Err(e) => Err(e.unavailable()),
+        }
+    }
+}
+
+#[async_trait]
+impl MatchCounter for DynamoStore {
+    async fn reserve_matches(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        scope: MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        let key = crate::keys::matches_key(t, sub, scope, hour);
+        reserve_matches(self, key, hour, n, limit).await
+    }
+
+    async fn release_matches(
+        &self,
+        t: &TenantId,
+        sub: &Subject,
+        scope: MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(), Unavailable> {
+        release_matches(self, crate::keys::matches_key(t, sub, scope, hour), n).await
+    }
+}
+
+#[async_trait]
+impl ClientRequests for DynamoStore {
+    async fn count_client_request(
+        &self,
+        client: &ClientAddress,
+        minute: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        count_client_request(self, client.as_str(), minute, limit).await
+    }
+}
+
+#[async_trait]
+impl AuditTrail for DynamoStore {
+    async fn append_audit(
+        &self,
+        event: &AuditEvent,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        let item = audit_to_item(event, expires_at).map_err(|e| Unavailable(e.to_string()))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(ABSENT)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }

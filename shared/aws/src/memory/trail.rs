@@ -1,0 +1,248 @@
+//! The durable trail, the reveal quota and the hourly and per-minute counters, in memory.
+
+use super::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mynumber_domain::audit::AuditEvent;
+use mynumber_domain::ids::{RecordId, TenantId};
+use mynumber_domain::ports::*;
+use mynumber_domain::record::Record;
+use std::sync::atomic::Ordering;
+
+#[async_trait]
+impl RevealTrail for MemoryStore {
+    async fn record_reveal(
+        &self,
+        t: &TenantId,
+        sub: &mynumber_domain::ids::Subject,
+        hour: DateTime<Utc>,
+        limit: u32,
+        trail: &AuditEvent,
+        _: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        // Both or neither, as the table's transaction.
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(Unavailable("simulated audit write failure".into()));
+        }
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .quota
+            .entry((
+                t.as_str().to_owned(),
+                sub.as_str().to_owned(),
+                hour.timestamp(),
+            ))
+            .or_default();
+        if *used >= limit {
+            return Ok(false);
+        }
+        *used += 1;
+        s.audit.push(trail.clone());
+        Ok(true)
+    }
+}
+
+/// A principal's count of one scope of matched numbers for an hour.
+fn match_key(
+    t: &TenantId,
+    sub: &mynumber_domain::ids::Subject,
+    scope: mynumber_domain::ports::MatchScope,
+    hour: DateTime<Utc>,
+) -> (String, String, i64) {
+    (
+        t.as_str().to_owned(),
+        format!("{}#{scope}", sub.as_str()),
+        hour.timestamp(),
+    )
+}
+
+#[async_trait]
+impl mynumber_domain::ports::MatchCounter for MemoryStore {
+    async fn reserve_matches(
+        &self,
+        t: &TenantId,
+        sub: &mynumber_domain::ids::Subject,
+        scope: mynumber_domain::ports::MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s.matches.entry(match_key(t, sub, scope, hour)).or_default();
+        let room = if n == 0 {
+            *used < limit
+        } else {
+            limit.checked_sub(n).is_some_and(|most| *used <= most)
+        };
+        if room {
+            *used += n;
+        }
+        Ok(room)
+    }
+
+    async fn release_matches(
+        &self,
+        t: &TenantId,
+        sub: &mynumber_domain::ids::Subject,
+        scope: mynumber_domain::ports::MatchScope,
+        hour: DateTime<Utc>,
+        n: u32,
+    ) -> Result<(), Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s.matches.entry(match_key(t, sub, scope, hour)).or_default();
+        *used = used.saturating_sub(n);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::ClientRequests for MemoryStore {
+    async fn count_client_request(
+        &self,
+        client: &mynumber_domain::ports::ClientAddress,
+        minute: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let used = s
+            .client_requests
+            .entry((client.as_str().to_owned(), minute.timestamp()))
+            .or_default();
+        if *used >= limit {
+            return Ok(false);
+        }
+        *used += 1;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::AuditTrail for MemoryStore {
+    async fn append_audit(&self, event: &AuditEvent, _: DateTime<Utc>) -> Result<(), Unavailable> {
+        self.check()?;
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(Unavailable("simulated audit write failure".into()));
+        }
+        self.state.lock().unwrap().audit.push(event.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::ExportTrail for MemoryStore {
+    async fn record_reveals(
+        &self,
+        trail: &[AuditEvent],
+        _: DateTime<Utc>,
+    ) -> Result<(), Unavailable> {
+        self.check()?;
+        if self.fail_audit.load(Ordering::SeqCst) {
+            return Err(Unavailable("simulated audit write failure".into()));
+        }
+        self.state
+            .lock()
+            .unwrap()
+            .audit
+            .extend(trail.iter().cloned());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl mynumber_domain::ports::Exports for MemoryStore {
+    async fn put_export(&self, e: &mynumber_domain::export::Export) -> Result<(), Unavailable> {
+        self.check()?;
+        let k = key(&e.tenant_id, e.export_id.as_str());
+        let mut s = self.state.lock().unwrap();
+        if s.exports.contains_key(&k) {
+            return Err(Unavailable("the export exists".into()));
+        }
+        s.exports.insert(k, e.clone());
+        Ok(())
+    }
+
+    async fn get_export(
+        &self,
+        t: &TenantId,
+        id: &mynumber_domain::export::ExportId,
+    ) -> Result<Option<mynumber_domain::export::Export>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .exports
+            .get(&key(t, id.as_str()))
+            .cloned())
+    }
+
+    async fn update_export(&self, e: &mynumber_domain::export::Export) -> Result<(), UpdateError> {
+        self.check()?;
+        let k = key(&e.tenant_id, e.export_id.as_str());
+        let mut s = self.state.lock().unwrap();
+        match s.exports.get(&k) {
+            Some(old) if old.version + 1 == e.version => {
+                s.exports.insert(k, e.clone());
+                Ok(())
+            }
+            _ => Err(UpdateError::Concurrent),
+        }
+    }
+
+    async fn list_exports(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::export::Export>, ListError> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut all: Vec<_> = s
+            .exports
+            .values()
+            .filter(|e| &e.tenant_id == t)
+            .cloned()
+            .collect();
+        all.sort_by_key(|e| std::cmp::Reverse(e.requested_at));
+        all.truncate(page.limit as usize);
+        Ok(Page {
+            items: all,
+            next_cursor: None,
+        })
+    }
+
+    async fn tenant_records(
+        &self,
+        t: &TenantId,
+        _: Option<&Cursor>,
+    ) -> Result<Page<Record<()>>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let items = s
+            .records
+            .values()
+            .filter(|r| &r.tenant_id == t)
+            .map(|r| r.metadata())
+            .collect();
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+
+    async fn records_with_numbers(
+        &self,
+        t: &TenantId,
+        ids: &[RecordId],
+    ) -> Result<Vec<Record>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        Ok(ids
+            .iter()
+            .filter_map(|id| s.records.get(&key(t, id.as_str())).cloned())
+            .collect())
+    }
+}

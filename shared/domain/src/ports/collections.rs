@@ -1,0 +1,95 @@
+//! Collection links: the registrar's side, the employee's side, and the review.
+
+use super::*;
+use crate::collection::{Collection, CollectionFilter, CollectionId, TokenDigest};
+use crate::ids::{EmployeeId, TenantId};
+use crate::record::Record;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// The registrar's side of collection links (the review role).
+#[async_trait]
+pub trait CollectionWrites: Send + Sync {
+    async fn get_collection(
+        &self,
+        tenant: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable>;
+
+    /// The employee's latest collection, read consistently.
+    async fn latest_collection(
+        &self,
+        tenant: &TenantId,
+        employee: &EmployeeId,
+    ) -> Result<Option<CollectionId>, Unavailable>;
+
+    /// Writes `new` (and its token's entry) as the employee's latest collection, on
+    /// condition that `latest` still is; an open `previous` is cancelled at once.
+    /// `Concurrent` when another link for the employee was opened meanwhile.
+    async fn open_collection(
+        &self,
+        new: &Collection,
+        latest: Option<&CollectionId>,
+        previous: Option<&Collection>,
+    ) -> Result<(), UpdateError>;
+
+    /// Cancels `c`, conditional on the version read.
+    async fn cancel_collection(&self, c: &Collection) -> Result<(), UpdateError>;
+
+    /// The tenant's collections, newest first.
+    async fn list_collections(
+        &self,
+        tenant: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+        page: &PageRequest,
+    ) -> Result<Page<Collection>, ListError>;
+}
+
+/// The employee's side of a link (the collect function's role).
+#[async_trait]
+pub trait CollectionAccess: Send + Sync {
+    /// The collection whose token has this digest, whatever its state.
+    async fn collection_by_token(
+        &self,
+        token: &TokenDigest,
+    ) -> Result<Option<Collection>, Unavailable>;
+
+    /// Counts an invalid submission atomically; the fifth locks the link. `Concurrent` when
+    /// it was not counted: the limit was reached (by attempts in parallel) or the link is
+    /// no longer in the state read.
+    async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError>;
+
+    /// Writes every record of a submission (with their slots, membership entries and
+    /// the employee's revision) and marks the collection submitted, all at once or not
+    /// at all, with what becomes of each uploaded document (`documents`); `CollectionChanged`
+    /// when the collection is no longer as read.
+    async fn submit(
+        &self,
+        c: &Collection,
+        records: Vec<NewRecord>,
+        documents: Vec<DocumentChange>,
+    ) -> Result<(), CreateError>;
+}
+
+/// Confirming a self-service submission.
+#[async_trait]
+pub trait RecordReview: Send + Sync {
+    /// Makes a pending record active with `verification`, conditional on its version.
+    async fn confirm_record(
+        &self,
+        record: &Record<()>,
+        verification: &crate::verification::Verification,
+    ) -> Result<(), UpdateError>;
+}
+
+impl Collection {
+    /// The document `id` uploaded through this link.
+    pub fn document(&self, id: &crate::document::DocumentId) -> DocumentRef {
+        DocumentRef {
+            tenant_id: self.tenant_id.clone(),
+            collection_id: self.collection_id.clone(),
+            document_id: id.clone(),
+        }
+    }
+}
