@@ -1089,6 +1089,16 @@ impl Drop for Stack {
 /// The instant every stack's clock starts at: fixed (noon JST on 2026-12-01), so a test
 /// reads the same on any day it runs; `TEST_EPOCH` (RFC 3339) moves it, to show that none
 /// depends on the day (`TEST_EPOCH=2027-12-01T03:00:00Z make test`).
+/// A DynamoDB store on a table of its own at moto, as the functions have it: for the
+/// store contract, which needs no functions, keys or bucket.
+pub async fn table_store() -> DynamoStore {
+    let sdk = mynumber_aws::sdk_config(Some(&moto::endpoint())).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let table = format!("vault-{}", uuid_like());
+    bootstrap::ensure_table(&ddb, &table).await.unwrap();
+    DynamoStore::new(ddb, &table).with_config(&VaultConfig::default())
+}
+
 pub fn epoch() -> DateTime<Utc> {
     match std::env::var("TEST_EPOCH") {
         Ok(s) => DateTime::parse_from_rfc3339(&s)

@@ -23,6 +23,7 @@ mod moto_gaps;
 mod openapi;
 mod retention;
 mod routes;
+mod store_contract;
 
 use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};

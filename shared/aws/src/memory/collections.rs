@@ -92,9 +92,6 @@ impl CollectionWrites for MemoryStore {
         page: &PageRequest,
     ) -> Result<Page<Collection>, ListError> {
         self.check()?;
-        if page.cursor.is_some() {
-            return Err(ListError::BadCursor);
-        }
         let s = self.state.lock().unwrap();
         let mut items: Vec<Collection> = s
             .collections
@@ -102,12 +99,8 @@ impl CollectionWrites for MemoryStore {
             .filter(|c| c.tenant_id == *t && filter.admits(c, now))
             .cloned()
             .collect();
-        items.sort_by_key(|c| std::cmp::Reverse(c.created_at));
-        items.truncate(usize::from(page.limit));
-        Ok(Page {
-            items,
-            next_cursor: None,
-        })
+        items.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.collection_id.clone())));
+        page_after(items, |c| c.collection_id.as_str(), page)
     }
 }
 

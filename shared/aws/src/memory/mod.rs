@@ -6,6 +6,7 @@
 mod cipher;
 mod collections;
 mod documents;
+mod exports;
 mod records;
 mod retention;
 mod trail;
@@ -148,4 +149,32 @@ impl FixedClock {
     pub fn advance(&self, d: chrono::Duration) {
         *self.0.lock().unwrap() += d;
     }
+}
+
+/// One page of `items` (already in listing order) after the item `page.cursor` names:
+/// the store's cursors are opaque, so the memory store's are simply the last item's id.
+fn page_after<T>(
+    items: Vec<T>,
+    id: impl Fn(&T) -> &str,
+    page: &PageRequest,
+) -> Result<Page<T>, ListError> {
+    let start = match &page.cursor {
+        None => 0,
+        Some(c) => {
+            1 + items
+                .iter()
+                .position(|i| id(i) == c.as_str())
+                .ok_or(ListError::BadCursor)?
+        }
+    };
+    let rest = items.len().saturating_sub(start);
+    let items: Vec<T> = items
+        .into_iter()
+        .skip(start)
+        .take(usize::from(page.limit))
+        .collect();
+    let next_cursor = (rest > items.len())
+        .then(|| items.last().and_then(|i| Cursor::parse(id(i))))
+        .flatten();
+    Ok(Page { items, next_cursor })
 }
