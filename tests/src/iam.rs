@@ -918,9 +918,8 @@ impl IamStack {
             self.core(),
             self.store(identity),
             Arc::new(crate::memory::MemoryObjects::default()),
-            crate::PUBLIC_BASE_URL,
         );
-        review::Review::new(service, jwt::authenticator())
+        review::Review::new(service, jwt::authenticator(), crate::PUBLIC_BASE_URL)
     }
 
     pub fn purge(&self, identity: &Identity) -> purge::Purge {

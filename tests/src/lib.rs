@@ -528,12 +528,7 @@ impl Stack {
             store.clone(),
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
         );
-        let review = ReviewService::new(
-            core.clone(),
-            store.clone(),
-            objects.clone(),
-            PUBLIC_BASE_URL,
-        );
+        let review = ReviewService::new(core.clone(), store.clone(), objects.clone());
         let submissions = SubmissionService::new(
             core.clone(),
             store.clone(),
@@ -559,7 +554,7 @@ impl Stack {
         });
         Stack {
             intake: intake::Intake::new(intake, auth()),
-            review: review::Review::new(review, auth()),
+            review: review::Review::new(review, auth(), PUBLIC_BASE_URL),
             lookup: lookup::Lookup::new(lookup, auth()),
             collect: collect::Collect::new(submissions, &storage_origin),
             console,
@@ -623,7 +618,6 @@ impl Stack {
             self.core(self.clock.clone()),
             self.store_on(table),
             self.objects.clone(),
-            PUBLIC_BASE_URL,
         )
     }
 

@@ -12,6 +12,5 @@ pub fn review_on(
         core,
         store,
         std::sync::Arc::new(MemoryObjects::default()),
-        crate::PUBLIC_BASE_URL,
     )
 }

@@ -95,24 +95,23 @@ impl Collect {
                 .map(|a| asset_response(a, &self.csp))
                 .ok_or(VaultError::NotFound),
             Op::Upload => {
-                let token = token(req);
-                let ticket = self
+                let (link, input) = self
                     .service
-                    .request_upload(caller, &token, parse_upload(req))
+                    .admit(caller, &token(req), || parse_upload(req))
                     .await?;
+                let ticket = self.service.request_upload(link, input).await?;
                 Ok(json_value(201, &ticket))
             }
             Op::Describe => {
-                let token = token(req);
-                let view = self.service.describe(caller, &token).await?;
-                Ok(json_value(200, &view))
+                let (link, ()) = self.service.admit(caller, &token(req), || Ok(())).await?;
+                Ok(json_value(200, &self.service.describe(link).await))
             }
             Op::Submit => {
-                let token = token(req);
-                let view = self
+                let (link, input) = self
                     .service
-                    .submit(caller, &token, parse_submission(req))
+                    .admit(caller, &token(req), || parse_submission(req))
                     .await?;
+                let view = self.service.submit(link, input).await?;
                 Ok(json_value(201, &view))
             }
         }

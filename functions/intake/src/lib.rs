@@ -11,7 +11,7 @@ use lambda_http::{Body, Request, Response};
 use mynumber_domain::disposal::DisposalReason;
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::intake::{
-    IdempotencyRequest, IntakeService, Registration, RegistrationContent,
+    IdempotencyRequest, IntakeService, Registered, Registration, RegistrationContent,
 };
 use mynumber_domain::lifecycle::DepartureInput;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
@@ -73,36 +73,51 @@ impl Intake {
         match op {
             Op::Register => self.register(req, caller).await,
             Op::Import => {
-                let report = self.vault.import(caller, import::parse_import(req)).await?;
+                let (auth, input) = self
+                    .vault
+                    .core()
+                    .admit(caller, || import::parse_import(req))?;
+                let report = self.vault.import(auth, input).await?;
                 Ok(json_value(200, &report))
             }
             Op::Dispose => {
-                let disposal = self
+                let (auth, input) = self
                     .vault
-                    .dispose_record(caller, parse_disposal(req, params[0]))
-                    .await?;
+                    .core()
+                    .admit(caller, || parse_disposal(req, params[0]))?;
+                let disposal = self.vault.dispose_record(auth, input).await?;
                 Ok(json_value(200, &disposal))
             }
             Op::RecordDeparture => {
-                let view = self
+                let (auth, input) = self
                     .vault
-                    .record_departure(caller, parse_departure(req, params[0]))
-                    .await?;
+                    .core()
+                    .admit(caller, || parse_departure(req, params[0]))?;
+                let view = self.vault.record_departure(auth, input).await?;
                 Ok(json_value(200, &view))
             }
             Op::CancelDeparture => {
-                let input = EmployeeId::parse(params[0])
-                    .map_err(|r| VaultError::invalid("employee_id", r.code()));
-                let view = self.vault.cancel_departure(caller, input).await?;
+                let (auth, input) = self.vault.core().admit(caller, || {
+                    EmployeeId::parse(params[0])
+                        .map_err(|r| VaultError::invalid("employee_id", r.code()))
+                })?;
+                let view = self.vault.cancel_departure(auth, input).await?;
                 Ok(json_value(200, &view))
             }
         }
     }
 
     async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let registered = self.vault.register(caller, parse_registration(req)).await?;
-        let mut response = json_response(201, registered.body);
-        if registered.replayed {
+        let (auth, input) = self
+            .vault
+            .core()
+            .admit(caller, || parse_registration(req))?;
+        let registered = self.vault.register(auth, input).await?;
+        let mut response = match &registered {
+            Registered::Created(view) => json_value(201, view),
+            Registered::Replayed(body) => json_response(201, body.clone()),
+        };
+        if registered.replayed() {
             response
                 .headers_mut()
                 .insert("idempotent-replayed", "true".parse().expect("valid header"));

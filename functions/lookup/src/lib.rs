@@ -64,36 +64,36 @@ impl Lookup {
         match op {
             Op::List => self.list(req, caller).await,
             Op::Get => {
-                let id = RecordId::parse(params[0])
-                    .map_err(|r| VaultError::invalid("record_id", r.code()));
-                Ok(json_value(200, &self.vault.get_record(caller, id).await?))
+                let (auth, id) = self.vault.core().admit(caller, || {
+                    RecordId::parse(params[0])
+                        .map_err(|r| VaultError::invalid("record_id", r.code()))
+                })?;
+                Ok(json_value(200, &self.vault.get_record(auth, id).await?))
             }
             Op::Reveal => self.reveal(req, params[0], caller).await,
             Op::Disposals => self.disposals(req, caller).await,
             Op::RequestExport => {
-                let view = self.vault.request_export(caller, parse_export(req)).await?;
+                let (auth, input) = self.vault.core().admit(caller, || parse_export(req))?;
+                let view = self.vault.request_export(auth, input).await?;
                 Ok(json_value(201, &view))
             }
             Op::ListExports => {
-                let input =
+                let (auth, page) = self.vault.core().admit(caller, || {
                     parse_page(req, false, &[], |_, _| ()).and_then(|(e, page, ())| match e {
                         Some(_) => Err(VaultError::invalid("employee_id", "unknown_field")),
                         None => Ok(page),
-                    });
-                Ok(page_response(self.vault.list_exports(caller, input).await?))
+                    })
+                })?;
+                Ok(page_response(self.vault.list_exports(auth, page).await?))
             }
             Op::ApproveExport => {
-                let view = self
-                    .vault
-                    .approve_export(caller, export_id(params[0]))
-                    .await?;
+                let (auth, input) = self.vault.core().admit(caller, || export_id(params[0]))?;
+                let view = self.vault.approve_export(auth, input).await?;
                 Ok(json_value(200, &view))
             }
             Op::DownloadExport => {
-                let file = self
-                    .vault
-                    .download_export(caller, export_id(params[0]))
-                    .await?;
+                let (auth, input) = self.vault.core().admit(caller, || export_id(params[0]))?;
+                let file = self.vault.download_export(auth, input).await?;
                 Ok(csv_file(file))
             }
         }
@@ -104,23 +104,22 @@ impl Lookup {
         req: &Request,
         caller: &Caller,
     ) -> Result<Response<Body>, VaultError> {
-        let page = self
-            .vault
-            .list_disposals(
-                caller,
-                parse_page(req, false, &[], |_, _| ()).map(|(e, p, ())| (e, p)),
-            )
-            .await?;
+        let (auth, input) = self.vault.core().admit(caller, || {
+            parse_page(req, false, &[], |_, _| ()).map(|(e, p, ())| (e, p))
+        })?;
+        let page = self.vault.list_disposals(auth, input).await?;
         Ok(page_response(page))
     }
 
     async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let input = parse_page(req, true, &[], |_, _| ()).and_then(|(employee, page, ())| {
-            employee
-                .map(|e| (e, page))
-                .ok_or_else(|| VaultError::invalid("employee_id", "required"))
-        });
-        let page = self.vault.list_records(caller, input).await?;
+        let (auth, input) = self.vault.core().admit(caller, || {
+            parse_page(req, true, &[], |_, _| ()).and_then(|(employee, page, ())| {
+                employee
+                    .map(|e| (e, page))
+                    .ok_or_else(|| VaultError::invalid("employee_id", "required"))
+            })
+        })?;
+        let page = self.vault.list_records(auth, input).await?;
         Ok(page_response(page))
     }
 
@@ -130,7 +129,8 @@ impl Lookup {
         id: &str,
         caller: &Caller,
     ) -> Result<Response<Body>, VaultError> {
-        let revealed = self.vault.reveal(caller, parse_reveal(req, id)).await?;
+        let (auth, input) = self.vault.core().admit(caller, || parse_reveal(req, id))?;
+        let revealed = self.vault.reveal(auth, input).await?;
         // Every value here is from a closed charset (UUID, digits, snake case), so the
         // body is written directly rather than through an intermediate JSON value.
         let body = format!(

@@ -57,11 +57,17 @@ pub const ROUTES: &[Route<Op>] = &[
 pub struct Review {
     review: ReviewService,
     auth: Authenticator,
+    /// Where the employee's form is served: a link is `{base}/collect#{token}`.
+    public_base_url: String,
 }
 
 impl Review {
-    pub fn new(review: ReviewService, auth: Authenticator) -> Self {
-        Review { review, auth }
+    pub fn new(review: ReviewService, auth: Authenticator, public_base_url: &str) -> Self {
+        Review {
+            review,
+            auth,
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+        }
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
@@ -75,65 +81,82 @@ impl Review {
         let (op, params) = route_request(ROUTES, req)?;
         match op {
             Op::CreateCollection => {
-                let view = self
-                    .review
-                    .create_collection(caller, parse_collection(req))
-                    .await?;
-                let qr_svg = view.url.as_deref().and_then(qr_svg);
-                Ok(json_value(201, &Created { view, qr_svg }))
+                let (auth, input) = self.review.core().admit(caller, || parse_collection(req))?;
+                let view = self.review.create_collection(auth, input).await?;
+                // The token goes into the link here, once; it is stored only as a digest.
+                let url = format!("{}/collect#{}", self.public_base_url, view.token.expose());
+                let qr_svg = qr_svg(&url);
+                Ok(json_value(
+                    201,
+                    &Created {
+                        view: view.view,
+                        url,
+                        qr_svg,
+                    },
+                ))
             }
             Op::ListCollections => {
-                let page = self
+                let (auth, input) = self
                     .review
-                    .list_collections(caller, parse_collection_listing(req))
-                    .await?;
+                    .core()
+                    .admit(caller, || parse_collection_listing(req))?;
+                let page = self.review.list_collections(auth, input).await?;
                 Ok(page_response(page))
             }
             Op::CancelCollection => {
-                let id = CollectionId::parse(params[0])
-                    .map_err(|r| VaultError::invalid("collection_id", r.code()));
-                let view = self.review.cancel_collection(caller, id).await?;
+                let (auth, input) = self.review.core().admit(caller, || {
+                    CollectionId::parse(params[0])
+                        .map_err(|r| VaultError::invalid("collection_id", r.code()))
+                })?;
+                let view = self.review.cancel_collection(auth, input).await?;
                 Ok(json_value(200, &view))
             }
             Op::Confirm => {
-                let view = self
+                let (auth, input) = self
                     .review
-                    .confirm(caller, parse_confirm(req, params[0]))
-                    .await?;
+                    .core()
+                    .admit(caller, || parse_confirm(req, params[0]))?;
+                let view = self.review.confirm(auth, input).await?;
                 Ok(json_value(200, &view))
             }
             Op::Reject => {
-                let disposal = self
+                let (auth, input) = self
                     .review
-                    .reject(caller, parse_reject(req, params[0]))
-                    .await?;
+                    .core()
+                    .admit(caller, || parse_reject(req, params[0]))?;
+                let disposal = self.review.reject(auth, input).await?;
                 Ok(json_value(200, &disposal))
             }
             Op::ListDocuments => {
-                let id = RecordId::parse(params[0])
-                    .map_err(|r| VaultError::invalid("record_id", r.code()));
-                let items = self.review.list_documents(caller, id).await?;
+                let (auth, input) = self.review.core().admit(caller, || {
+                    RecordId::parse(params[0])
+                        .map_err(|r| VaultError::invalid("record_id", r.code()))
+                })?;
+                let items = self.review.list_documents(auth, input).await?;
                 Ok(json_value(200, &serde_json::json!({ "items": items })))
             }
             Op::ViewDocument => {
-                let ids = match (RecordId::parse(params[0]), DocumentId::parse(params[1])) {
-                    (Ok(r), Ok(d)) => Ok((r, d)),
-                    (Err(r), _) => Err(VaultError::invalid("record_id", r.code())),
-                    (_, Err(r)) => Err(VaultError::invalid("document_id", r.code())),
-                };
-                let link = self.review.view_document(caller, ids).await?;
+                let (auth, input) = self.review.core().admit(caller, || {
+                    match (RecordId::parse(params[0]), DocumentId::parse(params[1])) {
+                        (Ok(r), Ok(d)) => Ok((r, d)),
+                        (Err(r), _) => Err(VaultError::invalid("record_id", r.code())),
+                        (_, Err(r)) => Err(VaultError::invalid("document_id", r.code())),
+                    }
+                })?;
+                let link = self.review.view_document(auth, input).await?;
                 Ok(json_value(200, &link))
             }
         }
     }
 }
 
-/// The 201 of `POST /v1/collections`: the link, and the link drawn as a QR code, so the
-/// token is never sent anywhere again to be drawn.
+/// The 201 of `POST /v1/collections`: the collection, its link, and the link drawn as a QR
+/// code, so the token is never sent anywhere again to be drawn.
 #[derive(serde::Serialize)]
 struct Created {
     #[serde(flatten)]
     view: mynumber_domain::collection::CollectionView,
+    url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     qr_svg: Option<String>,
 }

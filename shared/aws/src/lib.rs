@@ -194,14 +194,12 @@ pub async fn review_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
 ) -> Result<mynumber_domain::review::ReviewService, SettingsError> {
-    let base = required(&settings.public_base_url, "PUBLIC_BASE_URL")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let (objects, _) = documents(settings, &config)?;
     Ok(mynumber_domain::review::ReviewService::new(
         core(settings, audit),
         store(settings, &config).await,
         objects,
-        base,
     ))
 }
 

@@ -34,6 +34,13 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// `PUBLIC_BASE_URL`, which the review function needs to write links.
+    pub fn public_base_url(&self) -> Result<&str, SettingsError> {
+        self.public_base_url
+            .as_deref()
+            .ok_or(SettingsError::Missing("PUBLIC_BASE_URL"))
+    }
+
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }

@@ -25,6 +25,7 @@ use crate::usecase::Core;
 use crate::verification::{IdentityCheck, NumberCheck, Refusal};
 use chrono::{DateTime, DurationRound, Utc};
 use serde::Serialize;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// The store ports the collect function's role allows.
@@ -121,34 +122,55 @@ impl SubmissionService {
         }
     }
 
+    /// Opens the link a request's credential names for operation `O`, then parses the
+    /// request with `parse`: nothing is parsed before the link is known open, and a
+    /// refusal or a parse failure is audited here as `O`'s event (a submission's invalid
+    /// input counts against the link first). What comes back is the plain input and the
+    /// open link the operation runs on.
+    pub async fn admit<'a, O: LinkOperation, I>(
+        &'a self,
+        caller: &'a Caller,
+        credential: &LinkCredential,
+        parse: impl FnOnce() -> Result<I, VaultError>,
+    ) -> Result<(OpenLink<'a, O>, I), VaultError> {
+        let now = self.core.now();
+        let mut event = AuditEvent::new(O::KIND, None, caller, now);
+        let collection = match self.open(caller, credential, now).await {
+            Ok(c) => c,
+            Err(e) => return Err(self.core.refused(event, e)),
+        };
+        name_collection(&mut event, &collection);
+        let link = OpenLink {
+            service: self,
+            collection,
+            now,
+            event: Some(event),
+            op: PhantomData,
+        };
+        match parse() {
+            Ok(input) => Ok((link, input)),
+            Err(e) => Err(link.refuse(e).await),
+        }
+    }
+
     /// `POST /v1/collect/documents`: a document entry on the link and a short-lived URL
     /// to PUT its bytes to. At most `MAX_DOCUMENTS` a link, counted by the store.
     pub async fn request_upload(
         &self,
-        caller: &Caller,
-        token: &LinkCredential,
-        input: Result<UploadRequest, VaultError>,
+        link: OpenLink<'_, link_ops::Upload>,
+        input: UploadRequest,
     ) -> Result<UploadTicket, VaultError> {
-        let now = self.core.now();
-        let mut event = self.event(AuditKind::DocumentUpload, caller, now);
-        let result = self
-            .upload_steps(caller, token, input, now, &mut event)
-            .await;
-        self.finish(event, &result);
-        result
+        link.run(async |event, c, now| self.upload_steps(c, input, now, event).await)
+            .await
     }
 
     async fn upload_steps(
         &self,
-        caller: &Caller,
-        token: &LinkCredential,
-        input: Result<UploadRequest, VaultError>,
+        c: &Collection,
+        input: UploadRequest,
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<UploadTicket, VaultError> {
-        let c = self.open(caller, token, now).await?;
-        name_collection(event, &c);
-        let input = input?;
         if c.document_ids.len() >= MAX_DOCUMENTS {
             return Err(VaultError::Conflict(Conflict::DocumentLimit));
         }
@@ -166,7 +188,7 @@ impl SubmissionService {
         };
         event.document_id = Some(document.document_id.clone());
         self.store
-            .add_document(&c, &document, now)
+            .add_document(c, &document, now)
             .await
             .map_err(|e| match e {
                 AddDocumentError::Limit => VaultError::Conflict(Conflict::DocumentLimit),
@@ -269,55 +291,26 @@ impl SubmissionService {
             .ok_or(VaultError::CollectionNotFound)
     }
 
-    fn event(&self, kind: AuditKind, caller: &Caller, now: DateTime<Utc>) -> AuditEvent {
-        AuditEvent::new(kind, None, caller, now)
-    }
-
-    fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
-        if let Err(e) = result {
-            event.outcome = e.into();
-            event.reason = Some(e.into());
-            if event.outcome == Outcome::Denied {
-                event.event = AuditKind::Denied;
-            }
-        }
-        self.core.emit(&event);
-    }
-
     /// `GET /v1/collect`: what the form asks for.
-    pub async fn describe(
-        &self,
-        caller: &Caller,
-        token: &LinkCredential,
-    ) -> Result<FormView, VaultError> {
-        let now = self.core.now();
-        let mut event = self.event(AuditKind::CollectionViewed, caller, now);
-        let result = self.open(caller, token, now).await.map(|c| {
-            name_collection(&mut event, &c);
-            c.form_view()
-        });
-        self.finish(event, &result);
-        result
+    pub async fn describe(&self, link: OpenLink<'_, link_ops::View>) -> FormView {
+        link.run(async |_, c, _| Ok(c.form_view()))
+            .await
+            .expect("a view cannot fail")
     }
 
     /// `POST /v1/collect`: every record of the submission at once, or none; the token is
     /// spent by the same transaction. An invalid submission counts against the link.
     pub async fn submit(
         &self,
-        caller: &Caller,
-        token: &LinkCredential,
-        input: Result<SubmissionInput, VaultError>,
+        link: OpenLink<'_, link_ops::Submit>,
+        input: SubmissionInput,
     ) -> Result<SubmissionView, VaultError> {
-        let now = self.core.now();
-        let mut event = self.event(AuditKind::Submission, caller, now);
-        let result = self
-            .submit_steps(caller, token, input, now, &mut event)
-            .await;
-        if let Ok(view) = &result {
+        link.run(async |event, collection, now| {
+            let view = self.submit_steps(collection, input, now, event).await?;
             event.count = Some(view.records.len() as u64);
-        }
-        self.finish(event, &result);
-        result
+            Ok(view)
+        })
+        .await
     }
 
     /// Counts an invalid attempt before it is answered. One that could not be counted (the
@@ -360,20 +353,17 @@ impl SubmissionService {
 
     async fn submit_steps(
         &self,
-        caller: &Caller,
-        token: &LinkCredential,
-        input: Result<SubmissionInput, VaultError>,
+        collection: &Collection,
+        input: SubmissionInput,
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<SubmissionView, VaultError> {
-        let collection = self.open(caller, token, now).await?;
-        name_collection(event, &collection);
-        self.count_matches(&collection, 0, now).await?;
-        let mut input = match input.and_then(|i| family_allowed(&collection, i)) {
+        self.count_matches(collection, 0, now).await?;
+        let mut input = match family_allowed(collection, input) {
             Ok(input) => input,
             Err(e @ VaultError::Invalid(_)) => {
                 // Counted before answering, so a guesser gets five answers however fast.
-                self.count_invalid_attempt(&collection).await?;
+                self.count_invalid_attempt(collection).await?;
                 return Err(e);
             }
             Err(e) => return Err(e),
@@ -384,7 +374,7 @@ impl SubmissionService {
         let employee_departure = self.store.employee_departure(tenant, employee).await?;
         let departure = employee_departure.filter(|d| !d.is_past_due(today));
         let named = std::mem::take(&mut input.documents);
-        let planned = plan(&collection, input, today)?;
+        let planned = plan(collection, input, today)?;
         // The photos support the submission's first record awaiting review: the
         // employee's own number when given, otherwise their spouse's or first dependant's.
         let reviewed = planned
@@ -393,11 +383,11 @@ impl SubmissionService {
         if !named.is_empty() && reviewed.is_none() {
             return Err(VaultError::invalid("documents", "nothing_to_review"));
         }
-        self.check_documents(&collection, &named).await?;
+        self.check_documents(collection, &named).await?;
         let mut news = Vec::with_capacity(planned.len());
         for part in planned {
-            let slot = self.slot_change(&collection, &part.relation, now).await?;
-            let record = self.seal(&collection, part, departure, now).await?;
+            let slot = self.slot_change(collection, &part.relation, now).await?;
+            let record = self.seal(collection, part, departure, now).await?;
             // The employee's own number claims its place in the duplicate index.
             let claim = match (&record.relation, &record.number_key) {
                 (Relation::OwnNumber, Some(_)) => NumberClaim::Take,
@@ -411,12 +401,8 @@ impl SubmissionService {
                 employee_departure,
             });
         }
-        let documents = document_changes(
-            &collection,
-            &named,
-            reviewed.map(|i| &news[i].record),
-            today,
-        );
+        let documents =
+            document_changes(collection, &named, reviewed.map(|i| &news[i].record), today);
         let records = news
             .iter()
             .map(|n| SubmittedRecord {
@@ -425,18 +411,18 @@ impl SubmissionService {
                 status: n.record.status(),
             })
             .collect();
-        match self.store.submit(&collection, news, documents).await {
+        match self.store.submit(collection, news, documents).await {
             Ok(()) => Ok(SubmissionView { records }),
             Err(CreateError::SlotTaken) => Err(VaultError::Conflict(Conflict::RecordExists)),
             // Another employee's own number: said as a field error, never naming whose
             // (the person at the form is not HR), and counted like any invalid attempt.
             Err(CreateError::DuplicateNumber) => {
-                self.count_invalid_attempt(&collection).await?;
+                self.count_invalid_attempt(collection).await?;
                 let mut matched = event.clone();
                 matched.event = AuditKind::NumberMatched;
                 matched.reason = Some(crate::audit::Reason::DuplicateNumber);
                 self.core.emit(&matched);
-                self.count_matches(&collection, 1, now).await?;
+                self.count_matches(collection, 1, now).await?;
                 Err(VaultError::invalid("self.my_number", "duplicate_number"))
             }
             // A twin submission spent the token first.
@@ -661,4 +647,81 @@ fn plan(
         });
     }
     Ok(parts)
+}
+
+/// An operation on a link: its audit event, and whether a request that does not parse
+/// counts against the link (a submission's does, so a guesser gets five answers).
+pub trait LinkOperation {
+    const KIND: AuditKind;
+    const COUNTS_INVALID: bool;
+}
+
+/// The employee's operations, each a type, so that a use case takes only a link opened
+/// for it.
+pub mod link_ops {
+    use super::LinkOperation;
+    use crate::audit::AuditKind;
+
+    pub struct View;
+    pub struct Upload;
+    pub struct Submit;
+
+    impl LinkOperation for View {
+        const KIND: AuditKind = AuditKind::CollectionViewed;
+        const COUNTS_INVALID: bool = false;
+    }
+    impl LinkOperation for Upload {
+        const KIND: AuditKind = AuditKind::DocumentUpload;
+        const COUNTS_INVALID: bool = false;
+    }
+    impl LinkOperation for Submit {
+        const KIND: AuditKind = AuditKind::Submission;
+        const COUNTS_INVALID: bool = true;
+    }
+}
+
+/// A link found open for one request of operation `O`, and `O`'s audit event, which goes
+/// out exactly once however the call ends (a cancelled request is audited as failed).
+pub struct OpenLink<'a, O: LinkOperation> {
+    service: &'a SubmissionService,
+    collection: Collection,
+    now: DateTime<Utc>,
+    event: Option<AuditEvent>,
+    op: PhantomData<fn() -> O>,
+}
+
+impl<O: LinkOperation> OpenLink<'_, O> {
+    /// Audits `e` (a parse failure) as the operation's outcome, counting it against the
+    /// link first where the operation says so, and gives back the answer.
+    async fn refuse(mut self, e: VaultError) -> VaultError {
+        let e = match e {
+            VaultError::Invalid(_) if O::COUNTS_INVALID => {
+                match self.service.count_invalid_attempt(&self.collection).await {
+                    Ok(()) => e,
+                    Err(unusable) => unusable,
+                }
+            }
+            e => e,
+        };
+        let event = self.event.take().expect("emitted once");
+        self.service.core.refused(event, e)
+    }
+
+    async fn run<T>(
+        mut self,
+        body: impl AsyncFnOnce(&mut AuditEvent, &Collection, DateTime<Utc>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let mut event = self.event.take().expect("run once");
+        let result = body(&mut event, &self.collection, self.now).await;
+        self.service.core.finish(event, result.as_ref().err());
+        result
+    }
+}
+
+impl<O: LinkOperation> Drop for OpenLink<'_, O> {
+    fn drop(&mut self) {
+        if let Some(event) = self.event.take() {
+            self.service.core.refused(event, VaultError::Unavailable);
+        }
+    }
 }

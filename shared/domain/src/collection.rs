@@ -166,7 +166,6 @@ impl Collection {
             expires_at: timestamp(self.expires_at),
             created_at: timestamp(self.created_at),
             created_by: self.created_by.clone(),
-            url: None,
         }
     }
 
@@ -181,8 +180,8 @@ impl Collection {
     }
 }
 
-/// A collection as the registrar's API shows it: never a token, except `url` in the
-/// response that created it.
+/// A collection as the registrar's API shows it: never a token (the response that creates
+/// one adds its link).
 #[derive(Debug, Clone, Serialize)]
 pub struct CollectionView {
     pub collection_id: CollectionId,
@@ -193,8 +192,6 @@ pub struct CollectionView {
     pub expires_at: String,
     pub created_at: String,
     pub created_by: Subject,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -15,6 +15,7 @@ use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation, Source};
 use crate::retention::jst_today;
 use crate::usecase::hour_of;
+use crate::usecase::{Authorised, ops};
 use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
@@ -166,59 +167,54 @@ impl IntakeService {
     /// event with the counts.
     pub async fn import(
         &self,
-        caller: &Caller,
-        input: Result<ImportRequest, VaultError>,
+        auth: Authorised<'_, ops::Import>,
+        input: ImportRequest,
     ) -> Result<ImportReport, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Import,
-                Action::RegisterRecord,
-                caller,
-                async |event, principal, now| {
-                    let request = input?;
-                    event.dry_run = Some(request.dry_run);
-                    // Every row is reserved as a match before anything is read (imports at
-                    // once cannot pass the limit together), and what did not match is given
-                    // back after: past the hour's matches, nothing is read, since each match
-                    // says whose a number is.
-                    let reserved = u32::try_from(request.rows.len()).unwrap_or(u32::MAX);
-                    let hour = hour_of(now);
-                    self.store
-                        .admit_matches(
-                            &principal.tenant,
-                            &principal.sub,
-                            MatchScope::Intake,
-                            hour,
-                            reserved,
-                            self.core.config.match_limit_per_hour,
-                        )
-                        .await?;
-                    let report = self.import_rows(caller, principal, request, now).await;
-                    // A failed import answered no row; a lost give-back only over-counts.
-                    let matched = report.as_ref().map_or(0, |r| r.matched);
-                    let unused = reserved.saturating_sub(matched);
-                    if unused > 0
-                        && let Err(e) = self
-                            .store
-                            .release_matches(
-                                &principal.tenant,
-                                &principal.sub,
-                                MatchScope::Intake,
-                                hour,
-                                unused,
-                            )
-                            .await
-                    {
-                        tracing::warn!(error = %e.0, "unused matches not given back");
-                    }
-                    let report = report?;
-                    event.count = Some(report.created);
-                    event.unchanged = Some(report.unchanged);
-                    event.failed = Some(report.failed);
-                    Ok(report)
-                },
-            )
-            .await
+        let caller = auth.caller();
+        auth.run(async |event, principal, now| {
+            let request = input;
+            event.dry_run = Some(request.dry_run);
+            // Every row is reserved as a match before anything is read (imports at
+            // once cannot pass the limit together), and what did not match is given
+            // back after: past the hour's matches, nothing is read, since each match
+            // says whose a number is.
+            let reserved = u32::try_from(request.rows.len()).unwrap_or(u32::MAX);
+            let hour = hour_of(now);
+            self.store
+                .admit_matches(
+                    &principal.tenant,
+                    &principal.sub,
+                    MatchScope::Intake,
+                    hour,
+                    reserved,
+                    self.core.config.match_limit_per_hour,
+                )
+                .await?;
+            let report = self.import_rows(caller, principal, request, now).await;
+            // A failed import answered no row; a lost give-back only over-counts.
+            let matched = report.as_ref().map_or(0, |r| r.matched);
+            let unused = reserved.saturating_sub(matched);
+            if unused > 0
+                && let Err(e) = self
+                    .store
+                    .release_matches(
+                        &principal.tenant,
+                        &principal.sub,
+                        MatchScope::Intake,
+                        hour,
+                        unused,
+                    )
+                    .await
+            {
+                tracing::warn!(error = %e.0, "unused matches not given back");
+            }
+            let report = report?;
+            event.count = Some(report.created);
+            event.unchanged = Some(report.unchanged);
+            event.failed = Some(report.failed);
+            Ok(report)
+        })
+        .await
     }
 
     async fn import_rows(

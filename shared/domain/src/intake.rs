@@ -16,6 +16,7 @@ use crate::ports::{
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
+use crate::usecase::{Authorised, ops};
 use crate::usecase::{Core, hour_of};
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -75,13 +76,38 @@ pub struct IdempotencyRequest {
     pub digest_without_number: [u8; 32],
 }
 
-/// A registration's answer: the created record's metadata as JSON, first time or replayed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registered {
-    pub body: String,
-    pub replayed: bool,
-    /// The number's other records the answer names (`same_number_as`).
-    pub same_number: Vec<SameNumber>,
+/// A registration's answer: the created record, or the first answer to the same request
+/// replayed.
+#[derive(Debug, Clone)]
+pub enum Registered {
+    Created(Box<RegisteredView>),
+    /// The first answer's body, as stored with its idempotency key.
+    Replayed(String),
+}
+
+impl Registered {
+    pub fn replayed(&self) -> bool {
+        matches!(self, Registered::Replayed(_))
+    }
+
+    /// The number's other records the answer names (`same_number_as`); a replay names
+    /// none anew.
+    pub fn same_number(&self) -> &[SameNumber] {
+        match self {
+            Registered::Created(view) => &view.same_number_as,
+            Registered::Replayed(_) => &[],
+        }
+    }
+}
+
+/// The 201 body: the record's metadata, and `same_number_as` when the number is held
+/// elsewhere too.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RegisteredView {
+    #[serde(flatten)]
+    pub record: crate::record::RecordView,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_number_as: Vec<SameNumber>,
 }
 
 /// A registration whose cross-field rules hold: a number travels with its verification.
@@ -128,49 +154,41 @@ impl IntakeService {
     /// `POST /v1/records`.
     pub async fn register(
         &self,
-        caller: &Caller,
-        input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
+        auth: Authorised<'_, ops::Register>,
+        input: (Registration, Option<IdempotencyRequest>),
     ) -> Result<Registered, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Intake,
-                Action::RegisterRecord,
-                caller,
-                async |event, principal, now| {
-                    // Past the hour's matched numbers, no number is read (the refusal says
-                    // nothing of it): an answer naming another employee's record tells
-                    // whose the number is, as an import's row does.
-                    let numbered = matches!(
-                        &input,
-                        Ok((r, _)) if matches!(r.content, RegistrationContent::Number { .. })
-                    );
-                    let hour = hour_of(now);
-                    if numbered {
-                        self.store
-                            .admit_matches(
-                                &principal.tenant,
-                                &principal.sub,
-                                MatchScope::Intake,
-                                hour,
-                                0,
-                                self.core.config.match_limit_per_hour,
-                            )
-                            .await?;
-                    }
-                    let registered = self
-                        .register_steps(caller, principal, input, now, event)
-                        .await;
-                    if let Ok(r) = &registered
-                        && r.replayed
-                    {
-                        event.outcome = Outcome::Replayed;
-                    }
-                    self.count_matches(caller, principal, &registered, hour, now)
-                        .await;
-                    registered
-                },
-            )
-            .await
+        let caller = auth.caller();
+        auth.run(async |event, principal, now| {
+            // Past the hour's matched numbers, no number is read (the refusal says
+            // nothing of it): an answer naming another employee's record tells
+            // whose the number is, as an import's row does.
+            let numbered = matches!(input.0.content, RegistrationContent::Number { .. });
+            let hour = hour_of(now);
+            if numbered {
+                self.store
+                    .admit_matches(
+                        &principal.tenant,
+                        &principal.sub,
+                        MatchScope::Intake,
+                        hour,
+                        0,
+                        self.core.config.match_limit_per_hour,
+                    )
+                    .await?;
+            }
+            let registered = self
+                .register_steps(caller, principal, input, now, event)
+                .await;
+            if let Ok(r) = &registered
+                && r.replayed()
+            {
+                event.outcome = Outcome::Replayed;
+            }
+            self.count_matches(caller, principal, &registered, hour, now)
+                .await;
+            registered
+        })
+        .await
     }
 
     /// Each other employee's record the answer names is a `number_matched` event and one
@@ -186,7 +204,7 @@ impl IntakeService {
     ) {
         let matched: Vec<(EmployeeId, Option<RecordId>)> = match registered {
             Ok(r) => r
-                .same_number
+                .same_number()
                 .iter()
                 .map(|s| (s.employee_id.clone(), Some(s.record_id.clone())))
                 .collect(),
@@ -232,11 +250,11 @@ impl IntakeService {
         &self,
         caller: &Caller,
         principal: &Principal,
-        input: Result<(Registration, Option<IdempotencyRequest>), VaultError>,
+        input: (Registration, Option<IdempotencyRequest>),
         now: DateTime<Utc>,
         event: &mut AuditEvent,
     ) -> Result<Registered, VaultError> {
-        let (reg, request) = input?;
+        let (reg, request) = input;
         let tenant = &principal.tenant;
         let today = jst_today(now);
         event.employee_id = Some(reg.employee_id.clone());
@@ -497,11 +515,7 @@ fn plan(
 
 fn replay(entry: IdempotencyEntry, fingerprint: &[u8]) -> Result<Registered, VaultError> {
     if entry.fingerprint == fingerprint {
-        Ok(Registered {
-            body: entry.body,
-            replayed: true,
-            same_number: Vec::new(),
-        })
+        Ok(Registered::Replayed(entry.body))
     } else {
         Err(VaultError::IdempotencyMismatch)
     }

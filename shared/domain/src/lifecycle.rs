@@ -1,7 +1,5 @@
 //! Intake's share of SPEC §2.6: departures, re-hires and early disposal.
 
-use crate::access::Action;
-use crate::audit::{AuditKind, Caller};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{EmployeeId, RecordId};
@@ -10,6 +8,7 @@ use crate::ports::{DepartureChange, Disposed, EmployeeRead, EmployeeRecords, Upd
 use crate::record::Content;
 use crate::retention::jst_today;
 use crate::usecase::live_record;
+use crate::usecase::{Authorised, ops};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
@@ -94,162 +93,141 @@ impl IntakeService {
     /// due date of §2.6, all at once.
     pub async fn record_departure(
         &self,
-        caller: &Caller,
-        input: Result<DepartureInput, VaultError>,
+        auth: Authorised<'_, ops::RecordDeparture>,
+        input: DepartureInput,
     ) -> Result<DepartureView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Departure,
-                Action::RecordDeparture,
-                caller,
-                async |event, principal, now| {
-                    let input = input?;
-                    event.employee_id = Some(input.employee_id.clone());
-                    let today = jst_today(now);
-                    if input.left_on < EARLIEST_LEFT_ON
-                        || input.left_on > today + Duration::days(366)
-                    {
-                        return Err(VaultError::invalid("left_on", "range"));
-                    }
-                    let departure = self
-                        .core
-                        .config
-                        .retention
-                        .departure(input.left_on, input.last_declaration_year)
-                        .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
-                    let changes = self
-                        .with_employee_records(&principal.tenant, &input.employee_id, |read| {
-                            let changes: Vec<DepartureChange> = read
-                                .records
-                                .iter()
-                                .filter(|r| !r.is_gone(today))
-                                .map(|record| DepartureChange {
-                                    record: record.clone(),
-                                    departure: Some(departure),
-                                })
-                                .collect();
-                            if changes.is_empty() {
-                                return Err(VaultError::NotFound);
-                            }
-                            Ok((Some(departure), changes))
+        auth.run(async |event, principal, now| {
+            let input = input;
+            event.employee_id = Some(input.employee_id.clone());
+            let today = jst_today(now);
+            if input.left_on < EARLIEST_LEFT_ON || input.left_on > today + Duration::days(366) {
+                return Err(VaultError::invalid("left_on", "range"));
+            }
+            let departure = self
+                .core
+                .config
+                .retention
+                .departure(input.left_on, input.last_declaration_year)
+                .map_err(|r| VaultError::invalid("last_declaration_year", r.code()))?;
+            let changes = self
+                .with_employee_records(&principal.tenant, &input.employee_id, |read| {
+                    let changes: Vec<DepartureChange> = read
+                        .records
+                        .iter()
+                        .filter(|r| !r.is_gone(today))
+                        .map(|record| DepartureChange {
+                            record: record.clone(),
+                            departure: Some(departure),
                         })
-                        .await?;
-                    event.count = Some(changes.len() as u64);
-                    Ok(DepartureView {
-                        employee_id: input.employee_id,
-                        left_on: Some(departure.left_on),
-                        last_declaration_year: departure.last_declaration_year,
-                        records: changes
-                            .iter()
-                            .map(|c| RecordDue {
-                                record_id: c.record.record_id.clone(),
-                                due_at: Some(departure.due_on),
-                            })
-                            .collect(),
+                        .collect();
+                    if changes.is_empty() {
+                        return Err(VaultError::NotFound);
+                    }
+                    Ok((Some(departure), changes))
+                })
+                .await?;
+            event.count = Some(changes.len() as u64);
+            Ok(DepartureView {
+                employee_id: input.employee_id,
+                left_on: Some(departure.left_on),
+                last_declaration_year: departure.last_declaration_year,
+                records: changes
+                    .iter()
+                    .map(|c| RecordDue {
+                        record_id: c.record.record_id.clone(),
+                        due_at: Some(departure.due_on),
                     })
-                },
-            )
-            .await
+                    .collect(),
+            })
+        })
+        .await
     }
 
     /// `DELETE /v1/employees/{id}/departure`: re-hired within retention; records that are
     /// already gone stay gone.
     pub async fn cancel_departure(
         &self,
-        caller: &Caller,
-        input: Result<EmployeeId, VaultError>,
+        auth: Authorised<'_, ops::CancelDeparture>,
+        input: EmployeeId,
     ) -> Result<DepartureView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::DepartureCancelled,
-                Action::CancelDeparture,
-                caller,
-                async |event, principal, now| {
-                    let employee_id = input?;
-                    event.employee_id = Some(employee_id.clone());
-                    let today = jst_today(now);
-                    let changes = self
-                        .with_employee_records(&principal.tenant, &employee_id, |read| {
-                            let changes: Vec<DepartureChange> = read
-                                .records
-                                .iter()
-                                .filter(|r| r.departure.is_some() && !r.is_gone(today))
-                                .map(|record| DepartureChange {
-                                    record: record.clone(),
-                                    departure: None,
-                                })
-                                .collect();
-                            // The employee's departure is cleared even when no live
-                            // record carries it any more (all disposed of early):
-                            // otherwise a re-hired employee's new records would inherit
-                            // the old due date.
-                            if changes.is_empty() && read.departure.is_none() {
-                                return Err(VaultError::NotFound);
-                            }
-                            Ok((None, changes))
+        auth.run(async |event, principal, now| {
+            let employee_id = input;
+            event.employee_id = Some(employee_id.clone());
+            let today = jst_today(now);
+            let changes = self
+                .with_employee_records(&principal.tenant, &employee_id, |read| {
+                    let changes: Vec<DepartureChange> = read
+                        .records
+                        .iter()
+                        .filter(|r| r.departure.is_some() && !r.is_gone(today))
+                        .map(|record| DepartureChange {
+                            record: record.clone(),
+                            departure: None,
                         })
-                        .await?;
-                    event.count = Some(changes.len() as u64);
-                    Ok(DepartureView {
-                        employee_id,
-                        left_on: None,
-                        last_declaration_year: None,
-                        records: changes
-                            .iter()
-                            .map(|c| RecordDue {
-                                record_id: c.record.record_id.clone(),
-                                due_at: None,
-                            })
-                            .collect(),
+                        .collect();
+                    // The employee's departure is cleared even when no live
+                    // record carries it any more (all disposed of early):
+                    // otherwise a re-hired employee's new records would inherit
+                    // the old due date.
+                    if changes.is_empty() && read.departure.is_none() {
+                        return Err(VaultError::NotFound);
+                    }
+                    Ok((None, changes))
+                })
+                .await?;
+            event.count = Some(changes.len() as u64);
+            Ok(DepartureView {
+                employee_id,
+                left_on: None,
+                last_declaration_year: None,
+                records: changes
+                    .iter()
+                    .map(|c| RecordDue {
+                        record_id: c.record.record_id.clone(),
+                        due_at: None,
                     })
-                },
-            )
-            .await
+                    .collect(),
+            })
+        })
+        .await
     }
 
     /// `DELETE /v1/records/{id}`: early disposal of a record no longer needed.
     pub async fn dispose_record(
         &self,
-        caller: &Caller,
-        input: Result<(RecordId, DisposalReason), VaultError>,
+        auth: Authorised<'_, ops::DisposeRecord>,
+        input: (RecordId, DisposalReason),
     ) -> Result<DisposalRecord, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Disposal,
-                Action::DisposeRecord,
-                caller,
-                async |event, principal, now| {
-                    let (record_id, reason) = input?;
-                    event.record_id = Some(record_id.clone());
-                    let record =
-                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.kind());
-                    event.reason = Some(reason.into());
-                    // A submission's photos are the review's to delete (this role has no
-                    // storage access): it is rejected, which deletes them, not disposed of.
-                    if matches!(record.content, Content::Pending { .. }) {
-                        return Err(VaultError::Conflict(Conflict::PendingReview));
+        auth.run(async |event, principal, now| {
+            let (record_id, reason) = input;
+            event.record_id = Some(record_id.clone());
+            let record = live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.kind());
+            event.reason = Some(reason.into());
+            // A submission's photos are the review's to delete (this role has no
+            // storage access): it is rejected, which deletes them, not disposed of.
+            if matches!(record.content, Content::Pending { .. }) {
+                return Err(VaultError::Conflict(Conflict::PendingReview));
+            }
+            let disposal = DisposalRecord::for_record(
+                &record,
+                reason,
+                Disposer::Principal(principal.sub.clone()),
+                now,
+                self.core.config.backup_window_days,
+            );
+            match self.store.dispose(&record.metadata(), &disposal).await? {
+                Disposed::Now => Ok(disposal),
+                // Gone, or changed meanwhile (say, a departure posted): tell them apart.
+                Disposed::AlreadyGone => {
+                    match self.store.get_record(&principal.tenant, &record_id).await? {
+                        Some(_) => Err(VaultError::Conflict(Conflict::Concurrent)),
+                        None => Err(VaultError::NotFound),
                     }
-                    let disposal = DisposalRecord::for_record(
-                        &record,
-                        reason,
-                        Disposer::Principal(principal.sub.clone()),
-                        now,
-                        self.core.config.backup_window_days,
-                    );
-                    match self.store.dispose(&record.metadata(), &disposal).await? {
-                        Disposed::Now => Ok(disposal),
-                        // Gone, or changed meanwhile (say, a departure posted): tell them apart.
-                        Disposed::AlreadyGone => {
-                            match self.store.get_record(&principal.tenant, &record_id).await? {
-                                Some(_) => Err(VaultError::Conflict(Conflict::Concurrent)),
-                                None => Err(VaultError::NotFound),
-                            }
-                        }
-                    }
-                },
-            )
-            .await
+                }
+            }
+        })
+        .await
     }
 }

@@ -3,8 +3,7 @@
 
 mod exports;
 
-use crate::access::Action;
-use crate::audit::{AuditKind, Caller, Outcome};
+use crate::audit::Outcome;
 use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
@@ -15,6 +14,7 @@ use crate::ports::{
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
+use crate::usecase::{Authorised, ops};
 use crate::usecase::{Core, live_record};
 use std::sync::Arc;
 
@@ -56,153 +56,127 @@ impl LookupService {
     /// `GET /v1/records?employee_id=…`: metadata only, past-due records left out.
     pub async fn list_records(
         &self,
-        caller: &Caller,
-        input: Result<(EmployeeId, PageRequest), VaultError>,
+        auth: Authorised<'_, ops::ListRecords>,
+        input: (EmployeeId, PageRequest),
     ) -> Result<Page<RecordView>, VaultError> {
-        self.core
-            .audited(
-                AuditKind::List,
-                Action::ListRecords,
-                caller,
-                async |event, principal, now| {
-                    let (employee, page) = input?;
-                    event.employee_id = Some(employee.clone());
-                    let page = self
-                        .store
-                        .list_records(&principal.tenant, &employee, &page)
-                        .await?;
-                    let today = jst_today(now);
-                    let items: Vec<RecordView> = page
-                        .items
-                        .iter()
-                        .filter(|r| !r.is_gone(today))
-                        .map(Record::view)
-                        .collect();
-                    event.count = Some(items.len() as u64);
-                    Ok(Page {
-                        items,
-                        next_cursor: page.next_cursor,
-                    })
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let (employee, page) = input;
+            event.employee_id = Some(employee.clone());
+            let page = self
+                .store
+                .list_records(&principal.tenant, &employee, &page)
+                .await?;
+            let today = jst_today(now);
+            let items: Vec<RecordView> = page
+                .items
+                .iter()
+                .filter(|r| !r.is_gone(today))
+                .map(Record::view)
+                .collect();
+            event.count = Some(items.len() as u64);
+            Ok(Page {
+                items,
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await
     }
 
     /// `GET /v1/records/{id}`: one record's metadata (never its number), as the listing
     /// shows it; a past-due or another tenant's record is 404.
     pub async fn get_record(
         &self,
-        caller: &Caller,
-        input: Result<RecordId, VaultError>,
+        auth: Authorised<'_, ops::GetRecord>,
+        input: RecordId,
     ) -> Result<RecordView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::List,
-                Action::ListRecords,
-                caller,
-                async |event, principal, now| {
-                    let record_id = input?;
-                    event.record_id = Some(record_id.clone());
-                    let record =
-                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.kind());
-                    event.count = Some(1);
-                    Ok(record.view())
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let record_id = input;
+            event.record_id = Some(record_id.clone());
+            let record = live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.kind());
+            event.count = Some(1);
+            Ok(record.view())
+        })
+        .await
     }
 
     /// `GET /v1/disposals`: the disposal log, newest first, optionally for one employee.
     pub async fn list_disposals(
         &self,
-        caller: &Caller,
-        input: Result<(Option<EmployeeId>, PageRequest), VaultError>,
+        auth: Authorised<'_, ops::ListDisposals>,
+        input: (Option<EmployeeId>, PageRequest),
     ) -> Result<Page<DisposalRecord>, VaultError> {
-        self.core
-            .audited(
-                AuditKind::ListDisposals,
-                Action::ListDisposals,
-                caller,
-                async |event, principal, _now| {
-                    let (employee, page) = input?;
-                    event.employee_id = employee.clone();
-                    let page = self
-                        .store
-                        .list_disposals(&principal.tenant, employee.as_ref(), &page)
-                        .await?;
-                    event.count = Some(page.items.len() as u64);
-                    Ok(page)
-                },
-            )
-            .await
+        auth.run(async |event, principal, _now| {
+            let (employee, page) = input;
+            event.employee_id = employee.clone();
+            let page = self
+                .store
+                .list_disposals(&principal.tenant, employee.as_ref(), &page)
+                .await?;
+            event.count = Some(page.items.len() as u64);
+            Ok(page)
+        })
+        .await
     }
 
     /// `POST /v1/records/{id}/reveal`: handler only, purpose bound, and the number only
     /// after the reveal's audit record is durably stored.
     pub async fn reveal(
         &self,
-        caller: &Caller,
-        input: Result<(RecordId, Purpose), VaultError>,
+        auth: Authorised<'_, ops::Reveal>,
+        input: (RecordId, Purpose),
     ) -> Result<Revealed, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Reveal,
-                Action::RevealNumber,
-                caller,
-                async |event, principal, now| {
-                    let (record_id, purpose) = input?;
-                    event.record_id = Some(record_id.clone());
-                    event.purpose = Some(purpose);
-                    let record =
-                        live_record(&*self.store, &principal.tenant, &record_id, now).await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.kind());
-                    if !record.purposes.permits(purpose) {
-                        return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
-                    }
-                    let ciphertext = match &record.content {
-                        Content::Active { ciphertext, .. } => ciphertext,
-                        // Not until a registrar has checked the identity documents.
-                        Content::Pending { .. } => {
-                            return Err(VaultError::Conflict(Conflict::PendingReview));
-                        }
-                        Content::Refused { .. } => {
-                            return Err(VaultError::Conflict(Conflict::NoNumber));
-                        }
-                    };
-                    let hour = crate::usecase::hour_of(now);
-                    let config = &self.core.config;
-                    // Fail closed: no durable trail, no number; the quota and the trail
-                    // are one write, so neither is counted without the other.
-                    let mut trail = event.clone();
-                    trail.outcome = Outcome::Authorized;
-                    if !self
-                        .store
-                        .record_reveal(
-                            &principal.tenant,
-                            &principal.sub,
-                            hour,
-                            config.reveal_limit_per_hour,
-                            &trail,
-                            now + config.audit_retention,
-                        )
-                        .await?
-                    {
-                        return Err(VaultError::Throttled);
-                    }
-                    let number = self
-                        .decryptor
-                        .decrypt(&principal.tenant, &record_id, ciphertext)
-                        .await?;
-                    Ok(Revealed {
-                        record_id,
-                        purpose,
-                        number,
-                    })
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let (record_id, purpose) = input;
+            event.record_id = Some(record_id.clone());
+            event.purpose = Some(purpose);
+            let record = live_record(&*self.store, &principal.tenant, &record_id, now).await?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.kind());
+            if !record.purposes.permits(purpose) {
+                return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
+            }
+            let ciphertext = match &record.content {
+                Content::Active { ciphertext, .. } => ciphertext,
+                // Not until a registrar has checked the identity documents.
+                Content::Pending { .. } => {
+                    return Err(VaultError::Conflict(Conflict::PendingReview));
+                }
+                Content::Refused { .. } => {
+                    return Err(VaultError::Conflict(Conflict::NoNumber));
+                }
+            };
+            let hour = crate::usecase::hour_of(now);
+            let config = &self.core.config;
+            // Fail closed: no durable trail, no number; the quota and the trail
+            // are one write, so neither is counted without the other.
+            let mut trail = event.clone();
+            trail.outcome = Outcome::Authorized;
+            if !self
+                .store
+                .record_reveal(
+                    &principal.tenant,
+                    &principal.sub,
+                    hour,
+                    config.reveal_limit_per_hour,
+                    &trail,
+                    now + config.audit_retention,
+                )
+                .await?
+            {
+                return Err(VaultError::Throttled);
+            }
+            let number = self
+                .decryptor
+                .decrypt(&principal.tenant, &record_id, ciphertext)
+                .await?;
+            Ok(Revealed {
+                record_id,
+                purpose,
+                number,
+            })
+        })
+        .await
     }
 }

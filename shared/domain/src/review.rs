@@ -2,7 +2,6 @@
 //! function: opening, listing and cancelling links, and reviewing what employees
 //! submitted (confirm with the verification used, or reject). It holds no cipher.
 
-use crate::access::Action;
 use crate::audit::{AuditKind, Caller};
 use crate::collection::{
     Collection, CollectionFilter, CollectionId, CollectionRequest, CollectionState,
@@ -18,6 +17,7 @@ use crate::ports::{
 };
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
+use crate::usecase::{Authorised, ops};
 use crate::usecase::{Core, live_record};
 use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::NaiveDate;
@@ -58,57 +58,54 @@ pub struct RejectInput {
 /// keep being opened meanwhile.
 const OPEN_ATTEMPTS: usize = 3;
 
+/// A new link: what the registrar's API shows of it, and its token, which the handler
+/// puts into the link's URL once and which is never stored.
+#[derive(Debug)]
+pub struct OpenedLink {
+    pub view: CollectionView,
+    pub token: crate::collection::CollectionToken,
+}
+
 pub struct ReviewService {
     core: Core,
     store: Arc<dyn ReviewStore>,
     objects: Arc<dyn ReviewStorage>,
-    /// Where the employee's form is served (`{base}/collect`).
-    public_base_url: String,
 }
 
 impl ReviewService {
-    pub fn new(
-        core: Core,
-        store: Arc<dyn ReviewStore>,
-        objects: Arc<dyn ReviewStorage>,
-        public_base_url: impl Into<String>,
-    ) -> Self {
+    pub fn new(core: Core, store: Arc<dyn ReviewStore>, objects: Arc<dyn ReviewStorage>) -> Self {
         ReviewService {
             core,
             store,
             objects,
-            public_base_url: public_base_url.into().trim_end_matches('/').to_owned(),
         }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
     }
 
     /// `POST /v1/collections`: a new link, which cancels the employee's open one.
     pub async fn create_collection(
         &self,
-        caller: &Caller,
-        input: Result<CollectionRequest, VaultError>,
-    ) -> Result<CollectionView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::CollectionCreated,
-                Action::CreateCollection,
-                caller,
-                async |event, principal, now| {
-                    let input = input?;
-                    event.employee_id = Some(input.employee_id.clone());
-                    let mut attempt = 0;
-                    loop {
-                        attempt += 1;
-                        match self.open_once(&input, principal, now, event).await {
-                            // Another link for the employee was opened meanwhile: read
-                            // again, so that the newest request's link is the one that works.
-                            Err(VaultError::Conflict(Conflict::Concurrent))
-                                if attempt < OPEN_ATTEMPTS => {}
-                            other => return other,
-                        }
-                    }
-                },
-            )
-            .await
+        auth: Authorised<'_, ops::CreateCollection>,
+        input: CollectionRequest,
+    ) -> Result<OpenedLink, VaultError> {
+        auth.run(async |event, principal, now| {
+            let input = input;
+            event.employee_id = Some(input.employee_id.clone());
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match self.open_once(&input, principal, now, event).await {
+                    // Another link for the employee was opened meanwhile: read
+                    // again, so that the newest request's link is the one that works.
+                    Err(VaultError::Conflict(Conflict::Concurrent)) if attempt < OPEN_ATTEMPTS => {}
+                    other => return other,
+                }
+            }
+        })
+        .await
     }
 
     /// Reads the employee's latest link and writes the new one in its place.
@@ -118,7 +115,7 @@ impl ReviewService {
         principal: &crate::access::Principal,
         now: chrono::DateTime<chrono::Utc>,
         event: &mut crate::audit::AuditEvent,
-    ) -> Result<CollectionView, VaultError> {
+    ) -> Result<OpenedLink, VaultError> {
         let tenant = &principal.tenant;
         let latest = self
             .store
@@ -148,78 +145,63 @@ impl ReviewService {
         self.store
             .open_collection(&collection, latest.as_ref(), previous.as_ref())
             .await?;
-        let mut view = collection.view(now);
-        view.url = Some(format!(
-            "{}/collect#{}",
-            self.public_base_url,
-            token.expose()
-        ));
-        Ok(view)
+        Ok(OpenedLink {
+            view: collection.view(now),
+            token,
+        })
     }
 
     /// `GET /v1/collections`: newest first; never a token or a link.
     pub async fn list_collections(
         &self,
-        caller: &Caller,
-        input: Result<(CollectionFilter, PageRequest), VaultError>,
+        auth: Authorised<'_, ops::ListCollections>,
+        input: (CollectionFilter, PageRequest),
     ) -> Result<Page<CollectionView>, VaultError> {
-        self.core
-            .audited(
-                AuditKind::ListCollections,
-                Action::ListCollections,
-                caller,
-                async |event, principal, now| {
-                    let (filter, page) = input?;
-                    event.employee_id = filter.employee_id.clone();
-                    let page = self
-                        .store
-                        .list_collections(&principal.tenant, &filter, now, &page)
-                        .await?;
-                    event.count = Some(page.items.len() as u64);
-                    Ok(Page {
-                        items: page.items.iter().map(|c| c.view(now)).collect(),
-                        next_cursor: page.next_cursor,
-                    })
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let (filter, page) = input;
+            event.employee_id = filter.employee_id.clone();
+            let page = self
+                .store
+                .list_collections(&principal.tenant, &filter, now, &page)
+                .await?;
+            event.count = Some(page.items.len() as u64);
+            Ok(Page {
+                items: page.items.iter().map(|c| c.view(now)).collect(),
+                next_cursor: page.next_cursor,
+            })
+        })
+        .await
     }
 
     /// `DELETE /v1/collections/{id}`: the link stops working. Cancelling a cancelled or
     /// expired link is harmless; a submitted or locked one is a conflict.
     pub async fn cancel_collection(
         &self,
-        caller: &Caller,
-        input: Result<CollectionId, VaultError>,
+        auth: Authorised<'_, ops::CancelCollection>,
+        input: CollectionId,
     ) -> Result<CollectionView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::CollectionCancelled,
-                Action::CancelCollection,
-                caller,
-                async |event, principal, now| {
-                    let id = input?;
-                    event.collection_id = Some(id.clone());
-                    let mut c = self
-                        .store
-                        .get_collection(&principal.tenant, &id)
-                        .await?
-                        .ok_or(VaultError::NotFound)?;
-                    event.employee_id = Some(c.employee_id.clone());
-                    match c.state {
-                        CollectionState::Cancelled => return Ok(c.view(now)),
-                        CollectionState::Submitted | CollectionState::Locked => {
-                            return Err(VaultError::Conflict(Conflict::CollectionClosed));
-                        }
-                        CollectionState::Open => {}
-                    }
-                    self.store.cancel_collection(&c).await?;
-                    c.state = CollectionState::Cancelled;
-                    c.version += 1;
-                    Ok(c.view(now))
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let id = input;
+            event.collection_id = Some(id.clone());
+            let mut c = self
+                .store
+                .get_collection(&principal.tenant, &id)
+                .await?
+                .ok_or(VaultError::NotFound)?;
+            event.employee_id = Some(c.employee_id.clone());
+            match c.state {
+                CollectionState::Cancelled => return Ok(c.view(now)),
+                CollectionState::Submitted | CollectionState::Locked => {
+                    return Err(VaultError::Conflict(Conflict::CollectionClosed));
+                }
+                CollectionState::Open => {}
+            }
+            self.store.cancel_collection(&c).await?;
+            c.state = CollectionState::Cancelled;
+            c.version += 1;
+            Ok(c.view(now))
+        })
+        .await
     }
 
     /// A live record awaiting review, or 404 / 409 `not_pending`.
@@ -240,172 +222,150 @@ impl ReviewService {
     /// submission (the §2.2 rules apply as at intake); the record becomes active.
     pub async fn confirm(
         &self,
-        caller: &Caller,
-        input: Result<ConfirmInput, VaultError>,
+        auth: Authorised<'_, ops::Confirm>,
+        input: ConfirmInput,
     ) -> Result<RecordView, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Confirmed,
-                Action::ConfirmRecord,
-                caller,
-                async |event, principal, now| {
-                    let input = input?;
-                    event.record_id = Some(input.record_id.clone());
-                    let record = self
-                        .pending(&principal.tenant, &input.record_id, now)
-                        .await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.kind());
-                    let verification = Verification::check(
-                        &record.relation,
-                        &record.purposes,
-                        input.number_check,
-                        input.identity_check,
-                        input.verified_by.unwrap_or_else(|| principal.sub.clone()),
-                        input.verified_on,
-                        jst_today(now),
-                    )
-                    .map_err(|(field, rule)| VaultError::invalid(field, rule.code()))
-                    .map(|v| Verification {
-                        confirmed_at: Some(now),
-                        ..v
-                    })?;
-                    let metadata = record.metadata();
-                    self.store
-                        .confirm_record(&metadata, &verification)
-                        .await
-                        .map_err(|e| match e {
-                            UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
-                            UpdateError::Unavailable(u) => u.into(),
-                        })?;
-                    let mut confirmed = metadata;
-                    confirmed.content = Content::Active {
-                        verification,
-                        ciphertext: (),
-                    };
-                    confirmed.version += 1;
-                    self.delete_documents(caller, &record, now).await;
-                    Ok(confirmed.view())
-                },
+        let caller = auth.caller();
+        auth.run(async |event, principal, now| {
+            let input = input;
+            event.record_id = Some(input.record_id.clone());
+            let record = self
+                .pending(&principal.tenant, &input.record_id, now)
+                .await?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.kind());
+            let verification = Verification::check(
+                &record.relation,
+                &record.purposes,
+                input.number_check,
+                input.identity_check,
+                input.verified_by.unwrap_or_else(|| principal.sub.clone()),
+                input.verified_on,
+                jst_today(now),
             )
-            .await
+            .map_err(|(field, rule)| VaultError::invalid(field, rule.code()))
+            .map(|v| Verification {
+                confirmed_at: Some(now),
+                ..v
+            })?;
+            let metadata = record.metadata();
+            self.store
+                .confirm_record(&metadata, &verification)
+                .await
+                .map_err(|e| match e {
+                    UpdateError::Concurrent => VaultError::Conflict(Conflict::Concurrent),
+                    UpdateError::Unavailable(u) => u.into(),
+                })?;
+            let mut confirmed = metadata;
+            confirmed.content = Content::Active {
+                verification,
+                ciphertext: (),
+            };
+            confirmed.version += 1;
+            self.delete_documents(caller, &record, now).await;
+            Ok(confirmed.view())
+        })
+        .await
     }
 
     /// `POST /v1/records/{id}/reject`: the submission is deleted, number and all, and a
     /// disposal record (reason `rejected`) keeps the registrar's note.
     pub async fn reject(
         &self,
-        caller: &Caller,
-        input: Result<RejectInput, VaultError>,
+        auth: Authorised<'_, ops::Reject>,
+        input: RejectInput,
     ) -> Result<DisposalRecord, VaultError> {
-        self.core
-            .audited(
-                AuditKind::Disposal,
-                Action::RejectRecord,
-                caller,
-                async |event, principal, now| {
-                    let input = input?;
-                    event.record_id = Some(input.record_id.clone());
-                    let note = crate::disposal::DisposalNote::parse(&input.reason)
-                        .map_err(|rule| VaultError::invalid("reason", rule.code()))?;
-                    let record = self
-                        .pending(&principal.tenant, &input.record_id, now)
-                        .await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    event.relation = Some(record.relation.kind());
-                    event.reason = Some(DisposalReason::Rejected.into());
-                    let mut disposal = DisposalRecord::for_record(
-                        &record,
-                        DisposalReason::Rejected,
-                        Disposer::Principal(principal.sub.clone()),
-                        now,
-                        self.core.config.backup_window_days,
-                    );
-                    disposal.note = Some(note);
-                    let documents = self.record_documents(&record).await?;
-                    disposal.documents_deleted = documents.len() as u64;
-                    match self.store.dispose(&record.metadata(), &disposal).await? {
-                        Disposed::Now => {
-                            self.delete(caller, &record, documents, now).await;
-                            Ok(disposal)
-                        }
-                        Disposed::AlreadyGone => Err(VaultError::NotFound),
-                    }
-                },
-            )
-            .await
+        let caller = auth.caller();
+        auth.run(async |event, principal, now| {
+            let input = input;
+            event.record_id = Some(input.record_id.clone());
+            let note = crate::disposal::DisposalNote::parse(&input.reason)
+                .map_err(|rule| VaultError::invalid("reason", rule.code()))?;
+            let record = self
+                .pending(&principal.tenant, &input.record_id, now)
+                .await?;
+            event.employee_id = Some(record.employee_id.clone());
+            event.relation = Some(record.relation.kind());
+            event.reason = Some(DisposalReason::Rejected.into());
+            let mut disposal = DisposalRecord::for_record(
+                &record,
+                DisposalReason::Rejected,
+                Disposer::Principal(principal.sub.clone()),
+                now,
+                self.core.config.backup_window_days,
+            );
+            disposal.note = Some(note);
+            let documents = self.record_documents(&record).await?;
+            disposal.documents_deleted = documents.len() as u64;
+            match self.store.dispose(&record.metadata(), &disposal).await? {
+                Disposed::Now => {
+                    self.delete(caller, &record, documents, now).await;
+                    Ok(disposal)
+                }
+                Disposed::AlreadyGone => Err(VaultError::NotFound),
+            }
+        })
+        .await
     }
 
     /// `GET /v1/records/{id}/documents`: the photos a submission attached, while it awaits
     /// review. Any other record (another tenant's, confirmed, gone) is 404.
     pub async fn list_documents(
         &self,
-        caller: &Caller,
-        input: Result<RecordId, VaultError>,
+        auth: Authorised<'_, ops::ListDocuments>,
+        input: RecordId,
     ) -> Result<Vec<DocumentView>, VaultError> {
-        self.core
-            .audited(
-                AuditKind::ListDocuments,
-                Action::ReviewDocuments,
-                caller,
-                async |event, principal, now| {
-                    let record_id = input?;
-                    event.record_id = Some(record_id.clone());
-                    let record = self.reviewable(&principal.tenant, &record_id, now).await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    let documents = self.record_documents(&record).await?;
-                    event.count = Some(documents.len() as u64);
-                    Ok(documents.iter().map(Document::view).collect())
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let record_id = input;
+            event.record_id = Some(record_id.clone());
+            let record = self.reviewable(&principal.tenant, &record_id, now).await?;
+            event.employee_id = Some(record.employee_id.clone());
+            let documents = self.record_documents(&record).await?;
+            event.count = Some(documents.len() as u64);
+            Ok(documents.iter().map(Document::view).collect())
+        })
+        .await
     }
 
     /// `GET /v1/records/{id}/documents/{doc}`: a download valid `VIEW_SECONDS`, handed out
     /// only once the durable trail holds who asked for which photo (fail closed).
     pub async fn view_document(
         &self,
-        caller: &Caller,
-        input: Result<(RecordId, DocumentId), VaultError>,
+        auth: Authorised<'_, ops::ViewDocument>,
+        input: (RecordId, DocumentId),
     ) -> Result<DocumentLink, VaultError> {
-        self.core
-            .audited(
-                AuditKind::ViewDocument,
-                Action::ReviewDocuments,
-                caller,
-                async |event, principal, now| {
-                    let (record_id, document_id) = input?;
-                    event.record_id = Some(record_id.clone());
-                    event.document_id = Some(document_id.clone());
-                    let record = self.reviewable(&principal.tenant, &record_id, now).await?;
-                    event.employee_id = Some(record.employee_id.clone());
-                    let document = self
-                        .store
-                        .get_document(&DocumentRef {
-                            tenant_id: principal.tenant.clone(),
-                            collection_id: submitted_through(&record)?.clone(),
-                            document_id,
-                        })
-                        .await?
-                        .filter(|d| d.record_id.as_ref() == Some(&record_id))
-                        .ok_or(VaultError::NotFound)?;
-                    event.collection_id = Some(document.collection_id.clone());
-                    let mut trail = event.clone();
-                    trail.outcome = crate::audit::Outcome::Authorized;
-                    self.store
-                        .append_audit(&trail, now + self.core.config.audit_retention)
-                        .await?;
-                    let url = self
-                        .objects
-                        .presign_view(&document.object_key(), VIEW_SECONDS)
-                        .await?;
-                    Ok(DocumentLink {
-                        url,
-                        expires_in: VIEW_SECONDS,
-                    })
-                },
-            )
-            .await
+        auth.run(async |event, principal, now| {
+            let (record_id, document_id) = input;
+            event.record_id = Some(record_id.clone());
+            event.document_id = Some(document_id.clone());
+            let record = self.reviewable(&principal.tenant, &record_id, now).await?;
+            event.employee_id = Some(record.employee_id.clone());
+            let document = self
+                .store
+                .get_document(&DocumentRef {
+                    tenant_id: principal.tenant.clone(),
+                    collection_id: submitted_through(&record)?.clone(),
+                    document_id,
+                })
+                .await?
+                .filter(|d| d.record_id.as_ref() == Some(&record_id))
+                .ok_or(VaultError::NotFound)?;
+            event.collection_id = Some(document.collection_id.clone());
+            let mut trail = event.clone();
+            trail.outcome = crate::audit::Outcome::Authorized;
+            self.store
+                .append_audit(&trail, now + self.core.config.audit_retention)
+                .await?;
+            let url = self
+                .objects
+                .presign_view(&document.object_key(), VIEW_SECONDS)
+                .await?;
+            Ok(DocumentLink {
+                url,
+                expires_in: VIEW_SECONDS,
+            })
+        })
+        .await
     }
 
     /// A record pending review; anything else is 404 on the document routes (their

@@ -7,6 +7,7 @@ use crate::error::{Forbidden, VaultError};
 use crate::ports::Clock;
 use crate::retention::RetentionRule;
 use chrono::{DateTime, Duration, Utc};
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
@@ -96,27 +97,44 @@ impl Core {
         }
     }
 
-    /// Runs one use case for `caller`: authorises `action`, runs `body` with the audit
-    /// event to fill in, the principal and the time, and emits the event however it ends.
-    pub(crate) async fn audited<T>(
-        &self,
-        kind: AuditKind,
-        action: Action,
-        caller: &Caller,
-        body: impl AsyncFnOnce(&mut AuditEvent, &Principal, DateTime<Utc>) -> Result<T, VaultError>,
-    ) -> Result<T, VaultError> {
+    /// Authorises operation `O` for `caller`, then parses its input with `parse`: the
+    /// request is parsed only once the caller may make it, and a refusal or a parse
+    /// failure is audited here, as `O`'s event. What comes back is the use case's plain
+    /// input and the guard it runs under.
+    pub fn admit<'a, O: Operation, I>(
+        &'a self,
+        caller: &'a Caller,
+        parse: impl FnOnce() -> Result<I, VaultError>,
+    ) -> Result<(Authorised<'a, O>, I), VaultError> {
         let now = self.clock.now();
-        let mut event = AuditEvent::new(kind, Some(action), caller, now);
-        let result = match self.authorize(caller, action) {
-            Ok(principal) => body(&mut event, principal, now).await,
-            Err(e) => Err(e),
+        let event = AuditEvent::new(O::KIND, Some(O::ACTION), caller, now);
+        let principal = match self.authorize(caller, O::ACTION) {
+            Ok(principal) => principal,
+            Err(e) => return Err(self.refused(event, e)),
         };
-        self.finish(event, &result);
-        result
+        let guard = Authorised {
+            core: self,
+            caller,
+            principal,
+            now,
+            event: Some(event),
+            op: PhantomData,
+        };
+        match parse() {
+            Ok(input) => Ok((guard, input)),
+            Err(e) => Err(guard.refuse(e)),
+        }
     }
 
-    fn finish<T>(&self, mut event: AuditEvent, result: &Result<T, VaultError>) {
-        if let Err(e) = result {
+    /// Emits `event` as ended by `e`, and gives `e` back.
+    pub(crate) fn refused(&self, event: AuditEvent, e: VaultError) -> VaultError {
+        self.finish(event, Some(&e));
+        e
+    }
+
+    /// Emits `event`, as a success or as ended by `error`.
+    pub(crate) fn finish(&self, mut event: AuditEvent, error: Option<&VaultError>) {
+        if let Some(e) = error {
             event.outcome = e.into();
             event.reason = Some(e.into());
             if event.outcome == crate::audit::Outcome::Denied {
@@ -124,6 +142,102 @@ impl Core {
             }
         }
         self.audit.emit(&event);
+    }
+}
+
+/// One operation of a use case: the audit event it emits and the action its caller needs,
+/// written once (`ops`).
+pub trait Operation {
+    const KIND: AuditKind;
+    const ACTION: Action;
+}
+
+macro_rules! operations {
+    ($($(#[$doc:meta])* $name:ident = ($kind:ident, $action:ident);)*) => {
+        /// Every operation a principal calls, each a type, so that a use case takes only
+        /// a guard for its own operation.
+        pub mod ops {
+            use super::Operation;
+            use crate::access::Action;
+            use crate::audit::AuditKind;
+            $(
+                $(#[$doc])*
+                pub struct $name;
+                impl Operation for $name {
+                    const KIND: AuditKind = AuditKind::$kind;
+                    const ACTION: Action = Action::$action;
+                }
+            )*
+        }
+    };
+}
+
+operations! {
+    Register = (Intake, RegisterRecord);
+    Import = (Import, RegisterRecord);
+    RecordDeparture = (Departure, RecordDeparture);
+    CancelDeparture = (DepartureCancelled, CancelDeparture);
+    DisposeRecord = (Disposal, DisposeRecord);
+    ListRecords = (List, ListRecords);
+    /// One record's metadata: audited as a listing of one.
+    GetRecord = (List, ListRecords);
+    ListDisposals = (ListDisposals, ListDisposals);
+    Reveal = (Reveal, RevealNumber);
+    CreateCollection = (CollectionCreated, CreateCollection);
+    ListCollections = (ListCollections, ListCollections);
+    CancelCollection = (CollectionCancelled, CancelCollection);
+    Confirm = (Confirmed, ConfirmRecord);
+    Reject = (Disposal, RejectRecord);
+    ListDocuments = (ListDocuments, ReviewDocuments);
+    ViewDocument = (ViewDocument, ReviewDocuments);
+    RequestExport = (ExportRequested, RequestExport);
+    ApproveExport = (ExportApproved, ApproveExport);
+    ListExports = (ListExports, ListExports);
+    DownloadExport = (ExportDownloaded, DownloadExport);
+}
+
+/// Proof that a caller may make operation `O`, and `O`'s audit event, which goes out
+/// exactly once however the call ends: refused at parsing, run to its end, or dropped
+/// half-way (a cancelled request is audited as failed).
+pub struct Authorised<'a, O: Operation> {
+    core: &'a Core,
+    caller: &'a Caller,
+    principal: &'a Principal,
+    now: DateTime<Utc>,
+    event: Option<AuditEvent>,
+    op: PhantomData<fn() -> O>,
+}
+
+impl<'a, O: Operation> Authorised<'a, O> {
+    /// Who makes the call (its request id and address, for what the work writes).
+    pub fn caller(&self) -> &'a Caller {
+        self.caller
+    }
+
+    /// Audits `e` (a parse failure) as the operation's outcome, and gives it back.
+    pub fn refuse(mut self, e: VaultError) -> VaultError {
+        let event = self.event.take().expect("emitted once");
+        self.core.refused(event, e)
+    }
+
+    /// Runs the operation's work with the event to fill in, the principal and the time,
+    /// and emits the event however the work ends.
+    pub(crate) async fn run<T>(
+        mut self,
+        body: impl AsyncFnOnce(&mut AuditEvent, &Principal, DateTime<Utc>) -> Result<T, VaultError>,
+    ) -> Result<T, VaultError> {
+        let mut event = self.event.take().expect("run once");
+        let result = body(&mut event, self.principal, self.now).await;
+        self.core.finish(event, result.as_ref().err());
+        result
+    }
+}
+
+impl<O: Operation> Drop for Authorised<'_, O> {
+    fn drop(&mut self) {
+        if let Some(event) = self.event.take() {
+            self.core.refused(event, VaultError::Unavailable);
+        }
     }
 }
 

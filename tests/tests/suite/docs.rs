@@ -114,3 +114,85 @@ fn every_test_a_document_names_exists() {
         }
     }
 }
+
+/// The traits a domain source declares `name` to require: `pub trait Name: A + B {}`.
+fn supertraits(source: &str, name: &str) -> std::collections::BTreeSet<String> {
+    let start = source
+        .find(&format!("pub trait {name}:"))
+        .unwrap_or_else(|| panic!("{name} is declared"));
+    let rest = &source[start + name.len() + "pub trait :".len()..];
+    let bounds = &rest[..rest.find('{').expect("a body")];
+    bounds
+        .split('+')
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty())
+        .collect()
+}
+
+/// The backticked names in one cell of a markdown table row.
+fn backticked(cell: &str) -> std::collections::BTreeSet<String> {
+    cell.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The ports table of docs/architecture.md is what each use case's store and key traits
+/// require, so least privilege on paper is least privilege in the types.
+#[test]
+fn the_ports_table_is_what_the_use_cases_require() {
+    let doc = std::fs::read_to_string(root().join("docs/architecture.md")).unwrap();
+    let domain =
+        |file: &str| std::fs::read_to_string(root().join("shared/domain/src").join(file)).unwrap();
+    let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+    // Function → (use case's store ports, key ports), as the source declares them.
+    let declared: Vec<(
+        &str,
+        std::collections::BTreeSet<String>,
+        std::collections::BTreeSet<String>,
+    )> = vec![
+        (
+            "intake",
+            supertraits(&domain("intake.rs"), "IntakeStore"),
+            supertraits(&domain("intake.rs"), "IntakeCipher"),
+        ),
+        (
+            "review",
+            supertraits(&domain("review.rs"), "ReviewStore"),
+            set(&[]),
+        ),
+        (
+            "collect",
+            supertraits(&domain("collect.rs"), "SubmissionStore"),
+            supertraits(&domain("intake.rs"), "IntakeCipher"),
+        ),
+        (
+            "lookup",
+            supertraits(&domain("lookup.rs"), "LookupStore"),
+            set(&["NumberDecryptor"]),
+        ),
+        (
+            "purge",
+            supertraits(&domain("purge.rs"), "PurgeStore"),
+            set(&[]),
+        ),
+        ("backstop", set(&["TtlDisposals"]), set(&[])),
+    ];
+    for (function, store, keys) in declared {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {function} |")))
+            .unwrap_or_else(|| panic!("docs/architecture.md has a row for {function}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        // | function | use case | store ports | key ports | IAM role |
+        assert_eq!(backticked(cells[3]), store, "{function}'s store ports");
+        let documented_keys: std::collections::BTreeSet<String> = backticked(cells[4])
+            .into_iter()
+            .filter(|k| k.starts_with("Number"))
+            .collect();
+        assert_eq!(documented_keys, keys, "{function}'s key ports");
+    }
+    // Backstop's service holds the one port directly.
+    assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
+}

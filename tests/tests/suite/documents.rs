@@ -348,9 +348,12 @@ async fn rejection_expiry_and_a_failed_deletion_all_end_with_an_empty_bucket() {
             "no-such-bucket",
             true,
         )),
+    );
+    let review = ::review::Review::new(
+        failing,
+        mynumber_tests::jwt::authenticator(),
         mynumber_tests::PUBLIC_BASE_URL,
     );
-    let review = ::review::Review::new(failing, mynumber_tests::jwt::authenticator());
     let r = Reply::from_response(
         review
             .handle(

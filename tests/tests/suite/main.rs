@@ -24,6 +24,7 @@ mod openapi;
 mod retention;
 mod routes;
 mod store_contract;
+mod usecases;
 
 use mynumber_tests::Stack;
 use mynumber_tests::{Reply, Who, req};

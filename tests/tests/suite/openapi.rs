@@ -643,6 +643,7 @@ fn no_table_review(stack: &Stack) -> ::review::Review {
     ::review::Review::new(
         stack.review_service("no-such-table"),
         mynumber_tests::jwt::authenticator(),
+        mynumber_tests::PUBLIC_BASE_URL,
     )
 }
 
@@ -669,7 +670,11 @@ fn racing_review() -> (
     let (core, store) = racing_store();
     let review = mynumber_tests::memory::review_on(core, store.clone());
     (
-        ::review::Review::new(review, mynumber_tests::jwt::authenticator()),
+        ::review::Review::new(
+            review,
+            mynumber_tests::jwt::authenticator(),
+            mynumber_tests::PUBLIC_BASE_URL,
+        ),
         store,
     )
 }

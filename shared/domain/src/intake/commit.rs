@@ -73,7 +73,14 @@ impl IntakeService {
         let same_before = holders
             .as_ref()
             .map(|h| same_number_as(h, &record.record_id));
-        let body_before = same_before.as_ref().map(|same| answer_body(&view, same));
+        // Stored for replays, the answer is written before the record is.
+        let body_before = same_before.as_ref().map(|same| {
+            serde_json::to_string(&RegisteredView {
+                record: view.clone(),
+                same_number_as: same.clone(),
+            })
+            .expect("views serialize")
+        });
         let replaced = match &slot {
             SlotChange::Replace { disposal, .. } => Some((**disposal).clone()),
             _ => None,
@@ -159,21 +166,17 @@ impl IntakeService {
                 now,
             ));
         }
-        let (body, same_number) = match (body_before, same_before) {
-            (Some(body), Some(same)) => (body, same),
+        let same_number_as = match same_before {
+            Some(same) => same,
             // Written: a failed read of the index costs the answer its list, not the record.
-            _ => {
-                let same = holders
-                    .map(|h| same_number_as(&h, &record.record_id))
-                    .unwrap_or_default();
-                (answer_body(&view, &same), same)
-            }
+            None => holders
+                .map(|h| same_number_as(&h, &record.record_id))
+                .unwrap_or_default(),
         };
-        Ok(Registered {
-            body,
-            replayed: false,
-            same_number,
-        })
+        Ok(Registered::Created(Box::new(RegisteredView {
+            record: view,
+            same_number_as,
+        })))
     }
 }
 
@@ -207,14 +210,4 @@ pub struct SameNumber {
     pub record_id: RecordId,
     pub employee_id: EmployeeId,
     pub relation: crate::record::RelationKind,
-}
-
-/// The 201 body: the record's metadata, and `same_number_as` when the number is held
-/// elsewhere too.
-fn answer_body(view: &crate::record::RecordView, same: &[SameNumber]) -> String {
-    let mut value = serde_json::to_value(view).expect("views serialize");
-    if !same.is_empty() {
-        value["same_number_as"] = serde_json::to_value(same).expect("ids serialize");
-    }
-    value.to_string()
 }
