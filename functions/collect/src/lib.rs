@@ -16,9 +16,7 @@ use mynumber_domain::record::DependentLabel;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{
-    Fields, Route, anonymous_caller, json_object, json_value, problem, route_request,
-};
+use mynumber_http::{Api, Fields, Route, anonymous_caller, json_object, json_value};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -80,14 +78,28 @@ impl Collect {
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = anonymous_caller(&req);
-        self.route(&req, &caller)
-            .await
-            .unwrap_or_else(|e| problem(&e, &caller))
+        mynumber_http::handle(self, req).await
+    }
+}
+
+impl Api for Collect {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
     }
 
-    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let (op, params) = route_request(ROUTES, req)?;
+    async fn caller(&self, req: &Request) -> Caller {
+        anonymous_caller(req)
+    }
+
+    async fn call(
+        &self,
+        op: Op,
+        params: &[&str],
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
         match op {
             Op::Form => Ok(page("index.html", &self.csp)),
             Op::Asset => assets::find(PAGES, params[0])

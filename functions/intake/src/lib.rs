@@ -17,9 +17,7 @@ use mynumber_domain::lifecycle::DepartureInput;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::{Caller, EmployeeId, IdempotencyKey, MyNumber, RecordId, VaultError};
 use mynumber_http::input::{purposes, verification};
-use mynumber_http::{
-    Authenticator, Fields, Route, json_object, json_response, json_value, problem, route_request,
-};
+use mynumber_http::{Api, Authenticator, Fields, Route, json_object, json_response, json_value};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -62,14 +60,28 @@ impl Intake {
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = self.auth.caller(&req).await;
-        self.route(&req, &caller)
-            .await
-            .unwrap_or_else(|e| problem(&e, &caller))
+        mynumber_http::handle(self, req).await
+    }
+}
+
+impl Api for Intake {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
     }
 
-    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let (op, params) = route_request(ROUTES, req)?;
+    async fn caller(&self, req: &Request) -> Caller {
+        self.auth.caller(req).await
+    }
+
+    async fn call(
+        &self,
+        op: Op,
+        params: &[&str],
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
         match op {
             Op::Register => self.register(req, caller).await,
             Op::Import => {
@@ -106,7 +118,9 @@ impl Intake {
             }
         }
     }
+}
 
+impl Intake {
     async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
         let (auth, input) = self
             .vault

@@ -13,8 +13,7 @@ use mynumber_domain::lookup::LookupService;
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
-    Fields, Route, json_object, json_response, json_value, page_response, parse_page, problem,
-    route_request,
+    Api, Fields, Route, json_object, json_response, json_value, page_response, parse_page,
 };
 
 /// What lookup does on each of its routes.
@@ -53,14 +52,28 @@ impl Lookup {
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = self.auth.caller(&req).await;
-        self.route(&req, &caller)
-            .await
-            .unwrap_or_else(|e| problem(&e, &caller))
+        mynumber_http::handle(self, req).await
+    }
+}
+
+impl Api for Lookup {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
     }
 
-    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let (op, params) = route_request(ROUTES, req)?;
+    async fn caller(&self, req: &Request) -> Caller {
+        self.auth.caller(req).await
+    }
+
+    async fn call(
+        &self,
+        op: Op,
+        params: &[&str],
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
         match op {
             Op::List => self.list(req, caller).await,
             Op::Get => {
@@ -98,7 +111,9 @@ impl Lookup {
             }
         }
     }
+}
 
+impl Lookup {
     async fn disposals(
         &self,
         req: &Request,

@@ -15,8 +15,7 @@ use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
 use mynumber_domain::{Caller, EmployeeId, RecordId, VaultError};
 use mynumber_http::input::{purposes, verification};
 use mynumber_http::{
-    Authenticator, Fields, Route, json_object, json_value, page_response, parse_page, problem,
-    route_request,
+    Api, Authenticator, Fields, Route, json_object, json_value, page_response, parse_page,
 };
 
 /// What the review does on each of its routes.
@@ -71,14 +70,28 @@ impl Review {
     }
 
     pub async fn handle(&self, req: Request) -> Response<Body> {
-        let caller = self.auth.caller(&req).await;
-        self.route(&req, &caller)
-            .await
-            .unwrap_or_else(|e| problem(&e, &caller))
+        mynumber_http::handle(self, req).await
+    }
+}
+
+impl Api for Review {
+    type Op = Op;
+
+    fn routes(&self) -> &'static [Route<Op>] {
+        ROUTES
     }
 
-    async fn route(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
-        let (op, params) = route_request(ROUTES, req)?;
+    async fn caller(&self, req: &Request) -> Caller {
+        self.auth.caller(req).await
+    }
+
+    async fn call(
+        &self,
+        op: Op,
+        params: &[&str],
+        req: &Request,
+        caller: &Caller,
+    ) -> Result<Response<Body>, VaultError> {
         match op {
             Op::CreateCollection => {
                 let (auth, input) = self.review.core().admit(caller, || parse_collection(req))?;

@@ -17,7 +17,7 @@ pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
 pub use listing::{page_response, parse_page};
 pub use problem::{json_response, json_value, problem};
 pub use routes::{Route, route_request};
-pub use serve::serve;
+pub use serve::{Api, handle, serve};
 
 /// Bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
