@@ -32,6 +32,12 @@ for f in intake review lookup collect purge backstop; do
         intake | lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
         *) has documents || fail "$f has no documents bucket client" ;;
     esac
+    # The scheduled functions take no HTTP request: no HTTP layer, no JWT verification.
+    case "$f" in
+        purge | backstop)
+            ! grep -Eq '^(lambda_http|mynumber-http|mynumber-auth|jsonwebtoken) ' <<<"$deps" ||
+                fail "$f links an HTTP or JWT crate it does not use" ;;
+    esac
     case "$f" in
         intake) has encrypt || fail "intake cannot encrypt"; ! has decrypt || fail "intake can decrypt" ;;
         lookup) has decrypt || fail "lookup cannot decrypt"; ! has encrypt || fail "lookup can encrypt" ;;
@@ -39,5 +45,5 @@ for f in intake review lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, console no AWS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, console no AWS client"
 exit "$status"

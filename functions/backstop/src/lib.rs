@@ -124,21 +124,15 @@ impl Backstop {
 
 /// One EMF line per batch; the alarm fires on any `TtlBackstopDisposals`.
 pub fn emit_metrics(recorded: u64, failed: u64, now: DateTime<Utc>, out: &mut dyn Write) {
-    let line = json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": METRIC_NAMESPACE,
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "TtlBackstopDisposals", "Unit": "Count"},
-                    {"Name": "TtlBackstopFailures", "Unit": "Count"}
-                ]
-            }]
-        },
-        "TtlBackstopDisposals": recorded,
-        "TtlBackstopFailures": failed,
-    });
+    let line = mynumber_logging::emf_line(
+        METRIC_NAMESPACE,
+        now.timestamp_millis(),
+        &[],
+        &[
+            ("TtlBackstopDisposals", recorded),
+            ("TtlBackstopFailures", failed),
+        ],
+    );
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }

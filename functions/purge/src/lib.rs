@@ -8,7 +8,7 @@ use lambda_runtime::LambdaEvent;
 use mynumber_domain::purge::PurgeService;
 use mynumber_domain::purge::PurgeSummary;
 use mynumber_domain::{Caller, RequestId};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -92,45 +92,29 @@ impl Purge {
 pub fn emit_metrics(summary: &PurgeSummary, now: DateTime<Utc>, out: &mut dyn Write) {
     let ts = now.timestamp_millis();
     for (tenant, t) in &summary.tenants {
-        let line = json!({
-            "_aws": {
-                "Timestamp": ts,
-                "CloudWatchMetrics": [{
-                    "Namespace": METRIC_NAMESPACE,
-                    "Dimensions": [["TenantId"]],
-                    "Metrics": [
-                        {"Name": "RecordsDisposed", "Unit": "Count"},
-                        {"Name": "RecordsDueWithin30Days", "Unit": "Count"}
-                    ]
-                }]
-            },
-            "TenantId": tenant,
-            "RecordsDisposed": t.disposed,
-            "RecordsDueWithin30Days": t.due_within_30_days,
-        });
+        let line = mynumber_logging::emf_line(
+            METRIC_NAMESPACE,
+            ts,
+            &[("TenantId", tenant.as_str())],
+            &[
+                ("RecordsDisposed", t.disposed),
+                ("RecordsDueWithin30Days", t.due_within_30_days),
+            ],
+        );
         let _ = writeln!(out, "{line}");
     }
-    let line = json!({
-        "_aws": {
-            "Timestamp": ts,
-            "CloudWatchMetrics": [{
-                "Namespace": METRIC_NAMESPACE,
-                "Dimensions": [[]],
-                "Metrics": [
-                    {"Name": "PurgeDisposed", "Unit": "Count"},
-                    {"Name": "PurgeFailures", "Unit": "Count"},
-                    {"Name": "PurgeLeftForNextRun", "Unit": "Count"},
-                    {"Name": "PurgeItemsRead", "Unit": "Count"},
-                    {"Name": "RecordsDueWithin30Days", "Unit": "Count"}
-                ]
-            }]
-        },
-        "PurgeDisposed": summary.disposed,
-        "PurgeFailures": summary.failed,
-        "PurgeLeftForNextRun": summary.left_for_next_run,
-        "PurgeItemsRead": summary.items_read,
-        "RecordsDueWithin30Days": summary.due_within_30_days,
-    });
+    let line = mynumber_logging::emf_line(
+        METRIC_NAMESPACE,
+        ts,
+        &[],
+        &[
+            ("PurgeDisposed", summary.disposed),
+            ("PurgeFailures", summary.failed),
+            ("PurgeLeftForNextRun", summary.left_for_next_run),
+            ("PurgeItemsRead", summary.items_read),
+            ("RecordsDueWithin30Days", summary.due_within_30_days),
+        ],
+    );
     let _ = writeln!(out, "{line}");
     let _ = out.flush();
 }

@@ -1,6 +1,6 @@
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use mynumber_aws::Settings;
-use mynumber_http::logging::{self, StdoutAudit};
+use mynumber_logging::{self as logging, StdoutAudit};
 use std::sync::Arc;
 
 #[tokio::main]

@@ -6,7 +6,8 @@ pub mod body;
 pub mod caller;
 pub mod input;
 pub mod listing;
-pub mod logging;
+/// Logging lives in its own crate, so that functions without HTTP need not link this one.
+pub use mynumber_logging as logging;
 pub mod problem;
 pub mod routes;
 pub mod serve;

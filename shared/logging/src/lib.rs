@@ -20,6 +20,7 @@ pub const OUR_CRATES: &[&str] = &[
     "mynumber_domain",
     "mynumber_aws",
     "mynumber_http",
+    "mynumber_logging",
     "mynumber_auth",
     "intake",
     "review",
@@ -108,6 +109,41 @@ impl AuditSink for StdoutAudit {
             let _ = out.flush();
         }
     }
+}
+
+/// Metrics in CloudWatch's embedded metric format: one JSON line that CloudWatch Logs turns
+/// into the metrics it names (every value a count), under `namespace`, with each
+/// `dimensions` pair as a dimension.
+pub fn emf_line(
+    namespace: &str,
+    timestamp_millis: i64,
+    dimensions: &[(&str, &str)],
+    counts: &[(&str, u64)],
+) -> String {
+    let mut line = serde_json::Map::new();
+    let names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
+    let metrics: Vec<serde_json::Value> = counts
+        .iter()
+        .map(|(name, _)| serde_json::json!({"Name": name, "Unit": "Count"}))
+        .collect();
+    line.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": timestamp_millis,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [names],
+                "Metrics": metrics,
+            }]
+        }),
+    );
+    for (name, value) in dimensions {
+        line.insert((*name).into(), serde_json::json!(value));
+    }
+    for (name, value) in counts {
+        line.insert((*name).into(), serde_json::json!(value));
+    }
+    serde_json::Value::Object(line).to_string()
 }
 
 #[cfg(test)]
