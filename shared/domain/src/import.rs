@@ -14,13 +14,17 @@ use crate::ports::{MatchScope, NumberHolders, SlotChange};
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation, Source};
 use crate::retention::jst_today;
+use crate::usecase::Authorised;
 use crate::usecase::hour_of;
-use crate::usecase::{Authorised, ops};
 use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::HashMap;
+
+crate::usecase::operations! {
+    Import = (Import, RegisterRecord);
+}
 
 /// At most this many rows a request (SPEC §4b).
 pub const MAX_ROWS: usize = 1000;

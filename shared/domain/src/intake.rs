@@ -16,12 +16,16 @@ use crate::ports::{
 use crate::purpose::PurposeSet;
 use crate::record::{Content, Record, Relation};
 use crate::retention::{Departure, jst_today};
-use crate::usecase::{Authorised, ops};
+use crate::usecase::Authorised;
 use crate::usecase::{Core, hour_of};
 use crate::verification::{IdentityCheck, NumberCheck, Refusal, Verification};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+
+crate::usecase::operations! {
+    Register = (Intake, RegisterRecord);
+}
 
 mod commit;
 

@@ -7,10 +7,16 @@ use crate::intake::IntakeService;
 use crate::ports::{DepartureChange, Disposed, EmployeeRead, EmployeeRecords, UpdateError};
 use crate::record::Content;
 use crate::retention::jst_today;
+use crate::usecase::Authorised;
 use crate::usecase::live_record;
-use crate::usecase::{Authorised, ops};
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
+
+crate::usecase::operations! {
+    RecordDeparture = (Departure, RecordDeparture);
+    CancelDeparture = (DepartureCancelled, CancelDeparture);
+    DisposeRecord = (Disposal, DisposeRecord);
+}
 
 /// The first day the My Number system issued numbers; no one left an employer holding
 /// one before it.

@@ -14,9 +14,17 @@ use crate::ports::{
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
-use crate::usecase::{Authorised, ops};
+use crate::usecase::Authorised;
 use crate::usecase::{Core, live_record};
 use std::sync::Arc;
+
+crate::usecase::operations! {
+    ListRecords = (List, ListRecords);
+    /// One record's metadata: audited as a listing of one.
+    GetRecord = (List, ListRecords);
+    ListDisposals = (ListDisposals, ListDisposals);
+    Reveal = (Reveal, RevealNumber);
+}
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota, the log, and
 /// exports with their trail.

@@ -17,11 +17,21 @@ use crate::ports::{
 };
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
-use crate::usecase::{Authorised, ops};
+use crate::usecase::Authorised;
 use crate::usecase::{Core, live_record};
 use crate::verification::{IdentityCheck, NumberCheck, Verification};
 use chrono::NaiveDate;
 use std::sync::Arc;
+
+crate::usecase::operations! {
+    CreateCollection = (CollectionCreated, CreateCollection);
+    ListCollections = (ListCollections, ListCollections);
+    CancelCollection = (CollectionCancelled, CancelCollection);
+    Confirm = (Confirmed, ConfirmRecord);
+    Reject = (Disposal, RejectRecord);
+    ListDocuments = (ListDocuments, ReviewDocuments);
+    ViewDocument = (ViewDocument, ReviewDocuments);
+}
 
 /// The store ports review needs; all within the review role, which has no KMS key.
 pub trait ReviewStore:

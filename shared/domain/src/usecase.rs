@@ -152,12 +152,13 @@ pub trait Operation {
     const ACTION: Action;
 }
 
+/// Declares a use case's operations beside it, each a type in the module's `ops`, so that
+/// a use case takes only a guard for its own operation: `Name = (AuditKind, Action);`.
 macro_rules! operations {
     ($($(#[$doc:meta])* $name:ident = ($kind:ident, $action:ident);)*) => {
-        /// Every operation a principal calls, each a type, so that a use case takes only
-        /// a guard for its own operation.
+        /// This use case's operations.
         pub mod ops {
-            use super::Operation;
+            use crate::usecase::Operation;
             use crate::access::Action;
             use crate::audit::AuditKind;
             $(
@@ -172,29 +173,7 @@ macro_rules! operations {
     };
 }
 
-operations! {
-    Register = (Intake, RegisterRecord);
-    Import = (Import, RegisterRecord);
-    RecordDeparture = (Departure, RecordDeparture);
-    CancelDeparture = (DepartureCancelled, CancelDeparture);
-    DisposeRecord = (Disposal, DisposeRecord);
-    ListRecords = (List, ListRecords);
-    /// One record's metadata: audited as a listing of one.
-    GetRecord = (List, ListRecords);
-    ListDisposals = (ListDisposals, ListDisposals);
-    Reveal = (Reveal, RevealNumber);
-    CreateCollection = (CollectionCreated, CreateCollection);
-    ListCollections = (ListCollections, ListCollections);
-    CancelCollection = (CollectionCancelled, CancelCollection);
-    Confirm = (Confirmed, ConfirmRecord);
-    Reject = (Disposal, RejectRecord);
-    ListDocuments = (ListDocuments, ReviewDocuments);
-    ViewDocument = (ViewDocument, ReviewDocuments);
-    RequestExport = (ExportRequested, RequestExport);
-    ApproveExport = (ExportApproved, ApproveExport);
-    ListExports = (ListExports, ListExports);
-    DownloadExport = (ExportDownloaded, DownloadExport);
-}
+pub(crate) use operations;
 
 /// Proof that a caller may make operation `O`, and `O`'s audit event, which goes out
 /// exactly once however the call ends: refused at parsing, run to its end, or dropped

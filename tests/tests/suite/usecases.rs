@@ -15,12 +15,12 @@ use mynumber_domain::ports::CollectionWrites;
 use mynumber_domain::purge::PurgeService;
 use mynumber_domain::record::{Content, Relation};
 use mynumber_domain::review::{ConfirmInput, ReviewService};
-use mynumber_domain::usecase::ops;
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
     AuditEvent, Core, EmployeeId, FieldError, MyNumber, Purpose, PurposeSet, Subject, TenantId,
     VaultError,
 };
+use mynumber_domain::{intake, lookup};
 use mynumber_tests::memory::{FixedClock, LocalCipher, MemoryAudit, MemoryObjects, MemoryStore};
 use std::sync::Arc;
 
@@ -115,7 +115,7 @@ async fn a_caller_is_authorised_before_the_request_is_parsed() {
     );
     // A role that may not register: the parser never runs, and the refusal is audited.
     let mut parsed = false;
-    let refused = w.core.admit::<ops::Register, ()>(&auditor, || {
+    let refused = w.core.admit::<intake::ops::Register, ()>(&auditor, || {
         parsed = true;
         Ok(())
     });
@@ -128,7 +128,7 @@ async fn a_caller_is_authorised_before_the_request_is_parsed() {
         "nothing of the request is read for a caller who may not make it"
     );
     // A caller who may: a parse failure is the operation's audited outcome.
-    let invalid = w.core.admit::<ops::Register, ()>(&registrar, || {
+    let invalid = w.core.admit::<intake::ops::Register, ()>(&registrar, || {
         Err(VaultError::Invalid(vec![FieldError::new(
             "employee_id",
             "required",
@@ -138,7 +138,7 @@ async fn a_caller_is_authorised_before_the_request_is_parsed() {
     // A guard dropped half-way (a cancelled request) is audited as failed.
     let (guard, ()) = w
         .core
-        .admit::<ops::Reveal, ()>(&handler, || Ok(()))
+        .admit::<lookup::ops::Reveal, ()>(&handler, || Ok(()))
         .unwrap();
     drop(guard);
     let events = w.events();

@@ -11,9 +11,16 @@ use crate::lookup::LookupService;
 use crate::ports::{Page, PageRequest, UpdateError};
 use crate::purpose::Purpose;
 use crate::record::{Content, Record};
-use crate::usecase::{Authorised, ops};
+use crate::usecase::Authorised;
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
+
+crate::usecase::operations! {
+    RequestExport = (ExportRequested, RequestExport);
+    ApproveExport = (ExportApproved, ApproveExport);
+    ListExports = (ListExports, ListExports);
+    DownloadExport = (ExportDownloaded, DownloadExport);
+}
 
 /// Decrypt calls an export's file makes at once.
 const CONCURRENT_DECRYPTS: usize = 16;
