@@ -4,7 +4,6 @@
 //! app's fields usually carry (README, "Bulk import"). Each row is parsed alone: its
 //! broken rules become its own errors, never a value.
 
-use encoding_rs::SHIFT_JIS;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request};
 use mynumber_domain::import::{
@@ -15,6 +14,7 @@ use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{EmployeeId, FieldError, MyNumber, Purpose, PurposeSet, VaultError};
 use mynumber_http::query;
+use mynumber_sheet::Charset;
 use zeroize::Zeroizing;
 
 /// Lambda's synchronous request limit.
@@ -70,12 +70,6 @@ pub fn parse_import(req: &Request) -> Result<ImportRequest, VaultError> {
     Ok(ImportRequest { dry_run, rows })
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Charset {
-    Utf8,
-    ShiftJis,
-}
-
 /// `text/csv` (or `application/csv`) with `charset` UTF-8 (the default) or Shift_JIS and
 /// its Windows names; anything else is 415.
 fn content_charset(req: &Request) -> Result<Charset, VaultError> {
@@ -105,21 +99,12 @@ fn content_charset(req: &Request) -> Result<Charset, VaultError> {
 /// The body as text, zeroed when dropped (it holds numbers). Bytes that are not the
 /// declared charset are a 400, never replaced.
 fn decode(charset: Charset, bytes: &[u8]) -> Result<Zeroizing<String>, VaultError> {
-    let bad = || VaultError::invalid("body", "encoding");
-    let text = match charset {
-        Charset::Utf8 => {
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            std::str::from_utf8(bytes).map_err(|_| bad())?.to_owned()
-        }
-        Charset::ShiftJis => SHIFT_JIS
-            .decode_without_bom_handling_and_without_replacement(bytes)
-            .ok_or_else(bad)?
-            .into_owned(),
-    };
+    let text = mynumber_sheet::decode(bytes, Some(charset))
+        .map_err(|_| VaultError::invalid("body", "encoding"))?;
     if text.trim().is_empty() {
         return Err(VaultError::invalid("body", "required"));
     }
-    Ok(Zeroizing::new(text))
+    Ok(text)
 }
 
 /// A header name safe to repeat in an error: one that could not be a value.
@@ -132,15 +117,10 @@ fn column_name(name: &str) -> String {
 }
 
 fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        _ => return Err(VaultError::invalid("header", "required")),
+    let Some(sheet) = mynumber_sheet::sheet(text) else {
+        return Err(VaultError::invalid("header", "required"));
     };
+    let header = sheet.header.clone();
     // Which column each header cell names.
     let mut index: [Option<usize>; 8] = [None; 8];
     let mut errors = Vec::new();
@@ -168,9 +148,7 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
         return Err(VaultError::Invalid(errors));
     }
     let mut rows = Vec::new();
-    for (n, record) in records.enumerate() {
-        // Row 1 is the header, as a spreadsheet counts.
-        let row = u32::try_from(n + 2).unwrap_or(u32::MAX);
+    for (row, record) in sheet {
         let record = match record {
             Ok(r) => r,
             Err(_) => {
@@ -181,10 +159,6 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
                 continue;
             }
         };
-        // Trailing blank lines that spreadsheets leave.
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
         if rows.len() == MAX_ROWS {
             return Err(VaultError::PayloadTooLarge);
         }
@@ -344,6 +318,7 @@ fn parse_row<'a>(cell: &dyn Fn(usize) -> &'a str) -> Result<RowRegistration, Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+    use encoding_rs::SHIFT_JIS;
 
     fn request(ct: &str, body: Vec<u8>) -> Request {
         lambda_http::http::Request::builder()

@@ -130,6 +130,16 @@ struct Whose {
     purposes: PurposeSet,
 }
 
+/// What a registration read and sealed before its transaction; the slot, the departure
+/// and the content are judged after the idempotency key.
+struct Gathered {
+    number_key: Option<NumberKey>,
+    idem: Option<Idem>,
+    slot: Result<Option<SlotChange>, VaultError>,
+    employee_departure: Result<Option<Departure>, VaultError>,
+    content: Result<Content, VaultError>,
+}
+
 /// Where a keyed request's entry is filed and what a twin must match.
 pub(crate) struct Idem {
     key: KeyDigest,
@@ -283,55 +293,23 @@ impl IntakeService {
         // (and withdrawn when the answer turns out to be an earlier one or a conflict).
         let record_id = RecordId::new_random();
         event.record_id = Some(record_id.clone());
-        // Every read and every KMS call at once, so that a registration waits for one
-        // round trip before its transaction (two with an Idempotency-Key: its entry is
-        // filed under the key's MAC). An Encrypt is spent on a request that turns out to
-        // be a replay or a conflict: the price of not waiting for the reads first.
-        let number_mac = async {
-            match &planned {
-                Planned::Number { number, .. } => {
-                    self.cipher.fingerprint(tenant, number).await.map(Some)
-                }
-                Planned::Refusal(_) => Ok(None),
-            }
-        };
-        let key_digest = async {
-            match &request {
-                Some(r) => self.cipher.key_digest(tenant, &r.key).await.map(Some),
-                None => Ok(None),
-            }
-        };
-        // The record's content: a number only as ciphertext under the new record's context.
-        let content = async {
-            match &planned {
-                Planned::Number {
-                    number,
-                    verification,
-                } => Ok::<_, VaultError>(Content::Active {
-                    ciphertext: self.cipher.encrypt(tenant, &record_id, number).await?,
-                    verification: verification.clone(),
-                }),
-                Planned::Refusal(refusal) => Ok(Content::Refused {
-                    refusal: refusal.clone(),
-                }),
-            }
-        };
-        let (number_mac, key_digest, slot, employee_departure, content) = futures::join!(
-            number_mac,
-            key_digest,
-            self.slot_change(principal, &whose, replace, today, now),
-            self.store.employee_departure(tenant, &whose.employee_id),
+        let Gathered {
+            number_key,
+            idem,
+            slot,
+            employee_departure,
             content,
-        );
-        let number_mac = number_mac?;
-        let number_key = number_mac.as_deref().map(NumberKey::from_mac);
-        let idem = match (key_digest?, &request) {
-            (Some(key), Some(request)) => Some(Idem {
-                key,
-                fingerprint: idempotency_fingerprint(request, number_mac.as_deref()),
-            }),
-            _ => None,
-        };
+        } = self
+            .gather(
+                principal,
+                &whose,
+                &planned,
+                request.as_ref(),
+                &record_id,
+                replace,
+                now,
+            )
+            .await?;
         // With a key, its entry and the number's other records are read at once (the
         // stored answer must hold them); without, the latter are read beside the write.
         let holders = match &idem {
@@ -393,6 +371,77 @@ impl IntakeService {
             event.record_id = None;
         }
         written
+    }
+
+    /// Every read and every KMS call of a registration at once, so that it waits for one
+    /// round trip before its transaction (two with an Idempotency-Key: its entry is filed
+    /// under the key's MAC). An Encrypt is spent on a request that turns out to be a replay
+    /// or a conflict: the price of not waiting for the reads first. The MACs must succeed;
+    /// the rest is judged by the caller in its order (an earlier answer first).
+    #[allow(clippy::too_many_arguments)]
+    async fn gather(
+        &self,
+        principal: &Principal,
+        whose: &Whose,
+        planned: &Planned,
+        request: Option<&IdempotencyRequest>,
+        record_id: &RecordId,
+        replace: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Gathered, VaultError> {
+        let tenant = &principal.tenant;
+        let today = jst_today(now);
+        let number_mac = async {
+            match planned {
+                Planned::Number { number, .. } => {
+                    self.cipher.fingerprint(tenant, number).await.map(Some)
+                }
+                Planned::Refusal(_) => Ok(None),
+            }
+        };
+        let key_digest = async {
+            match request {
+                Some(r) => self.cipher.key_digest(tenant, &r.key).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        // The record's content: a number only as ciphertext under the new record's context.
+        let content = async {
+            match planned {
+                Planned::Number {
+                    number,
+                    verification,
+                } => Ok::<_, VaultError>(Content::Active {
+                    ciphertext: self.cipher.encrypt(tenant, record_id, number).await?,
+                    verification: verification.clone(),
+                }),
+                Planned::Refusal(refusal) => Ok(Content::Refused {
+                    refusal: refusal.clone(),
+                }),
+            }
+        };
+        let (number_mac, key_digest, slot, employee_departure, content) = futures::join!(
+            number_mac,
+            key_digest,
+            self.slot_change(principal, whose, replace, today, now),
+            self.store.employee_departure(tenant, &whose.employee_id),
+            content,
+        );
+        let number_mac = number_mac?;
+        let idem = match (key_digest?, request) {
+            (Some(key), Some(request)) => Some(Idem {
+                key,
+                fingerprint: idempotency_fingerprint(request, number_mac.as_deref()),
+            }),
+            _ => None,
+        };
+        Ok(Gathered {
+            number_key: number_mac.as_deref().map(NumberKey::from_mac),
+            idem,
+            slot,
+            employee_departure: employee_departure.map_err(VaultError::from),
+            content,
+        })
     }
 
     /// The duplicate index's entries for a number; nothing to read without one.

@@ -21,6 +21,7 @@ pub const OUR_CRATES: &[&str] = &[
     "mynumber_aws",
     "mynumber_http",
     "mynumber_logging",
+    "mynumber_sheet",
     "mynumber_auth",
     "intake",
     "review",

@@ -53,16 +53,9 @@ impl ImportFile {
     pub fn read(bytes: &[u8], batch_rows: usize) -> Result<ImportFile, FileError> {
         let batch_rows = batch_rows.clamp(1, MAX_ROWS);
         let digest = hex(&Sha256::digest(bytes));
-        let text = decode(bytes)?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text.as_bytes());
-        let mut records = reader.records();
-        let header = match records.next() {
-            Some(Ok(h)) => h,
-            _ => return Err(FileError::NoHeader),
-        };
+        let text = mynumber_sheet::decode(bytes, None).map_err(|_| FileError::Encoding)?;
+        let sheet = mynumber_sheet::sheet(&text).ok_or(FileError::NoHeader)?;
+        let header = sheet.header.clone();
         let header_line = line(&header);
         let column = |name: &str| {
             let wanted = COLUMNS.iter().position(|c| *c == name);
@@ -87,13 +80,8 @@ impl ImportFile {
         let mut who = HashMap::new();
         let mut body = Zeroizing::new(header_line.to_vec());
         let mut rows = Vec::new();
-        for (n, record) in records.enumerate() {
-            // Row 1 is the header, as a spreadsheet (and the API) counts.
-            let row = u32::try_from(n + 2).unwrap_or(u32::MAX);
+        for (row, record) in sheet {
             let record = record.map_err(|_| FileError::Csv(row))?;
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
             let data = line(&record);
             if header_line.len() + data.len() > MAX_BATCH_BYTES {
                 return Err(FileError::RowTooLarge(row));
@@ -135,19 +123,6 @@ impl ImportFile {
     pub fn who(&self, row: u32) -> RowWho {
         self.who.get(&row).cloned().unwrap_or_default()
     }
-}
-
-/// UTF-8 (a BOM dropped), or else Shift_JIS as Excel and kintone write it; never a
-/// replacement character in place of what could not be read.
-fn decode(bytes: &[u8]) -> Result<Zeroizing<String>, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(Zeroizing::new(s.to_owned()));
-    }
-    encoding_rs::SHIFT_JIS
-        .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|s| Zeroizing::new(s.into_owned()))
-        .ok_or(FileError::Encoding)
 }
 
 /// One record as a CSV line, quoted where it must be.

@@ -117,46 +117,11 @@ impl IntakeService {
             if written != Err(CreateError::DuplicateNumber) {
                 break (written, holders);
             }
-            // Another employee's record claims the number: a duplicate, unless that record
-            // is gone (past due, or deleted by TTL before the purge), whose claim is taken
-            // over, once.
             let key = key.as_ref().expect("only numbers are claimed");
-            let holder = self.store.number_holders(&tenant, key).await?.own_number;
-            let Some(holder) = holder else {
-                return Err(VaultError::Conflict(Conflict::Concurrent));
-            };
-            let gone = match self.store.get_record(&tenant, &holder.record_id).await? {
-                None => true,
-                Some(r) => r.is_gone(today),
-            };
-            if !gone || matches!(claim, NumberClaim::TakeOver { .. }) {
-                return Err(VaultError::DuplicateNumber(holder.employee_id));
-            }
-            claim = NumberClaim::TakeOver {
-                gone: holder.record_id,
-            };
+            claim = self.take_over(&tenant, key, &claim, today).await?;
         };
-        match written {
-            Ok(()) => {}
-            Err(CreateError::SlotTaken) => {
-                return self.replay_or_conflict(&tenant, idem.as_ref(), now).await;
-            }
-            Err(
-                CreateError::ReplacedChanged
-                | CreateError::DepartureChanged
-                | CreateError::CollectionChanged
-                | CreateError::DuplicateNumber,
-            ) => {
-                return Err(VaultError::Conflict(Conflict::Concurrent));
-            }
-            Err(CreateError::IdempotencyKeyUsed) => {
-                // A twin request won the race: answer as it did, or 422 if it differed.
-                return self
-                    .earlier_answer(&tenant, idem.as_ref(), now)
-                    .await?
-                    .unwrap_or(Err(VaultError::Conflict(Conflict::Concurrent)));
-            }
-            Err(CreateError::Unavailable(e)) => return Err(e.into()),
+        if let Err(e) = written {
+            return self.lost_race(e, &tenant, idem.as_ref(), now).await;
         }
         if let Some(disposal) = replaced {
             self.core.emit(&AuditEvent::disposal(
@@ -177,6 +142,56 @@ impl IntakeService {
             record: view,
             same_number_as,
         })))
+    }
+
+    /// Another employee's record claims the number: a duplicate, unless that record is
+    /// gone (past due, or deleted by TTL before the purge), whose claim is then taken over,
+    /// once.
+    async fn take_over(
+        &self,
+        tenant: &TenantId,
+        key: &NumberKey,
+        claim: &NumberClaim,
+        today: NaiveDate,
+    ) -> Result<NumberClaim, VaultError> {
+        let holder = self.store.number_holders(tenant, key).await?.own_number;
+        let Some(holder) = holder else {
+            return Err(VaultError::Conflict(Conflict::Concurrent));
+        };
+        let gone = match self.store.get_record(tenant, &holder.record_id).await? {
+            None => true,
+            Some(r) => r.is_gone(today),
+        };
+        if !gone || matches!(claim, NumberClaim::TakeOver { .. }) {
+            return Err(VaultError::DuplicateNumber(holder.employee_id));
+        }
+        Ok(NumberClaim::TakeOver {
+            gone: holder.record_id,
+        })
+    }
+
+    /// The answer to a transaction that lost a race: a twin request's answer where there
+    /// is one (the same key, or the slot it took), a conflict otherwise.
+    async fn lost_race(
+        &self,
+        e: CreateError,
+        tenant: &TenantId,
+        idem: Option<&Idem>,
+        now: DateTime<Utc>,
+    ) -> Result<Registered, VaultError> {
+        match e {
+            CreateError::SlotTaken => self.replay_or_conflict(tenant, idem, now).await,
+            CreateError::ReplacedChanged
+            | CreateError::DepartureChanged
+            | CreateError::CollectionChanged
+            | CreateError::DuplicateNumber => Err(VaultError::Conflict(Conflict::Concurrent)),
+            // A twin request won the race: answer as it did, or 422 if it differed.
+            CreateError::IdempotencyKeyUsed => self
+                .earlier_answer(tenant, idem, now)
+                .await?
+                .unwrap_or(Err(VaultError::Conflict(Conflict::Concurrent))),
+            CreateError::Unavailable(e) => Err(e.into()),
+        }
     }
 }
 
