@@ -383,7 +383,17 @@ impl SubmissionService {
                 status: n.record.status(),
             })
             .collect();
-        match self.store.submit(collection, news, documents).await {
+        let mut outcome = self
+            .store
+            .submit(collection, news.clone(), documents.clone())
+            .await;
+        if outcome == Err(CreateError::OldClaimMoved) {
+            // A replaced record's claim moved to another employee's record after it fell
+            // past due: replace it without freeing the claim, once.
+            let news = news.into_iter().map(NewRecord::keeping_old_claim).collect();
+            outcome = self.store.submit(collection, news, documents).await;
+        }
+        match outcome {
             Ok(()) => Ok(SubmissionView { records }),
             Err(CreateError::SlotTaken) => Err(VaultError::Conflict(Conflict::RecordExists)),
             // Another employee's own number: said as a field error, never naming whose
@@ -402,7 +412,8 @@ impl SubmissionService {
             Err(
                 CreateError::ReplacedChanged
                 | CreateError::DepartureChanged
-                | CreateError::IdempotencyKeyUsed,
+                | CreateError::IdempotencyKeyUsed
+                | CreateError::OldClaimMoved,
             ) => Err(VaultError::Conflict(Conflict::Concurrent)),
             Err(CreateError::Unavailable(e)) => Err(e.into()),
         }
@@ -442,6 +453,7 @@ impl SubmissionService {
         Ok(SlotChange::Replace {
             old: Box::new(old),
             disposal: Box::new(disposal),
+            free_claim: true,
         })
     }
 

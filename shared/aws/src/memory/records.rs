@@ -202,9 +202,36 @@ impl State {
                 return Err(CreateError::DuplicateNumber);
             }
         }
-        if let SlotChange::Replace { old, disposal } = &new.slot {
+        // As DynamoDB's transaction: a replaced own number's claim is deleted on condition
+        // that it is still the replaced record's (or gone), unless the write keeps it.
+        if let SlotChange::Replace {
+            old,
+            free_claim: true,
+            ..
+        } = &new.slot
+            && old.relation == mynumber_domain::record::Relation::OwnNumber
+            && old.number_key.is_some()
+            && old.number_key != r.number_key
+        {
+            let old_key = key(t, old.number_key.as_ref().expect("checked").as_str());
+            if self
+                .claims
+                .get(&old_key)
+                .is_some_and(|(_, id)| *id != old.record_id)
+            {
+                return Err(CreateError::OldClaimMoved);
+            }
+        }
+        if let SlotChange::Replace {
+            old,
+            disposal,
+            free_claim,
+        } = &new.slot
+        {
             self.records.remove(&key(t, old.record_id.as_str()));
-            self.free_claim(old);
+            if *free_claim {
+                self.free_claim(old);
+            }
             self.disposals.push((**disposal).clone());
         }
         if let (Some(ck), false) = (claim_key, new.claim == NumberClaim::None) {

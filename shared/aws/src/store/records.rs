@@ -67,38 +67,11 @@ pub(crate) async fn create_records(
     collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
     documents: &[DocumentChange],
 ) -> Result<(), CreateError> {
-    match create_once(store, news, collection.clone(), documents, true).await {
-        // A replaced record's claim was taken over by another employee's record after the
-        // replaced one fell past due: replace without freeing it.
-        Err(Retry::WithoutOldClaim) => {
-            match create_once(store, news, collection, documents, false).await {
-                Err(Retry::WithoutOldClaim) => Err(CreateError::ReplacedChanged),
-                Err(Retry::No(e)) => Err(e),
-                Ok(()) => Ok(()),
-            }
-        }
-        Err(Retry::No(e)) => Err(e),
-        Ok(()) => Ok(()),
-    }
-}
-
-enum Retry {
-    WithoutOldClaim,
-    No(CreateError),
-}
-
-async fn create_once(
-    store: &DynamoStore,
-    news: &[NewRecord],
-    collection: Option<aws_sdk_dynamodb::types::builders::UpdateBuilder>,
-    documents: &[DocumentChange],
-    free_old_claim: bool,
-) -> Result<(), Retry> {
     let first = news.first().expect("at least one record");
     let (t, e) = (&first.record.tenant_id, &first.record.employee_id);
     let mut tx = Transaction::new(store);
     for new in news {
-        add_record(store, &mut tx, new, free_old_claim);
+        add_record(store, &mut tx, new);
     }
     // The departure intake read must still be the employee's departure.
     let departure = ConditionCheck::builder().set_key(Some(departure_key(t, e)));
@@ -136,12 +109,10 @@ async fn create_once(
         Err(e) => e,
     };
     if let TransactionError::Failed(_) = error {
-        return Err(Retry::No(CreateError::Unavailable(Unavailable(
-            error.service_text(),
-        ))));
+        return Err(CreateError::Unavailable(Unavailable(error.service_text())));
     }
-    if error.failed(Guard::OldClaim) && free_old_claim {
-        return Err(Retry::WithoutOldClaim);
+    if error.failed(Guard::OldClaim) {
+        return Err(CreateError::OldClaimMoved);
     }
     // A twin request that committed fails both the slot and the key: the key decides, so
     // the retry is answered with the first response; so does a twin submission's link.
@@ -152,10 +123,11 @@ async fn create_once(
     } else {
         error.failed_guards().first().copied()
     };
-    Err(Retry::No(match decisive {
+    Err(match decisive {
         Some(Guard::Slot) => CreateError::SlotTaken,
         Some(Guard::Claim) => CreateError::DuplicateNumber,
-        Some(Guard::ReplacedRecord | Guard::OldClaim) => CreateError::ReplacedChanged,
+        Some(Guard::ReplacedRecord) => CreateError::ReplacedChanged,
+        Some(Guard::OldClaim) => CreateError::OldClaimMoved,
         Some(Guard::Departure) => CreateError::DepartureChanged,
         Some(Guard::Idempotency) => CreateError::IdempotencyKeyUsed,
         // An entry withdrawn meanwhile: the link is no longer as read.
@@ -167,17 +139,12 @@ async fn create_once(
             "transaction cancelled: {}",
             error.service_text()
         ))),
-    }))
+    })
 }
 
 /// One new record's items: the record, its membership entry, its slot change, and its
 /// number's index entry and claim.
-fn add_record(
-    store: &DynamoStore,
-    tx: &mut Transaction<'_, Guard>,
-    new: &NewRecord,
-    free_old_claim: bool,
-) {
+fn add_record(store: &DynamoStore, tx: &mut Transaction<'_, Guard>, new: &NewRecord) {
     let r = &new.record;
     let (t, e) = (&r.tenant_id, &r.employee_id);
     tx.put(
@@ -207,7 +174,11 @@ fn add_record(
         SlotChange::Claim => {
             tx.put(Guard::Slot, slot().condition_expression(ABSENT));
         }
-        SlotChange::Replace { old, disposal } => {
+        SlotChange::Replace {
+            old,
+            disposal,
+            free_claim,
+        } => {
             tx.put(Guard::Slot, held_by(&old.record_id))
                 .delete(
                     Guard::ReplacedRecord,
@@ -230,7 +201,7 @@ fn add_record(
                 // same number (one item may appear once in a transaction; the claim's put
                 // below overwrites it).
                 let same_number = r.number_key.as_ref() == Some(old_key);
-                if old.relation == Relation::OwnNumber && !same_number && free_old_claim {
+                if old.relation == Relation::OwnNumber && !same_number && *free_claim {
                     tx.delete(
                         Guard::OldClaim,
                         Delete::builder()

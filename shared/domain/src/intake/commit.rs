@@ -47,6 +47,7 @@ impl IntakeService {
         Ok(Some(SlotChange::Replace {
             old: Box::new(old),
             disposal: Box::new(disposal),
+            free_claim: true,
         }))
     }
 
@@ -63,7 +64,7 @@ impl IntakeService {
     ) -> Result<Registered, VaultError> {
         let Pending {
             record,
-            slot,
+            mut slot,
             idem,
             employee_departure,
             holders,
@@ -114,11 +115,18 @@ impl IntakeService {
                     self.holders(&tenant, key.as_ref())
                 ),
             };
-            if written != Err(CreateError::DuplicateNumber) {
-                break (written, holders);
+            match &written {
+                Err(CreateError::DuplicateNumber) => {
+                    let key = key.as_ref().expect("only numbers are claimed");
+                    claim = self.take_over(&tenant, key, &claim, today).await?;
+                }
+                // The replaced record's claim moved to another employee's record after it
+                // fell past due: replace it without freeing the claim, once.
+                Err(CreateError::OldClaimMoved) if slot.frees_old_claim() => {
+                    slot = slot.keeping_old_claim();
+                }
+                _ => break (written, holders),
             }
-            let key = key.as_ref().expect("only numbers are claimed");
-            claim = self.take_over(&tenant, key, &claim, today).await?;
         };
         if let Err(e) = written {
             return self.lost_race(e, &tenant, idem.as_ref(), now).await;
@@ -184,7 +192,8 @@ impl IntakeService {
             CreateError::ReplacedChanged
             | CreateError::DepartureChanged
             | CreateError::CollectionChanged
-            | CreateError::DuplicateNumber => Err(VaultError::Conflict(Conflict::Concurrent)),
+            | CreateError::DuplicateNumber
+            | CreateError::OldClaimMoved => Err(VaultError::Conflict(Conflict::Concurrent)),
             // A twin request won the race: answer as it did, or 422 if it differed.
             CreateError::IdempotencyKeyUsed => self
                 .earlier_answer(tenant, idem, now)

@@ -32,7 +32,41 @@ pub enum SlotChange {
     Replace {
         old: Box<Record>,
         disposal: Box<DisposalRecord>,
+        /// Whether `old`'s claim on its number goes with it: false once another employee's
+        /// record has taken the claim over (after `old` fell past due).
+        free_claim: bool,
     },
+}
+
+impl SlotChange {
+    /// Whether the replaced record's claim on its number is deleted with it.
+    pub fn frees_old_claim(&self) -> bool {
+        matches!(
+            self,
+            SlotChange::Replace {
+                free_claim: true,
+                ..
+            }
+        )
+    }
+
+    /// The same change, leaving a replaced record's claim where it is now.
+    pub fn keeping_old_claim(mut self) -> Self {
+        if let SlotChange::Replace { free_claim, .. } = &mut self {
+            *free_claim = false;
+        }
+        self
+    }
+}
+
+impl NewRecord {
+    /// The same write, leaving a replaced record's claim where it is now.
+    pub fn keeping_old_claim(self) -> Self {
+        NewRecord {
+            slot: self.slot.keeping_old_claim(),
+            ..self
+        }
+    }
 }
 
 /// What a new record does to its number's claim in the duplicate index (SPEC §4b): one
@@ -93,6 +127,10 @@ pub enum CreateError {
     /// A submission's collection changed meanwhile (a twin submission spent the link).
     #[error("the collection changed meanwhile")]
     CollectionChanged,
+    /// The replaced record's claim on its number is another record's now: write again
+    /// with `NewRecord::keeping_old_claim`.
+    #[error("the replaced record's claim moved meanwhile")]
+    OldClaimMoved,
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
 }

@@ -138,3 +138,56 @@ pub(super) async fn an_idempotency_key_holds_until_it_expires(store: &(impl Stor
     });
     store.create_record(after).await.unwrap();
 }
+
+pub(super) async fn a_replaced_record_s_moved_claim_is_left_where_it_is(
+    store: &(impl Store + ?Sized),
+) {
+    let t = tenant();
+    let old = own("E1", 1);
+    store.create_record(new(old.clone())).await.unwrap();
+    // Once the old record fell past due, another employee's record took its claim over.
+    let mut taker = new(own("E2", 1));
+    taker.claim = NumberClaim::TakeOver {
+        gone: old.record_id.clone(),
+    };
+    let taker_id = taker.record.record_id.clone();
+    store.create_record(taker).await.unwrap();
+    // Replacing the old record may not delete a claim that is no longer its own.
+    let replacement = own("E1", 2);
+    let mut replace = new(replacement.clone());
+    replace.slot = SlotChange::Replace {
+        old: Box::new(old.clone()),
+        disposal: Box::new(disposal(&old.metadata())),
+        free_claim: true,
+    };
+    assert_eq!(
+        store.create_record(replace.clone()).await,
+        Err(CreateError::OldClaimMoved)
+    );
+    assert_eq!(
+        store.get_record(&t, &replacement.record_id).await.unwrap(),
+        None,
+        "nothing was written"
+    );
+    assert!(
+        store
+            .get_record(&t, &old.record_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store
+        .create_record(replace.keeping_old_claim())
+        .await
+        .unwrap();
+    assert_eq!(store.get_record(&t, &old.record_id).await.unwrap(), None);
+    let holders = store.number_holders(&t, &key(1)).await.unwrap();
+    assert_eq!(holders.own_number.map(|h| h.record_id), Some(taker_id));
+    assert_eq!(
+        store
+            .slot_holder(&t, &employee("E1"), Slot::OwnNumber)
+            .await
+            .unwrap(),
+        Some(replacement.record_id)
+    );
+}
