@@ -5,14 +5,14 @@
 
 use lambda_http::http::header::{AUTHORIZATION, HeaderValue};
 use lambda_http::{Body, Request, Response};
-use mynumber_domain::collect::{
-    DependentPart, OwnPart, SpousePart, SubmissionInput, SubmissionService,
-};
 use mynumber_domain::collection::{CollectionToken, LinkCredential};
 use mynumber_domain::document::{
     DocumentId, DocumentKind, DocumentType, MAX_DOCUMENT_BYTES, MAX_DOCUMENTS, UploadRequest,
 };
 use mynumber_domain::record::DependentLabel;
+use mynumber_domain::submission::{
+    DependentPart, OwnPart, SpousePart, SubmissionInput, SubmissionService,
+};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
 use mynumber_http::assets::{self, Asset, asset_response};

@@ -265,14 +265,14 @@ pub fn documents(
 pub async fn submission_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
-) -> Result<(mynumber_domain::collect::SubmissionService, String), SettingsError> {
+) -> Result<(mynumber_domain::submission::SubmissionService, String), SettingsError> {
     let key = required(&settings.key_id, "KMS_KEY_ID")?;
     let mac_key = required(&settings.mac_key_id, "MAC_KEY_ID")?;
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let kms = aws_sdk_kms::Client::new(&config);
     let (objects, origin) = documents(settings, &config)?;
     Ok((
-        mynumber_domain::collect::SubmissionService::new(
+        mynumber_domain::submission::SubmissionService::new(
             core(settings, audit),
             store(settings, &config).await,
             Arc::new(KmsEncryptor::new(kms, key, mac_key)),

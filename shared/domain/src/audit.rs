@@ -42,7 +42,9 @@ pub const AUDIT_SCHEMA: &str = SchemaVersion::V1.code();
 
 vocabulary! {
     pub enum AuditKind {
-        Intake = "intake",
+        /// A number registered by a registrar. The wire word stays `intake`: the trail's
+        /// words are never renamed, so that every year's logs read alike.
+        Registration = "intake",
         RefusalRecorded = "refusal_recorded",
         List = "list",
         Reveal = "reveal",

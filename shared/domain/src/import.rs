@@ -451,8 +451,12 @@ impl IntakeService {
             version: 1,
             number_key: Some(p.key),
         };
-        let mut event =
-            AuditEvent::new(AuditKind::Intake, Some(Action::RegisterRecord), caller, now);
+        let mut event = AuditEvent::new(
+            AuditKind::Registration,
+            Some(Action::RegisterRecord),
+            caller,
+            now,
+        );
         event.record_id = Some(record_id.clone());
         event.employee_id = Some(record.employee_id.clone());
         event.relation = Some(record.relation.kind());

@@ -24,7 +24,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 crate::usecase::operations! {
-    Register = (Intake, RegisterRecord);
+    Register = (Registration, RegisterRecord);
 }
 
 mod commit;

@@ -164,7 +164,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
         ),
         (
             "collect",
-            supertraits(&domain("collect.rs"), "SubmissionStore"),
+            supertraits(&domain("submission.rs"), "SubmissionStore"),
             supertraits(&domain("intake.rs"), "IntakeCipher"),
         ),
         (

@@ -4,7 +4,6 @@
 use chrono::{Duration, NaiveDate};
 use mynumber_domain::access::{Principal, Role};
 use mynumber_domain::audit::{AuditKind, Caller, Outcome, Reason};
-use mynumber_domain::collect::{OwnPart, SubmissionInput, SubmissionService, link_ops};
 use mynumber_domain::collection::{CollectionRequest, CollectionState, LinkCredential};
 use mynumber_domain::error::{Conflict, Forbidden};
 use mynumber_domain::import::{ImportRequest, ImportRow, RowRegistration};
@@ -15,6 +14,7 @@ use mynumber_domain::ports::CollectionWrites;
 use mynumber_domain::purge::PurgeService;
 use mynumber_domain::record::{Content, Relation};
 use mynumber_domain::review::{ConfirmInput, ReviewService};
+use mynumber_domain::submission::{OwnPart, SubmissionInput, SubmissionService, link_ops};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{
     AuditEvent, Core, EmployeeId, FieldError, MyNumber, Purpose, PurposeSet, Subject, TenantId,
@@ -155,7 +155,7 @@ async fn a_caller_is_authorised_before_the_request_is_parsed() {
                 Some(Reason::ForbiddenRole)
             ),
             (
-                AuditKind::Intake,
+                AuditKind::Registration,
                 Outcome::Invalid,
                 Some(Reason::InvalidRequest)
             ),

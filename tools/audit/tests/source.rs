@@ -65,7 +65,7 @@ fn an_audit_line_the_type_cannot_read_is_an_error() {
 #[test]
 fn events_go_to_the_function_that_writes_them() {
     let now = chrono::Utc::now();
-    let event = |action| AuditEvent::new(AuditKind::Intake, action, &Caller::default(), now);
+    let event = |action| AuditEvent::new(AuditKind::Registration, action, &Caller::default(), now);
     for &action in Action::ALL {
         let function = function_of(&event(Some(action)));
         let expected = match action {
