@@ -6,6 +6,9 @@
 // On 401 the session is marked expired, the #session-expired banner asks to sign in
 // again, and the request is sent once more after a successful sign-in by the same
 // principal — the caller's promise just waits, so nothing typed in a form is lost.
+//
+// A request may carry an AbortSignal (requests.js `latest()`): once it is aborted, the
+// request rejects with the signal's AbortError (never an ApiError), which pages ignore.
 
 export class ApiError extends Error {
   constructor({ status = 0, code = '', title = '', errors = [] } = {}) {
@@ -87,9 +90,15 @@ function url(path, query) {
   return u.pathname + u.search;
 }
 
-async function send(method, target, body, extraHeaders, accept) {
+/** Rejects with the signal's AbortError once `signal` is aborted. */
+function stopIfAborted(signal) {
+  if (signal?.aborted) throw signal.reason ?? new DOMException('Aborted', 'AbortError');
+}
+
+async function send(method, target, body, extraHeaders, accept, signal) {
+  stopIfAborted(signal);
   const headers = { Accept: accept === 'blob' ? '*/*' : 'application/json, application/problem+json', ...(credentialHeaders() || {}), ...extraHeaders };
-  const init = { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer' };
+  const init = { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer', signal };
   if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -97,6 +106,7 @@ async function send(method, target, body, extraHeaders, accept) {
   try {
     return await fetch(target, init);
   } catch {
+    stopIfAborted(signal);
     throw new ApiError({ status: 0, code: 'network' });
   }
 }
@@ -117,23 +127,40 @@ async function problemOf(res) {
 }
 
 /**
- * api('POST', '/v1/records', {body, query, headers, as: 'json'|'blob'}) → parsed body.
- * Throws ApiError (status 0 / code 'network' when the server could not be reached).
+ * api('POST', '/v1/records', {body, query, headers, as: 'json'|'blob', signal}) → parsed
+ * body. Throws ApiError (status 0 / code 'network' when the server could not be reached),
+ * or the AbortError of `signal`.
  */
-export async function api(method, path, { body, query, headers = {}, as = 'json' } = {}) {
+export async function api(method, path, options = {}) {
+  let result;
+  try {
+    result = await request(method, path, options);
+  } catch (err) {
+    stopIfAborted(options.signal); // whatever went wrong, an aborted request says only that
+    throw err;
+  }
+  stopIfAborted(options.signal);
+  return result;
+}
+
+async function request(method, path, { body, query, headers = {}, as = 'json', signal }) {
   const target = url(path, query);
   const who = principalKey();
   if (isExpired() || expired) {
-    if (!(await waitForSignIn())) throw new ApiError({ status: 401, code: 'signed_out' });
+    const signedIn = await waitForSignIn();
+    stopIfAborted(signal);
+    if (!signedIn) throw new ApiError({ status: 401, code: 'signed_out' });
     if (who && principalKey() !== who) throw new ApiError({ status: 401, code: 'reauth_other_principal' });
   }
-  let res = await send(method, target, body, headers, as);
+  let res = await send(method, target, body, headers, as, signal);
   if (res.status === 401) {
     const first = await problemOf(res);
-    if (!(await waitForSignIn())) throw first;
+    const signedIn = await waitForSignIn();
+    stopIfAborted(signal);
+    if (!signedIn) throw first;
     // Another account signed in meanwhile: do not act for it with what the first typed.
     if (principalKey() !== who) throw new ApiError({ status: 401, code: 'reauth_other_principal' });
-    res = await send(method, target, body, headers, as);
+    res = await send(method, target, body, headers, as, signal);
     if (res.status === 401) {
       markExpired();
       throw await problemOf(res);
@@ -147,12 +174,15 @@ export async function api(method, path, { body, query, headers = {}, as = 'json'
   return res.json();
 }
 
-/** Every page of a cursor-paginated listing, concatenated (at most `maxPages` pages). */
-export async function allPages(path, query = {}, maxPages = 100) {
+/**
+ * Every page of a cursor-paginated listing, concatenated (at most `maxPages` pages);
+ * `signal` aborts whichever page is in flight.
+ */
+export async function allPages(path, query = {}, { maxPages = 100, signal } = {}) {
   const items = [];
   let cursor = null;
   for (let i = 0; i < maxPages; i += 1) {
-    const page = await api('GET', path, { query: { ...query, limit: 100, cursor } });
+    const page = await api('GET', path, { query: { ...query, limit: 100, cursor }, signal });
     if (Array.isArray(page?.items)) items.push(...page.items);
     cursor = page?.next_cursor || null;
     if (!cursor) return { items, complete: true };

@@ -2,13 +2,14 @@
 // navigation and hash routes. Plain ES modules, no framework, no build step, no storage
 // of any kind (the id token and every answer live in module memory only).
 //
-// Files (web/console/, embedded by functions/console):
+// Files (web/console/, embedded by functions/console with web/shared/, all served flat
+// under /console/):
 //   index.html    the page                      callback.html  sign-in popup's landing page
-//   app.css       styles                        callback.js    posts the code to this window
+//   app.css       styles (over base.css)        callback.js    posts the code to this window
 //   app.js        this shell                    dev.js         development principal picker
 //   api.js        fetch wrapper, 401 → re-sign-in and retry      (dev builds only)
 //   auth.js       OIDC authorization code + PKCE in a popup
-//   labels.js     Japanese labels, dates, field-error/problem helpers
+//   ui.js         field errors, problems, busy buttons
 //   employees.js  #/employees   従業員と記録
 //   register.js   #/register    番号の登録
 //   collections.js #/collections 収集リンク
@@ -16,11 +17,14 @@
 //   departures.js #/departures  退職・再雇用
 //   disposals.js  #/disposals   削除・廃棄の記録
 //   reveal.js     #/reveal      番号の表示
-// and /console/mynumber.js, which is web/collect/mynumber.js (the number check).
+// and, shared with the employee's form (web/shared/): labels.js (the words), dom.js (h, $,
+// the choices filled from the labels), dates.js, requests.js (AbortController per list),
+// mynumber.js (the number check) and base.css.
 
 import * as api from './api.js';
 import * as auth from './auth.js';
-import { ROLES, ROLE_ORDER, h, $, $$ } from './labels.js';
+import { ROLES, ROLE_ORDER } from './labels.js';
+import { h, $, $$, fillLabelled } from './dom.js';
 import * as employees from './employees.js';
 import * as register from './register.js';
 import * as collections from './collections.js';
@@ -199,6 +203,8 @@ async function loadConfig() {
 }
 
 async function start() {
+  // The choices of every page (purposes, relations, checks, statuses) from the shared labels.
+  fillLabelled(document);
   const ctx = { hasRole, roles, go, message };
   for (const page of PAGES) page.module.init(ctx);
 

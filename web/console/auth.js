@@ -7,7 +7,8 @@
 // storage or database). Roles and tenant are read from it for display
 // only; the API verifies the token and enforces every rule.
 
-const KNOWN_ROLES = ['registrar', 'handler', 'auditor', 'admin'];
+import { ROLE_ORDER as KNOWN_ROLES } from './labels.js';
+
 const MESSAGE_TYPE = 'mynumber-console-sign-in';
 const POPUP_NAME = 'mynumber-console-sign-in';
 const POPUP_FEATURES = 'popup=yes,width=520,height=720';

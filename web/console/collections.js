@@ -4,15 +4,17 @@
 // (and DOM) until its card is closed, the principal changes or the page is left for good.
 
 import { api, seg } from './api.js';
-import {
-  $, $$, h, label, purposesText, formatDateTime, showProblem, showFieldErrors, clearFieldErrors,
-  problemText, busy, COLLECTION_STATUSES,
-} from './labels.js';
+import { label, purposesText, COLLECTION_STATUSES } from './labels.js';
+import { $, $$, h } from './dom.js';
+import { formatDateTime } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showProblem, showFieldErrors, clearFieldErrors, problemText, busy } from './ui.js';
 
 let ctx = null;
 let listCursor = null;
 let listQuery = {};
-let listGen = 0;
+// The list on screen: a new list (filter, reload) or a reset aborts its requests.
+const list = latest();
 let creating = false;
 const blobUrls = new Map(); // card element → QR blob: URL
 
@@ -39,7 +41,7 @@ export function show() {
 export function hide() {}
 
 export function reset() {
-  listGen += 1;
+  list.abort();
   clearCards();
   $('#collection-form').reset();
   clearFieldErrors($('#collection-form'));
@@ -193,8 +195,8 @@ async function onCardClick(e) {
 
 async function loadList(fresh) {
   const filterForm = $('#col-filter');
+  const signal = fresh ? list.start() : list.signal;
   if (fresh) {
-    listGen += 1;
     listCursor = null;
     clearFieldErrors(filterForm);
     listQuery = {
@@ -205,19 +207,17 @@ async function loadList(fresh) {
     $('#col-more').hidden = true;
     $('#col-list-summary').textContent = '読み込み中です…';
   }
-  const gen = listGen;
   showProblem($('#col-list-error'), null);
   let page;
   try {
-    page = await api('GET', '/v1/collections', { query: { ...listQuery, limit: 50, cursor: listCursor } });
+    page = await api('GET', '/v1/collections', { query: { ...listQuery, limit: 50, cursor: listCursor }, signal });
   } catch (err) {
-    if (gen !== listGen) return;
+    if (isAborted(err)) return;
     $('#col-list-summary').textContent = '';
     const rest = err.errors?.length ? showFieldErrors(filterForm, err.errors) : [];
     showProblem($('#col-list-error'), err, {}, rest);
     return;
   }
-  if (gen !== listGen) return;
   const items = Array.isArray(page?.items) ? page.items : [];
   for (const c of items) $('#col-list tbody').append(rowOf(c));
   listCursor = page?.next_cursor || null;
@@ -249,17 +249,18 @@ async function onListClick(e) {
   if (!button) return;
   const row = button.closest('tr');
   const id = row.dataset.collectionId;
-  const gen = listGen;
+  // Part of the list on screen: a new list or a reset drops its answer.
+  const signal = list.signal;
   let updated;
   try {
-    updated = await busy(button, '取り消し中…', () => api('DELETE', `/v1/collections/${seg(id)}`));
+    updated = await busy(button, '取り消し中…', () => api('DELETE', `/v1/collections/${seg(id)}`, { signal }));
   } catch (err) {
-    if (gen !== listGen) return;
+    if (isAborted(err)) return;
     showProblem($('#col-list-error'), err);
     if (err.code === 'collection_closed') loadList(true);
     return;
   }
-  if (gen !== listGen || !row.isConnected) return;
+  if (!row.isConnected) return;
   const fresh = rowOf({ ...updated, status: updated?.status || 'cancelled' });
   row.replaceWith(fresh);
   $('#col-list-summary').textContent = 'リンクを取り消しました。';

@@ -2,12 +2,14 @@
 // employee gets its deletion date) or cancel it on re-hire.
 
 import { api, seg } from './api.js';
-import {
-  $, h, formatDate, parseDateInput, showFormError, showFieldErrors, clearFieldErrors, showProblem, busy, todayTokyo,
-} from './labels.js';
+import { $, h } from './dom.js';
+import { formatDate, parseDateInput, todayTokyo } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showFormError, showFieldErrors, clearFieldErrors, showProblem, busy } from './ui.js';
 
 let sending = false;
-let generation = 0;
+// The departure or re-hire being sent: a reset aborts it (its answer is not shown).
+const requests = latest();
 
 const form = () => $('#departure-form');
 
@@ -24,7 +26,7 @@ export function show() {
 export function hide() {}
 
 export function reset() {
-  generation += 1;
+  requests.abort();
   form().reset();
   clearFieldErrors(form());
   showProblem($('#dep-error'), null);
@@ -68,18 +70,17 @@ async function rehire() {
 
 async function send(button, text, method, id, body) {
   sending = true;
-  const gen = generation;
+  const signal = requests.start();
   $('#dep-result').hidden = true;
   let result;
   try {
-    result = await busy(button, text, () => api(method, `/v1/employees/${seg(id)}/departure`, { body }));
+    result = await busy(button, text, () => api(method, `/v1/employees/${seg(id)}/departure`, { body, signal }));
   } catch (err) {
-    if (gen === generation) showFormError(form(), $('#dep-error'), err);
+    if (!isAborted(err)) showFormError(form(), $('#dep-error'), err);
     return;
   } finally {
     sending = false;
   }
-  if (gen !== generation) return;
   showResult(method === 'DELETE', id, result);
 }
 

@@ -2,13 +2,14 @@
 // It is the only file that names the development headers the local API reads instead
 // of a token. The chosen principal lives in this module's memory only.
 
-const ROLE_NAMES = ['registrar', 'handler', 'auditor', 'admin'];
-const ROLE_LABELS = { registrar: '収集担当', handler: '事務取扱担当者', auditor: '監査担当', admin: '管理者' };
+import { ROLES as ROLE_LABELS, ROLE_ORDER as ROLE_NAMES } from './labels.js';
+import { h } from './dom.js';
+
 const PRESETS = {
-  registrar: { sub: 'hr-sato', roles: ['registrar'], label: '収集担当' },
-  handler: { sub: 'payroll-suzuki', roles: ['handler'], label: '事務取扱担当者' },
-  auditor: { sub: 'audit-tanaka', roles: ['auditor'], label: '監査担当' },
-  admin: { sub: 'admin-yamada', roles: ['admin'], label: '管理者' },
+  registrar: { sub: 'hr-sato', roles: ['registrar'], label: ROLE_LABELS.registrar },
+  handler: { sub: 'payroll-suzuki', roles: ['handler'], label: ROLE_LABELS.handler },
+  auditor: { sub: 'audit-tanaka', roles: ['auditor'], label: ROLE_LABELS.auditor },
+  admin: { sub: 'admin-yamada', roles: ['admin'], label: ROLE_LABELS.admin },
   none: { sub: 'no-role-guest', roles: [], label: '役割なし' },
 };
 
@@ -26,18 +27,6 @@ export function headers() {
 
 export function principal() {
   return current ? { ...current, roles: [...current.roles] } : null;
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === false || v === null || v === undefined) continue;
-    if (k === 'class') el.className = v;
-    else if (v === true) el.setAttribute(k, '');
-    else el.setAttribute(k, String(v));
-  }
-  for (const c of children) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return el;
 }
 
 /** Renders the picker into `panel`; onApply(principal) runs after each apply. */

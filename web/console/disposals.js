@@ -3,14 +3,17 @@
 // injection neutralised). Disposal records never hold a number.
 
 import { api, allPages } from './api.js';
-import {
-  $, h, label, relationText, formatDateTime, todayCompact, showProblem, showFieldErrors,
-  clearFieldErrors, busy, DISPOSAL_REASONS, DISPOSERS, RELATIONS,
-} from './labels.js';
+import { label, relationText, DISPOSAL_REASONS, DISPOSERS, RELATIONS } from './labels.js';
+import { $, h } from './dom.js';
+import { formatDateTime, todayCompact } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
 
 let cursor = null;
 let filter = '';
-let generation = 0;
+// The list on screen, and the CSV being made: a new list or a reset aborts them.
+const list = latest();
+const csv = latest();
 
 const form = () => $('#disp-form');
 
@@ -28,7 +31,8 @@ export function show() {
 export function hide() {}
 
 export function reset() {
-  generation += 1;
+  list.abort();
+  csv.abort();
   cursor = null;
   form().reset();
   clearFieldErrors(form());
@@ -44,8 +48,8 @@ function showError(err) {
 }
 
 async function load(fresh) {
+  const signal = fresh ? list.start() : list.signal;
   if (fresh) {
-    generation += 1;
     cursor = null;
     filter = $('#disp-employee-id').value.trim();
     clearFieldErrors(form());
@@ -53,18 +57,16 @@ async function load(fresh) {
     $('#disp-more').hidden = true;
     $('#disp-summary').textContent = '読み込み中です…';
   }
-  const gen = generation;
   showProblem($('#disp-error'), null);
   let page;
   try {
-    page = await api('GET', '/v1/disposals', { query: { employee_id: filter, limit: 50, cursor } });
+    page = await api('GET', '/v1/disposals', { query: { employee_id: filter, limit: 50, cursor }, signal });
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     $('#disp-summary').textContent = '';
     showError(err);
     return;
   }
-  if (gen !== generation) return;
   const items = Array.isArray(page?.items) ? page.items : [];
   for (const d of items) $('#disp-table tbody').append(rowOf(d));
   cursor = page?.next_cursor || null;
@@ -132,9 +134,9 @@ async function downloadCsv() {
   const employeeId = $('#disp-employee-id').value.trim();
   let all;
   try {
-    all = await allPages('/v1/disposals', { employee_id: employeeId }, 1000);
+    all = await allPages('/v1/disposals', { employee_id: employeeId }, { maxPages: 1000, signal: csv.start() });
   } catch (err) {
-    showError(err);
+    if (!isAborted(err)) showError(err);
     return;
   }
   const blob = new Blob([toCsv(all.items)], { type: 'text/csv;charset=utf-8' });

@@ -4,16 +4,20 @@
 
 import { api, seg } from './api.js';
 import {
-  $, h, label, relationText, purposesText, formatDate, formatDateTime, showProblem,
-  showFieldErrors, clearFieldErrors, busy, STATUSES, NUMBER_CHECKS, IDENTITY_CHECKS, SOURCES,
+  label, relationText, purposesText, STATUSES, NUMBER_CHECKS, IDENTITY_CHECKS, SOURCES,
   DISPOSAL_REASONS, EARLY_DISPOSAL_REASONS,
 } from './labels.js';
+import { $, h } from './dom.js';
+import { formatDate, formatDateTime } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
 
 let ctx = null;
 let employeeId = '';
 let cursor = null;
 let count = 0;
-let generation = 0; // bumps on each new search / reset: late answers are dropped
+// The search on screen: a new search or a reset aborts its requests (and their answers).
+const requests = latest();
 
 const form = () => $('#employee-search');
 const table = () => $('#records');
@@ -38,7 +42,7 @@ export function show(data) {
 export function hide() {}
 
 export function reset() {
-  generation += 1;
+  requests.abort();
   employeeId = '';
   cursor = null;
   count = 0;
@@ -59,8 +63,7 @@ async function search() {
     showFieldErrors(form(), [{ field: 'employee_id', rule: 'required' }]);
     return;
   }
-  generation += 1;
-  const gen = generation;
+  const signal = requests.start();
   employeeId = id;
   cursor = null;
   count = 0;
@@ -68,26 +71,24 @@ async function search() {
   table().hidden = true;
   $('#records-more').hidden = true;
   $('#records-summary').textContent = '読み込み中です…';
-  await busy($('#employee-submit'), '検索中…', () => load(gen));
+  await busy($('#employee-submit'), '検索中…', () => load(signal));
 }
 
 async function more(button) {
-  const gen = generation;
-  await busy(button, '読み込み中…', () => load(gen));
+  await busy(button, '読み込み中…', () => load(requests.signal));
 }
 
-async function load(gen) {
+async function load(signal) {
   let page;
   try {
-    page = await api('GET', '/v1/records', { query: { employee_id: employeeId, limit: 50, cursor } });
+    page = await api('GET', '/v1/records', { query: { employee_id: employeeId, limit: 50, cursor }, signal });
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     $('#records-summary').textContent = '';
     const rest = err.errors?.length ? showFieldErrors(form(), err.errors) : [];
     showProblem($('#employees-error'), err, {}, rest);
     return;
   }
-  if (gen !== generation) return;
   const items = Array.isArray(page?.items) ? page.items : [];
   for (const item of items) tbody().append(...rowsOf(item));
   count += items.length;
@@ -213,16 +214,16 @@ async function doDispose(confirmRow) {
   const reason = confirmRow.querySelector('.dispose-reason').value;
   const errorBox = confirmRow.querySelector('.form-error');
   const button = confirmRow.querySelector('button.dispose-confirm');
-  const gen = generation;
   let disposal;
   try {
-    disposal = await busy(button, '廃棄しています…', () => api('DELETE', `/v1/records/${seg(recordId)}`, { body: { reason } }));
+    // Part of the search on screen: a new search or a reset drops its answer.
+    const signal = requests.signal;
+    disposal = await busy(button, '廃棄しています…', () => api('DELETE', `/v1/records/${seg(recordId)}`, { body: { reason }, signal }));
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     showProblem(errorBox, err);
     return;
   }
-  if (gen !== generation) return;
   const when = formatDateTime(disposal?.disposed_at);
   confirmRow.replaceChildren(h('td', { colspan: String(row.children.length) },
     h('p', { class: 'done-text', role: 'status' }, `廃棄しました（理由: ${label(DISPOSAL_REASONS, disposal?.reason || reason)}${when ? `、${when}` : ''}）。削除・廃棄の記録に残っています。`)));

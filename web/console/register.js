@@ -4,18 +4,16 @@
 // registration. The server decides every rule: the page only hints.
 
 import { api, newIdempotencyKey } from './api.js';
-import { normalize, check } from '/console/mynumber.js';
+import { normalize, check } from './mynumber.js';
 import {
-  $, $$, h, label, relationText, purposesText, todayTokyo, showFormError, showFieldErrors,
-  clearFieldErrors, clearFieldError, showProblem, busy, STATUSES,
+  label, relationText, purposesText, NUMBER_CHECK_TEXT, RELATIONS, STATUSES,
 } from './labels.js';
+import { $, $$, h } from './dom.js';
+import { todayTokyo } from './dates.js';
+import {
+  showFormError, showFieldErrors, clearFieldErrors, clearFieldError, showProblem, busy,
+} from './ui.js';
 
-const HINTS = {
-  ok: '正しい形式です',
-  length: '12桁の数字を入力してください',
-  non_digit: '12桁の数字を入力してください',
-  check_digit: 'チェックデジットが一致しません',
-};
 const OVERRIDES = {
   record_exists: 'すでに登録があります。置き換える場合は「置き換える」を選んでください',
 };
@@ -106,7 +104,7 @@ function liveHint(final = false) {
   const out = $('#reg-number-hint');
   const state = check(input.value);
   const typing = state === 'length' && final !== true && normalize(input.value).length < 12;
-  out.textContent = state === 'empty' ? '' : HINTS[state] || HINTS.length;
+  out.textContent = state === 'empty' ? '' : NUMBER_CHECK_TEXT[state] || NUMBER_CHECK_TEXT.length;
   out.classList.toggle('ok', state === 'ok');
   out.classList.toggle('bad', state !== 'ok' && state !== 'empty' && !typing);
 }
@@ -132,7 +130,7 @@ function comboHint() {
     return '個人番号カードは1枚で番号確認と身元確認の両方になります。身元確認も「個人番号カード」を選ぶのが普通です。';
   }
   if (numberCheck !== 'my_number_card' && identity === 'my_number_card') {
-    return '番号確認が個人番号カードでない場合は、身元確認に個人番号カード以外の方法（写真付き身分証明書など）を選んでください。';
+    return '番号確認が個人番号カードでない場合は、身元確認に個人番号カード以外の方法（顔写真付きの身分証明書など）を選んでください。';
   }
   if (identity === 'by_employee') {
     if (relation === 'self') return '本人の番号は事業者（担当者）が確認します。「従業員本人が確認」は扶養親族の番号にだけ使えます。';
@@ -230,7 +228,7 @@ function showResult(record) {
       h('dt', {}, '状態'), h('dd', {}, label(STATUSES, record?.status)),
       h('dt', {}, '利用目的'), h('dd', {}, purposesText(record?.purposes))),
     Array.isArray(record?.same_number_as) && record.same_number_as.length
-      ? h('p', { class: 'hint warning' }, `同じ番号が別の記録にもあります（${record.same_number_as.map((s) => `${s.employee_id} ${label({ self: '本人', spouse: '配偶者', dependent: '扶養親族' }, s.relation)}`).join('、')}）。共働きの配偶者などであれば問題ありません。`)
+      ? h('p', { class: 'hint warning' }, `同じ番号が別の記録にもあります（${record.same_number_as.map((s) => `${s.employee_id} ${label(RELATIONS, s.relation)}`).join('、')}）。共働きの配偶者などであれば問題ありません。`)
       : null,
     h('p', { class: 'hint' }, '続けて家族の番号を登録する場合は、続柄を選び直してください。'));
   box.hidden = false;

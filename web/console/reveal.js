@@ -5,10 +5,11 @@
 // storage, history, the title, a URL, an attribute or the console.
 
 import { api, seg } from './api.js';
-import {
-  $, h, label, relationText, formatDate, showProblem, showFieldErrors, clearFieldErrors, busy,
-  PURPOSES, PURPOSE_ORDER, STATUSES,
-} from './labels.js';
+import { label, relationText, PURPOSES, PURPOSE_ORDER, STATUSES } from './labels.js';
+import { $, h } from './dom.js';
+import { formatDate } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
 
 const SHOW_SECONDS = 30;
 const OVERRIDES = {
@@ -23,7 +24,9 @@ let shown = null; // the revealed number (12 digits) while on screen, else null
 let timer = null;
 let deadline = 0;
 let records = []; // the employee's records (metadata only)
-let generation = 0;
+// The employee looked up, and a reveal for one of their records: a new search or a reset
+// aborts them (a number answered after that is never shown).
+const lookup = latest();
 let requested = null; // {recordId} handed over by the employees page
 
 export function init() {
@@ -53,7 +56,7 @@ export function hide() {
 
 export function reset() {
   hideNumber();
-  generation += 1;
+  lookup.abort();
   records = [];
   requested = null;
   $('#rev-find-form').reset();
@@ -88,27 +91,25 @@ async function find() {
     showFieldErrors($('#rev-find-form'), [{ field: 'employee_id', rule: 'required' }]);
     return;
   }
-  generation += 1;
-  const gen = generation;
+  const signal = lookup.start();
   $('#rev-form').hidden = true;
   const items = [];
   try {
     await busy($('#rev-find'), '探しています…', async () => {
       let cursor = null;
       for (let i = 0; i < 10; i += 1) {
-        const page = await api('GET', '/v1/records', { query: { employee_id: employeeId, limit: 100, cursor } });
+        const page = await api('GET', '/v1/records', { query: { employee_id: employeeId, limit: 100, cursor }, signal });
         if (Array.isArray(page?.items)) items.push(...page.items);
         cursor = page?.next_cursor || null;
         if (!cursor) break;
       }
     });
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     const rest = err.errors?.length ? showFieldErrors($('#rev-find-form'), err.errors) : [];
     showProblem($('#rev-find-error'), err, {}, rest);
     return;
   }
-  if (gen !== generation) return;
   records = items;
   fillRecords();
 }
@@ -174,19 +175,19 @@ async function reveal() {
   const recordId = $('#rev-record').value;
   const purpose = $('#rev-purpose').value;
   if (!recordId || !purpose) return;
-  const gen = generation;
+  const signal = lookup.signal;
   let answer;
   try {
-    answer = await busy($('#rev-submit'), '確認しています…', () => api('POST', `/v1/records/${seg(recordId)}/reveal`, { body: { purpose } }));
+    answer = await busy($('#rev-submit'), '確認しています…', () => api('POST', `/v1/records/${seg(recordId)}/reveal`, { body: { purpose }, signal }));
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     showError(err);
     return;
   }
   const digits = typeof answer?.my_number === 'string' ? answer.my_number : '';
   answer = null;
   // Gone elsewhere meanwhile (another page, a hidden tab, another principal): do not show.
-  if (gen !== generation || $('#page-reveal').hidden || document.visibilityState === 'hidden') return;
+  if (signal.aborted || $('#page-reveal').hidden || document.visibilityState === 'hidden') return;
   if (!/^[0-9]{12}$/.test(digits)) return;
   showNumber(digits, recordId, purpose);
 }

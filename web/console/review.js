@@ -6,11 +6,16 @@
 
 import { api, allPages, seg } from './api.js';
 import {
-  $, h, label, relationText, purposesText, formatDate, formatDateTime, todayTokyo, showProblem,
-  showFieldErrors, clearFieldErrors, busy, fillSelect, NUMBER_CHECKS, IDENTITY_CHECKS, DOCUMENT_KINDS,
+  label, relationText, purposesText, NUMBER_CHECKS, IDENTITY_CHECKS, DOCUMENT_KINDS,
 } from './labels.js';
+import { $, h, fillSelect } from './dom.js';
+import { formatDate, formatDateTime, todayTokyo } from './dates.js';
+import { latest, isAborted, httpUrl } from './requests.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
 
-let generation = 0;
+// The list on screen and everything asked about its items (documents, a photo, a
+// decision): a reload or a reset aborts them all, and drops their answers.
+const list = latest();
 let seq = 0; // for unique element ids
 const timers = new Set(); // expiry timers of shown documents
 
@@ -29,7 +34,7 @@ export function hide() {
 }
 
 export function reset() {
-  generation += 1;
+  list.abort();
   clearItems();
   $('#review-summary').textContent = '';
   $('#review-empty').hidden = true;
@@ -43,15 +48,14 @@ function clearItems() {
 }
 
 async function load() {
-  generation += 1;
-  const gen = generation;
+  const signal = list.start();
   showProblem($('#review-error'), null);
   $('#review-summary').textContent = '読み込み中です…';
   $('#review-empty').hidden = true;
   let pending = [];
   let partial = false;
   try {
-    const cols = await allPages('/v1/collections', { status: 'submitted' }, 20);
+    const cols = await allPages('/v1/collections', { status: 'submitted' }, { maxPages: 20, signal });
     partial = !cols.complete;
     // employee id → the ids of that employee's submitted collections
     const byEmployee = new Map();
@@ -60,19 +64,17 @@ async function load() {
       byEmployee.get(c.employee_id).add(c.collection_id);
     }
     for (const [employeeId, ids] of byEmployee) {
-      if (gen !== generation) return;
-      const records = await allPages('/v1/records', { employee_id: employeeId }, 10);
+      const records = await allPages('/v1/records', { employee_id: employeeId }, { maxPages: 10, signal });
       for (const r of records.items) {
         if (r.status === 'pending_review' && ids.has(r.submitted?.collection_id)) pending.push(r);
       }
     }
   } catch (err) {
-    if (gen !== generation) return;
+    if (isAborted(err)) return;
     $('#review-summary').textContent = '';
     showProblem($('#review-error'), err);
     return;
   }
-  if (gen !== generation) return;
   clearItems();
   pending = pending.sort((a, b) => String(a.review_due_at || '').localeCompare(String(b.review_due_at || '')));
   for (const r of pending) $('#review-list').append(itemOf(r));
@@ -80,7 +82,7 @@ async function load() {
   $('#review-summary').textContent = pending.length
     ? `確認待ち: ${pending.length}件（確認期限の近い順）${partial ? '。件数が多いため一部だけ表示しています' : ''}`
     : '';
-  for (const item of document.querySelectorAll('#review-list .review-item')) loadDocuments(item, gen);
+  for (const item of document.querySelectorAll('#review-list .review-item')) loadDocuments(item, signal);
 }
 
 function selectField(cls, text, map, value, idBase, field) {
@@ -146,18 +148,18 @@ function itemOf(r) {
     h('div', { class: 'form-error item-error', hidden: true }));
 }
 
-async function loadDocuments(item, gen) {
+async function loadDocuments(item, signal) {
   const status = item.querySelector('.documents-status');
-  let list;
+  let found;
   try {
-    list = await api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents`);
+    found = await api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents`, { signal });
   } catch (err) {
-    if (gen !== generation || !item.isConnected) return;
+    if (isAborted(err) || !item.isConnected) return;
     status.textContent = err.status === 404 ? '書類の写真はありません。' : '書類の一覧を読み込めませんでした。';
     return;
   }
-  if (gen !== generation || !item.isConnected) return;
-  const docs = Array.isArray(list?.items) ? list.items : [];
+  if (!item.isConnected) return;
+  const docs = Array.isArray(found?.items) ? found.items : [];
   status.textContent = docs.length
     ? '「表示」を押すと写真を開きます（開いたことは記録されます。表示は60秒で消えます）。'
     : '書類の写真は送られていません。原本などで確認してください。';
@@ -180,17 +182,17 @@ async function viewDocument(button) {
   const item = button.closest('.review-item');
   const docId = button.dataset.documentId;
   const area = item.querySelector('.doc-view-area');
-  const gen = generation;
+  const signal = list.signal;
   let link;
   try {
-    link = await busy(button, '開いています…', () => api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents/${seg(docId)}`));
+    link = await busy(button, '開いています…', () => api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents/${seg(docId)}`, { signal }));
   } catch (err) {
-    if (gen !== generation || !item.isConnected) return;
+    if (isAborted(err) || !item.isConnected) return;
     showProblem(item.querySelector('.item-error'), err);
     return;
   }
-  if (gen !== generation || !item.isConnected) return;
-  const url = safeUrl(link?.url);
+  if (!item.isConnected) return;
+  const url = httpUrl(link?.url);
   if (!url) return;
   // One view per document: replace an earlier one.
   for (const old of area.querySelectorAll('.doc-view')) if (old.dataset.documentId === docId) dropView(old);
@@ -212,16 +214,6 @@ async function viewDocument(button) {
   }, seconds * 1000);
   view.dataset.timer = String(t);
   timers.add(t);
-}
-
-function safeUrl(value) {
-  if (typeof value !== 'string') return '';
-  try {
-    const u = new URL(value, location.href);
-    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : '';
-  } catch {
-    return '';
-  }
 }
 
 /** Removes a document view and its URL (img src / link href) from the page. */
@@ -256,18 +248,18 @@ async function decide(item, action) {
     if (!reason) { showFieldErrors(item, [{ field: 'reason', rule: 'required' }]); return; }
     body = { reason };
   }
-  const gen = generation;
+  const signal = list.signal;
   let result;
   try {
     result = await busy(button, action === 'confirm' ? '確認しています…' : '却下しています…',
-      () => api('POST', `/v1/records/${seg(item.dataset.recordId)}/${action}`, { body }));
+      () => api('POST', `/v1/records/${seg(item.dataset.recordId)}/${action}`, { body, signal }));
   } catch (err) {
-    if (gen !== generation || !item.isConnected) return;
+    if (isAborted(err) || !item.isConnected) return;
     const rest = err.errors?.length ? showFieldErrors(item, err.errors) : [];
     showProblem(errorBox, err, {}, rest);
     return;
   }
-  if (gen !== generation || !item.isConnected) return;
+  if (!item.isConnected) return;
   // Decided: the documents are deleted on the server; drop their URLs here too.
   for (const view of item.querySelectorAll('.doc-view')) dropView(view);
   item.querySelector('.documents')?.remove();

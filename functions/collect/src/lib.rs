@@ -20,19 +20,8 @@ use mynumber_http::{Api, Fields, Route, anonymous_caller, json_object, json_valu
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-/// The form's files, served from the function's own origin (no CDN, no third party).
-pub const PAGES: &[Asset] = &[
-    Asset::html(
-        "index.html",
-        include_str!("../../../web/collect/index.html"),
-    ),
-    Asset::script("app.js", include_str!("../../../web/collect/app.js")),
-    Asset::script(
-        "mynumber.js",
-        include_str!("../../../web/collect/mynumber.js"),
-    ),
-    Asset::style("app.css", include_str!("../../../web/collect/app.css")),
-];
+// `PAGES`: every file of web/collect/ and web/shared/, listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/pages.rs"));
 
 /// Nothing but our own files, no inline script or style, no framing, no form posts
 /// elsewhere; `connect-src` is this origin (where the token goes) and the documents

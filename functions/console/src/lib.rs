@@ -11,56 +11,12 @@ use mynumber_http::assets::{self, Asset, asset_response};
 use mynumber_http::{Route, anonymous_caller, json_response, problem, route_request};
 use serde_json::json;
 
-/// The console's files. `callback` is the sign-in popup's landing page.
-pub const PAGES: &[Asset] = &[
-    Asset::html(
-        "index.html",
-        include_str!("../../../web/console/index.html"),
-    ),
-    Asset::html(
-        "callback",
-        include_str!("../../../web/console/callback.html"),
-    ),
-    Asset::script(
-        "callback.js",
-        include_str!("../../../web/console/callback.js"),
-    ),
-    Asset::script("app.js", include_str!("../../../web/console/app.js")),
-    Asset::script("api.js", include_str!("../../../web/console/api.js")),
-    Asset::script("auth.js", include_str!("../../../web/console/auth.js")),
-    Asset::script("labels.js", include_str!("../../../web/console/labels.js")),
-    Asset::script(
-        "employees.js",
-        include_str!("../../../web/console/employees.js"),
-    ),
-    Asset::script(
-        "register.js",
-        include_str!("../../../web/console/register.js"),
-    ),
-    Asset::script(
-        "collections.js",
-        include_str!("../../../web/console/collections.js"),
-    ),
-    Asset::script("review.js", include_str!("../../../web/console/review.js")),
-    Asset::script(
-        "departures.js",
-        include_str!("../../../web/console/departures.js"),
-    ),
-    Asset::script(
-        "disposals.js",
-        include_str!("../../../web/console/disposals.js"),
-    ),
-    Asset::script("reveal.js", include_str!("../../../web/console/reveal.js")),
-    // The employee's form checks numbers as typed with the same module.
-    Asset::script(
-        "mynumber.js",
-        include_str!("../../../web/collect/mynumber.js"),
-    ),
-    Asset::style("app.css", include_str!("../../../web/console/app.css")),
-];
+// `PAGES`: every file of web/console/ (but dev.js) and web/shared/, listed by build.rs.
+include!(concat!(env!("OUT_DIR"), "/pages.rs"));
 
 /// The development principal picker: it sets the x-dev-* headers, so it exists only in
-/// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it).
+/// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it); build.rs
+/// leaves it out of `PAGES`. Its imports (labels.js, dom.js) are in `PAGES`.
 #[cfg(feature = "dev-auth")]
 const DEV_PICKER: Asset = Asset::script("dev.js", include_str!("../../../web/console/dev.js"));
 

@@ -162,6 +162,22 @@ fn every_page_is_served_with_its_type_and_nothing_else_is() {
 }
 
 #[test]
+fn the_pages_hold_the_shared_files_and_never_the_picker() {
+    // build.rs lists web/console/ and web/shared/, and leaves dev.js to DEV_PICKER.
+    for name in [
+        "labels.js",
+        "dom.js",
+        "mynumber.js",
+        "base.css",
+        "callback",
+        "ui.js",
+    ] {
+        assert!(PAGES.iter().any(|a| a.name == name), "{name} is not served");
+    }
+    assert!(PAGES.iter().all(|a| a.name != "dev.js"));
+}
+
+#[test]
 fn no_page_but_the_picker_names_a_development_header() {
     for asset in PAGES {
         for header in ["x-dev-sub", "x-dev-tenant", "x-dev-roles"] {

@@ -21,6 +21,7 @@ mod intake;
 mod lookup;
 mod moto_gaps;
 mod openapi;
+mod pages;
 mod retention;
 mod routes;
 mod store_contract;

@@ -1,4 +1,4 @@
-// Pure helpers for the My Number (個人番号) shown in the collection form.
+// Pure helpers for the My Number (個人番号), shared by the collection form and the console.
 // No DOM, no I/O: the same functions run in the browser and in node for tests.
 
 // Full-width digits (０-９) as typed with a Japanese IME.
