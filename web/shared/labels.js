@@ -160,7 +160,7 @@ const FIELD_RULES = {
   'employee_id:charset': '従業員番号は半角英数字と . _ - で入力してください',
   'employee_id:contains_number': '従業員番号にマイナンバーのような12桁の数字は使えません',
   'dependent_label:required': '扶養親族の続柄・呼び名（例: 長男）を入力してください',
-  'dependent_label:length': '続柄・呼び名は20文字程度までにしてください',
+  'dependent_label:length': '続柄・呼び名は1〜40文字で入力してください',
   'purposes:required': '利用目的を1つ以上選んでください',
   'purposes:empty': '利用目的を1つ以上選んでください',
   'refusal.reason:required': '提供しない理由を入力してください',

@@ -196,3 +196,41 @@ fn the_ports_table_is_what_the_use_cases_require() {
     // Backstop's service holds the one port directly.
     assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
 }
+
+/// Lines of code: neither blank nor only a comment.
+fn lines_of_code(text: &str) -> usize {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("//"))
+        .count()
+}
+
+/// No source file of the product, its tools or its tests holds more than 600 lines of
+/// code: past that, a file holds more than one thing (issue: one operation, one place).
+#[test]
+fn no_source_file_is_over_600_lines_of_code() {
+    let mut files = Vec::new();
+    for dir in ["shared", "functions", "tools", "tests"] {
+        sources(&root().join(dir), &mut files);
+    }
+    let mut web = Vec::new();
+    for dir in ["web/collect", "web/console", "web/shared"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "js") {
+                web.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 100 && !web.is_empty());
+    let over: Vec<String> = files
+        .iter()
+        .chain(&web)
+        .filter(|p| !p.components().any(|c| c.as_os_str() == "target"))
+        .filter_map(|p| {
+            let n = lines_of_code(&std::fs::read_to_string(p).unwrap());
+            (n > 600).then(|| format!("{}: {n}", p.display()))
+        })
+        .collect();
+    assert!(over.is_empty(), "{over:#?}");
+}

@@ -269,3 +269,32 @@ fn every_file_a_page_loads_is_served_by_its_function() {
         assert!(seen > 10, "{prefix}: the check reads the imports");
     }
 }
+
+/// `docs/openapi.json` names exactly the files each function serves under `{asset}` (the
+/// page itself is served at the function's root, and the console adds its sign-in
+/// settings), so the contract fuzzer asks for every file and no other.
+#[test]
+fn the_documented_asset_names_are_the_files_served() {
+    let doc = crate::openapi::doc();
+    let documented = |path: &str| -> BTreeSet<String> {
+        doc["paths"][path]["get"]["parameters"][0]["schema"]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} lists its assets"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let served = |pages: &[Asset], extra: &[&str]| -> BTreeSet<String> {
+        pages
+            .iter()
+            .map(|a| a.name.to_owned())
+            .filter(|n| n != "index.html")
+            .chain(extra.iter().map(|n| (*n).to_owned()))
+            .collect()
+    };
+    assert_eq!(documented("/collect/{asset}"), served(collect::PAGES, &[]));
+    assert_eq!(
+        documented("/console/{asset}"),
+        served(console::PAGES, &["config.json"])
+    );
+}

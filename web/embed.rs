@@ -1,27 +1,33 @@
-//! Embeds the console's page files: every file of `web/console/` and of `web/shared/`
-//! (what the employee's form uses too) becomes an `Asset` of the `PAGES` table written to
+//! The build script of the two functions that serve pages (`collect`, `console`: each
+//! names it as `build` in its Cargo.toml). Every file of `web/<function>/` and of
+//! `web/shared/` (what both use) becomes an `Asset` of the `PAGES` table written to
 //! `$OUT_DIR/pages.rs`, which `src/lib.rs` includes. No hand-kept list: a file added to
 //! either folder is served, one removed is gone. Both folders are served flat under
-//! `/console/`, so a name may not be in both.
+//! `/<function>/`, so a name may not be in both.
 //!
-//! `dev.js`, the development principal picker, is left out: `src/lib.rs` embeds it by
-//! hand, only with the `dev-auth` feature (`DEV_PICKER`), so a release build never holds
-//! it (scripts/check-binaries.sh).
+//! `dev.js`, the console's development principal picker, is left out: its `src/lib.rs`
+//! embeds it by hand, only with the `dev-auth` feature (`DEV_PICKER`), so a release build
+//! never holds it (scripts/check-binaries.sh).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The folders embedded, under the workspace root.
-const FOLDERS: &[&str] = &["web/console", "web/shared"];
+/// The folder every page function embeds besides its own (`web/<function>`).
+const SHARED: &str = "web/shared";
 /// Files of those folders that are not in `PAGES`.
 const LEFT_OUT: &[&str] = &["dev.js"];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let root = manifest.join("../..");
-    println!("cargo:rerun-if-changed=build.rs");
+    let function = std::env::var("CARGO_PKG_NAME").expect("cargo sets it");
+    let own = format!("web/{function}");
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("web/embed.rs").display()
+    );
     let mut entries: Vec<(String, PathBuf)> = Vec::new();
-    for folder in FOLDERS {
+    for folder in [own.as_str(), SHARED] {
         let dir = root.join(folder);
         // A directory: cargo looks at every file under it (added, removed or changed).
         println!("cargo:rerun-if-changed={}", dir.display());
@@ -37,7 +43,7 @@ fn main() {
             let name = served_name(file);
             if let Some((_, other)) = entries.iter().find(|(n, _)| *n == name) {
                 panic!(
-                    "{} and {} would both be served as /console/{name}",
+                    "{} and {} would both be served as /{function}/{name}",
                     other.display(),
                     path.display()
                 );
@@ -46,8 +52,8 @@ fn main() {
         }
     }
     let mut out = String::from(
-        "/// The console's files (`web/console/` and `web/shared/`, written by build.rs).\n\
-         /// `callback` is the sign-in popup's landing page.\n\
+        "/// The function's page files (`web/<function>/` and `web/shared/`, written by\n\
+         /// web/embed.rs), served from its own origin (no CDN, no third party).\n\
          pub const PAGES: &[Asset] = &[\n",
     );
     for (name, path) in &entries {
@@ -83,7 +89,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The name a file is served under: pages other than `index.html` without `.html`
-/// (`callback.html` is `/console/callback`, the sign-in's redirect URI).
+/// (the console's `callback.html` is `/console/callback`, the sign-in's redirect URI).
 fn served_name(file: &str) -> String {
     match file.strip_suffix(".html") {
         Some(stem) if file != "index.html" => stem.to_owned(),
