@@ -58,21 +58,26 @@ pub fn jwks_url() -> &'static str {
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
             for mut conn in listener.incoming().flatten() {
-                // Read the request head, then answer every request with the JWKS.
-                let mut buf = [0u8; 4096];
-                let mut head = Vec::new();
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                // A thread per connection: one client that is slow to send its request
+                // (a loaded test process) must not hold up every other stack's fetch.
+                std::thread::spawn(move || {
+                    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+                    // Read the request head, then answer every request with the JWKS.
+                    let mut buf = [0u8; 4096];
+                    let mut head = Vec::new();
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match conn.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
                     }
-                }
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-                    JWKS.len(),
-                    JWKS
-                );
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                        JWKS.len(),
+                        JWKS
+                    );
+                });
             }
         });
         format!("http://127.0.0.1:{port}/.well-known/jwks.json")

@@ -16,7 +16,7 @@ use mynumber_domain::submission::{
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{Caller, MyNumber, VaultError};
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{Api, Fields, Route, anonymous_caller, json_object, json_value};
+use mynumber_http::{Api, ApiError, Fields, Route, anonymous_caller, json_object, json_value};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
@@ -88,13 +88,13 @@ impl Api for Collect {
         params: &[&str],
         req: &Request,
         caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    ) -> Result<Response<Body>, ApiError> {
         match op {
             Op::Form => Ok(page("index.html", &self.csp)),
             Op::Asset => assets::find(PAGES, params[0])
                 .filter(|a| a.name != "index.html")
                 .map(|a| asset_response(a, &self.csp))
-                .ok_or(VaultError::NotFound),
+                .ok_or(VaultError::NotFound.into()),
             Op::Upload => {
                 let (link, input) = self
                     .service
@@ -104,7 +104,10 @@ impl Api for Collect {
                 Ok(json_value(201, &ticket))
             }
             Op::Describe => {
-                let (link, ()) = self.service.admit(caller, &token(req), || Ok(())).await?;
+                let (link, ()) = self
+                    .service
+                    .admit(caller, &token(req), || Ok::<_, ApiError>(()))
+                    .await?;
                 Ok(json_value(200, &self.service.describe(link).await))
             }
             Op::Submit => {
@@ -178,7 +181,7 @@ fn take_number(body: &mut serde_json::Map<String, Value>, path: &[&str]) -> Opti
 
 /// `POST /v1/collect`: field by field, with paths (`self.my_number`,
 /// `dependents[1].my_number`), every broken rule at once, no value echoed.
-fn parse_submission(req: &Request) -> Result<SubmissionInput, VaultError> {
+fn parse_submission(req: &Request) -> Result<SubmissionInput, ApiError> {
     let mut body = json_object(req)?;
     let own_number = take_number(&mut body, &["self"]);
     let spouse_number = take_number(&mut body, &["spouse"]);
@@ -314,7 +317,7 @@ fn parse_submission(req: &Request) -> Result<SubmissionInput, VaultError> {
 
 /// `POST /v1/collect/documents`: `{"kind", "content_type", "bytes"}`, each checked, every
 /// broken rule at once.
-fn parse_upload(req: &Request) -> Result<UploadRequest, VaultError> {
+fn parse_upload(req: &Request) -> Result<UploadRequest, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["kind", "content_type", "bytes"]);
     let kind = f.parse("kind", true, |s| DocumentKind::parse(s).ok_or("enum"));

@@ -8,7 +8,7 @@
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::VaultError;
 use mynumber_http::assets::{self, Asset, asset_response};
-use mynumber_http::{Route, anonymous_caller, json_response, problem, route_request};
+use mynumber_http::{ApiError, Route, anonymous_caller, json_response, problem, route_request};
 use serde_json::json;
 
 // `PAGES`: every file of web/console/ (but dev.js) and web/shared/, listed by build.rs.
@@ -195,7 +195,7 @@ impl Console {
             .unwrap_or_else(|e| problem(&e, &anonymous_caller(&req)))
     }
 
-    fn route(&self, req: &Request) -> Result<Response<Body>, VaultError> {
+    fn route(&self, req: &Request) -> Result<Response<Body>, ApiError> {
         let (op, params) = route_request(ROUTES, req)?;
         match op {
             Op::Page => Ok(self.page("index.html")),
@@ -205,7 +205,7 @@ impl Console {
                 .asset(params[0])
                 .filter(|a| a.name != "index.html")
                 .map(|a| asset_response(a, &self.csp))
-                .ok_or(VaultError::NotFound),
+                .ok_or(VaultError::NotFound.into()),
         }
     }
 

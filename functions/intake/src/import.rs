@@ -14,6 +14,7 @@ use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::verification::{IdentityCheck, NumberCheck};
 use mynumber_domain::{EmployeeId, FieldError, MyNumber, Purpose, PurposeSet, VaultError};
 use mynumber_http::query;
+use mynumber_http::{ApiError, TransportError};
 use mynumber_sheet::Charset;
 use zeroize::Zeroizing;
 
@@ -50,12 +51,12 @@ fn value(cell: &str) -> &str {
 }
 
 /// The request: `?dry_run=`, the body decoded by its charset, the header, the rows.
-pub fn parse_import(req: &Request) -> Result<ImportRequest, VaultError> {
+pub fn parse_import(req: &Request) -> Result<ImportRequest, ApiError> {
     let q = query(req, &["dry_run"])?;
     let dry_run = match q.get("dry_run").copied() {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => return Err(VaultError::invalid("dry_run", "enum")),
+        Some(_) => return Err(VaultError::invalid("dry_run", "enum").into()),
     };
     let bytes: &[u8] = match req.body() {
         Body::Text(s) => s.as_bytes(),
@@ -63,7 +64,7 @@ pub fn parse_import(req: &Request) -> Result<ImportRequest, VaultError> {
         _ => b"",
     };
     if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(VaultError::PayloadTooLarge);
+        return Err(TransportError::PayloadTooLarge.into());
     }
     let text = decode(content_charset(req)?, bytes)?;
     let rows = read_rows(&text)?;
@@ -72,14 +73,14 @@ pub fn parse_import(req: &Request) -> Result<ImportRequest, VaultError> {
 
 /// `text/csv` (or `application/csv`) with `charset` UTF-8 (the default) or Shift_JIS and
 /// its Windows names; anything else is 415.
-fn content_charset(req: &Request) -> Result<Charset, VaultError> {
+fn content_charset(req: &Request) -> Result<Charset, ApiError> {
     let Some(ct) = req.headers().get(CONTENT_TYPE) else {
-        return Err(VaultError::UnsupportedMediaType);
+        return Err(TransportError::UnsupportedMediaType.into());
     };
     let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
     let mut parts = ct.split(';').map(str::trim);
     if !matches!(parts.next(), Some("text/csv" | "application/csv")) {
-        return Err(VaultError::UnsupportedMediaType);
+        return Err(TransportError::UnsupportedMediaType.into());
     }
     let mut charset = Charset::Utf8;
     for p in parts {
@@ -89,7 +90,7 @@ fn content_charset(req: &Request) -> Result<Charset, VaultError> {
                 "shift_jis" | "shift-jis" | "sjis" | "windows-31j" | "cp932" | "ms932" => {
                     Charset::ShiftJis
                 }
-                _ => return Err(VaultError::UnsupportedMediaType),
+                _ => return Err(TransportError::UnsupportedMediaType.into()),
             };
         }
     }
@@ -98,11 +99,11 @@ fn content_charset(req: &Request) -> Result<Charset, VaultError> {
 
 /// The body as text, zeroed when dropped (it holds numbers). Bytes that are not the
 /// declared charset are a 400, never replaced.
-fn decode(charset: Charset, bytes: &[u8]) -> Result<Zeroizing<String>, VaultError> {
+fn decode(charset: Charset, bytes: &[u8]) -> Result<Zeroizing<String>, ApiError> {
     let text = mynumber_sheet::decode(bytes, Some(charset))
         .map_err(|_| VaultError::invalid("body", "encoding"))?;
     if text.trim().is_empty() {
-        return Err(VaultError::invalid("body", "required"));
+        return Err(VaultError::invalid("body", "required").into());
     }
     Ok(text)
 }
@@ -116,9 +117,9 @@ fn column_name(name: &str) -> String {
     }
 }
 
-fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
+fn read_rows(text: &str) -> Result<Vec<ImportRow>, ApiError> {
     let Some(sheet) = mynumber_sheet::sheet(text) else {
-        return Err(VaultError::invalid("header", "required"));
+        return Err(VaultError::invalid("header", "required").into());
     };
     let header = sheet.header.clone();
     // Which column each header cell names.
@@ -145,7 +146,7 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
         }
     }
     if !errors.is_empty() {
-        return Err(VaultError::Invalid(errors));
+        return Err(VaultError::Invalid(errors).into());
     }
     let mut rows = Vec::new();
     for (row, record) in sheet {
@@ -160,7 +161,7 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
             }
         };
         if rows.len() == MAX_ROWS {
-            return Err(VaultError::PayloadTooLarge);
+            return Err(TransportError::PayloadTooLarge.into());
         }
         let cell = |c: usize| {
             index[c]
@@ -174,7 +175,7 @@ fn read_rows(text: &str) -> Result<Vec<ImportRow>, VaultError> {
         });
     }
     if rows.is_empty() {
-        return Err(VaultError::invalid("body", "no_rows"));
+        return Err(VaultError::invalid("body", "no_rows").into());
     }
     Ok(rows)
 }
@@ -363,13 +364,17 @@ mod tests {
         // The same bytes declared as UTF-8 are refused, not garbled.
         let (bytes, _, _) = SHIFT_JIS.encode(&csv);
         let err = parse_import(&request("text/csv", bytes.into_owned())).unwrap_err();
-        assert_eq!(err, VaultError::invalid("body", "encoding"));
+        assert_eq!(
+            err,
+            ApiError::Vault(VaultError::invalid("body", "encoding"))
+        );
     }
 
     #[test]
     fn unknown_and_missing_columns_are_named_and_values_never_echoed() {
         let csv = "employee_id,relation,レコード番号,123456789018,purposes\nE1,self,1,x,y\n";
-        let Err(VaultError::Invalid(errors)) = parse_import(&request("text/csv", csv.into()))
+        let Err(ApiError::Vault(VaultError::Invalid(errors))) =
+            parse_import(&request("text/csv", csv.into()))
         else {
             panic!("a 400")
         };
@@ -416,20 +421,20 @@ mod tests {
         let csv = format!("{HEADER}{}", row.repeat(MAX_ROWS + 1));
         assert_eq!(
             parse_import(&request("text/csv", csv.into())).unwrap_err(),
-            VaultError::PayloadTooLarge
+            ApiError::Transport(TransportError::PayloadTooLarge)
         );
         let big = vec![b'a'; MAX_IMPORT_BYTES + 1];
         assert_eq!(
             parse_import(&request("text/csv", big)).unwrap_err(),
-            VaultError::PayloadTooLarge
+            ApiError::Transport(TransportError::PayloadTooLarge)
         );
         assert_eq!(
             parse_import(&request("application/json", b"{}".to_vec())).unwrap_err(),
-            VaultError::UnsupportedMediaType
+            ApiError::Transport(TransportError::UnsupportedMediaType)
         );
         assert_eq!(
             parse_import(&request("text/csv; charset=latin1", b"a".to_vec())).unwrap_err(),
-            VaultError::UnsupportedMediaType
+            ApiError::Transport(TransportError::UnsupportedMediaType)
         );
     }
 }

@@ -17,7 +17,9 @@ use mynumber_domain::lifecycle::DepartureInput;
 use mynumber_domain::record::{DependentLabel, Relation, RelationKind};
 use mynumber_domain::{Caller, EmployeeId, IdempotencyKey, MyNumber, RecordId, VaultError};
 use mynumber_http::input::{purposes, verification};
-use mynumber_http::{Api, Authenticator, Fields, Route, json_object, json_response, json_value};
+use mynumber_http::{
+    Api, ApiError, Authenticator, Fields, Route, json_object, json_response, json_value,
+};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -81,7 +83,7 @@ impl Api for Intake {
         params: &[&str],
         req: &Request,
         caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    ) -> Result<Response<Body>, ApiError> {
         match op {
             Op::Register => self.register(req, caller).await,
             Op::Import => {
@@ -121,7 +123,7 @@ impl Api for Intake {
 }
 
 impl Intake {
-    async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+    async fn register(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, ApiError> {
         let (auth, input) = self
             .vault
             .core()
@@ -140,7 +142,7 @@ impl Intake {
     }
 }
 
-fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, VaultError> {
+fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["left_on", "last_declaration_year"]);
     let employee_id = EmployeeId::parse(employee);
@@ -168,7 +170,7 @@ fn parse_departure(req: &Request, employee: &str) -> Result<DepartureInput, Vaul
     f.finish(input)
 }
 
-fn parse_disposal(req: &Request, id: &str) -> Result<(RecordId, DisposalReason), VaultError> {
+fn parse_disposal(req: &Request, id: &str) -> Result<(RecordId, DisposalReason), ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["reason"]);
     let record_id = RecordId::parse(id);
@@ -195,7 +197,7 @@ const FIELDS: &[&str] = &[
 /// rule collected with its field path (and the `Idempotency-Key` header beside it).
 fn parse_registration(
     req: &Request,
-) -> Result<(Registration, Option<IdempotencyRequest>), VaultError> {
+) -> Result<(Registration, Option<IdempotencyRequest>), ApiError> {
     let mut body = json_object(req)?;
     // Take the number out first, so that it is zeroed however parsing ends and the
     // idempotency digest of the rest of the body never sees it.

@@ -13,7 +13,7 @@ use mynumber_domain::lookup::LookupService;
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
-    Api, Fields, Route, json_object, json_response, json_value, page_response, parse_page,
+    Api, ApiError, Fields, Route, json_object, json_response, json_value, page_response, parse_page,
 };
 
 /// What lookup does on each of its routes.
@@ -73,7 +73,7 @@ impl Api for Lookup {
         params: &[&str],
         req: &Request,
         caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    ) -> Result<Response<Body>, ApiError> {
         match op {
             Op::List => self.list(req, caller).await,
             Op::Get => {
@@ -114,11 +114,7 @@ impl Api for Lookup {
 }
 
 impl Lookup {
-    async fn disposals(
-        &self,
-        req: &Request,
-        caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    async fn disposals(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, ApiError> {
         let (auth, input) = self.vault.core().admit(caller, || {
             parse_page(req, false, &[], |_, _| ()).map(|(e, p, ())| (e, p))
         })?;
@@ -126,7 +122,7 @@ impl Lookup {
         Ok(page_response(page))
     }
 
-    async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, VaultError> {
+    async fn list(&self, req: &Request, caller: &Caller) -> Result<Response<Body>, ApiError> {
         let (auth, input) = self.vault.core().admit(caller, || {
             parse_page(req, true, &[], |_, _| ()).and_then(|(employee, page, ())| {
                 employee
@@ -143,7 +139,7 @@ impl Lookup {
         req: &Request,
         id: &str,
         caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    ) -> Result<Response<Body>, ApiError> {
         let (auth, input) = self.vault.core().admit(caller, || parse_reveal(req, id))?;
         let revealed = self.vault.reveal(auth, input).await?;
         // Every value here is from a closed charset (UUID, digits, snake case), so the
@@ -158,7 +154,7 @@ impl Lookup {
     }
 }
 
-fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), VaultError> {
+fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["purpose"]);
     let record_id = RecordId::parse(id);
@@ -169,11 +165,11 @@ fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), VaultErr
     f.finish(record_id.ok().zip(purpose))
 }
 
-fn export_id(id: &str) -> Result<ExportId, VaultError> {
-    ExportId::parse(id).map_err(|rule| VaultError::invalid("export_id", rule.code()))
+fn export_id(id: &str) -> Result<ExportId, ApiError> {
+    ExportId::parse(id).map_err(|rule| VaultError::invalid("export_id", rule.code()).into())
 }
 
-fn parse_export(req: &Request) -> Result<ExportRequest, VaultError> {
+fn parse_export(req: &Request) -> Result<ExportRequest, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["purpose", "employee_ids", "all"]);
     let purpose = f.parse("purpose", true, |s| Purpose::parse(s).ok_or("enum"));
@@ -201,7 +197,7 @@ fn parse_export(req: &Request) -> Result<ExportRequest, VaultError> {
     let request = match purpose {
         Some(p) if !f.has_errors() => match ExportRequest::new(p, employees, all) {
             Ok(r) => Some(r),
-            Err(e) => return Err(VaultError::Invalid(vec![e])),
+            Err(e) => return Err(VaultError::Invalid(vec![e]).into()),
         },
         _ => None,
     };

@@ -15,7 +15,7 @@ use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
 use mynumber_domain::{Caller, EmployeeId, RecordId, VaultError};
 use mynumber_http::input::{purposes, verification};
 use mynumber_http::{
-    Api, Authenticator, Fields, Route, json_object, json_value, page_response, parse_page,
+    Api, ApiError, Authenticator, Fields, Route, json_object, json_value, page_response, parse_page,
 };
 
 /// What the review does on each of its routes.
@@ -91,7 +91,7 @@ impl Api for Review {
         params: &[&str],
         req: &Request,
         caller: &Caller,
-    ) -> Result<Response<Body>, VaultError> {
+    ) -> Result<Response<Body>, ApiError> {
         match op {
             Op::CreateCollection => {
                 let (auth, input) = self.review.core().admit(caller, || parse_collection(req))?;
@@ -214,7 +214,7 @@ fn qr_svg(url: &str) -> Option<String> {
 }
 
 /// `POST /v1/collections`.
-fn parse_collection(req: &Request) -> Result<CollectionRequest, VaultError> {
+fn parse_collection(req: &Request) -> Result<CollectionRequest, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(
         &body,
@@ -253,7 +253,7 @@ fn parse_collection(req: &Request) -> Result<CollectionRequest, VaultError> {
 }
 
 /// `GET /v1/collections?status=&employee_id=&limit=&cursor=`.
-fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), VaultError> {
+fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), ApiError> {
     let (employee_id, page, status) = parse_page(req, false, &["status"], |q, errors| {
         let status = q.get("status").map(|s| CollectionStatus::parse(s));
         if let Some(None) = status {
@@ -271,7 +271,7 @@ fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequ
 }
 
 /// `POST /v1/records/{id}/confirm` with `{"verification": {…}}` as at intake.
-fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, VaultError> {
+fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["verification"]);
     let record_id = RecordId::parse(id);
@@ -293,7 +293,7 @@ fn parse_confirm(req: &Request, id: &str) -> Result<ConfirmInput, VaultError> {
 }
 
 /// `POST /v1/records/{id}/reject` with `{"reason": "…"}`.
-fn parse_reject(req: &Request, id: &str) -> Result<RejectInput, VaultError> {
+fn parse_reject(req: &Request, id: &str) -> Result<RejectInput, ApiError> {
     let body = json_object(req)?;
     let mut f = Fields::new(&body, &["reason"]);
     let record_id = RecordId::parse(id);

@@ -71,8 +71,6 @@ pub enum VaultError {
     /// locked, all alike.
     #[error("no open collection for this link")]
     CollectionNotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed,
     /// An export whose selection holds no record, or more than an export may.
     #[error("the export's size is out of bounds")]
     ExportSize(ExportSize),
@@ -84,10 +82,6 @@ pub enum VaultError {
     /// The number is another employee's own number (SPEC §4b); names that employee.
     #[error("the number is another employee's")]
     DuplicateNumber(crate::ids::EmployeeId),
-    #[error("request body too large")]
-    PayloadTooLarge,
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
     #[error("idempotency key reused with a different request")]
     IdempotencyMismatch,
     #[error("too many requests")]
@@ -156,8 +150,6 @@ error_codes! {
     NotFound = "not_found", 404, NotFound, "No such resource.";
     CollectionNotFound = "collection_not_found", 404, NotFound,
         "This link does not work: it is unknown, used, expired, cancelled or locked.";
-    MethodNotAllowed = "method_not_allowed", 405, Invalid,
-        "This method is not allowed on this resource.";
     RecordExists = "record_exists", 409, Conflict,
         "A record of this relation exists for the employee; send \"replace\": true to replace it.";
     NoNumber = "no_number", 409, Conflict, "The record holds a refusal and no number.";
@@ -181,9 +173,6 @@ error_codes! {
         "The selection holds more than 10,000 records; export fewer employees at a time.";
     DuplicateNumber = "duplicate_number", 409, Conflict,
         "This number is already another employee's own number; see employee_id.";
-    PayloadTooLarge = "payload_too_large", 413, Invalid, "The request body is larger than 16 KiB.";
-    UnsupportedMediaType = "unsupported_media_type", 415, Invalid,
-        "Send the body as application/json.";
     IdempotencyKeyReused = "idempotency_key_reused", 422, Conflict,
         "This Idempotency-Key was used with a different request.";
     Throttled = "throttled", 429, Denied, "Too many of these requests for now; retry later.";
@@ -207,7 +196,6 @@ impl VaultError {
             VaultError::Forbidden(Forbidden::NotRequester) => ErrorCode::NotRequester,
             VaultError::NotFound => ErrorCode::NotFound,
             VaultError::CollectionNotFound => ErrorCode::CollectionNotFound,
-            VaultError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             VaultError::Conflict(Conflict::RecordExists) => ErrorCode::RecordExists,
             VaultError::Conflict(Conflict::NoNumber) => ErrorCode::NoNumber,
             VaultError::Conflict(Conflict::Concurrent) => ErrorCode::ConcurrentChange,
@@ -220,8 +208,6 @@ impl VaultError {
             VaultError::ExportSize(ExportSize::NoRecords) => ErrorCode::NoRecords,
             VaultError::ExportSize(ExportSize::TooManyRecords) => ErrorCode::TooManyRecords,
             VaultError::DuplicateNumber(_) => ErrorCode::DuplicateNumber,
-            VaultError::PayloadTooLarge => ErrorCode::PayloadTooLarge,
-            VaultError::UnsupportedMediaType => ErrorCode::UnsupportedMediaType,
             VaultError::IdempotencyMismatch => ErrorCode::IdempotencyKeyReused,
             VaultError::Throttled => ErrorCode::Throttled,
             VaultError::Unavailable => ErrorCode::DependencyFailed,

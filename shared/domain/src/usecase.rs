@@ -2,7 +2,7 @@
 //! one way a use case runs (authorise, do the work, emit exactly one audit event).
 
 use crate::access::{Action, Principal};
-use crate::audit::{AuditEvent, AuditKind, AuditSink, Caller};
+use crate::audit::{AuditEvent, AuditKind, AuditSink, Caller, Outcome, Reason};
 use crate::error::{Forbidden, VaultError};
 use crate::ports::Clock;
 use crate::retention::RetentionRule;
@@ -101,16 +101,16 @@ impl Core {
     /// request is parsed only once the caller may make it, and a refusal or a parse
     /// failure is audited here, as `O`'s event. What comes back is the use case's plain
     /// input and the guard it runs under.
-    pub fn admit<'a, O: Operation, I>(
+    pub fn admit<'a, O: Operation, I, E: Refusal + From<VaultError>>(
         &'a self,
         caller: &'a Caller,
-        parse: impl FnOnce() -> Result<I, VaultError>,
-    ) -> Result<(Authorised<'a, O>, I), VaultError> {
+        parse: impl FnOnce() -> Result<I, E>,
+    ) -> Result<(Authorised<'a, O>, I), E> {
         let now = self.clock.now();
         let event = AuditEvent::new(O::KIND, Some(O::ACTION), caller, now);
         let principal = match self.authorize(caller, O::ACTION) {
             Ok(principal) => principal,
-            Err(e) => return Err(self.refused(event, e)),
+            Err(e) => return Err(E::from(self.refused(event, e))),
         };
         let guard = Authorised {
             core: self,
@@ -127,21 +127,39 @@ impl Core {
     }
 
     /// Emits `event` as ended by `e`, and gives `e` back.
-    pub(crate) fn refused(&self, event: AuditEvent, e: VaultError) -> VaultError {
+    pub(crate) fn refused<E: Refusal>(&self, event: AuditEvent, e: E) -> E {
         self.finish(event, Some(&e));
         e
     }
 
     /// Emits `event`, as a success or as ended by `error`.
-    pub(crate) fn finish(&self, mut event: AuditEvent, error: Option<&VaultError>) {
+    pub(crate) fn finish(&self, mut event: AuditEvent, error: Option<&dyn Refusal>) {
         if let Some(e) = error {
-            event.outcome = e.into();
-            event.reason = Some(e.into());
+            event.outcome = e.outcome();
+            event.reason = Some(e.reason());
             if event.outcome == crate::audit::Outcome::Denied {
                 event.event = AuditKind::Denied;
             }
         }
         self.audit.emit(&event);
+    }
+}
+
+/// How an error ends an audit event: its outcome and its reason. The domain's errors are
+/// one kind; the HTTP layer's refusals of a request itself (a method, a body too large, a
+/// media type) are another, defined there.
+pub trait Refusal {
+    fn outcome(&self) -> Outcome;
+    fn reason(&self) -> Reason;
+}
+
+impl Refusal for VaultError {
+    fn outcome(&self) -> Outcome {
+        self.into()
+    }
+
+    fn reason(&self) -> Reason {
+        self.into()
     }
 }
 
@@ -194,7 +212,7 @@ impl<'a, O: Operation> Authorised<'a, O> {
     }
 
     /// Audits `e` (a parse failure) as the operation's outcome, and gives it back.
-    pub fn refuse(mut self, e: VaultError) -> VaultError {
+    pub fn refuse<E: Refusal>(mut self, e: E) -> E {
         let event = self.event.take().expect("emitted once");
         self.core.refused(event, e)
     }
@@ -207,7 +225,8 @@ impl<'a, O: Operation> Authorised<'a, O> {
     ) -> Result<T, VaultError> {
         let mut event = self.event.take().expect("run once");
         let result = body(&mut event, self.principal, self.now).await;
-        self.core.finish(event, result.as_ref().err());
+        self.core
+            .finish(event, result.as_ref().err().map(|e| e as &dyn Refusal));
         result
     }
 }

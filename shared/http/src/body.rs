@@ -2,6 +2,7 @@
 //! that every problem is reported at once as `{field, rule}` and no value is ever echoed.
 
 use crate::MAX_BODY_BYTES;
+use crate::transport::{ApiError, TransportError};
 use chrono::NaiveDate;
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::{Body, Request, RequestExt};
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 
 /// The body as a JSON object: 413 over 16 KiB, 415 for a non-JSON content type,
 /// 400 for an empty body, malformed JSON or a non-object.
-pub fn json_object(req: &Request) -> Result<Map<String, Value>, VaultError> {
+pub fn json_object(req: &Request) -> Result<Map<String, Value>, ApiError> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => b"",
         Body::Text(s) => s.as_bytes(),
@@ -20,22 +21,22 @@ pub fn json_object(req: &Request) -> Result<Map<String, Value>, VaultError> {
         _ => b"",
     };
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(VaultError::PayloadTooLarge);
+        return Err(TransportError::PayloadTooLarge.into());
     }
     if let Some(ct) = req.headers().get(CONTENT_TYPE) {
         let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
         let essence = ct.split(';').next().unwrap_or_default().trim();
         if essence != "application/json" && !essence.ends_with("+json") {
-            return Err(VaultError::UnsupportedMediaType);
+            return Err(TransportError::UnsupportedMediaType.into());
         }
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(VaultError::invalid("body", "required"));
+        return Err(VaultError::invalid("body", "required").into());
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(VaultError::invalid("body", "object")),
-        Err(_) => Err(VaultError::invalid("body", "json")),
+        Ok(_) => Err(VaultError::invalid("body", "object").into()),
+        Err(_) => Err(VaultError::invalid("body", "json").into()),
     }
 }
 
@@ -203,13 +204,13 @@ impl<'a> Fields<'a> {
     }
 
     /// The parsed value if no field broke a rule, else a 400 naming every broken one.
-    pub fn finish<T>(self, value: Option<T>) -> Result<T, VaultError> {
+    pub fn finish<T, E: From<VaultError>>(self, value: Option<T>) -> Result<T, E> {
         match value {
             Some(v) if self.errors.is_empty() => Ok(v),
             _ if self.errors.is_empty() => {
-                Err(VaultError::invalid(self.prefix_or_body(), "invalid"))
+                Err(VaultError::invalid(self.prefix_or_body(), "invalid").into())
             }
-            _ => Err(VaultError::Invalid(self.errors)),
+            _ => Err(VaultError::Invalid(self.errors).into()),
         }
     }
 

@@ -11,6 +11,7 @@ pub use mynumber_logging as logging;
 pub mod problem;
 pub mod routes;
 pub mod serve;
+pub mod transport;
 
 pub use assets::{Asset, asset_response};
 pub use body::{Fields, json_object, query};
@@ -19,6 +20,7 @@ pub use listing::{page_response, parse_page};
 pub use problem::{json_response, json_value, problem};
 pub use routes::{Route, route_request};
 pub use serve::{Api, handle, serve};
+pub use transport::{ApiError, TransportError};
 
 /// Bodies above this are refused with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

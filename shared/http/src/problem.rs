@@ -1,12 +1,13 @@
 //! RFC 9457 problem responses. The body holds the stable `code`, a constant title and,
 //! for 400s, the fields and rules broken — never an input value.
 
+use crate::transport::ApiError;
 use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use lambda_http::{Body, Response};
 use mynumber_domain::{Caller, VaultError};
 use serde_json::json;
 
-pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
+pub fn problem(err: &ApiError, caller: &Caller) -> Response<Body> {
     let mut body = json!({
         "type": format!("urn:mynumber-vault:problem:{}", err.code()),
         "title": title(err),
@@ -16,10 +17,10 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
     if let Some(id) = &caller.request_id {
         body["request_id"] = json!(id);
     }
-    if let VaultError::Invalid(errors) = err {
+    if let ApiError::Vault(VaultError::Invalid(errors)) = err {
         body["errors"] = json!(errors);
     }
-    if let VaultError::DuplicateNumber(employee) = err {
+    if let ApiError::Vault(VaultError::DuplicateNumber(employee)) = err {
         body["employee_id"] = json!(employee);
     }
     let mut builder = Response::builder()
@@ -27,7 +28,10 @@ pub fn problem(err: &VaultError, caller: &Caller) -> Response<Body> {
         .header(CONTENT_TYPE, "application/problem+json")
         .header(CACHE_CONTROL, "no-store")
         .header(X_CONTENT_TYPE_OPTIONS, "nosniff");
-    if matches!(err, VaultError::Unavailable | VaultError::Throttled) {
+    if matches!(
+        err,
+        ApiError::Vault(VaultError::Unavailable | VaultError::Throttled)
+    ) {
         builder = builder.header("retry-after", "1");
     }
     builder
@@ -55,12 +59,19 @@ pub fn json_value<T: serde::Serialize>(status: u16, value: &T) -> Response<Body>
     )
 }
 
-/// The problem's status: the error vocabulary's (`mynumber_domain::error::ErrorCode`).
-pub fn status(err: &VaultError) -> u16 {
-    err.kind().status()
+/// The problem's status: the error vocabulary's (`mynumber_domain::error::ErrorCode`), or
+/// the HTTP layer's own (`TransportError`).
+pub fn status(err: &ApiError) -> u16 {
+    match err {
+        ApiError::Vault(e) => e.kind().status(),
+        ApiError::Transport(e) => e.status(),
+    }
 }
 
 /// A sentence for people; constant per code.
-pub fn title(err: &VaultError) -> &'static str {
-    err.kind().title()
+pub fn title(err: &ApiError) -> &'static str {
+    match err {
+        ApiError::Vault(e) => e.kind().title(),
+        ApiError::Transport(e) => e.title(),
+    }
 }

@@ -4,6 +4,7 @@
 //! table names it. The tests hold every table to `docs/openapi.json`, the template's
 //! HttpApi events and the local router (tests/tests/suite/routes.rs).
 
+use crate::transport::{ApiError, TransportError};
 use mynumber_domain::VaultError;
 
 /// One route: the method in capitals, the path as the API document writes it (`{name}` for
@@ -55,7 +56,7 @@ pub fn route<'p, Op: Copy>(
     table: &[Route<Op>],
     method: &str,
     path: &'p str,
-) -> Result<(Op, Vec<&'p str>), VaultError> {
+) -> Result<(Op, Vec<&'p str>), ApiError> {
     let mut known = false;
     let mut best: Option<(usize, Op, Vec<&'p str>)> = None;
     for r in table {
@@ -69,8 +70,8 @@ pub fn route<'p, Op: Copy>(
     }
     match best {
         Some((_, op, params)) => Ok((op, params)),
-        None if known => Err(VaultError::MethodNotAllowed),
-        None => Err(VaultError::NotFound),
+        None if known => Err(TransportError::MethodNotAllowed.into()),
+        None => Err(VaultError::NotFound.into()),
     }
 }
 
@@ -78,7 +79,7 @@ pub fn route<'p, Op: Copy>(
 pub fn route_request<'r, Op: Copy>(
     table: &[Route<Op>],
     req: &'r lambda_http::Request,
-) -> Result<(Op, Vec<&'r str>), VaultError> {
+) -> Result<(Op, Vec<&'r str>), ApiError> {
     route(table, req.method().as_str(), req.uri().path())
 }
 
@@ -122,16 +123,16 @@ mod tests {
     fn a_known_path_with_another_method_is_405_and_any_other_404() {
         assert_eq!(
             route(TABLE, "DELETE", "/console/app.js").unwrap_err(),
-            VaultError::MethodNotAllowed
+            ApiError::Transport(TransportError::MethodNotAllowed)
         );
         assert_eq!(
             route(TABLE, "GET", "/v1/records/r-1/reveal").unwrap_err(),
-            VaultError::MethodNotAllowed
+            ApiError::Transport(TransportError::MethodNotAllowed)
         );
         for path in ["/console/a/b", "/v1/records/reveal", "/", "/nothing"] {
             assert_eq!(
                 route(TABLE, "GET", path).unwrap_err(),
-                VaultError::NotFound,
+                ApiError::Vault(VaultError::NotFound),
                 "{path}"
             );
         }

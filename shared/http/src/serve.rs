@@ -1,8 +1,9 @@
 //! The API functions' Lambda loop.
 
 use crate::routes::Route;
+use crate::transport::ApiError;
 use lambda_http::{Body, Error, IntoResponse, Request, Response, service_fn};
-use mynumber_domain::{Caller, VaultError};
+use mynumber_domain::Caller;
 use std::future::{Future, ready};
 use std::pin::Pin;
 
@@ -49,7 +50,7 @@ pub trait Api: Sync {
         params: &[&str],
         req: &Request,
         caller: &Caller,
-    ) -> impl Future<Output = Result<Response<Body>, VaultError>> + Send;
+    ) -> impl Future<Output = Result<Response<Body>, ApiError>> + Send;
 }
 
 /// The shell of every API request: the caller, the route, the operation, and any error

@@ -3,6 +3,8 @@
 //! case runs under, and emits the request's one audit event however it ends.
 
 use super::*;
+use crate::audit::Reason;
+use crate::usecase::Refusal;
 use std::marker::PhantomData;
 
 impl SubmissionService {
@@ -11,17 +13,17 @@ impl SubmissionService {
     /// refusal or a parse failure is audited here as `O`'s event (a submission's invalid
     /// input counts against the link first). What comes back is the plain input and the
     /// open link the operation runs on.
-    pub async fn admit<'a, O: LinkOperation, I>(
+    pub async fn admit<'a, O: LinkOperation, I, E: Refusal + From<VaultError>>(
         &'a self,
         caller: &'a Caller,
         credential: &LinkCredential,
-        parse: impl FnOnce() -> Result<I, VaultError>,
-    ) -> Result<(OpenLink<'a, O>, I), VaultError> {
+        parse: impl FnOnce() -> Result<I, E>,
+    ) -> Result<(OpenLink<'a, O>, I), E> {
         let now = self.core.now();
         let mut event = AuditEvent::new(O::KIND, None, caller, now);
         let collection = match self.open(caller, credential, now).await {
             Ok(c) => c,
-            Err(e) => return Err(self.core.refused(event, e)),
+            Err(e) => return Err(E::from(self.core.refused(event, e))),
         };
         name_collection(&mut event, &collection);
         let link = OpenLink {
@@ -82,15 +84,18 @@ pub struct OpenLink<'a, O: LinkOperation> {
 impl<O: LinkOperation> OpenLink<'_, O> {
     /// Audits `e` (a parse failure) as the operation's outcome, counting it against the
     /// link first where the operation says so, and gives back the answer.
-    async fn refuse(mut self, e: VaultError) -> VaultError {
-        let e = match e {
-            VaultError::Invalid(_) if O::COUNTS_INVALID => {
-                match self.service.count_invalid_attempt(&self.collection).await {
-                    Ok(()) => e,
-                    Err(unusable) => unusable,
-                }
+    async fn refuse<E: Refusal + From<VaultError>>(mut self, e: E) -> E {
+        // Fields that break their rules are an attempt; a transport refusal (a body too
+        // large, a media type) is not.
+        let invalid_fields =
+            e.outcome() == Outcome::Invalid && e.reason() == Reason::InvalidRequest;
+        let e = if invalid_fields && O::COUNTS_INVALID {
+            match self.service.count_invalid_attempt(&self.collection).await {
+                Ok(()) => e,
+                Err(unusable) => E::from(unusable),
             }
-            e => e,
+        } else {
+            e
         };
         let event = self.event.take().expect("emitted once");
         self.service.core.refused(event, e)
@@ -102,7 +107,9 @@ impl<O: LinkOperation> OpenLink<'_, O> {
     ) -> Result<T, VaultError> {
         let mut event = self.event.take().expect("run once");
         let result = body(&mut event, &self.collection, self.now).await;
-        self.service.core.finish(event, result.as_ref().err());
+        self.service
+            .core
+            .finish(event, result.as_ref().err().map(|e| e as &dyn Refusal));
         result
     }
 }

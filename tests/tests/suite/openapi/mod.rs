@@ -75,7 +75,8 @@ impl Checker {
     }
 }
 
-/// The problem's `code` enum is the error vocabulary, in its order.
+/// The problem's `code` enum is the error vocabulary, in its order: the domain's, then
+/// the HTTP layer's.
 #[test]
 fn the_problem_codes_are_the_error_vocabulary() {
     let doc = doc();
@@ -86,9 +87,11 @@ fn the_problem_codes_are_the_error_vocabulary() {
             .iter()
             .map(|c| c.as_str().unwrap())
             .collect();
+    // The domain's codes, then the HTTP layer's own refusals of a request.
     let codes: Vec<&str> = mynumber_domain::error::ErrorCode::ALL
         .iter()
         .map(|c| c.code())
+        .chain(mynumber_http::TransportError::ALL.iter().map(|t| t.code()))
         .collect();
     assert_eq!(documented, codes);
 }
