@@ -24,7 +24,7 @@ mod parse;
 
 use parse::{parse_submission, parse_upload};
 
-// `PAGES`: every file of web/collect/ and web/shared/, listed by build.rs.
+// `PAGES`: every file of web/collect/ and web/shared/, listed by its build script (web/embed.rs).
 include!(concat!(env!("OUT_DIR"), "/pages.rs"));
 
 /// Nothing but our own files, no inline script or style, no framing, no form posts

@@ -11,11 +11,11 @@ use mynumber_http::assets::{self, Asset, asset_response};
 use mynumber_http::{ApiError, Route, anonymous_caller, json_response, problem, route_request};
 use serde_json::json;
 
-// `PAGES`: every file of web/console/ (but dev.js) and web/shared/, listed by build.rs.
+// `PAGES`: every file of web/console/ (but dev.js) and web/shared/, listed by its build script (web/embed.rs).
 include!(concat!(env!("OUT_DIR"), "/pages.rs"));
 
 /// The development principal picker: it sets the x-dev-* headers, so it exists only in
-/// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it); build.rs
+/// `dev-auth` builds (scripts/check-binaries.sh proves a release build lacks it); web/embed.rs
 /// leaves it out of `PAGES`. Its imports (labels.js, dom.js) are in `PAGES`.
 #[cfg(feature = "dev-auth")]
 const DEV_PICKER: Asset = Asset::script("dev.js", include_str!("../../../web/console/dev.js"));

@@ -163,7 +163,7 @@ fn every_page_is_served_with_its_type_and_nothing_else_is() {
 
 #[test]
 fn the_pages_hold_the_shared_files_and_never_the_picker() {
-    // build.rs lists web/console/ and web/shared/, and leaves dev.js to DEV_PICKER.
+    // web/embed.rs lists web/console/ and web/shared/, and leaves dev.js to DEV_PICKER.
     for name in [
         "labels.js",
         "dom.js",

@@ -299,8 +299,9 @@ impl SubmissionService {
     /// A `duplicate_number` answer tells that a number is a coworker's, so the answers
     /// count against the hourly matches of the registrar who made the link, as an
     /// import's matches do (in a count of their own). Past the limit, every submission
-    /// through that registrar's links is refused before it is read (`add` 0), so the
-    /// refusal tells nothing; a match (`add` 1) has its own audit event.
+    /// through that registrar's links that parses is refused before its numbers are looked
+    /// up (`add` 0), so the refusal tells nothing (one that does not parse was refused, and
+    /// counted against its link, before); a match (`add` 1) has its own audit event.
     async fn count_matches(
         &self,
         collection: &Collection,

@@ -223,8 +223,13 @@ impl<'a, O: Operation> Authorised<'a, O> {
         mut self,
         body: impl AsyncFnOnce(&mut AuditEvent, &Principal, DateTime<Utc>) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        let mut event = self.event.take().expect("run once");
-        let result = body(&mut event, self.principal, self.now).await;
+        // The event stays in the guard while the work runs: a request dropped half-way
+        // is still audited (as failed) by `Drop`.
+        let result = {
+            let event = self.event.as_mut().expect("run once");
+            body(event, self.principal, self.now).await
+        };
+        let event = self.event.take().expect("run once");
         self.core
             .finish(event, result.as_ref().err().map(|e| e as &dyn Refusal));
         result
@@ -259,4 +264,64 @@ pub(crate) async fn live_record(
         .await?
         .filter(|r| !r.is_gone(crate::retention::jst_today(now)))
         .ok_or(VaultError::NotFound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Role;
+    use crate::audit::Outcome;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Events(Mutex<Vec<AuditEvent>>);
+
+    impl AuditSink for Events {
+        fn emit(&self, event: &AuditEvent) {
+            self.0.lock().unwrap().push(event.clone());
+        }
+    }
+
+    struct Now;
+
+    impl Clock for Now {
+        fn now(&self) -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339("2026-12-01T03:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc)
+        }
+    }
+
+    operations! {
+        Probe = (Reveal, RevealNumber);
+    }
+
+    #[test]
+    fn a_request_dropped_while_its_work_runs_is_audited_once_as_failed() {
+        use futures::FutureExt;
+        let events = Arc::new(Events::default());
+        let core = Core::new(events.clone(), Arc::new(Now), VaultConfig::default());
+        let caller = Caller {
+            principal: Some(Principal {
+                sub: crate::Subject::parse("hr-1").unwrap(),
+                tenant: crate::TenantId::parse("acme").unwrap(),
+                roles: [Role::Handler].into(),
+            }),
+            request_id: None,
+            source_ip: None,
+        };
+        let (guard, ()) = core
+            .admit::<ops::Probe, (), VaultError>(&caller, || Ok(()))
+            .unwrap();
+        let work = guard.run(async |event, _, _| {
+            event.count = Some(1);
+            std::future::pending::<Result<(), VaultError>>().await
+        });
+        // Polled once (the work is under way), then dropped, as a cancelled request is.
+        assert!(work.now_or_never().is_none());
+        let events = events.0.lock().unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].outcome, Outcome::Failed);
+        assert_eq!(events[0].count, Some(1), "what the work had named is kept");
+    }
 }

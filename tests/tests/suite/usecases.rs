@@ -440,3 +440,46 @@ async fn five_invalid_submissions_lock_the_link() {
 fn ok<T>(value: T) -> Result<T, VaultError> {
     Ok(value)
 }
+
+#[tokio::test]
+async fn a_body_too_large_or_of_another_type_does_not_count_against_the_link() {
+    use mynumber_http::{ApiError, TransportError};
+    let w = world();
+    let token = open_link(&w, false).await;
+    let someone = employee_caller();
+    for refusal in [
+        TransportError::PayloadTooLarge,
+        TransportError::UnsupportedMediaType,
+    ]
+    .into_iter()
+    .cycle()
+    .take(6)
+    {
+        let refused = w
+            .collect
+            .admit::<link_ops::Submit, SubmissionInput, ApiError>(&someone, &token, || {
+                Err(refusal.into())
+            })
+            .await;
+        assert_eq!(refused.err(), Some(ApiError::Transport(refusal)));
+    }
+    // Six refusals, and the link is as it was: open, no attempt counted.
+    let tenant = TenantId::parse("acme").unwrap();
+    let id = w
+        .store
+        .latest_collection(&tenant, &employee("E1"))
+        .await
+        .unwrap()
+        .unwrap();
+    let link = w.store.get_collection(&tenant, &id).await.unwrap().unwrap();
+    assert_eq!((link.state, link.attempts), (CollectionState::Open, 0));
+    // Each was audited as the submission's refusal, with its own reason.
+    let reasons: Vec<Option<Reason>> = w
+        .events()
+        .iter()
+        .filter(|e| e.event == AuditKind::Submission)
+        .map(|e| e.reason)
+        .collect();
+    assert_eq!(reasons.len(), 6);
+    assert!(reasons.contains(&Some(Reason::PayloadTooLarge)));
+}

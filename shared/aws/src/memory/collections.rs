@@ -168,9 +168,8 @@ impl CollectionAccess for MemoryStore {
         // All or nothing: every condition is checked on a copy, which replaces the state
         // only when all of them held.
         let mut draft = s.clone();
-        for new in records {
-            draft.create(new)?;
-        }
+        // The link decides first, as in DynamoDB: a twin submission that spent it finds it
+        // changed, whatever its records would say.
         let stored = draft
             .collections
             .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
@@ -178,6 +177,9 @@ impl CollectionAccess for MemoryStore {
             .ok_or(CreateError::CollectionChanged)?;
         stored.state = CollectionState::Submitted;
         stored.version += 1;
+        for new in records {
+            draft.create(new)?;
+        }
         for change in documents {
             let (d, due_on, record) = match change {
                 DocumentChange::Attach {

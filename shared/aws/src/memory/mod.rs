@@ -1,6 +1,6 @@
 //! The in-memory adapter: every port the DynamoDB store implements, with the same
 //! conditions, for fast use-case tests (feature `memory`). Never the only test of a
-//! store: the contract suite (`tests/tests/suite/store_contract.rs`) runs the same
+//! store: the contract suite (`tests/tests/suite/store_contract/`) runs the same
 //! checks on this store and on the DynamoDB store against moto.
 
 mod cipher;

@@ -175,13 +175,18 @@ impl State {
             (SlotChange::Reclaim { missing }, Some(k)) if self.slots.get(k) != Some(missing) => {
                 return Err(CreateError::SlotTaken);
             }
+            // As DynamoDB's transaction: the slot's guard comes first, then the old record's.
             (SlotChange::Replace { old, .. }, Some(k))
-                if self.slots.get(k) != Some(&old.record_id)
-                    || self
-                        .records
-                        .get(&key(t, old.record_id.as_str()))
-                        .map(|o| o.version)
-                        != Some(old.version) =>
+                if self.slots.get(k) != Some(&old.record_id) =>
+            {
+                return Err(CreateError::SlotTaken);
+            }
+            (SlotChange::Replace { old, .. }, Some(_))
+                if self
+                    .records
+                    .get(&key(t, old.record_id.as_str()))
+                    .map(|o| o.version)
+                    != Some(old.version) =>
             {
                 return Err(CreateError::ReplacedChanged);
             }

@@ -142,21 +142,27 @@ impl DueIndex for MemoryStore {
     async fn due_records(
         &self,
         today: chrono::NaiveDate,
-        _: Option<&Cursor>,
-        _: u16,
+        cursor: Option<&Cursor>,
+        limit: u16,
     ) -> Result<DuePage, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();
-        let items: Vec<Record<()>> = s
+        let due: Vec<Record<()>> = s
             .records
             .values()
             .filter(|r| r.is_gone(today))
             .map(Record::metadata)
             .collect();
+        let request = PageRequest {
+            limit,
+            cursor: cursor.cloned(),
+        };
+        let page = page_after(due, |r| r.record_id.as_str(), &request)
+            .map_err(|_| Unavailable("a cursor from elsewhere".into()))?;
         Ok(DuePage {
-            read: items.len() as u64,
-            items,
-            next: None,
+            read: page.items.len() as u64,
+            items: page.items,
+            next: page.next_cursor,
         })
     }
 
@@ -201,17 +207,13 @@ impl DisposalLog for MemoryStore {
     ) -> Result<Page<mynumber_domain::disposal::DisposalRecord>, ListError> {
         self.check()?;
         let s = self.state.lock().unwrap();
-        let items = s
+        let items: Vec<_> = s
             .disposals
             .iter()
             .rev()
             .filter(|d| &d.tenant_id == t && e.is_none_or(|e| &d.employee_id == e))
-            .take(page.limit as usize)
             .cloned()
             .collect();
-        Ok(Page {
-            items,
-            next_cursor: None,
-        })
+        page_after(items, |d| d.record_id.as_str(), page)
     }
 }

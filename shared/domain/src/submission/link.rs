@@ -105,8 +105,13 @@ impl<O: LinkOperation> OpenLink<'_, O> {
         mut self,
         body: impl AsyncFnOnce(&mut AuditEvent, &Collection, DateTime<Utc>) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
-        let mut event = self.event.take().expect("run once");
-        let result = body(&mut event, &self.collection, self.now).await;
+        // The event stays in the guard while the work runs: a request dropped half-way
+        // is still audited (as failed) by `Drop`.
+        let result = {
+            let event = self.event.as_mut().expect("run once");
+            body(event, &self.collection, self.now).await
+        };
+        let event = self.event.take().expect("run once");
         self.service
             .core
             .finish(event, result.as_ref().err().map(|e| e as &dyn Refusal));

@@ -286,4 +286,12 @@ pub(super) async fn a_pending_record_is_confirmed_once(store: &(impl Store + ?Si
             .await,
         Err(UpdateError::Concurrent)
     );
+    // A twin submission of the same link is told the link changed, though its own
+    // number's slot is taken too: the link decides.
+    let mut twin = own("E1", 3);
+    twin.source = Source::SelfService;
+    assert_eq!(
+        store.submit(&c, vec![new(twin)], Vec::new()).await,
+        Err(CreateError::CollectionChanged)
+    );
 }

@@ -101,6 +101,7 @@ contract!(
     an_employee_s_records_are_listed_page_by_page,
     an_idempotency_key_holds_until_it_expires,
     a_replaced_record_s_moved_claim_is_left_where_it_is,
+    a_replace_of_a_slot_that_moved_finds_it_taken,
     a_departure_changes_every_record_on_condition_nothing_changed,
     a_disposal_deletes_once_and_is_logged,
     records_fall_due_the_day_after_their_last_day,

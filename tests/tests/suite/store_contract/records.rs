@@ -191,3 +191,37 @@ pub(super) async fn a_replaced_record_s_moved_claim_is_left_where_it_is(
         Some(replacement.record_id)
     );
 }
+
+pub(super) async fn a_replace_of_a_slot_that_moved_finds_it_taken(store: &(impl Store + ?Sized)) {
+    let t = tenant();
+    let first = own("E1", 1);
+    store.create_record(new(first.clone())).await.unwrap();
+    let replace = |old: &Record, by: Record| {
+        let mut w = new(by);
+        w.slot = SlotChange::Replace {
+            old: Box::new(old.clone()),
+            disposal: Box::new(disposal(&old.metadata())),
+            free_claim: true,
+        };
+        w
+    };
+    let second = own("E1", 2);
+    store
+        .create_record(replace(&first, second.clone()))
+        .await
+        .unwrap();
+    // A replace that read the first record, after another replaced it: the slot is taken.
+    let late = own("E1", 3);
+    assert_eq!(
+        store.create_record(replace(&first, late.clone())).await,
+        Err(CreateError::SlotTaken)
+    );
+    assert_eq!(store.get_record(&t, &late.record_id).await.unwrap(), None);
+    assert!(
+        store
+            .get_record(&t, &second.record_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

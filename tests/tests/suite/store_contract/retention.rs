@@ -107,6 +107,32 @@ pub(super) async fn a_disposal_deletes_once_and_is_logged(store: &(impl Store + 
         .await
         .unwrap();
     assert_eq!(all.items.len(), 1);
+    // The log pages: a second disposal, one a page.
+    let other = child("E2", 5);
+    store.create_record(new(other.clone())).await.unwrap();
+    store
+        .dispose(&other.metadata(), &disposal(&other.metadata()))
+        .await
+        .unwrap();
+    let first = store
+        .list_disposals(&t, None, &page(1, None))
+        .await
+        .unwrap();
+    assert_eq!(first.items.len(), 1);
+    let rest = store
+        .list_disposals(&t, None, &page(1, first.next_cursor))
+        .await
+        .unwrap();
+    let mut paged: Vec<_> = first
+        .items
+        .iter()
+        .chain(&rest.items)
+        .map(|d| d.record_id.clone())
+        .collect();
+    paged.sort();
+    let mut expected = vec![r.record_id.clone(), other.record_id.clone()];
+    expected.sort();
+    assert_eq!(paged, expected);
     // The slot and the number are free again.
     store.create_record(new(own("E1", 1))).await.unwrap();
 }
@@ -152,8 +178,9 @@ pub(super) async fn records_fall_due_the_day_after_their_last_day(store: &(impl 
     let mut found = Vec::new();
     let mut cursor = None;
     loop {
+        // One at a time: the schedule's paging, page by page.
         let page = store
-            .due_records(day_after, cursor.as_ref(), 100)
+            .due_records(day_after, cursor.as_ref(), 1)
             .await
             .unwrap();
         found.extend(page.items.into_iter().map(|r| r.record_id));
