@@ -23,7 +23,6 @@ use mynumber_http::{
 pub enum Op {
     CreateCollection,
     ListCollections,
-    GetCollection,
     CancelCollection,
     Confirm,
     Reject,
@@ -35,7 +34,6 @@ pub enum Op {
 pub const ROUTES: &[Route<Op>] = &[
     Route::new("POST", "/v1/collections", Op::CreateCollection),
     Route::new("GET", "/v1/collections", Op::ListCollections),
-    Route::new("GET", "/v1/collections/{collection_id}", Op::GetCollection),
     Route::new(
         "DELETE",
         "/v1/collections/{collection_id}",
@@ -117,16 +115,6 @@ impl Api for Review {
                     .admit(caller, || parse_collection_listing(req))?;
                 let page = self.review.list_collections(auth, input).await?;
                 Ok(page_response(page))
-            }
-            Op::GetCollection => {
-                let (auth, id) = self.review.core().admit(caller, || {
-                    CollectionId::parse(params[0])
-                        .map_err(|r| VaultError::invalid("collection_id", r.code()))
-                })?;
-                Ok(json_value(
-                    200,
-                    &self.review.get_collection(auth, id).await?,
-                ))
             }
             Op::CancelCollection => {
                 let (auth, input) = self.review.core().admit(caller, || {

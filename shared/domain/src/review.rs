@@ -26,8 +26,6 @@ use std::sync::Arc;
 crate::usecase::operations! {
     CreateCollection = (CollectionCreated, CreateCollection);
     ListCollections = (ListCollections, ListCollections);
-    /// One link: audited as a listing of one.
-    GetCollection = (ListCollections, ListCollections);
     CancelCollection = (CollectionCancelled, CancelCollection);
     Confirm = (Confirmed, ConfirmRecord);
     Reject = (Disposal, RejectRecord);
@@ -181,27 +179,6 @@ impl ReviewService {
                 items: page.items.iter().map(|c| c.view(now)).collect(),
                 next_cursor: page.next_cursor,
             })
-        })
-        .await
-    }
-
-    /// `GET /v1/collections/{id}`: one link as the listing shows it (never its token);
-    /// another tenant's is 404.
-    pub async fn get_collection(
-        &self,
-        auth: Authorised<'_, ops::GetCollection>,
-        id: CollectionId,
-    ) -> Result<CollectionView, VaultError> {
-        auth.run(async |event, principal, now| {
-            event.collection_id = Some(id.clone());
-            let c = self
-                .store
-                .get_collection(&principal.tenant, &id)
-                .await?
-                .ok_or(VaultError::NotFound)?;
-            event.employee_id = Some(c.employee_id.clone());
-            event.count = Some(1);
-            Ok(c.view(now))
         })
         .await
     }

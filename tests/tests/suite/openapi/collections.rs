@@ -360,21 +360,6 @@ pub(super) async fn collection_routes(c: &mut Checker, stack: &Stack) {
     ] {
         c.check("DELETE", &path, &r);
     }
-    // One link.
-    for (id, who) in [
-        (&fresh, Some(&hr)),
-        (&"x".to_owned(), Some(&hr)),
-        (&fresh, None),
-        (&fresh, Some(&h)),
-        (&missing, Some(&hr)),
-    ] {
-        let request = req("GET", &cancel(id));
-        let request = match who {
-            Some(w) => request.who(w),
-            None => request,
-        };
-        c.check("GET", &cancel(id), &stack.call(request.build()).await);
-    }
 
     // 409: other links for the employee kept being opened meanwhile (staged in memory).
     let (memory_review, store) = racing_review();
@@ -406,13 +391,6 @@ pub(super) async fn collection_routes(c: &mut Checker, stack: &Stack) {
             cancel(&fresh),
             no_table_review
                 .handle(req("DELETE", &cancel(&fresh)).who(&hr).build())
-                .await,
-        ),
-        (
-            "GET",
-            cancel(&fresh),
-            no_table_review
-                .handle(req("GET", &cancel(&fresh)).who(&hr).build())
                 .await,
         ),
         (
