@@ -87,20 +87,7 @@ impl TtlDisposals for MemoryStore {
         if s.disposals.iter().any(|d| d == disposal) {
             return Ok(Disposed::AlreadyGone);
         }
-        s.records
-            .remove(&key(&record.tenant_id, record.record_id.as_str()));
-        if let Some(slot) = record.relation.slot() {
-            let sk = (
-                record.tenant_id.as_str().to_owned(),
-                record.employee_id.as_str().to_owned(),
-                slot,
-            );
-            if s.slots.get(&sk) == Some(&record.record_id) {
-                s.slots.remove(&sk);
-            }
-        }
-        s.free_claim(record);
-        s.disposals.push(disposal.clone());
+        s.dispose(record, disposal);
         Ok(Disposed::Now)
     }
 }
@@ -120,19 +107,7 @@ impl RecordDisposal for MemoryStore {
         {
             return Ok(Disposed::AlreadyGone);
         }
-        s.records.remove(&k);
-        if let Some(slot) = record.relation.slot() {
-            let sk = (
-                record.tenant_id.as_str().to_owned(),
-                record.employee_id.as_str().to_owned(),
-                slot,
-            );
-            if s.slots.get(&sk) == Some(&record.record_id) {
-                s.slots.remove(&sk);
-            }
-        }
-        s.free_claim(record);
-        s.disposals.push(disposal.clone());
+        s.dispose(record, disposal);
         Ok(Disposed::Now)
     }
 }
@@ -215,5 +190,30 @@ impl DisposalLog for MemoryStore {
             .cloned()
             .collect();
         page_after(items, |d| d.record_id.as_str(), page)
+    }
+}
+
+impl State {
+    /// A record deleted for good, with its slot and claim where it still holds them, and
+    /// its disposal record written: what a disposal and a TTL deletion both leave.
+    fn dispose(
+        &mut self,
+        record: &Record<()>,
+        disposal: &mynumber_domain::disposal::DisposalRecord,
+    ) {
+        self.records
+            .remove(&key(&record.tenant_id, record.record_id.as_str()));
+        if let Some(slot) = record.relation.slot() {
+            let sk = (
+                record.tenant_id.as_str().to_owned(),
+                record.employee_id.as_str().to_owned(),
+                slot,
+            );
+            if self.slots.get(&sk) == Some(&record.record_id) {
+                self.slots.remove(&sk);
+            }
+        }
+        self.free_claim(record);
+        self.disposals.push(disposal.clone());
     }
 }
