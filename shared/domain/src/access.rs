@@ -37,6 +37,10 @@ crate::words::vocabulary! {
         /// Download one's own approved export.
         DownloadExport = "download_export",
         ListExports = "list_exports",
+        /// Read and change the tenant's notification settings (SPEC §4d).
+        ManageNotifications = "manage_notifications",
+        /// Read the sent log (masked addresses).
+        ListNotifications = "list_notifications",
     }
 }
 
@@ -64,6 +68,8 @@ impl Action {
             Action::ApproveExport => &[Role::Handler, Role::Admin],
             Action::ListExports => &[Role::Handler, Role::Auditor, Role::Admin],
             Action::ListDisposals => &[Role::Auditor, Role::Registrar],
+            Action::ManageNotifications => &[Role::Admin],
+            Action::ListNotifications => &[Role::Registrar, Role::Auditor],
         }
     }
 }
@@ -117,6 +123,7 @@ mod tests {
                     ConfirmRecord,
                     RejectRecord,
                     ReviewDocuments,
+                    ListNotifications,
                 ],
             ),
             (
@@ -132,9 +139,15 @@ mod tests {
             ),
             (
                 Auditor,
-                &[ListRecords, ListDisposals, ListCollections, ListExports],
+                &[
+                    ListRecords,
+                    ListDisposals,
+                    ListCollections,
+                    ListExports,
+                    ListNotifications,
+                ],
             ),
-            (Admin, &[ApproveExport, ListExports]),
+            (Admin, &[ApproveExport, ListExports, ManageNotifications]),
         ];
         for (role, allowed) in expected {
             for &action in Action::ALL {

@@ -93,6 +93,14 @@ vocabulary! {
         /// `mynumber-backfill` opened a number to file it in the duplicate index
         /// (`actor`: the operator); in the durable trail (`authorized`) before the Decrypt.
         BackfillOpened = "backfill_opened",
+        /// An email handed to the provider, or not (`outcome`): its `notification` kind and
+        /// its masked `recipient`, never the address or the body.
+        NotificationSent = "notification_sent",
+        /// The provider reported a bounce or a complaint for a sent email.
+        DeliveryReported = "delivery_reported",
+        ListNotifications = "list_notifications",
+        ReadNotificationSettings = "read_notification_settings",
+        NotificationSettingsChanged = "notification_settings_changed",
     }
 }
 
@@ -302,6 +310,12 @@ pub struct AuditEvent {
     /// On export events, and on the `reveal` of each number in an export's file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub export_id: Option<crate::export::ExportId>,
+    /// On `notification_sent` and `delivery_reported`: what the email was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification: Option<crate::notification::NotificationKind>,
+    /// On `notification_sent`: the masked address (`t***@example.co.jp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<crate::notification::MaskedAddress>,
 }
 
 impl AuditEvent {
@@ -338,6 +352,8 @@ impl AuditEvent {
             failed: None,
             dry_run: None,
             export_id: None,
+            notification: None,
+            recipient: None,
         }
     }
 }

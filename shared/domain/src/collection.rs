@@ -43,6 +43,12 @@ impl CollectionToken {
         &self.0
     }
 
+    /// The employee's link: the form at `base`, the token in the fragment (never sent to
+    /// a server by the browser, so never in an access log).
+    pub fn url(&self, base: &str) -> String {
+        format!("{}/collect#{}", base.trim_end_matches('/'), self.expose())
+    }
+
     pub fn digest(&self) -> TokenDigest {
         use fmt::Write;
         let d = Sha256::digest(self.0.as_bytes());
@@ -131,6 +137,9 @@ pub struct Collection {
     /// The document photos uploaded through the link (at most `MAX_DOCUMENTS`); adding
     /// one does not change `version`, so a form's upload never races its submission.
     pub document_ids: Vec<crate::ids::DocumentId>,
+    /// Where the link was emailed (SPEC §4d): kept only while the collection is open, for
+    /// the reminders; every change of state removes it.
+    pub email: Option<crate::notification::EmailAddress>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
 }
@@ -210,6 +219,8 @@ pub struct CollectionRequest {
     pub include_family: bool,
     /// 1–30.
     pub expires_in_days: u32,
+    /// Email the link there at once (SPEC §4d).
+    pub email: Option<crate::notification::EmailAddress>,
 }
 
 impl CollectionRequest {
@@ -273,6 +284,7 @@ mod tests {
             state: CollectionState::Open,
             attempts: 0,
             document_ids: Vec::new(),
+            email: None,
             expires_at: now + Duration::days(1),
             created_at: now,
             created_by: Subject::parse("u").unwrap(),

@@ -18,6 +18,7 @@ pub mod import;
 pub mod intake;
 pub mod lifecycle;
 pub mod lookup;
+pub mod notification;
 pub mod number;
 pub mod ports;
 pub mod purge;

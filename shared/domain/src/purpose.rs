@@ -20,6 +20,21 @@ crate::words::vocabulary! {
     }
 }
 
+impl Purpose {
+    /// The purpose as the employee reads it (in mail; the pages' own labels are checked
+    /// against these by the pages test).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Purpose::WithholdingTax => "源泉徴収票・給与支払報告書・退職所得",
+            Purpose::DependentsDeclaration => "扶養控除等申告書",
+            Purpose::PaymentRecord => "支払調書",
+            Purpose::SocialInsurance => "健康保険・厚生年金",
+            Purpose::EmploymentInsurance => "雇用保険",
+            Purpose::NationalPensionDependentSpouse => "国民年金第3号被保険者の届出",
+        }
+    }
+}
+
 /// The purposes stated at intake: never empty, no duplicates, in a stable order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -11,6 +11,7 @@ use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::document::{Deleted, Document, DocumentId, DocumentLink, DocumentView, VIEW_SECONDS};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{RecordId, Subject};
+use crate::notification::{About, LINK, LinkMail, NotificationKind, Notifier};
 use crate::ports::{
     AuditTrail, CollectionWrites, Disposed, DocumentErasure, DocumentRef, DocumentViews, Page,
     PageRequest, RecordDisposal, RecordDocuments, RecordReads, RecordReview, UpdateError,
@@ -74,12 +75,16 @@ const OPEN_ATTEMPTS: usize = 3;
 pub struct OpenedLink {
     pub view: CollectionView,
     pub token: crate::collection::CollectionToken,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// When the link was emailed: the sent log's entry and how the send went.
+    pub delivery: Option<crate::notification::Delivery>,
 }
 
 pub struct ReviewService {
     core: Core,
     store: Arc<dyn ReviewStore>,
     objects: Arc<dyn ReviewStorage>,
+    mail: Option<Notifier>,
 }
 
 impl ReviewService {
@@ -88,7 +93,14 @@ impl ReviewService {
             core,
             store,
             objects,
+            mail: None,
         }
+    }
+
+    /// Links given an address are emailed through `mail`.
+    pub fn with_mail(mut self, mail: Notifier) -> Self {
+        self.mail = Some(mail);
+        self
     }
 
     pub fn core(&self) -> &Core {
@@ -111,11 +123,49 @@ impl ReviewService {
                     // Another link for the employee was opened meanwhile: read
                     // again, so that the newest request's link is the one that works.
                     Err(VaultError::Conflict(Conflict::Concurrent)) if attempt < OPEN_ATTEMPTS => {}
+                    Ok(mut opened) => {
+                        if let (Some(to), Some(mail)) = (&input.email, &self.mail) {
+                            opened.delivery = Some(self.email_link(mail, to, &opened, event, now).await?);
+                        }
+                        return Ok(opened);
+                    }
                     other => return other,
                 }
             }
         })
         .await
+    }
+
+    /// Emails a new link; a failed send leaves the link as it is (the registrar can still
+    /// hand it over) and says so in the delivery.
+    async fn email_link(
+        &self,
+        mail: &Notifier,
+        to: &crate::notification::EmailAddress,
+        opened: &OpenedLink,
+        event: &crate::audit::AuditEvent,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::notification::Delivery, VaultError> {
+        let tenant = event.tenant_id.as_ref().expect("an authorised event names its tenant");
+        let settings = mail.settings(tenant).await?;
+        let v = &opened.view;
+        let email = LinkMail {
+            to,
+            sender: &settings.sender_name,
+            employee_id: &v.employee_id,
+            purposes: &v.purposes,
+            include_family: v.include_family,
+            expires_at: opened.expires_at,
+            url: &opened.token.url(mail.public_base_url()),
+        }
+        .render(&LINK);
+        let about = About {
+            tenant,
+            kind: NotificationKind::Link,
+            collection_id: Some(&v.collection_id),
+            employee_id: Some(&v.employee_id),
+        };
+        Ok(mail.deliver(&self.core, event, about, &email, now).await)
     }
 
     /// Reads the employee's latest link and writes the new one in its place.
@@ -145,6 +195,7 @@ impl ReviewService {
             state: CollectionState::Open,
             attempts: 0,
             document_ids: Vec::new(),
+            email: input.email.clone(),
             expires_at: input.expires_at(now),
             created_at: now,
             created_by: principal.sub.clone(),
@@ -157,7 +208,9 @@ impl ReviewService {
             .await?;
         Ok(OpenedLink {
             view: collection.view(now),
+            expires_at: collection.expires_at,
             token,
+            delivery: None,
         })
     }
 

@@ -8,15 +8,19 @@ use chrono::{DateTime, Duration, Utc};
 use mynumber_domain::collection::{Collection, CollectionId, CollectionState, TokenDigest};
 use mynumber_domain::document::DocumentId;
 use mynumber_domain::ids::{EmployeeId, Subject, TenantId};
+use mynumber_domain::notification::EmailAddress;
 use mynumber_domain::record::timestamp;
 use std::collections::HashMap;
 
 /// Collections stay listable this long after their link expires.
 pub const COLLECTION_KEPT: Duration = Duration::days(400);
 
+/// The attribute holding the address the link was emailed to, while it is open.
+pub const EMAIL: &str = "email";
+
 pub fn collection_to_item(c: &Collection) -> Item {
     let t = &c.tenant_id;
-    HashMap::from([
+    let mut item = HashMap::from([
         (PK.into(), s(collection_pk(t, &c.collection_id))),
         (SK.into(), s(COLLECTION_SK)),
         (GSI1PK.into(), s(collections_pk(t))),
@@ -50,7 +54,11 @@ pub fn collection_to_item(c: &Collection) -> Item {
             EXPIRES_AT.into(),
             n((c.expires_at + COLLECTION_KEPT).timestamp()),
         ),
-    ])
+    ]);
+    if let Some(a) = &c.email {
+        item.insert(EMAIL.into(), s(a.expose()));
+    }
+    item
 }
 
 /// The attribute holding the ids of the link's document photos (a string set, absent
@@ -96,6 +104,15 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
                 .iter()
                 .map(|d| DocumentId::parse(d).map_err(|_| Corrupt(DOCUMENT_IDS)))
                 .collect::<Result<_, _>>()?,
+        },
+        email: match item.get(EMAIL) {
+            None => None,
+            Some(v) => Some(
+                v.as_s()
+                    .ok()
+                    .and_then(|a| EmailAddress::parse(a).ok())
+                    .ok_or(Corrupt(EMAIL))?,
+            ),
         },
         version: num("version")?,
     })

@@ -60,6 +60,7 @@ impl CollectionWrites for MemoryStore {
         if let Some(p) = previous.filter(|p| p.state == CollectionState::Open) {
             let mut cancelled = p.clone();
             cancelled.state = CollectionState::Cancelled;
+            cancelled.email = None;
             cancelled.version += 1;
             s.collections
                 .insert(key(&p.tenant_id, p.collection_id.as_str()), cancelled);
@@ -80,6 +81,7 @@ impl CollectionWrites for MemoryStore {
             .filter(|s| s.version == c.version)
             .ok_or(UpdateError::Concurrent)?;
         stored.state = CollectionState::Cancelled;
+        stored.email = None;
         stored.version += 1;
         Ok(())
     }
@@ -152,6 +154,7 @@ impl CollectionAccess for MemoryStore {
         stored.attempts += 1;
         if stored.attempts >= MAX_INVALID_ATTEMPTS {
             stored.state = CollectionState::Locked;
+            stored.email = None;
             stored.version += 1;
         }
         Ok(())
@@ -176,6 +179,7 @@ impl CollectionAccess for MemoryStore {
             .filter(|s| s.version == c.version && s.state == CollectionState::Open)
             .ok_or(CreateError::CollectionChanged)?;
         stored.state = CollectionState::Submitted;
+        stored.email = None;
         stored.version += 1;
         for new in records {
             draft.create(new)?;

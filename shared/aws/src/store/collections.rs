@@ -57,7 +57,8 @@ pub(crate) fn state_change(
 ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
     Update::builder()
         .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-        .update_expression("SET #s = :s, version = :nv")
+        // The address is kept only while the link is open (SPEC §4d).
+        .update_expression("SET #s = :s, version = :nv REMOVE email")
         .condition_expression("version = :v")
         .expression_attribute_names("#s", "status")
         .expression_attribute_values(":s", s(state.code()))
@@ -266,7 +267,7 @@ impl CollectionAccess for DynamoStore {
         // that read the link before fails).
         let lock = Update::builder()
             .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-            .update_expression("SET #s = :locked ADD version :one")
+            .update_expression("SET #s = :locked REMOVE email ADD version :one")
             .condition_expression("#s = :s")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":locked", s(CollectionState::Locked.code()))

@@ -232,6 +232,7 @@ fn link(e: &str, created_at: DateTime<Utc>) -> Collection {
         created_by: by(),
         token: CollectionToken::new_random().digest(),
         document_ids: Vec::new(),
+        email: None,
         version: 1,
     }
 }

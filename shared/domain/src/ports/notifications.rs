@@ -1,0 +1,59 @@
+//! Email (SPEC §4d): sending, the sent log and the tenant's settings.
+
+use super::*;
+use crate::ids::TenantId;
+use crate::notification::{
+    DeliveryStatus, Email, MessageId, NotificationEntry, NotificationFilter,
+    NotificationSettings,
+};
+use async_trait::async_trait;
+
+/// Why a message was not sent. The text is for operators' logs and never holds an address
+/// or a body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotSent(pub String);
+
+/// Sends one message from the deployment's sender identity (SES). Nothing else.
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    async fn send(&self, email: &Email) -> Result<MessageId, NotSent>;
+}
+
+/// The sent log: one entry per message.
+#[async_trait]
+pub trait NotificationLog: Send + Sync {
+    async fn record_notification(&self, entry: &NotificationEntry) -> Result<(), Unavailable>;
+
+    /// The tenant's entries, newest first.
+    async fn list_notifications(
+        &self,
+        tenant: &TenantId,
+        filter: &NotificationFilter,
+        page: &PageRequest,
+    ) -> Result<Page<NotificationEntry>, ListError>;
+
+    /// Marks the entry of the provider's message `id` (a bounce or a complaint reported
+    /// back); `false` when no entry has that id.
+    async fn mark_delivery(
+        &self,
+        id: &MessageId,
+        status: DeliveryStatus,
+    ) -> Result<bool, Unavailable>;
+}
+
+/// A tenant's notification settings.
+#[async_trait]
+pub trait NotificationSettingsStore: Send + Sync {
+    /// The stored settings, or `None` when the tenant never saved any.
+    async fn notification_settings(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<NotificationSettings>, Unavailable>;
+
+    async fn put_notification_settings(
+        &self,
+        tenant: &TenantId,
+        settings: &NotificationSettings,
+    ) -> Result<(), Unavailable>;
+}
