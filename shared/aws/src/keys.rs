@@ -20,12 +20,16 @@
 //! | link token  | `CT#{sha256(token)}`          | `TOKEN`    | –                                         |
 //! | document    | `T#t#C#{collection_id}`       | `DOC#{document_id}` | –                                |
 //! | export      | `T#t#X`                       | `{export_id}` (time-ordered) | –                       |
+//! | sent mail   | `T#t#N`                       | `{ms:013}#{notification_id}` | –                       |
+//! | message     | `NM#{ses_message_id}`         | `MESSAGE`  | –                                         |
+//! | settings    | `T#t#S`                       | `NOTIFICATIONS` | –                                    |
 //!
 //! Records also carry the `by_tenant` index keys `gsi2pk` = `T#t#R` and `gsi2sk` =
 //! `{ms:013}#{rid}`: the one listing of a tenant's records, which an export of all reads.
 //!
-//! The link token's entry is the one key without a tenant: on the employee's routes the
-//! token is the only credential, and the entry names its tenant and collection.
+//! The link token's and the sent message's entries are the keys without a tenant: on the
+//! employee's routes the token is the only credential, and a bounce names only the message;
+//! each entry names its tenant.
 //!
 //! Departed records also carry the sparse `by_due` index keys: `due_pk` = `DUE#{0..7}` (a
 //! shard from the random record id, so no index partition runs hot) and `due_sk` =
@@ -420,4 +424,20 @@ mod tests {
         assert!(sk < due_sk_gone_from(day.succ_opt().unwrap()));
         assert_eq!(parse_document_due_sk("2030-01-10#acme#x"), None);
     }
+}
+
+/// The tenant's sent log, newest last: `{ms:013}#{notification_id}`.
+pub fn notifications_pk(t: &TenantId) -> String {
+    format!("T#{t}#N")
+}
+
+/// The provider's message id, pointing at its sent-log entry: a bounce or a complaint
+/// names the message only, so, like the link token's, this key has no tenant.
+pub fn message_key(id: &mynumber_domain::notification::MessageId) -> Item {
+    key(format!("NM#{}", id.as_str()), "MESSAGE")
+}
+
+/// The tenant's notification settings.
+pub fn notification_settings_key(t: &TenantId) -> Item {
+    key(format!("T#{t}#S"), "NOTIFICATIONS")
 }

@@ -10,6 +10,8 @@ pub mod cipher;
 pub mod documents;
 mod item;
 mod keys;
+#[cfg(feature = "mail")]
+pub mod mail;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod settings;
@@ -22,6 +24,8 @@ pub use cipher::KmsEncryptor;
 #[cfg(feature = "documents")]
 pub use documents::S3Documents;
 pub use item::{Item, registered_items};
+#[cfg(feature = "mail")]
+pub use mail::SesMailer;
 pub use settings::{Settings, SettingsError};
 pub use store::{DynamoStore, record_from_image};
 

@@ -7,12 +7,14 @@ mod cipher;
 mod collections;
 mod documents;
 mod exports;
+mod notifications;
 mod records;
 mod retention;
 mod trail;
 
 pub use cipher::LocalCipher;
 pub use documents::MemoryObjects;
+pub use notifications::MemoryMailer;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -45,6 +47,8 @@ struct State {
     exports: BTreeMap<(String, String), mynumber_domain::export::Export>,
     /// Document entries by (tenant, collection, document).
     documents: BTreeMap<(String, String, String), mynumber_domain::document::Document>,
+    notifications: Vec<mynumber_domain::notification::NotificationEntry>,
+    notification_settings: HashMap<String, mynumber_domain::notification::NotificationSettings>,
 }
 
 #[derive(Default)]

@@ -15,6 +15,7 @@ mod documents;
 mod due_index;
 mod exports;
 mod idempotency;
+mod notifications;
 mod records;
 mod retention;
 mod trail;
