@@ -102,6 +102,7 @@ env_args=(
   --env-var "KMS_KEY_ID=${KMS_KEY_ID}"
   --env-var "MAC_KEY_ID=${MAC_KEY_ID}"
   --env-var "DOCUMENTS_BUCKET=${DOCUMENTS_BUCKET}"
+  --env-var "MAIL_FROM=${MAIL_FROM}"
   --env-var "PUBLIC_BASE_URL=http://127.0.0.1:${PORT}"
   --env-var "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL}"
   --env-var "AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID}"

@@ -28,6 +28,7 @@ use mynumber_domain::intake::IntakeService;
 use mynumber_domain::lookup::LookupService;
 use mynumber_domain::ports::Clock;
 use mynumber_domain::purge::PurgeService;
+use mynumber_domain::notification::{NotificationService, Notifier};
 use mynumber_domain::review::ReviewService;
 use mynumber_domain::submission::SubmissionService;
 use mynumber_domain::{AuditEvent, AuditSink, Core, VaultConfig};
@@ -76,6 +77,9 @@ pub fn of_kind(items: Vec<Item>, kind: &str) -> Vec<Item> {
 
 /// The origin the harness's collection links point at.
 pub const PUBLIC_BASE_URL: &str = "https://vault.example.test";
+
+/// The sender identity the harness creates in moto.
+pub const MAIL_FROM: &str = "no-reply@vault.example.test";
 
 /// A KMS key id that does not exist (moto ignores DisableKey): every call with it fails.
 pub const MISSING_KEY: &str = "11111111-2222-3333-4444-555555555555";

@@ -3,14 +3,27 @@
 
 pub use mynumber_aws::memory::*;
 
-/// The registrar's review use case on a memory store.
+/// The registrar's review use cases on a memory store, mail kept by a memory mailer.
 pub fn review_on(
     core: mynumber_domain::Core,
     store: std::sync::Arc<MemoryStore>,
-) -> mynumber_domain::review::ReviewService {
-    mynumber_domain::review::ReviewService::new(
-        core,
-        store,
-        std::sync::Arc::new(MemoryObjects::default()),
+) -> (
+    mynumber_domain::review::ReviewService,
+    mynumber_domain::notification::NotificationService,
+) {
+    let notifier = mynumber_domain::notification::Notifier::new(
+        std::sync::Arc::new(MemoryMailer::default()),
+        store.clone(),
+        store.clone(),
+        crate::PUBLIC_BASE_URL,
+    );
+    (
+        mynumber_domain::review::ReviewService::new(
+            core.clone(),
+            store,
+            std::sync::Arc::new(MemoryObjects::default()),
+        )
+        .with_mail(notifier.clone()),
+        mynumber_domain::notification::NotificationService::new(core, notifier),
     )
 }

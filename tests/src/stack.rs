@@ -56,7 +56,7 @@ pub struct Stack {
     /// server made panics in a task whose panic no one sees.
     violations: Mutex<Vec<String>>,
     /// Marks the log lines written during this stack's calls.
-    tag: u64,
+    pub tag: u64,
 }
 
 impl Stack {
@@ -124,6 +124,9 @@ impl Stack {
         bootstrap::ensure_documents_bucket(&s3_client(&sdk), &bucket, &documents_key, &["*"])
             .await
             .unwrap();
+        bootstrap::ensure_mail_identity(&aws_sdk_sesv2::Client::new(&sdk), crate::MAIL_FROM)
+            .await
+            .unwrap();
         let fn_endpoint = functions_endpoint.unwrap_or(&endpoint).to_owned();
         let objects = Arc::new(mynumber_aws::S3Documents::new(&fn_sdk, &bucket, true));
         let storage_origin =
@@ -137,7 +140,17 @@ impl Stack {
             store.clone(),
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
         );
-        let review = ReviewService::new(core.clone(), store.clone(), objects.clone());
+        let notifier = Notifier::new(
+            Arc::new(mynumber_aws::SesMailer::new(&fn_sdk, crate::MAIL_FROM, None)),
+            store.clone(),
+            store.clone(),
+            PUBLIC_BASE_URL,
+        );
+        let review = (
+            ReviewService::new(core.clone(), store.clone(), objects.clone())
+                .with_mail(notifier.clone()),
+            NotificationService::new(core.clone(), notifier),
+        );
         let submissions = SubmissionService::new(
             core.clone(),
             store.clone(),
@@ -188,6 +201,27 @@ impl Stack {
         }
     }
 
+    /// Every message moto's SES took for `to`, oldest first: `subject`, `body` (moto keeps the
+    /// HTML part), `source`, `destinations`, `id`.
+    pub async fn sent_mail(&self, to: &str) -> Vec<Value> {
+        let endpoint = self.sdk.endpoint_url().expect("the harness talks to moto");
+        let (status, _, body) =
+            crate::http("GET", &format!("{endpoint}/moto-api/data.json"), &[], Vec::new()).await;
+        assert_eq!(status, 200);
+        let data: Value = serde_json::from_slice(&body).unwrap();
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| {
+                m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a == to))
+            })
+            .collect()
+    }
+
     /// The audit sink, configuration and `clock` of this stack's functions.
     pub fn core(&self, clock: Arc<dyn Clock>) -> Core {
         Core::new(self.audit.clone(), clock, self.config.clone())
@@ -221,12 +255,19 @@ impl Stack {
         )
     }
 
-    /// The registrar's collection and review use case as this stack has it, on `table`.
-    pub fn review_service(&self, table: &str) -> ReviewService {
-        ReviewService::new(
-            self.core(self.clock.clone()),
-            self.store_on(table),
-            self.objects.clone(),
+    /// The registrar's collection and review use cases as this stack has them, on `table`.
+    pub fn review_service(&self, table: &str) -> (ReviewService, NotificationService) {
+        let store = self.store_on(table);
+        let notifier = Notifier::new(
+            Arc::new(mynumber_aws::SesMailer::new(&self.fn_sdk, crate::MAIL_FROM, None)),
+            store.clone(),
+            store.clone(),
+            PUBLIC_BASE_URL,
+        );
+        (
+            ReviewService::new(self.core(self.clock.clone()), store, self.objects.clone())
+                .with_mail(notifier.clone()),
+            NotificationService::new(self.core(self.clock.clone()), notifier),
         )
     }
 
@@ -387,6 +428,8 @@ impl Stack {
             // it took; the photos a decision deleted; an export found past its deadline.
             "disposal" => e["reason"] == "replaced" || e["reason"] == "retention_ended",
             "documents_deleted" | "export_expired" => true,
+            // The link a registrar opened with an address, emailed.
+            "notification_sent" => operation == Some("post /v1/collections"),
             // A stored number an import row or a link's submission matched.
             "number_matched" => matches!(
                 operation,

@@ -4,11 +4,14 @@
 //! a pending record's photos and hands out a short-lived download. Its role reaches the
 //! table and the documents bucket, and no KMS key: it never sees a number.
 
+mod notifications;
+
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::collection::{
     CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
 };
 use mynumber_domain::document::DocumentId;
+use mynumber_domain::notification::{Delivery, EmailAddress, NotificationService};
 use mynumber_domain::ids::IdRule;
 use mynumber_domain::ports::PageRequest;
 use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
@@ -28,6 +31,9 @@ pub enum Op {
     Reject,
     ListDocuments,
     ViewDocument,
+    ReadNotificationSettings,
+    ChangeNotificationSettings,
+    ListNotifications,
 }
 
 /// The review's routes: its router, its 405s and the tests' dispatch all read this.
@@ -51,19 +57,36 @@ pub const ROUTES: &[Route<Op>] = &[
         "/v1/records/{record_id}/documents/{document_id}",
         Op::ViewDocument,
     ),
+    Route::new(
+        "GET",
+        "/v1/settings/notifications",
+        Op::ReadNotificationSettings,
+    ),
+    Route::new(
+        "PUT",
+        "/v1/settings/notifications",
+        Op::ChangeNotificationSettings,
+    ),
+    Route::new("GET", "/v1/notifications", Op::ListNotifications),
 ];
 
 pub struct Review {
     review: ReviewService,
+    notifications: NotificationService,
     auth: Authenticator,
     /// Where the employee's form is served: a link is `{base}/collect#{token}`.
     public_base_url: String,
 }
 
 impl Review {
-    pub fn new(review: ReviewService, auth: Authenticator, public_base_url: &str) -> Self {
+    pub fn new(
+        (review, notifications): (ReviewService, NotificationService),
+        auth: Authenticator,
+        public_base_url: &str,
+    ) -> Self {
         Review {
             review,
+            notifications,
             auth,
             public_base_url: public_base_url.trim_end_matches('/').to_owned(),
         }
@@ -95,16 +118,17 @@ impl Api for Review {
         match op {
             Op::CreateCollection => {
                 let (auth, input) = self.review.core().admit(caller, || parse_collection(req))?;
-                let view = self.review.create_collection(auth, input).await?;
+                let opened = self.review.create_collection(auth, input).await?;
                 // The token goes into the link here, once; it is stored only as a digest.
-                let url = format!("{}/collect#{}", self.public_base_url, view.token.expose());
+                let url = opened.token.url(&self.public_base_url);
                 let qr_svg = qr_svg(&url);
                 Ok(json_value(
                     201,
                     &Created {
-                        view: view.view,
+                        view: opened.view,
                         url,
                         qr_svg,
+                        delivery: opened.delivery,
                     },
                 ))
             }
@@ -159,6 +183,28 @@ impl Api for Review {
                 let link = self.review.view_document(auth, input).await?;
                 Ok(json_value(200, &link))
             }
+            Op::ReadNotificationSettings => {
+                let (auth, _) = self
+                    .notifications
+                    .core()
+                    .admit(caller, || mynumber_http::query(req, &[]))?;
+                Ok(json_value(200, &self.notifications.read_settings(auth).await?))
+            }
+            Op::ChangeNotificationSettings => {
+                let (auth, input) = self
+                    .notifications
+                    .core()
+                    .admit(caller, || notifications::parse_settings(req))?;
+                let settings = self.notifications.change_settings(auth, input).await?;
+                Ok(json_value(200, &settings))
+            }
+            Op::ListNotifications => {
+                let (auth, input) = self
+                    .notifications
+                    .core()
+                    .admit(caller, || notifications::parse_listing(req))?;
+                Ok(page_response(self.notifications.list(auth, input).await?))
+            }
         }
     }
 }
@@ -172,6 +218,9 @@ struct Created {
     url: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     qr_svg: Option<String>,
+    /// When the link was emailed (SPEC §4d).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery: Option<Delivery>,
 }
 
 /// The link as an SVG QR code: level M (it survives a smudged or partly covered screen),
@@ -223,8 +272,12 @@ fn parse_collection(req: &Request) -> Result<CollectionRequest, ApiError> {
             "purposes",
             "include_family",
             "expires_in_days",
+            "email",
         ],
     );
+    let email = f.parse("email", false, |s| {
+        EmailAddress::parse(s).map_err(|rule| rule.code())
+    });
     let employee_id = f.parse("employee_id", true, |s| {
         EmployeeId::parse(s).map_err(IdRule::code)
     });
@@ -246,6 +299,7 @@ fn parse_collection(req: &Request) -> Result<CollectionRequest, ApiError> {
             purposes,
             include_family,
             expires_in_days,
+            email,
         }),
         _ => None,
     };

@@ -9,7 +9,7 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
     let auth = Authenticator::from_env()?;
-    let review = mynumber_aws::review_service(&settings, Arc::new(StdoutAudit)).await?;
-    let app = &review::Review::new(review, auth, settings.public_base_url()?);
+    let services = mynumber_aws::review_service(&settings, Arc::new(StdoutAudit)).await?;
+    let app = &review::Review::new(services, auth, settings.public_base_url()?);
     mynumber_http::serve(move |req: Request| app.handle(req)).await
 }

@@ -310,3 +310,26 @@ pub async fn ensure_documents_bucket(
         .map_err(fail)?;
     Ok(())
 }
+
+/// The sender identity mail is sent from (in moto, usable at once; in AWS the template
+/// declares it and its DNS records verify it). Creating it twice is harmless.
+pub async fn ensure_mail_identity(
+    client: &aws_sdk_sesv2::Client,
+    address: &str,
+) -> Result<(), BootstrapError> {
+    match client
+        .create_email_identity()
+        .email_identity(address)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(fail(e)),
+    }
+}

@@ -20,7 +20,7 @@
 //! | link token  | `CT#{sha256(token)}`          | `TOKEN`    | –                                         |
 //! | document    | `T#t#C#{collection_id}`       | `DOC#{document_id}` | –                                |
 //! | export      | `T#t#X`                       | `{export_id}` (time-ordered) | –                       |
-//! | sent mail   | `T#t#N`                       | `{ms:013}#{notification_id}` | –                       |
+//! | sent mail   | `T#t#L`                       | `{ms:013}#{notification_id}` | –                       |
 //! | message     | `NM#{ses_message_id}`         | `MESSAGE`  | –                                         |
 //! | settings    | `T#t#S`                       | `NOTIFICATIONS` | –                                    |
 //!
@@ -426,9 +426,9 @@ mod tests {
     }
 }
 
-/// The tenant's sent log, newest last: `{ms:013}#{notification_id}`.
+/// The tenant's sent log (`L`: letters; `N` is the number index), newest last: `{ms:013}#{notification_id}`.
 pub fn notifications_pk(t: &TenantId) -> String {
-    format!("T#{t}#N")
+    format!("T#{t}#L")
 }
 
 /// The provider's message id, pointing at its sent-log entry: a bounce or a complaint

@@ -156,7 +156,7 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
 }
 
 /// A setting a builder cannot do without, or the error naming its variable.
-#[cfg(any(feature = "encrypt", feature = "decrypt", feature = "documents"))]
+#[cfg(any(feature = "encrypt", feature = "decrypt", feature = "documents", feature = "mail"))]
 fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, SettingsError> {
     value.as_deref().ok_or(SettingsError::Missing(name))
 }
@@ -191,19 +191,50 @@ pub async fn intake_service(
     ))
 }
 
-/// The review function's use case: the store, and the documents bucket to view and
-/// delete photos; no KMS client.
-#[cfg(feature = "documents")]
+/// The review function's use cases: the store, the documents bucket to view and delete
+/// photos, and SES to email links; no KMS client. With them, the notification settings
+/// and the sent log on the same store and mailer.
+#[cfg(all(feature = "documents", feature = "mail"))]
 pub async fn review_service(
     settings: &Settings,
     audit: Arc<dyn AuditSink>,
-) -> Result<mynumber_domain::review::ReviewService, SettingsError> {
+) -> Result<
+    (
+        mynumber_domain::review::ReviewService,
+        mynumber_domain::notification::NotificationService,
+    ),
+    SettingsError,
+> {
     let config = sdk_config(settings.endpoint_url.as_deref()).await;
     let (objects, _) = documents(settings, &config)?;
-    Ok(mynumber_domain::review::ReviewService::new(
-        core(settings, audit),
-        store(settings, &config).await,
-        objects,
+    let store = store(settings, &config).await;
+    let core = core(settings, audit);
+    let notifier = notifier(settings, &config, store.clone())?;
+    Ok((
+        mynumber_domain::review::ReviewService::new(core.clone(), store, objects)
+            .with_mail(notifier.clone()),
+        mynumber_domain::notification::NotificationService::new(core, notifier),
+    ))
+}
+
+/// SES from `MAIL_FROM`, the sent log and the settings on `store`, and the form's origin
+/// for the links in mail.
+#[cfg(feature = "mail")]
+pub fn notifier(
+    settings: &Settings,
+    config: &SdkConfig,
+    store: Arc<DynamoStore>,
+) -> Result<mynumber_domain::notification::Notifier, SettingsError> {
+    let from = required(&settings.mail_from, "MAIL_FROM")?;
+    Ok(mynumber_domain::notification::Notifier::new(
+        Arc::new(SesMailer::new(
+            config,
+            from,
+            settings.mail_configuration_set.clone(),
+        )),
+        store.clone(),
+        store,
+        settings.public_base_url()?,
     ))
 }
 

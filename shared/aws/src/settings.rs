@@ -22,6 +22,11 @@ pub struct Settings {
     /// `DOCUMENTS_BUCKET`: where identity document photos are uploaded (collect, review,
     /// purge).
     pub documents_bucket: Option<String>,
+    /// `MAIL_FROM`: the SES identity's address mail is sent from (review, notify).
+    pub mail_from: Option<String>,
+    /// `MAIL_CONFIGURATION_SET`: SES's configuration set that reports bounces and
+    /// complaints back (absent locally).
+    pub mail_configuration_set: Option<String>,
     pub vault: VaultConfig,
 }
 
@@ -77,6 +82,8 @@ impl Settings {
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
             public_base_url: get("PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
             documents_bucket: get("DOCUMENTS_BUCKET").filter(|v| !v.is_empty()),
+            mail_from: get("MAIL_FROM").filter(|v| !v.is_empty()),
+            mail_configuration_set: get("MAIL_CONFIGURATION_SET").filter(|v| !v.is_empty()),
             vault: VaultConfig {
                 retention: RetentionRule::new(years)
                     .map_err(|_| SettingsError::Invalid("RETENTION_YEARS"))?,

@@ -43,7 +43,6 @@ impl EmailAddress {
     /// `@`, a local part without a leading, trailing or doubled dot, and a domain of at
     /// least two labels of letters, digits and inner hyphens. The domain is lowercased.
     pub fn parse(s: &str) -> Result<Self, AddressRule> {
-        let s = s.trim();
         if s.is_empty() || s.len() > 254 {
             return Err(AddressRule::Length);
         }
@@ -209,14 +208,14 @@ impl NotificationFilter {
 }
 
 /// The name mail is sent under (`株式会社サンプル 人事部`): 1–64 characters, no line break or
-/// other control character (it goes into a header).
+/// other control character (it goes into a header). Taken as given, like an address: the
+/// API's document states exactly what is accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct SenderName(String);
 
 impl SenderName {
     pub fn parse(s: &str) -> Option<Self> {
-        let s = s.trim();
         let ok = !s.is_empty() && s.chars().count() <= 64 && !s.chars().any(char::is_control);
         ok.then(|| SenderName(s.to_owned()))
     }

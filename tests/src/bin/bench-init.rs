@@ -128,6 +128,7 @@ fn lambda_environment(name: &str, api: &str, home: &std::path::Path) -> Vec<(Str
         ("MAC_KEY_ID", "alias/mynumber-vault-idempotency".into()),
         ("DOCUMENTS_BUCKET", "mynumber-vault-documents".into()),
         ("PUBLIC_BASE_URL", "https://vault.example.jp".into()),
+        ("MAIL_FROM", "no-reply@vault.example.jp".into()),
         ("STORAGE_ORIGIN", "https://mynumber-vault-documents.s3.ap-northeast-1.amazonaws.com".into()),
         ("JWT_ISSUER", "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_bench".into()),
         ("JWT_AUDIENCE", "bench".into()),

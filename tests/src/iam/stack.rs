@@ -252,10 +252,22 @@ impl IamStack {
     pub fn review(&self, identity: &Identity) -> review::Review {
         // The photos are not under IAM here (the enforcing server has no documents bucket),
         // and the link's origin is no matter of IAM: only the table privileges are.
-        let service = mynumber_domain::review::ReviewService::new(
-            self.core(),
-            self.store(identity),
-            Arc::new(crate::memory::MemoryObjects::default()),
+        // Mail likewise: the enforcing server checks the table's privileges.
+        let store = self.store(identity);
+        let notifier = mynumber_domain::notification::Notifier::new(
+            Arc::new(crate::memory::MemoryMailer::default()),
+            store.clone(),
+            store.clone(),
+            crate::PUBLIC_BASE_URL,
+        );
+        let service = (
+            mynumber_domain::review::ReviewService::new(
+                self.core(),
+                store,
+                Arc::new(crate::memory::MemoryObjects::default()),
+            )
+            .with_mail(notifier.clone()),
+            mynumber_domain::notification::NotificationService::new(self.core(), notifier),
         );
         review::Review::new(service, jwt::authenticator(), crate::PUBLIC_BASE_URL)
     }

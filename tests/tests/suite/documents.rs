@@ -350,7 +350,7 @@ async fn rejection_expiry_and_a_failed_deletion_all_end_with_an_empty_bucket() {
         )),
     );
     let review = ::review::Review::new(
-        failing,
+        (failing, stack.review_service(&stack.table).1),
         mynumber_tests::jwt::authenticator(),
         mynumber_tests::PUBLIC_BASE_URL,
     );

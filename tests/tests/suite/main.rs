@@ -19,6 +19,7 @@ mod iam;
 mod imports;
 mod intake;
 mod lookup;
+mod mail;
 mod moto_gaps;
 mod openapi;
 mod pages;

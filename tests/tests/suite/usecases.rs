@@ -314,6 +314,7 @@ async fn open_link(w: &World, include_family: bool) -> LinkCredential {
                 purposes: PurposeSet::new([Purpose::WithholdingTax]).unwrap(),
                 include_family,
                 expires_in_days: 14,
+                email: None,
             })
         })
         .unwrap();

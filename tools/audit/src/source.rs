@@ -150,6 +150,17 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             "purge"
         };
     }
+    // Mail sent for a registrar's request (a link) names them; the schedule's name no one.
+    if matches!(
+        event.event,
+        AuditKind::NotificationSent | AuditKind::DeliveryReported
+    ) {
+        return if event.actor.is_some() {
+            "review"
+        } else {
+            "notify"
+        };
+    }
     match event.action {
         Some(
             Action::RegisterRecord
@@ -163,7 +174,9 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::CancelCollection
             | Action::ConfirmRecord
             | Action::RejectRecord
-            | Action::ReviewDocuments,
+            | Action::ReviewDocuments
+            | Action::ManageNotifications
+            | Action::ListNotifications,
         ) => "review",
         Some(
             Action::ListRecords

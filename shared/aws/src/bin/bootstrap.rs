@@ -1,6 +1,6 @@
-//! `mynumber-bootstrap`: creates the local stack's table, keys, documents bucket and log groups on the
-//! emulator named by `AWS_ENDPOINT_URL`, and prints the settings as `KEY=value` lines for
-//! the local scripts to pass to the functions.
+//! `mynumber-bootstrap`: creates the local stack's table, keys, documents bucket, mail
+//! identity and log groups on the emulator named by `AWS_ENDPOINT_URL`, and prints the
+//! settings as `KEY=value` lines for the local scripts to pass to the functions.
 
 use mynumber_aws::bootstrap::*;
 
@@ -26,13 +26,18 @@ async fn main() {
     // The form's origin (`make dev`), the only one allowed to PUT photos.
     let origin =
         std::env::var("PUBLIC_BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:9000".into());
+    // The sender's address (`make dev` reads what it sent from moto).
+    let mail_from =
+        std::env::var("MAIL_FROM").unwrap_or_else(|_| "no-reply@vault.example.test".into());
+    let ses = aws_sdk_sesv2::Client::new(&config);
     let result = async {
+        ensure_mail_identity(&ses, &mail_from).await?;
         ensure_table(&ddb, &table).await?;
         let key = ensure_encryption_key(&kms, "alias/mynumber-vault").await?;
         let mac = ensure_mac_key(&kms, "alias/mynumber-vault-idempotency").await?;
         let documents_key = ensure_encryption_key(&kms, "alias/mynumber-vault-documents").await?;
         ensure_documents_bucket(&s3, &bucket, &documents_key, &[&origin]).await?;
-        for f in ["intake", "review", "lookup", "collect", "purge", "backstop"] {
+        for f in ["intake", "review", "lookup", "collect", "purge", "backstop", "notify"] {
             ensure_log_group(&logs, &format!("/aws/lambda/mynumber-vault-{f}"), 400).await?;
         }
         Ok::<_, BootstrapError>((key, mac))
@@ -44,6 +49,7 @@ async fn main() {
             println!("KMS_KEY_ID={key}");
             println!("MAC_KEY_ID={mac}");
             println!("DOCUMENTS_BUCKET={bucket}");
+            println!("MAIL_FROM={mail_from}");
         }
         Err(e) => {
             eprintln!("{e}");

@@ -1,0 +1,285 @@
+//! Email (SPEC §4d) against moto's SES: the link by email, a send that fails, the sent log,
+//! and the admin's settings. Every message is read back from moto as sent.
+
+use super::*;
+use crate::collections::with_token;
+
+/// An address of this test's own, so that parallel tests' mail never mixes.
+fn address(stack: &Stack, who: &str) -> String {
+    format!("{who}.{}@example.co.jp", stack.tag)
+}
+
+async fn open_emailed_link(stack: &Stack, employee: &str, to: &str) -> Reply {
+    stack
+        .call(
+            req("POST", "/v1/collections")
+                .who(&Who::registrar("acme"))
+                .json(json!({
+                    "employee_id": employee,
+                    "purposes": ["withholding_tax"],
+                    "include_family": true,
+                    "email": to
+                }))
+                .build(),
+        )
+        .await
+}
+
+async fn sent_log(stack: &Stack, query: &[(&str, &str)]) -> Vec<Value> {
+    let mut r = req("GET", "/v1/notifications").who(&Who::auditor("acme"));
+    for (k, v) in query {
+        r = r.query(k, v);
+    }
+    let r = stack.call(r.build()).await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_link_sent_by_email_opens_the_form_and_the_sent_log_shows_it_masked() {
+    let stack = Stack::new().await;
+    let to = address(&stack, "taro");
+    let r = open_emailed_link(&stack, "E901", &to).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["delivery"]["status"], "sent");
+    let collection = r.body["collection_id"].as_str().unwrap().to_owned();
+    let url = r.body["url"].as_str().unwrap().to_owned();
+    assert!(!r.raw.contains(&to), "the address is not echoed");
+
+    // One message, to the employee alone, from the sender identity, with the link.
+    let mail = stack.sent_mail(&to).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let m = &mail[0];
+    assert_eq!(m["destinations"]["ToAddresses"], json!([to]));
+    assert!(
+        m["source"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("<{}>", mynumber_tests::MAIL_FROM))
+    );
+    let subject = m["subject"].as_str().unwrap();
+    assert!(subject.contains("マイナンバー") && subject.contains("まで"), "{subject}");
+    let body = m["body"].as_str().unwrap();
+    assert!(body.contains(&format!("<a href=\"{url}\">")), "the link is in the mail");
+    assert!(body.contains("配偶者・扶養親族"), "what is asked");
+    assert!(!body.contains("<img") && !body.contains("<script") && !body.contains("http://"));
+
+    // The employee opens the link from the mail.
+    let token = body.split("collect#").nth(1).unwrap()[..64].to_owned();
+    let form = stack
+        .call(with_token("GET", "/v1/collect", &token).build())
+        .await;
+    assert_eq!(form.status, 200, "{}", form.raw);
+
+    // The sent log: masked, with SES's message id.
+    let log = sent_log(&stack, &[("collection_id", &collection)]).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["kind"], "link");
+    assert_eq!(log[0]["status"], "sent");
+    assert_eq!(log[0]["to"], format!("t***@example.co.jp"));
+    assert_eq!(log[0]["message_id"], m["id"]);
+    assert_eq!(log[0]["notification_id"], r.body["delivery"]["notification_id"]);
+    assert!(sent_log(&stack, &[("kind", "reminder")]).await.is_empty());
+
+    // Audited with the masked address; the address itself is on the open collection only.
+    let events = stack.audit_events();
+    let sent = events
+        .iter()
+        .find(|e| e["event"] == "notification_sent")
+        .expect("the send is audited");
+    assert_eq!(sent["recipient"], "t***@example.co.jp");
+    assert_eq!(sent["notification"], "link");
+    assert_eq!(sent["collection_id"], collection.as_str());
+    assert_eq!(sent["outcome"], "success");
+    assert!(!format!("{events:?}").contains(&to), "no address in the trail");
+    let stored = format!("{:?}", stack.items_of_kind("collection").await);
+    assert!(stored.contains(&to), "kept while the link is open (for reminders)");
+    assert!(!format!("{:?}", stack.items_of_kind("notification").await).contains(&to));
+
+    // Cancelled, the collection forgets the address.
+    let r = stack
+        .call(
+            req("DELETE", &format!("/v1/collections/{collection}"))
+                .who(&Who::registrar("acme"))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert!(!format!("{:?}", stack.all_items().await).contains(&to));
+}
+
+#[tokio::test]
+async fn a_send_that_fails_leaves_the_link_valid_and_says_so() {
+    let stack = Stack::new().await;
+    // A sender identity moto never verified: SES refuses the message.
+    let (review, notifications) = stack.review_service(&stack.table);
+    let _ = review;
+    let store = stack.store_on(&stack.table);
+    let unverified = mynumber_domain::notification::Notifier::new(
+        std::sync::Arc::new(mynumber_aws::SesMailer::new(
+            &stack.fn_sdk,
+            "nobody@unverified.example.test",
+            None,
+        )),
+        store.clone(),
+        store.clone(),
+        mynumber_tests::PUBLIC_BASE_URL,
+    );
+    let refusing = ::review::Review::new(
+        (
+            mynumber_domain::review::ReviewService::new(
+                stack.core(stack.clock.clone()),
+                store,
+                stack.objects.clone(),
+            )
+            .with_mail(unverified),
+            notifications,
+        ),
+        mynumber_tests::jwt::authenticator(),
+        mynumber_tests::PUBLIC_BASE_URL,
+    );
+    let to = address(&stack, "hanako");
+    let r = Reply::from_response(
+        refusing
+            .handle(
+                req("POST", "/v1/collections")
+                    .who(&Who::registrar("acme"))
+                    .json(json!({"employee_id": "E902", "purposes": ["withholding_tax"], "email": to}))
+                    .build(),
+            )
+            .await,
+    );
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["delivery"]["status"], "failed");
+    assert!(stack.sent_mail(&to).await.is_empty());
+    // The link the registrar can still hand over works.
+    let url = r.body["url"].as_str().unwrap();
+    let token = url.split_once('#').unwrap().1;
+    let form = stack
+        .call(with_token("GET", "/v1/collect", token).build())
+        .await;
+    assert_eq!(form.status, 200, "{}", form.raw);
+    let log = sent_log(
+        &stack,
+        &[("collection_id", r.body["collection_id"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0]["status"], "failed");
+    assert!(log[0].get("message_id").is_none());
+    let failed = stack
+        .audit_events()
+        .into_iter()
+        .find(|e| e["event"] == "notification_sent")
+        .unwrap();
+    assert_eq!(failed["outcome"], "failed");
+}
+
+#[tokio::test]
+async fn addresses_are_field_errors_never_echoed() {
+    let stack = Stack::new().await;
+    let bad = "taro@@example.co.jp";
+    let r = open_emailed_link(&stack, "E903", bad).await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    assert_eq!(r.field_errors(), vec![("email".into(), "email".into())]);
+    assert!(!r.raw.contains(bad));
+    assert!(stack.items_of_kind("collection").await.is_empty(), "nothing written");
+
+    let admin = Who::admin("acme");
+    let r = stack
+        .call(
+            req("PUT", "/v1/settings/notifications")
+                .who(&admin)
+                .json(json!({
+                    "sender_name": "株式会社サンプル 人事部",
+                    "hr_recipients": ["hr@example.co.jp", "not an address"],
+                    "reminders": {"after_days": 0, "max": 2},
+                    "digest": {"weekday": "someday"}
+                }))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.raw);
+    let mut errors = r.field_errors();
+    errors.sort();
+    assert_eq!(
+        errors,
+        vec![
+            ("digest.weekday".into(), "enum".into()),
+            ("hr_recipients[1]".into(), "email".into()),
+            ("reminders.after_days".into(), "range".into()),
+        ]
+    );
+    assert!(!r.raw.contains("not an address"));
+}
+
+#[tokio::test]
+async fn the_admin_sets_who_mail_comes_from_and_it_shows_in_the_next_mail() {
+    let stack = Stack::new().await;
+    let admin = Who::admin("acme");
+    let r = stack
+        .call(req("GET", "/v1/settings/notifications").who(&admin).build())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.body,
+        json!({"sender_name": "人事部", "hr_recipients": [],
+               "reminders": {"after_days": 3, "max": 2}, "digest": {"weekday": "monday"}})
+    );
+    let settings = json!({
+        "sender_name": "株式会社サンプル 人事部",
+        "hr_recipients": ["hr@example.co.jp", "payroll@example.co.jp"],
+        "reminders": {"after_days": 5, "max": 1},
+        "digest": {"weekday": "friday"}
+    });
+    let r = stack
+        .call(
+            req("PUT", "/v1/settings/notifications")
+                .who(&admin)
+                .json(settings.clone())
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let r = stack
+        .call(req("GET", "/v1/settings/notifications").who(&admin).build())
+        .await;
+    assert_eq!(r.body, settings);
+    // Settings are the admin's alone; the sent log is not theirs.
+    for who in [Who::registrar("acme"), Who::auditor("acme")] {
+        let r = stack
+            .call(req("GET", "/v1/settings/notifications").who(&who).build())
+            .await;
+        assert_eq!(r.status, 403);
+    }
+    let r = stack
+        .call(req("GET", "/v1/notifications").who(&admin).build())
+        .await;
+    assert_eq!(r.status, 403);
+    // Another tenant keeps its defaults.
+    let r = stack
+        .call(
+            req("GET", "/v1/settings/notifications")
+                .who(&Who::admin("other"))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.body["sender_name"], "人事部");
+
+    let to = address(&stack, "jiro");
+    assert_eq!(open_emailed_link(&stack, "E904", &to).await.status, 201);
+    let mail = stack.sent_mail(&to).await;
+    let subject = mail[0]["subject"].as_str().unwrap();
+    assert!(subject.starts_with("【株式会社サンプル 人事部】"), "{subject}");
+    let source = mail[0]["source"].as_str().unwrap();
+    let encoded = source
+        .strip_prefix("=?UTF-8?B?")
+        .and_then(|s| s.split_once("?="))
+        .unwrap()
+        .0;
+    use base64::Engine;
+    let name = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    assert_eq!(String::from_utf8(name).unwrap(), "株式会社サンプル 人事部");
+}
