@@ -3,7 +3,8 @@
 # and collect's builds can encrypt and only lookup's can decrypt (mynumber-aws's `encrypt` and `decrypt`
 # features), and the review, the purge and the backstop have no KMS client in their
 # dependency tree at all; intake, lookup and the backstop have no S3 client (photos are
-# collect's, the review's and the purge's); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
+# collect's, the review's and the purge's); only the review has an SES client (it has no
+# KMS key); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
 # static pages and draws QR codes). Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
 # compiles with only its own features) and reads the binaries.
@@ -27,6 +28,13 @@ for f in intake review lookup collect purge backstop; do
     grep -q '^aws-sdk-kms ' <<<"$deps" && kms=yes
     s3=no
     grep -q '^aws-sdk-s3 ' <<<"$deps" && s3=yes
+    ses=no
+    grep -q '^aws-sdk-sesv2 ' <<<"$deps" && ses=yes
+    # Email (SES): the review (a link by email) only; no function that holds a KMS key.
+    case "$f" in
+        review) has mail || fail "review has no mailer" ;;
+        *) [ "$ses" = no ] || fail "$f has aws-sdk-sesv2 in its dependency tree" ;;
+    esac
     # Document photos: collect, the review and the purge only (the template's S3 statements).
     case "$f" in
         intake | lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
@@ -45,5 +53,5 @@ for f in intake review lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, console no AWS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, only review sends email, console no AWS client"
 exit "$status"
