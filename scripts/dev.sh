@@ -39,7 +39,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-echo "creating the table, keys, documents bucket and log groups on moto (${AWS_ENDPOINT_URL})…"
+echo "creating the table, keys, documents bucket, mail identity and log groups on moto (${AWS_ENDPOINT_URL})…"
 # PUBLIC_BASE_URL: the form's origin, the only one the bucket's CORS lets PUT photos.
 settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" \
   cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumber-bootstrap)"
@@ -58,6 +58,9 @@ The HR console: http://127.0.0.1:${PORT}/console — pick a principal (registrar
 auditor) at the top of the page; it sets the development headers below for you.
 
 Local mode: the principal comes from x-dev-sub / x-dev-tenant / x-dev-roles headers.
+
+Mail the vault sends (a link created with "email") is kept by moto, not delivered:
+  curl -s ${AWS_ENDPOINT_URL}/moto-api/data.json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["ses"]["Message"], ensure_ascii=False, indent=1))'
 
   # register a number (registrar)
   curl -s http://127.0.0.1:${PORT}/v1/records -H 'content-type: application/json' \\

@@ -9,9 +9,9 @@ pub fn review_on(
     store: std::sync::Arc<MemoryStore>,
 ) -> (
     mynumber_domain::review::ReviewService,
-    mynumber_domain::notification::NotificationService,
+    mynumber_domain::notify::NotificationService,
 ) {
-    let notifier = mynumber_domain::notification::Notifier::new(
+    let notifier = mynumber_domain::notify::Notifier::new(
         std::sync::Arc::new(MemoryMailer::default()),
         store.clone(),
         store.clone(),
@@ -24,6 +24,6 @@ pub fn review_on(
             std::sync::Arc::new(MemoryObjects::default()),
         )
         .with_mail(notifier.clone()),
-        mynumber_domain::notification::NotificationService::new(core, notifier),
+        mynumber_domain::notify::NotificationService::new(core, notifier),
     )
 }

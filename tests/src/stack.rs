@@ -141,7 +141,11 @@ impl Stack {
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
         );
         let notifier = Notifier::new(
-            Arc::new(mynumber_aws::SesMailer::new(&fn_sdk, crate::MAIL_FROM, None)),
+            Arc::new(mynumber_aws::SesMailer::new(
+                &fn_sdk,
+                crate::MAIL_FROM,
+                None,
+            )),
             store.clone(),
             store.clone(),
             PUBLIC_BASE_URL,
@@ -205,8 +209,13 @@ impl Stack {
     /// HTML part), `source`, `destinations`, `id`.
     pub async fn sent_mail(&self, to: &str) -> Vec<Value> {
         let endpoint = self.sdk.endpoint_url().expect("the harness talks to moto");
-        let (status, _, body) =
-            crate::http("GET", &format!("{endpoint}/moto-api/data.json"), &[], Vec::new()).await;
+        let (status, _, body) = crate::http(
+            "GET",
+            &format!("{endpoint}/moto-api/data.json"),
+            &[],
+            Vec::new(),
+        )
+        .await;
         assert_eq!(status, 200);
         let data: Value = serde_json::from_slice(&body).unwrap();
         data["ses"]["Message"]
@@ -259,7 +268,11 @@ impl Stack {
     pub fn review_service(&self, table: &str) -> (ReviewService, NotificationService) {
         let store = self.store_on(table);
         let notifier = Notifier::new(
-            Arc::new(mynumber_aws::SesMailer::new(&self.fn_sdk, crate::MAIL_FROM, None)),
+            Arc::new(mynumber_aws::SesMailer::new(
+                &self.fn_sdk,
+                crate::MAIL_FROM,
+                None,
+            )),
             store.clone(),
             store.clone(),
             PUBLIC_BASE_URL,

@@ -11,8 +11,9 @@ use mynumber_domain::collection::{
     CollectionFilter, CollectionId, CollectionRequest, CollectionStatus,
 };
 use mynumber_domain::document::DocumentId;
-use mynumber_domain::notification::{Delivery, EmailAddress, NotificationService};
 use mynumber_domain::ids::IdRule;
+use mynumber_domain::notification::{Delivery, EmailAddress};
+use mynumber_domain::notify::NotificationService;
 use mynumber_domain::ports::PageRequest;
 use mynumber_domain::review::{ConfirmInput, RejectInput, ReviewService};
 use mynumber_domain::{Caller, EmployeeId, RecordId, VaultError};
@@ -188,7 +189,10 @@ impl Api for Review {
                     .notifications
                     .core()
                     .admit(caller, || mynumber_http::query(req, &[]))?;
-                Ok(json_value(200, &self.notifications.read_settings(auth).await?))
+                Ok(json_value(
+                    200,
+                    &self.notifications.read_settings(auth).await?,
+                ))
             }
             Op::ChangeNotificationSettings => {
                 let (auth, input) = self

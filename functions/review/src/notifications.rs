@@ -2,13 +2,13 @@
 //! filter, parsed field by field; an address is checked and never echoed.
 
 use lambda_http::Request;
+use mynumber_domain::FieldError;
 use mynumber_domain::collection::CollectionId;
 use mynumber_domain::notification::{
     DigestRule, EmailAddress, NotificationFilter, NotificationKind, NotificationSettings,
     ReminderRule, SenderName, Weekday,
 };
 use mynumber_domain::ports::PageRequest;
-use mynumber_domain::FieldError;
 use mynumber_http::{ApiError, Fields, json_object, parse_page};
 
 /// `PUT /v1/settings/notifications`: the whole settings object.

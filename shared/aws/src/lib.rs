@@ -156,7 +156,12 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
 }
 
 /// A setting a builder cannot do without, or the error naming its variable.
-#[cfg(any(feature = "encrypt", feature = "decrypt", feature = "documents", feature = "mail"))]
+#[cfg(any(
+    feature = "encrypt",
+    feature = "decrypt",
+    feature = "documents",
+    feature = "mail"
+))]
 fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, SettingsError> {
     value.as_deref().ok_or(SettingsError::Missing(name))
 }
@@ -201,7 +206,7 @@ pub async fn review_service(
 ) -> Result<
     (
         mynumber_domain::review::ReviewService,
-        mynumber_domain::notification::NotificationService,
+        mynumber_domain::notify::NotificationService,
     ),
     SettingsError,
 > {
@@ -213,7 +218,7 @@ pub async fn review_service(
     Ok((
         mynumber_domain::review::ReviewService::new(core.clone(), store, objects)
             .with_mail(notifier.clone()),
-        mynumber_domain::notification::NotificationService::new(core, notifier),
+        mynumber_domain::notify::NotificationService::new(core, notifier),
     ))
 }
 
@@ -224,9 +229,9 @@ pub fn notifier(
     settings: &Settings,
     config: &SdkConfig,
     store: Arc<DynamoStore>,
-) -> Result<mynumber_domain::notification::Notifier, SettingsError> {
+) -> Result<mynumber_domain::notify::Notifier, SettingsError> {
     let from = required(&settings.mail_from, "MAIL_FROM")?;
-    Ok(mynumber_domain::notification::Notifier::new(
+    Ok(mynumber_domain::notify::Notifier::new(
         Arc::new(SesMailer::new(
             config,
             from,

@@ -19,6 +19,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod lookup;
 pub mod notification;
+pub mod notify;
 pub mod number;
 pub mod ports;
 pub mod purge;

@@ -2,13 +2,11 @@
 //! the messages themselves and the sent log. A message never holds a number, a MAC, another
 //! person's address or a token other than the employee's own link.
 
-mod service;
 mod template;
 
-pub use service::{About, NotificationService, Notifier, ops};
 pub use template::{Email, LINK, LinkMail, REMINDER, Template, jst};
 
-use crate::collection::CollectionId;
+use crate::ids::CollectionId;
 use crate::ids::{RecordId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,7 +68,10 @@ impl EmailAddress {
         if !(local_ok && domain_ok) {
             return Err(AddressRule::Format);
         }
-        Ok(EmailAddress(format!("{local}@{}", domain.to_ascii_lowercase())))
+        Ok(EmailAddress(format!(
+            "{local}@{}",
+            domain.to_ascii_lowercase()
+        )))
     }
 
     /// The address itself: for the mailer and the store only.
@@ -150,9 +151,8 @@ pub struct MessageId(String);
 
 impl MessageId {
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 256
-            && s.chars().all(|c| c.is_ascii_graphic() && c != '"');
+        let ok =
+            !s.is_empty() && s.len() <= 256 && s.chars().all(|c| c.is_ascii_graphic() && c != '"');
         ok.then(|| MessageId(s.to_owned()))
     }
 
@@ -347,7 +347,10 @@ mod tests {
             "a@b.io",
         ] {
             let a = EmailAddress::parse(ok).unwrap();
-            assert!(!format!("{a:?}").contains(&ok[1..ok.find('@').unwrap()]) || ok.starts_with("a@"));
+            assert_eq!(
+                format!("{a:?}"),
+                format!("EmailAddress({})", a.masked().as_str())
+            );
         }
         assert_eq!(
             EmailAddress::parse("Taro@Example.CO.JP").unwrap().expose(),
@@ -361,9 +364,19 @@ mod tests {
             "t***@example.co.jp"
         );
         for bad in [
-            "", "taro", "taro@", "@example.jp", "taro@example", "ta ro@example.jp",
-            ".taro@example.jp", "taro.@example.jp", "ta..ro@example.jp", "taro@-ex.jp",
-            "taro@example.j", "太郎@example.jp", "taro@example.jp\r\nBcc: x@y.jp",
+            "",
+            "taro",
+            "taro@",
+            "@example.jp",
+            "taro@example",
+            "ta ro@example.jp",
+            ".taro@example.jp",
+            "taro.@example.jp",
+            "ta..ro@example.jp",
+            "taro@-ex.jp",
+            "taro@example.j",
+            "太郎@example.jp",
+            "taro@example.jp\r\nBcc: x@y.jp",
             "a@b@example.jp",
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} was accepted");

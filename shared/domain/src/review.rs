@@ -11,7 +11,8 @@ use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::document::{Deleted, Document, DocumentId, DocumentLink, DocumentView, VIEW_SECONDS};
 use crate::error::{Conflict, VaultError};
 use crate::ids::{RecordId, Subject};
-use crate::notification::{About, LINK, LinkMail, NotificationKind, Notifier};
+use crate::notification::{LINK, LinkMail, NotificationKind};
+use crate::notify::{About, Notifier};
 use crate::ports::{
     AuditTrail, CollectionWrites, Disposed, DocumentErasure, DocumentRef, DocumentViews, Page,
     PageRequest, RecordDisposal, RecordDocuments, RecordReads, RecordReview, UpdateError,
@@ -125,7 +126,8 @@ impl ReviewService {
                     Err(VaultError::Conflict(Conflict::Concurrent)) if attempt < OPEN_ATTEMPTS => {}
                     Ok(mut opened) => {
                         if let (Some(to), Some(mail)) = (&input.email, &self.mail) {
-                            opened.delivery = Some(self.email_link(mail, to, &opened, event, now).await?);
+                            opened.delivery =
+                                Some(self.email_link(mail, to, &opened, event, now).await?);
                         }
                         return Ok(opened);
                     }
@@ -146,7 +148,10 @@ impl ReviewService {
         event: &crate::audit::AuditEvent,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::notification::Delivery, VaultError> {
-        let tenant = event.tenant_id.as_ref().expect("an authorised event names its tenant");
+        let tenant = event
+            .tenant_id
+            .as_ref()
+            .expect("an authorised event names its tenant");
         let settings = mail.settings(tenant).await?;
         let v = &opened.view;
         let email = LinkMail {

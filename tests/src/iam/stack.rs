@@ -102,6 +102,10 @@ impl IamStack {
                 ("Table".into(), table.clone()),
                 ("DataKey".into(), data_key.clone()),
                 ("MacKey".into(), mac_key.clone()),
+                // The stack's mail identity and configuration set (SES is not under IAM
+                // here: the review's mail goes to a memory mailer).
+                ("MailDomain".into(), "vault.example.test".into()),
+                ("MailConfigurationSet".into(), "mynumber-vault-mail".into()),
             ]),
             attributes: HashMap::from([
                 ("Table.Arn".into(), table_arn),
@@ -254,7 +258,7 @@ impl IamStack {
         // and the link's origin is no matter of IAM: only the table privileges are.
         // Mail likewise: the enforcing server checks the table's privileges.
         let store = self.store(identity);
-        let notifier = mynumber_domain::notification::Notifier::new(
+        let notifier = mynumber_domain::notify::Notifier::new(
             Arc::new(crate::memory::MemoryMailer::default()),
             store.clone(),
             store.clone(),
@@ -267,7 +271,7 @@ impl IamStack {
                 Arc::new(crate::memory::MemoryObjects::default()),
             )
             .with_mail(notifier.clone()),
-            mynumber_domain::notification::NotificationService::new(self.core(), notifier),
+            mynumber_domain::notify::NotificationService::new(self.core(), notifier),
         );
         review::Review::new(service, jwt::authenticator(), crate::PUBLIC_BASE_URL)
     }

@@ -58,9 +58,15 @@ async fn a_link_sent_by_email_opens_the_form_and_the_sent_log_shows_it_masked() 
             .ends_with(&format!("<{}>", mynumber_tests::MAIL_FROM))
     );
     let subject = m["subject"].as_str().unwrap();
-    assert!(subject.contains("マイナンバー") && subject.contains("まで"), "{subject}");
+    assert!(
+        subject.contains("マイナンバー") && subject.contains("まで"),
+        "{subject}"
+    );
     let body = m["body"].as_str().unwrap();
-    assert!(body.contains(&format!("<a href=\"{url}\">")), "the link is in the mail");
+    assert!(
+        body.contains(&format!("<a href=\"{url}\">")),
+        "the link is in the mail"
+    );
     assert!(body.contains("配偶者・扶養親族"), "what is asked");
     assert!(!body.contains("<img") && !body.contains("<script") && !body.contains("http://"));
 
@@ -78,7 +84,10 @@ async fn a_link_sent_by_email_opens_the_form_and_the_sent_log_shows_it_masked() 
     assert_eq!(log[0]["status"], "sent");
     assert_eq!(log[0]["to"], format!("t***@example.co.jp"));
     assert_eq!(log[0]["message_id"], m["id"]);
-    assert_eq!(log[0]["notification_id"], r.body["delivery"]["notification_id"]);
+    assert_eq!(
+        log[0]["notification_id"],
+        r.body["delivery"]["notification_id"]
+    );
     assert!(sent_log(&stack, &[("kind", "reminder")]).await.is_empty());
 
     // Audited with the masked address; the address itself is on the open collection only.
@@ -91,9 +100,15 @@ async fn a_link_sent_by_email_opens_the_form_and_the_sent_log_shows_it_masked() 
     assert_eq!(sent["notification"], "link");
     assert_eq!(sent["collection_id"], collection.as_str());
     assert_eq!(sent["outcome"], "success");
-    assert!(!format!("{events:?}").contains(&to), "no address in the trail");
+    assert!(
+        !format!("{events:?}").contains(&to),
+        "no address in the trail"
+    );
     let stored = format!("{:?}", stack.items_of_kind("collection").await);
-    assert!(stored.contains(&to), "kept while the link is open (for reminders)");
+    assert!(
+        stored.contains(&to),
+        "kept while the link is open (for reminders)"
+    );
     assert!(!format!("{:?}", stack.items_of_kind("notification").await).contains(&to));
 
     // Cancelled, the collection forgets the address.
@@ -115,7 +130,7 @@ async fn a_send_that_fails_leaves_the_link_valid_and_says_so() {
     let (review, notifications) = stack.review_service(&stack.table);
     let _ = review;
     let store = stack.store_on(&stack.table);
-    let unverified = mynumber_domain::notification::Notifier::new(
+    let unverified = mynumber_domain::notify::Notifier::new(
         std::sync::Arc::new(mynumber_aws::SesMailer::new(
             &stack.fn_sdk,
             "nobody@unverified.example.test",
@@ -183,7 +198,10 @@ async fn addresses_are_field_errors_never_echoed() {
     assert_eq!(r.status, 400, "{}", r.raw);
     assert_eq!(r.field_errors(), vec![("email".into(), "email".into())]);
     assert!(!r.raw.contains(bad));
-    assert!(stack.items_of_kind("collection").await.is_empty(), "nothing written");
+    assert!(
+        stack.items_of_kind("collection").await.is_empty(),
+        "nothing written"
+    );
 
     let admin = Who::admin("acme");
     let r = stack
@@ -270,7 +288,10 @@ async fn the_admin_sets_who_mail_comes_from_and_it_shows_in_the_next_mail() {
     assert_eq!(open_emailed_link(&stack, "E904", &to).await.status, 201);
     let mail = stack.sent_mail(&to).await;
     let subject = mail[0]["subject"].as_str().unwrap();
-    assert!(subject.starts_with("【株式会社サンプル 人事部】"), "{subject}");
+    assert!(
+        subject.starts_with("【株式会社サンプル 人事部】"),
+        "{subject}"
+    );
     let source = mail[0]["source"].as_str().unwrap();
     let encoded = source
         .strip_prefix("=?UTF-8?B?")

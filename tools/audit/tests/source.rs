@@ -81,7 +81,9 @@ fn events_go_to_the_function_that_writes_them() {
             | Action::CancelCollection
             | Action::ConfirmRecord
             | Action::RejectRecord
-            | Action::ReviewDocuments => "review",
+            | Action::ReviewDocuments
+            | Action::ManageNotifications
+            | Action::ListNotifications => "review",
             _ => "intake",
         };
         assert_eq!(function, expected, "{action:?}");
@@ -94,4 +96,15 @@ fn events_go_to_the_function_that_writes_them() {
         let e = AuditEvent::new(kind, None, &Caller::default(), now);
         assert_eq!(function_of(&e), "collect");
     }
+    // A link's mail is sent by the review for a registrar.
+    let registrar = Caller {
+        principal: Some(mynumber_domain::Principal {
+            sub: mynumber_domain::Subject::parse("hr-1").unwrap(),
+            tenant: mynumber_domain::TenantId::parse("acme").unwrap(),
+            roles: [mynumber_domain::Role::Registrar].into(),
+        }),
+        ..Caller::default()
+    };
+    let sent = AuditEvent::new(AuditKind::NotificationSent, None, &registrar, now);
+    assert_eq!(function_of(&sent), "review");
 }

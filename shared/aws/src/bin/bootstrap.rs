@@ -37,7 +37,9 @@ async fn main() {
         let mac = ensure_mac_key(&kms, "alias/mynumber-vault-idempotency").await?;
         let documents_key = ensure_encryption_key(&kms, "alias/mynumber-vault-documents").await?;
         ensure_documents_bucket(&s3, &bucket, &documents_key, &[&origin]).await?;
-        for f in ["intake", "review", "lookup", "collect", "purge", "backstop", "notify"] {
+        for f in [
+            "intake", "review", "lookup", "collect", "purge", "backstop", "notify",
+        ] {
             ensure_log_group(&logs, &format!("/aws/lambda/mynumber-vault-{f}"), 400).await?;
         }
         Ok::<_, BootstrapError>((key, mac))

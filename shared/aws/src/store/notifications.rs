@@ -199,7 +199,8 @@ impl NotificationLog for DynamoStore {
                 .and_then(|v| v.as_s().ok())
                 .ok_or_else(|| corrupt(Corrupt(k)))
         };
-        let tenant = TenantId::parse(get("tenant_id")?).map_err(|_| corrupt(Corrupt("tenant_id")))?;
+        let tenant =
+            TenantId::parse(get("tenant_id")?).map_err(|_| corrupt(Corrupt("tenant_id")))?;
         let result = self
             .client
             .update_item()

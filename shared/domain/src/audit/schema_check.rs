@@ -80,6 +80,12 @@ fn full(i: usize) -> AuditEvent {
         failed: Some(1),
         dry_run: Some(i.is_multiple_of(2)),
         export_id: Some(crate::export::ExportId::new_at(now())),
+        notification: Some(pick(crate::notification::NotificationKind::ALL, i)),
+        recipient: Some(
+            crate::notification::EmailAddress::parse("taro.yamada+vault@example.co.jp")
+                .unwrap()
+                .masked(),
+        ),
     }
 }
 
@@ -111,6 +117,8 @@ fn bare() -> AuditEvent {
         failed: None,
         dry_run: None,
         export_id: None,
+        notification: None,
+        recipient: None,
     }
 }
 
@@ -300,6 +308,10 @@ fn every_schema_vocabulary_is_the_types_wire_strings() {
         ("/properties/roles/items", wires(Role::ALL)),
         ("/properties/relation", wires(RelationKind::ALL)),
         ("/properties/purpose", wires(Purpose::ALL)),
+        (
+            "/properties/notification",
+            wires(crate::notification::NotificationKind::ALL),
+        ),
     ];
     let mut found = Vec::new();
     schema_enums(&schema(), "", &mut found);

@@ -115,7 +115,9 @@ impl LinkMail<'_> {
 /// `2026年12月21日 18:00`, in JST.
 pub fn jst(t: DateTime<Utc>) -> String {
     let jst = FixedOffset::east_opt(9 * 3600).expect("+09:00 is valid");
-    t.with_timezone(&jst).format("%Y年%-m月%-d日 %H:%M").to_string()
+    t.with_timezone(&jst)
+        .format("%Y年%-m月%-d日 %H:%M")
+        .to_string()
 }
 
 fn fill(template: &str, values: &[(&str, &str)]) -> String {
@@ -194,10 +196,20 @@ mod tests {
             mail.subject,
             "【サンプル&Co. 人事部】マイナンバー（個人番号）のご提出のお願い（2026年12月21日 18:00まで）"
         );
-        for part in ["E001 様", "源泉徴収票", "配偶者・扶養親族", "2026年12月21日 18:00（日本時間）", url] {
+        for part in [
+            "E001 様",
+            "源泉徴収票",
+            "配偶者・扶養親族",
+            "2026年12月21日 18:00（日本時間）",
+            url,
+        ] {
             assert!(mail.text.contains(part), "{part} missing from the text");
         }
-        assert!(!mail.text.contains('{'), "a placeholder left: {}", mail.text);
+        assert!(
+            !mail.text.contains('{'),
+            "a placeholder left: {}",
+            mail.text
+        );
         assert!(mail.html.contains("サンプル&amp;Co. 人事部"));
         assert!(mail.html.contains(&format!("<a href=\"{url}\">{url}</a>")));
         assert!(!mail.html.contains("<img") && !mail.html.contains("<script"));

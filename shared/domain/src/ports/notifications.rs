@@ -3,8 +3,7 @@
 use super::*;
 use crate::ids::TenantId;
 use crate::notification::{
-    DeliveryStatus, Email, MessageId, NotificationEntry, NotificationFilter,
-    NotificationSettings,
+    DeliveryStatus, Email, MessageId, NotificationEntry, NotificationFilter, NotificationSettings,
 };
 use async_trait::async_trait;
 

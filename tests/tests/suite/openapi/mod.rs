@@ -7,6 +7,7 @@ mod collections;
 mod documents;
 mod exports;
 mod imports;
+mod notifications;
 mod records;
 
 use super::*;
@@ -14,6 +15,7 @@ use collections::collection_routes;
 use documents::document_routes;
 use exports::export_routes;
 use imports::import_routes;
+use notifications::notification_routes;
 use records::record_routes;
 use std::collections::BTreeSet;
 
@@ -132,6 +134,7 @@ async fn every_operation_produces_its_declared_statuses() {
     document_routes(&mut c, &stack).await;
     Box::pin(import_routes(&mut c, &stack)).await;
     Box::pin(export_routes(&mut c, &stack)).await;
+    notification_routes(&mut c, &stack).await;
 
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();

@@ -1,14 +1,14 @@
 //! Sending (one message: send, log, audit) and the admin's and auditor's operations on
-//! notifications: the settings and the sent log.
+//! notifications: the settings and the sent log (SPEC §4d).
 
-use super::{
+use crate::audit::{AuditEvent, AuditKind, Outcome, Reason};
+use crate::error::VaultError;
+use crate::ids::CollectionId;
+use crate::ids::{EmployeeId, RecordId, TenantId};
+use crate::notification::{
     Delivery, DeliveryStatus, Email, NotificationEntry, NotificationFilter, NotificationKind,
     NotificationSettings,
 };
-use crate::audit::{AuditEvent, AuditKind, Outcome, Reason};
-use crate::collection::CollectionId;
-use crate::error::VaultError;
-use crate::ids::{EmployeeId, RecordId, TenantId};
 use crate::ports::{Mailer, NotificationLog, NotificationSettingsStore, Page, PageRequest};
 use crate::usecase::{Authorised, Core};
 use chrono::{DateTime, Utc};
