@@ -32,6 +32,7 @@ import * as review from './review.js';
 import * as departures from './departures.js';
 import * as disposals from './disposals.js';
 import * as reveal from './reveal.js';
+import * as mail from './mail.js';
 
 /** Pages in navigation order, with the roles that may use them (the API enforces). */
 const PAGES = [
@@ -42,6 +43,7 @@ const PAGES = [
   { name: 'departures', title: '退職・再雇用', roles: ['registrar'], module: departures },
   { name: 'disposals', title: '削除・廃棄の記録', roles: ['registrar', 'auditor'], module: disposals },
   { name: 'reveal', title: '番号の表示', roles: ['handler'], module: reveal },
+  { name: 'mail', title: 'メール', roles: ['registrar', 'auditor', 'admin'], module: mail },
 ];
 const STATES = ['loading', 'not-configured', 'config-error', 'signed-out', 'no-role', 'admin-only'];
 const PRODUCT = 'マイナンバー管理';

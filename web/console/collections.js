@@ -55,21 +55,34 @@ export function reset() {
 
 // ---- create -------------------------------------------------------------------------
 
-function employeeIds() {
-  const ids = $('#col-employee-ids').value.split(/[\s,、，]+/).map((s) => s.trim()).filter(Boolean);
-  return [...new Set(ids)];
+// One employee a line ("E0001" or "E0001 taro@example.co.jp"), or several ids separated by
+// commas; an address goes with the id before it. The last line of an id wins.
+function entries() {
+  const byId = new Map();
+  let last = null;
+  for (const word of $('#col-employee-ids').value.split(/[\s,、，]+/).map((s) => s.trim()).filter(Boolean)) {
+    if (word.includes('@') && last) {
+      byId.get(last).email = word;
+    } else {
+      last = word;
+      byId.set(word, { id: word, email: '' });
+    }
+  }
+  return [...byId.values()];
 }
+
+const entryLine = (e) => (e.email ? `${e.id} ${e.email}` : e.id);
 
 async function create() {
   if (creating) return;
   const formEl = $('#collection-form');
   clearFieldErrors(formEl);
   showProblem($('#col-error'), null);
-  const ids = employeeIds();
+  const list = entries();
   const purposes = $$('input[name="col-purposes"]:checked').map((c) => c.value);
   const days = Number($('#col-days').value);
   const errors = [];
-  if (!ids.length) errors.push({ field: 'employee_id', rule: 'required' });
+  if (!list.length) errors.push({ field: 'employee_id', rule: 'required' });
   if (!purposes.length) errors.push({ field: 'purposes', rule: 'empty' });
   if (!Number.isInteger(days) || days < 1 || days > 30) errors.push({ field: 'expires_in_days', rule: 'range' });
   if (errors.length) { showFieldErrors(formEl, errors); return; }
@@ -80,19 +93,21 @@ async function create() {
   try {
     await busy(button, '作成しています…', async () => {
       $('#col-created-area').hidden = false;
-      for (const [i, employeeId] of ids.entries()) {
-        button.textContent = `作成しています…（${i + 1}/${ids.length}）`;
+      for (const [i, entry] of list.entries()) {
+        button.textContent = `作成しています…（${i + 1}/${list.length}）`;
+        const body = { employee_id: entry.id, purposes, include_family: includeFamily, expires_in_days: days };
+        if (entry.email) body.email = entry.email;
         try {
-          const created = await api('POST', '/v1/collections', {
-            body: { employee_id: employeeId, purposes, include_family: includeFamily, expires_in_days: days },
-          });
+          const created = await api('POST', '/v1/collections', { body });
           addCard(created);
         } catch (err) {
-          failed.push(employeeId);
-          addFailure(employeeId, err);
+          failed.push(entryLine(entry));
+          addFailure(entry.id, err);
           // Field errors apply to every id alike (purposes, days): stop after the first.
-          if (err.status === 400 && err.errors?.some((e) => e.field !== 'employee_id')) {
-            const rest = showFieldErrors(formEl, err.errors.filter((e) => e.field !== 'employee_id'));
+          // An id's or an address's are that line's own.
+          const own = (e) => e.field === 'employee_id' || e.field === 'email';
+          if (err.status === 400 && err.errors?.some((e) => !own(e))) {
+            const rest = showFieldErrors(formEl, err.errors.filter((e) => !own(e)));
             showProblem($('#col-error'), err, {}, rest);
             break;
           }
@@ -110,7 +125,10 @@ async function create() {
 
 function addFailure(employeeId, err) {
   const rule = err.errors?.find((e) => e.field === 'employee_id');
-  const text = rule ? `従業員番号が正しくありません（${problemText(err)}）` : problemText(err);
+  const address = err.errors?.find((e) => e.field === 'email');
+  const text = rule
+    ? `従業員番号が正しくありません（${problemText(err)}）`
+    : address ? 'メールアドレスの形式が正しくありません。' : problemText(err);
   $('#col-created').append(h('div', { class: 'created-failure box error-box', role: 'alert', dataset: { code: err.code || `http_${err.status}` } },
     h('p', {}, h('strong', {}, `従業員番号 ${employeeId}: `), `リンクを作れませんでした。${text}`),
     h('button', { type: 'button', class: 'button secondary small card-close' }, '閉じる')));
@@ -132,11 +150,21 @@ function addCard(c) {
         h('input', { type: 'text', id: inputId, class: 'link-url', readonly: true, spellcheck: 'false', autocomplete: 'off', value: url }),
         h('button', { type: 'button', class: 'button secondary copy' }, 'コピー')),
       statusEl,
+      deliveryLine(c?.delivery),
       h('button', { type: 'button', class: 'button secondary small card-close' }, 'このリンクの表示を消す')),
     h('div', { class: 'link-qr' }, img, qrNote));
   card.querySelector('input.link-url').value = url;
   $('#col-created').append(card);
   drawQr(card, typeof c?.qr_svg === 'string' ? c.qr_svg : '', img, qrNote);
+}
+
+// Whether the link also went out by email: sent, or refused (the link works either way).
+function deliveryLine(delivery) {
+  if (!delivery) return null;
+  return delivery.status === 'sent'
+    ? h('p', { class: 'delivery sent', dataset: { status: 'sent' } }, 'メールで本人に送りました。')
+    : h('p', { class: 'delivery failed box error-box', role: 'alert', dataset: { status: String(delivery.status) } },
+      'メールを送れませんでした。リンクは有効です。コピーするかQRコードで本人に渡してください。');
 }
 
 // The QR code comes with the link (the token is sent nowhere again to be drawn); shown

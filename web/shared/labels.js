@@ -85,6 +85,31 @@ export const SOURCES = {
   self_service: '本人が提出（収集リンク）',
 };
 
+export const NOTIFICATION_KINDS = {
+  link: '収集リンク',
+  reminder: '再送（リマインダー）',
+  receipt: '受付の控え',
+  review_notice: '確認待ちのお知らせ（人事）',
+  digest: '週次まとめ（人事）',
+};
+
+export const DELIVERY_STATUSES = {
+  sent: '送信済み',
+  failed: '送信失敗',
+  bounced: '不達',
+  complained: '迷惑メール報告',
+};
+
+export const WEEKDAYS = {
+  monday: '月曜日',
+  tuesday: '火曜日',
+  wednesday: '水曜日',
+  thursday: '木曜日',
+  friday: '金曜日',
+  saturday: '土曜日',
+  sunday: '日曜日',
+};
+
 export const ROLES = {
   registrar: '収集担当',
   handler: '事務取扱担当者',
@@ -149,6 +174,7 @@ const RULES = {
   duplicate: '重複しています',
   too_many: '数が多すぎます',
   too_large: '大きすぎます',
+  email: 'メールアドレスの形式が正しくありません',
 };
 // Messages that read better for one field (its name without the path before it).
 const FIELD_RULES = {

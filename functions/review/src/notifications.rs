@@ -19,7 +19,7 @@ pub fn parse_settings(req: &Request) -> Result<NotificationSettings, ApiError> {
         &["sender_name", "hr_recipients", "reminders", "digest"],
     );
     let sender_name = f.parse("sender_name", true, |s| {
-        SenderName::parse(s).ok_or("sender_name")
+        SenderName::parse(s).ok_or("format")
     });
     let hr_recipients = f.array("hr_recipients", true).and_then(|list| {
         if list.len() > NotificationSettings::MAX_HR_RECIPIENTS {

@@ -341,6 +341,22 @@ pub fn due_start(shard: u8, sk: &str) -> Option<Item> {
     Some(start)
 }
 
+/// The tenant's sent log (`L`: letters; `N` is the number index), newest last: `{ms:013}#{notification_id}`.
+pub fn notifications_pk(t: &TenantId) -> String {
+    format!("T#{t}#L")
+}
+
+/// The provider's message id, pointing at its sent-log entry: a bounce or a complaint
+/// names the message only, so, like the link token's, this key has no tenant.
+pub fn message_key(id: &mynumber_domain::notification::MessageId) -> Item {
+    key(format!("NM#{}", id.as_str()), "MESSAGE")
+}
+
+/// The tenant's notification settings.
+pub fn notification_settings_key(t: &TenantId) -> Item {
+    key(format!("T#{t}#S"), "NOTIFICATIONS")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,20 +440,4 @@ mod tests {
         assert!(sk < due_sk_gone_from(day.succ_opt().unwrap()));
         assert_eq!(parse_document_due_sk("2030-01-10#acme#x"), None);
     }
-}
-
-/// The tenant's sent log (`L`: letters; `N` is the number index), newest last: `{ms:013}#{notification_id}`.
-pub fn notifications_pk(t: &TenantId) -> String {
-    format!("T#{t}#L")
-}
-
-/// The provider's message id, pointing at its sent-log entry: a bounce or a complaint
-/// names the message only, so, like the link token's, this key has no tenant.
-pub fn message_key(id: &mynumber_domain::notification::MessageId) -> Item {
-    key(format!("NM#{}", id.as_str()), "MESSAGE")
-}
-
-/// The tenant's notification settings.
-pub fn notification_settings_key(t: &TenantId) -> Item {
-    key(format!("T#{t}#S"), "NOTIFICATIONS")
 }

@@ -7,6 +7,7 @@ use mynumber_domain::access::Role;
 use mynumber_domain::collection::CollectionStatus;
 use mynumber_domain::disposal::{DisposalReason, Disposer};
 use mynumber_domain::document::DocumentKind;
+use mynumber_domain::notification::{DeliveryStatus, NotificationKind, Weekday};
 use mynumber_domain::purpose::Purpose;
 use mynumber_domain::record::{Source, Status};
 use mynumber_domain::relation::RelationKind;
@@ -114,6 +115,15 @@ fn vocabularies() -> Vec<(&'static str, Vec<String>)> {
         ),
         ("SOURCES", codes(Source::ALL, Source::code)),
         ("ROLES", codes(Role::ALL, Role::code)),
+        (
+            "NOTIFICATION_KINDS",
+            codes(NotificationKind::ALL, NotificationKind::code),
+        ),
+        (
+            "DELIVERY_STATUSES",
+            codes(DeliveryStatus::ALL, DeliveryStatus::code),
+        ),
+        ("WEEKDAYS", codes(Weekday::ALL, Weekday::code)),
     ]
 }
 

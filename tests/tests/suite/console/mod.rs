@@ -260,9 +260,12 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
         "the record is no longer due"
     );
 
-    // A collection link for two employees at once, each shown as text and as a QR code.
+    // A collection link for two employees at once, each shown as text and as a QR code;
+    // the second also emailed (an address after the id).
     c.page("collections").await;
-    c.fill("#col-employee-ids", "E7002\nE7003").await;
+    let to = format!("hanako.{}@example.co.jp", c.stack.tag);
+    c.fill("#col-employee-ids", &format!("E7002\nE7003 {to}"))
+        .await;
     c.click("#col-submit").await;
     c.b.visible("#col-created .created-link:nth-of-type(2)")
         .await;
@@ -300,6 +303,20 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
         json!(2)
     );
     c.shot("collections").await;
+    let delivery = c
+        .js(
+            "return [...document.querySelectorAll('#col-created .created-link')]\
+             .map(l => l.querySelector('.delivery')?.dataset.status ?? null)",
+        )
+        .await;
+    assert_eq!(delivery, json!([null, "sent"]));
+    let mail = c.stack.sent_mail(&to).await;
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let emailed = links[1]["url"].as_str().unwrap();
+    assert!(
+        mail[0]["body"].as_str().unwrap().contains(emailed),
+        "the mail holds the link the card shows"
+    );
     let status =
         c.b.text_of("#col-list tr[data-collection-id] .status")
             .await;
@@ -571,5 +588,75 @@ async fn a_registrar_reviews_a_submission_and_confirms_it() {
     // Confirmed: the photo is gone from the bucket.
     assert!(c.stack.bucket_keys().await.is_empty());
     c.stack.assert_no_plaintext(ALL_NUMBERS).await;
+    c.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_sets_the_mail_and_the_auditor_reads_what_was_sent() {
+    let c = Console::open("mail").await;
+    let to = format!("jiro.{}@example.co.jp", c.stack.tag);
+    let r = c
+        .stack
+        .call(
+            req("POST", "/v1/collections")
+                .who(&Who::registrar(TENANT))
+                .json(json!({"employee_id": "E7301", "purposes": ["withholding_tax"], "email": to}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+
+    // The admin's page: the settings, with a field error for a bad address.
+    c.as_principal("admin").await;
+    assert_eq!(c.nav().await, vec!["mail".to_owned()]);
+    c.page("mail").await;
+    c.assert_labelled("mail").await;
+    let name = c.b.visible("#mail-sender-name").await;
+    for _ in polls() {
+        if name.prop("value").await.unwrap().as_deref() == Some("人事部") {
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    c.fill("#mail-sender-name", "株式会社サンプル 人事部").await;
+    c.fill("#mail-hr-recipients", "hr@example.co.jp\nnot-an-address")
+        .await;
+    c.choose("#mail-digest-weekday", "friday").await;
+    c.click("#mail-save").await;
+    let error = c.b.text_of("#err-mail-hr-recipients").await;
+    assert!(error.contains("メールアドレス"), "{error}");
+    c.fill("#mail-hr-recipients", "hr@example.co.jp").await;
+    c.click("#mail-save").await;
+    c.b.text_containing("#mail-saved", "保存しました").await;
+    let r = c
+        .stack
+        .call(
+            req("GET", "/v1/settings/notifications")
+                .who(&Who::admin(TENANT))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.body["sender_name"], "株式会社サンプル 人事部");
+    assert_eq!(r.body["hr_recipients"], json!(["hr@example.co.jp"]));
+    assert_eq!(r.body["digest"]["weekday"], "friday");
+    c.shot("mail-settings").await;
+
+    // The auditor's: what was sent, masked; no settings.
+    c.as_principal("auditor").await;
+    c.page("mail").await;
+    let row =
+        c.b.text_containing("#mail-table tbody tr", "収集リンク")
+            .await;
+    assert!(
+        row.contains("j***@example.co.jp") && row.contains("送信済み"),
+        "{row}"
+    );
+    assert!(!row.contains(&to));
+    assert_eq!(
+        c.js("return document.querySelector('#mail-settings').hidden")
+            .await,
+        json!(true)
+    );
+    c.shot("mail-log").await;
     c.close().await;
 }
