@@ -9,7 +9,7 @@
 # function to (issue 14).
 set -euo pipefail
 
-FUNCTIONS=(intake review lookup collect purge backstop console)
+FUNCTIONS=(intake review lookup collect purge backstop notify console)
 MAX_ZIP_BYTES=2500000
 TARGET=aarch64-unknown-linux-gnu
 

@@ -6,7 +6,7 @@
 # features decide what is compiled in, and the unoptimised build keeps every string the
 # code holds) — which also proves each compiles with its own features alone; then fails
 # if a binary holds a development header name or the variable that switched it on, or if
-# the review, the purge or the backstop holds a KMS client at all.
+# the review, the purge, the backstop or notify holds a KMS client at all.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -33,7 +33,7 @@ for f in "${FUNCTIONS[@]}"; do
     done
     # KMS's service name is in every binary that has a KMS client (intake, lookup, collect).
     case "$f" in
-        review | purge | backstop | console)
+        review | purge | backstop | notify | console)
             if grep -qaF TrentService "$bin"; then
                 echo "check-binaries: $bin holds a KMS client; its role has no KMS" >&2
                 status=1
@@ -48,6 +48,6 @@ for f in "${FUNCTIONS[@]}"; do
     esac
 done
 if [ "$status" -eq 0 ]; then
-    echo "check-binaries: ${FUNCTIONS[*]}: builds with their release features hold no development auth; no KMS client in review, purge, backstop or console ($((SECONDS - started)) s)"
+    echo "check-binaries: ${FUNCTIONS[*]}: builds with their release features hold no development auth; no KMS client in review, purge, backstop, notify or console ($((SECONDS - started)) s)"
 fi
 exit "$status"

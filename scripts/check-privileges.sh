@@ -19,7 +19,7 @@ if grep -Eq '^(mynumber-aws|aws-sdk-[a-z0-9]+|aws-config) ' <<<"$console_deps"; 
     fail "console has an AWS client in its dependency tree"
 fi
 
-for f in intake review lookup collect purge backstop; do
+for f in intake review lookup collect purge backstop notify; do
     features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
     deps="$(cargo tree --offline -p "$f" -e normal --prefix none)" || { fail "cannot read $f's dependencies"; continue; }
     [ -n "$deps" ] || { fail "$f has an empty dependency graph"; continue; }
@@ -30,19 +30,20 @@ for f in intake review lookup collect purge backstop; do
     grep -q '^aws-sdk-s3 ' <<<"$deps" && s3=yes
     ses=no
     grep -q '^aws-sdk-sesv2 ' <<<"$deps" && ses=yes
-    # Email (SES): the review (a link by email) only; no function that holds a KMS key.
+    # Email (SES): the review (a link by email) and notify (reminders) only; no function
+    # that holds a KMS key.
     case "$f" in
-        review) has mail || fail "review has no mailer" ;;
+        review | notify) has mail || fail "$f has no mailer" ;;
         *) [ "$ses" = no ] || fail "$f has aws-sdk-sesv2 in its dependency tree" ;;
     esac
     # Document photos: collect, the review and the purge only (the template's S3 statements).
     case "$f" in
-        intake | lookup | backstop) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
+        intake | lookup | backstop | notify) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
         *) has documents || fail "$f has no documents bucket client" ;;
     esac
     # The scheduled functions take no HTTP request: no HTTP layer, no JWT verification.
     case "$f" in
-        purge | backstop)
+        purge | backstop | notify)
             ! grep -Eq '^(lambda_http|mynumber-http|mynumber-auth|jsonwebtoken) ' <<<"$deps" ||
                 fail "$f links an HTTP or JWT crate it does not use" ;;
     esac
@@ -53,5 +54,5 @@ for f in intake review lookup collect purge backstop; do
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, only review sends email, console no AWS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, only review and notify send email, console no AWS client"
 exit "$status"

@@ -237,6 +237,29 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// The notify function as this stack has it (its clock, SES in moto).
+    pub fn notify(&self) -> notify::Notify {
+        let store = self.store_on(&self.table);
+        let notifier = Notifier::new(
+            Arc::new(mynumber_aws::SesMailer::new(
+                &self.fn_sdk,
+                crate::MAIL_FROM,
+                None,
+            )),
+            store.clone(),
+            store.clone(),
+            PUBLIC_BASE_URL,
+        );
+        notify::Notify::new(
+            mynumber_domain::remind::ReminderService::new(
+                self.core(self.clock.clone()),
+                store,
+                notifier.clone(),
+            ),
+            notifier,
+        )
+    }
+
     /// The audit sink, configuration and `clock` of this stack's functions.
     pub fn core(&self, clock: Arc<dyn Clock>) -> Core {
         Core::new(self.audit.clone(), clock, self.config.clone())

@@ -352,6 +352,20 @@ pub fn message_key(id: &mynumber_domain::notification::MessageId) -> Item {
     key(format!("NM#{}", id.as_str()), "MESSAGE")
 }
 
+/// Open links with an address, in the `by_due` index: a partition of their own, sorted
+/// by the day (JST) they were last emailed.
+pub const REMIND_PK: &str = "LINKS#MAIL";
+
+pub fn remind_sk(day: NaiveDate, t: &TenantId, c: &CollectionId) -> String {
+    format!("{day}#{t}#{c}")
+}
+
+pub fn parse_remind_sk(sk: &str) -> Option<(TenantId, CollectionId)> {
+    let mut parts = sk.splitn(3, '#');
+    let (_day, t, c) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((TenantId::parse(t).ok()?, CollectionId::parse(c).ok()?))
+}
+
 /// The tenant's notification settings.
 pub fn notification_settings_key(t: &TenantId) -> Item {
     key(format!("T#{t}#S"), "NOTIFICATIONS")

@@ -222,6 +222,32 @@ pub async fn review_service(
     ))
 }
 
+/// The notify function's use cases: reminders of open links and the reports of bounces,
+/// on the store and SES; no KMS client, no S3.
+#[cfg(feature = "mail")]
+pub async fn notify_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<
+    (
+        mynumber_domain::remind::ReminderService,
+        mynumber_domain::notify::Notifier,
+    ),
+    SettingsError,
+> {
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    let store = store(settings, &config).await;
+    let notifier = notifier(settings, &config, store.clone())?;
+    Ok((
+        mynumber_domain::remind::ReminderService::new(
+            core(settings, audit),
+            store,
+            notifier.clone(),
+        ),
+        notifier,
+    ))
+}
+
 /// SES from `MAIL_FROM`, the sent log and the settings on `store`, and the form's origin
 /// for the links in mail.
 #[cfg(feature = "mail")]

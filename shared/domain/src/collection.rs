@@ -140,11 +140,22 @@ pub struct Collection {
     /// Where the link was emailed (SPEC §4d): kept only while the collection is open, for
     /// the reminders; every change of state removes it.
     pub email: Option<crate::notification::EmailAddress>,
+    /// When the link was last emailed (created with an address, or reminded).
+    pub mailed_at: Option<DateTime<Utc>>,
+    /// The digests of the reminders' tokens: each reminder carries a link of its own, and
+    /// every link the employee was sent opens the collection while it is open.
+    pub reminder_tokens: Vec<TokenDigest>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
 }
 
 impl Collection {
+    /// Whether a link with this token's digest opens the collection: its first or a
+    /// reminder's.
+    pub fn opens_with(&self, digest: &TokenDigest) -> bool {
+        self.token == *digest || self.reminder_tokens.contains(digest)
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> CollectionStatus {
         match self.state {
             // The count reached the limit but the lock's write was lost (a retried count, a
@@ -285,6 +296,8 @@ mod tests {
             attempts: 0,
             document_ids: Vec::new(),
             email: None,
+            mailed_at: None,
+            reminder_tokens: Vec::new(),
             expires_at: now + Duration::days(1),
             created_at: now,
             created_by: Subject::parse("u").unwrap(),

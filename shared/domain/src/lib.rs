@@ -26,6 +26,7 @@ pub mod purge;
 pub mod purpose;
 pub mod record;
 pub mod relation;
+pub mod remind;
 pub mod retention;
 pub mod review;
 pub mod spreadsheet;

@@ -120,6 +120,33 @@ impl Notifier {
     }
 }
 
+impl Notifier {
+    /// A bounce or a complaint SES reported for the message `id`: marks its entry and
+    /// audits the report (`not_found` when no entry has that id). `true` when marked.
+    pub async fn report(
+        &self,
+        core: &Core,
+        id: &crate::notification::MessageId,
+        status: DeliveryStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool, VaultError> {
+        let marked = self.log.mark_delivery(id, status).await?;
+        let mut event = AuditEvent::new(
+            AuditKind::DeliveryReported,
+            None,
+            &crate::audit::Caller::default(),
+            now,
+        );
+        event.outcome = if marked {
+            Outcome::Failed
+        } else {
+            Outcome::NotFound
+        };
+        core.emit(&event);
+        Ok(marked)
+    }
+}
+
 /// The settings and the sent log (SPEC §4d).
 pub struct NotificationService {
     core: Core,

@@ -201,6 +201,8 @@ impl ReviewService {
             attempts: 0,
             document_ids: Vec::new(),
             email: input.email.clone(),
+            mailed_at: input.email.as_ref().map(|_| now),
+            reminder_tokens: Vec::new(),
             expires_at: input.expires_at(now),
             created_at: now,
             created_by: principal.sub.clone(),

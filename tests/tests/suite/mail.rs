@@ -304,3 +304,128 @@ async fn the_admin_sets_who_mail_comes_from_and_it_shows_in_the_next_mail() {
         .unwrap();
     assert_eq!(String::from_utf8(name).unwrap(), "株式会社サンプル 人事部");
 }
+
+/// The schedule's event, as EventBridge sends it.
+fn scheduled() -> Value {
+    json!({"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+           "account": "123456789012", "time": "2026-12-07T00:00:00Z", "region": "ap-northeast-1",
+           "resources": [], "detail": {}})
+}
+
+fn token_in(mail: &Value) -> String {
+    let body = mail["body"].as_str().unwrap();
+    body.split("collect#").nth(1).unwrap()[..64].to_owned()
+}
+
+async fn form_status(stack: &Stack, token: &str) -> u16 {
+    stack
+        .call(with_token("GET", "/v1/collect", token).build())
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn reminders_come_after_the_days_set_at_most_the_times_set_and_every_link_works() {
+    let stack = Stack::new().await;
+    let notify = stack.notify();
+    let to = address(&stack, "saburo");
+    let r = open_emailed_link(&stack, "E911", &to).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let collection = r.body["collection_id"].as_str().unwrap().to_owned();
+    // Nothing due on the day or two later (the default: 3 days, at most 2).
+    for _ in 0..2 {
+        stack.clock.advance(chrono::Duration::days(1));
+        notify.handle(scheduled()).await.unwrap();
+        assert_eq!(stack.sent_mail(&to).await.len(), 1);
+    }
+    stack.clock.advance(chrono::Duration::days(1));
+    let report = notify.handle(scheduled()).await.unwrap();
+    assert_eq!(report["reminders_sent"], 1, "{report}");
+    let mail = stack.sent_mail(&to).await;
+    assert_eq!(mail.len(), 2);
+    let subject = mail[1]["subject"].as_str().unwrap();
+    assert!(subject.contains("再送"), "{subject}");
+    // The first mail's link and the reminder's both open the form.
+    let (first, second) = (token_in(&mail[0]), token_in(&mail[1]));
+    assert_ne!(first, second);
+    assert_eq!(form_status(&stack, &first).await, 200);
+    assert_eq!(form_status(&stack, &second).await, 200);
+    // The next run the same day sends nothing; three days later the second and last.
+    notify.handle(scheduled()).await.unwrap();
+    assert_eq!(stack.sent_mail(&to).await.len(), 2);
+    stack.clock.advance(chrono::Duration::days(3));
+    notify.handle(scheduled()).await.unwrap();
+    assert_eq!(stack.sent_mail(&to).await.len(), 3);
+    stack.clock.advance(chrono::Duration::days(3));
+    notify.handle(scheduled()).await.unwrap();
+    assert_eq!(stack.sent_mail(&to).await.len(), 3, "at most two reminders");
+    let log = sent_log(
+        &stack,
+        &[("collection_id", &collection), ("kind", "reminder")],
+    )
+    .await;
+    assert_eq!(log.len(), 2);
+    assert!(
+        log.iter()
+            .all(|e| e["status"] == "sent" && e["to"] == "s***@example.co.jp")
+    );
+    let reminded = stack
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "notification_sent" && e["notification"] == "reminder")
+        .count();
+    assert_eq!(reminded, 2);
+
+    // Past its expiry (14 days): no reminder, and the address is forgotten.
+    stack.clock.advance(chrono::Duration::days(6));
+    let report = notify.handle(scheduled()).await.unwrap();
+    assert_eq!(report["addresses_forgotten"], 1, "{report}");
+    assert!(!format!("{:?}", stack.all_items().await).contains(&to));
+    assert_eq!(stack.sent_mail(&to).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_submitted_link_is_not_reminded_and_a_bounce_marks_its_mail() {
+    let stack = Stack::new().await;
+    let notify = stack.notify();
+    let to = address(&stack, "shiro");
+    let r = open_emailed_link(&stack, "E912", &to).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let token = token_in(&stack.sent_mail(&to).await[0]);
+    let submitted =
+        crate::collections::submit(&stack, &token, json!({"self": crate::collections::own(N1)}))
+            .await;
+    assert_eq!(submitted.status, 201, "{}", submitted.raw);
+    assert!(!format!("{:?}", stack.items_of_kind("collection").await).contains(&to));
+    stack.clock.advance(chrono::Duration::days(5));
+    notify.handle(scheduled()).await.unwrap();
+    assert_eq!(
+        stack.sent_mail(&to).await.len(),
+        1,
+        "no reminder after a submission"
+    );
+
+    // SES reports a bounce through the topic.
+    let message_id = stack.sent_mail(&to).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let event = json!({"Records": [{"EventSource": "aws:sns", "Sns": {
+        "Type": "Notification",
+        "Message": json!({"eventType": "Bounce", "mail": {"messageId": message_id},
+                          "bounce": {"bounceType": "Permanent"}}).to_string()
+    }}]});
+    let report = notify.handle(event).await.unwrap();
+    assert_eq!(report["marked"], 1);
+    let log = sent_log(&stack, &[("kind", "link")]).await;
+    assert_eq!(log[0]["status"], "bounced");
+    assert!(
+        stack
+            .audit_events()
+            .iter()
+            .any(|e| e["event"] == "delivery_reported")
+    );
+    // Anything but the schedule and the topic is refused.
+    assert!(notify.handle(json!({"hello": "world"})).await.is_err());
+    stack.assert_no_plaintext(&[N1]).await;
+}

@@ -1,7 +1,7 @@
 //! Collection items (SPEC §4a): the collection, the token's lookup entry and the
 //! employee's pointer to their latest collection.
 
-use super::{Corrupt, EXPIRES_AT, GSI1PK, GSI1SK, Item, PK, SK, get_s, n, s};
+use super::{Corrupt, DUE_PK, DUE_SK, EXPIRES_AT, GSI1PK, GSI1SK, Item, PK, SK, get_s, n, s};
 use crate::keys::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
@@ -57,9 +57,40 @@ pub fn collection_to_item(c: &Collection) -> Item {
     ]);
     if let Some(a) = &c.email {
         item.insert(EMAIL.into(), s(a.expose()));
+        if c.state == mynumber_domain::collection::CollectionState::Open {
+            let mailed = c.mailed_at.unwrap_or(c.created_at);
+            item.insert(DUE_PK.into(), s(REMIND_PK));
+            item.insert(
+                DUE_SK.into(),
+                s(remind_sk(
+                    mynumber_domain::retention::jst_today(mailed),
+                    t,
+                    &c.collection_id,
+                )),
+            );
+        }
+    }
+    if let Some(at) = c.mailed_at {
+        item.insert(MAILED_AT.into(), s(timestamp(at)));
+    }
+    if !c.reminder_tokens.is_empty() {
+        item.insert(
+            REMINDER_DIGESTS.into(),
+            AttributeValue::Ss(
+                c.reminder_tokens
+                    .iter()
+                    .map(|d| d.as_str().to_owned())
+                    .collect(),
+            ),
+        );
     }
     item
 }
+
+/// When the link was last emailed.
+pub const MAILED_AT: &str = "mailed_at";
+/// The reminders' token digests (a string set).
+pub const REMINDER_DIGESTS: &str = "reminder_digests";
 
 /// The attribute holding the ids of the link's document photos (a string set, absent
 /// while there are none).
@@ -114,6 +145,19 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
                     .ok_or(Corrupt(EMAIL))?,
             ),
         },
+        mailed_at: match item.get(MAILED_AT) {
+            None => None,
+            Some(_) => Some(ts(MAILED_AT)?),
+        },
+        reminder_tokens: match item.get(REMINDER_DIGESTS) {
+            None => Vec::new(),
+            Some(v) => v
+                .as_ss()
+                .map_err(|_| Corrupt(REMINDER_DIGESTS))?
+                .iter()
+                .map(|d| TokenDigest::parse(d).ok_or(Corrupt(REMINDER_DIGESTS)))
+                .collect::<Result<_, _>>()?,
+        },
         version: num("version")?,
     })
 }
@@ -121,7 +165,12 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
 /// The token's entry: the only item whose key has no tenant, because on the employee's
 /// routes the token is all there is. It names the collection, nothing else.
 pub fn token_item(c: &Collection) -> Item {
-    let mut item = token_key(&c.token);
+    token_item_for(c, &c.token)
+}
+
+/// A token's entry for `c`: its first token's, or a reminder's.
+pub fn token_item_for(c: &Collection, digest: &TokenDigest) -> Item {
+    let mut item = token_key(digest);
     item.extend([
         ("kind".into(), s("collection_token")),
         ("tenant_id".into(), s(c.tenant_id.as_str())),

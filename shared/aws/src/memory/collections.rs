@@ -140,7 +140,10 @@ impl CollectionAccess for MemoryStore {
     ) -> Result<Option<Collection>, Unavailable> {
         self.check()?;
         let s = self.state.lock().unwrap();
-        Ok(s.collections.values().find(|c| c.token == *digest).cloned())
+        Ok(s.collections
+            .values()
+            .find(|c| c.opens_with(digest))
+            .cloned())
     }
 
     async fn count_invalid_attempt(&self, c: &Collection) -> Result<(), UpdateError> {
@@ -203,6 +206,79 @@ impl CollectionAccess for MemoryStore {
             }
         }
         *s = draft;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LinkReminders for MemoryStore {
+    async fn links_to_remind(
+        &self,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut due: Vec<_> = s
+            .collections
+            .values()
+            .filter(|c| c.email.is_some() && c.state == CollectionState::Open)
+            .map(|c| {
+                let day =
+                    mynumber_domain::retention::jst_today(c.mailed_at.unwrap_or(c.created_at));
+                (day, c.tenant_id.clone(), c.collection_id.clone())
+            })
+            .filter(|(day, _, _)| *day < before)
+            .collect();
+        due.sort_by(|a, b| {
+            (a.0, a.1.as_str(), a.2.as_str()).cmp(&(b.0, b.1.as_str(), b.2.as_str()))
+        });
+        Ok(due.into_iter().map(|(_, t, c)| (t, c)).collect())
+    }
+
+    async fn reminder_link(
+        &self,
+        t: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable> {
+        self.check()?;
+        Ok(self
+            .state
+            .lock()
+            .unwrap()
+            .collections
+            .get(&key(t, id.as_str()))
+            .cloned())
+    }
+
+    async fn add_reminder(
+        &self,
+        c: &Collection,
+        token: &TokenDigest,
+        at: DateTime<Utc>,
+    ) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .collections
+            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
+            .filter(|s| s.version == c.version && s.state == CollectionState::Open)
+            .ok_or(UpdateError::Concurrent)?;
+        stored.reminder_tokens.push(token.clone());
+        stored.mailed_at = Some(at);
+        stored.version += 1;
+        Ok(())
+    }
+
+    async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .collections
+            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
+            .filter(|s| s.version == c.version)
+            .ok_or(UpdateError::Concurrent)?;
+        stored.email = None;
+        stored.version += 1;
         Ok(())
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn state_change(
     Update::builder()
         .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
         // The address is kept only while the link is open (SPEC §4d).
-        .update_expression("SET #s = :s, version = :nv REMOVE email")
+        .update_expression("SET #s = :s, version = :nv REMOVE email, due_pk, due_sk")
         .condition_expression("version = :v")
         .expression_attribute_names("#s", "status")
         .expression_attribute_values(":s", s(state.code()))
@@ -233,7 +233,7 @@ impl CollectionAccess for DynamoStore {
         // The collection must name the same digest: the entry cannot open another one.
         Ok(get_collection(self, &t, &id)
             .await?
-            .filter(|c| c.token == *digest))
+            .filter(|c| c.opens_with(digest)))
     }
 
     /// One more invalid submission; the fifth locks the link.
@@ -267,7 +267,7 @@ impl CollectionAccess for DynamoStore {
         // that read the link before fails).
         let lock = Update::builder()
             .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-            .update_expression("SET #s = :locked REMOVE email ADD version :one")
+            .update_expression("SET #s = :locked REMOVE email, due_pk, due_sk ADD version :one")
             .condition_expression("#s = :s")
             .expression_attribute_names("#s", "status")
             .expression_attribute_values(":locked", s(CollectionState::Locked.code()))
@@ -287,5 +287,104 @@ impl CollectionAccess for DynamoStore {
         changes: Vec<DocumentChange>,
     ) -> Result<(), CreateError> {
         super::records::create_records(self, &records, Some(submitted(c)), &changes).await
+    }
+}
+
+#[async_trait]
+impl LinkReminders for DynamoStore {
+    async fn links_to_remind(
+        &self,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DUE)
+            .key_condition_expression("due_pk = :p AND due_sk < :before")
+            .expression_attribute_values(":p", s(REMIND_PK))
+            .expression_attribute_values(":before", s(before.to_string()));
+        let items = super::query_all(query).await?;
+        items
+            .iter()
+            .map(|item| {
+                item.get(DUE_SK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| parse_remind_sk(sk))
+                    .ok_or_else(|| super::corrupt(Corrupt(DUE_SK)))
+            })
+            .collect()
+    }
+
+    async fn reminder_link(
+        &self,
+        t: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable> {
+        get_collection(self, t, id).await
+    }
+
+    /// The reminder's token entry and the link's new mailing time, together: a token is
+    /// never filed for a link that closed meanwhile, and a link is never marked mailed
+    /// without the token its mail carries.
+    async fn add_reminder(
+        &self,
+        c: &Collection,
+        token: &TokenDigest,
+        at: DateTime<Utc>,
+    ) -> Result<(), UpdateError> {
+        let mut tx = Transaction::new(self);
+        tx.put(
+            Guard::Token,
+            Put::builder()
+                .set_item(Some(token_item_for(c, token)))
+                .condition_expression(super::ABSENT),
+        );
+        tx.update(
+            Guard::Previous,
+            Update::builder()
+                .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+                .update_expression(
+                    "SET mailed_at = :at, due_sk = :sk, version = :nv ADD reminder_digests :d",
+                )
+                .condition_expression("version = :v AND #s = :open")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":at", s(timestamp(at)))
+                .expression_attribute_values(
+                    ":sk",
+                    s(remind_sk(
+                        mynumber_domain::retention::jst_today(at),
+                        &c.tenant_id,
+                        &c.collection_id,
+                    )),
+                )
+                .expression_attribute_values(
+                    ":d",
+                    aws_sdk_dynamodb::types::AttributeValue::Ss(vec![token.as_str().to_owned()]),
+                )
+                .expression_attribute_values(":v", n(c.version))
+                .expression_attribute_values(":nv", n(c.version + 1))
+                .expression_attribute_values(":open", s(CollectionState::Open.code())),
+        );
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed(Guard::Previous) || e.failed(Guard::Token) => {
+                Err(UpdateError::Concurrent)
+            }
+            Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
+        }
+    }
+
+    async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError> {
+        update_alone(
+            self,
+            Update::builder()
+                .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+                .update_expression("SET version = :nv REMOVE email, due_pk, due_sk")
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", n(c.version))
+                .expression_attribute_values(":nv", n(c.version + 1)),
+        )
+        .await
     }
 }

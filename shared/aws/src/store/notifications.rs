@@ -72,10 +72,10 @@ fn cursor_of(sk: &str) -> Option<Cursor> {
     Cursor::parse(&sk.replace('#', "."))
 }
 
+/// The position a cursor names, read as every listing's cursor is (`{ms}.{id}`).
 fn sk_of(c: &Cursor) -> Option<String> {
-    let (ms, id) = c.as_str().split_once('.')?;
-    let ok = ms.len() == 13 && ms.bytes().all(|b| b.is_ascii_digit());
-    (ok && RecordId::parse(id).is_ok()).then(|| format!("{ms}#{id}"))
+    let (ms, id) = super::parse_cursor(c)?;
+    Some(listing_sk(ms, &id))
 }
 
 #[async_trait]

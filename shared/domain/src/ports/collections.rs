@@ -72,6 +72,36 @@ pub trait CollectionAccess: Send + Sync {
     ) -> Result<(), CreateError>;
 }
 
+/// Reminders of open links (the notify function's role).
+#[async_trait]
+pub trait LinkReminders: Send + Sync {
+    /// Open links with an address that were last emailed before `day` (JST), oldest first.
+    async fn links_to_remind(
+        &self,
+        before: chrono::NaiveDate,
+    ) -> Result<Vec<(TenantId, CollectionId)>, Unavailable>;
+
+    /// The link, read consistently.
+    async fn reminder_link(
+        &self,
+        tenant: &TenantId,
+        id: &CollectionId,
+    ) -> Result<Option<Collection>, Unavailable>;
+
+    /// Files a reminder's token beside the link's others (with its lookup entry) and the
+    /// time it was mailed, on condition that the link is still open at the version read;
+    /// `Concurrent` otherwise.
+    async fn add_reminder(
+        &self,
+        c: &Collection,
+        token: &TokenDigest,
+        at: DateTime<Utc>,
+    ) -> Result<(), UpdateError>;
+
+    /// Removes a closed link's address, and the link from those to remind.
+    async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError>;
+}
+
 /// Confirming a self-service submission.
 #[async_trait]
 pub trait RecordReview: Send + Sync {

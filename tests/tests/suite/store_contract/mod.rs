@@ -233,6 +233,8 @@ fn link(e: &str, created_at: DateTime<Utc>) -> Collection {
         token: CollectionToken::new_random().digest(),
         document_ids: Vec::new(),
         email: None,
+        mailed_at: None,
+        reminder_tokens: Vec::new(),
         version: 1,
     }
 }
