@@ -29,6 +29,7 @@ pub const OUR_CRATES: &[&str] = &[
     "collect",
     "purge",
     "backstop",
+    "notify",
     "console",
 ];
 

@@ -178,6 +178,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
             set(&[]),
         ),
         ("backstop", set(&["TtlDisposals"]), set(&[])),
+        ("notify", set(&["LinkReminders"]), set(&[])),
     ];
     for (function, store, keys) in declared {
         let row = doc
@@ -195,6 +196,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
     }
     // Backstop's service holds the one port directly.
     assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
+    assert!(domain("remind.rs").contains("store: Arc<dyn LinkReminders>"));
 }
 
 /// Lines of code: neither blank nor only a comment.
