@@ -10,7 +10,7 @@
 # lives in a temporary directory outside the workspace: the watcher restarts every function
 # when a workspace file that .gitignore does not cover changes, failing requests in flight.
 #
-#   FUZZ_EXAMPLES=N       examples per operation and phase (default 100: with the 30
+#   FUZZ_EXAMPLES=N       examples per operation and phase (default 80: with the 30
 #                         operations, well over 2,000 cases, coverage + fuzzing + stateful)
 #   FUZZ_SEED=N           the seed (default fixed, so that every run sends the same cases)
 #   FUZZ_PORT, FUZZ_MOTO_PORT   ports of the stack (default: free ones)
@@ -24,7 +24,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 "$root/scripts/tools.sh"
 
-examples="${FUZZ_EXAMPLES:-100}"
+examples="${FUZZ_EXAMPLES:-80}"
 seed="${FUZZ_SEED:-20261125}"
 say() { printf 'fuzz: %s\n' "$*"; }
 
