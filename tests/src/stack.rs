@@ -237,19 +237,25 @@ impl Stack {
             .unwrap_or_default()
     }
 
-    /// The notify function as this stack has it (its clock, SES in moto).
-    pub fn notify(&self) -> notify::Notify {
-        let store = self.store_on(&self.table);
-        let notifier = Notifier::new(
+    /// Mail as this stack's functions send it: SES in moto, the sent log and the settings
+    /// on `store`.
+    fn notifier_on(&self, store: Arc<DynamoStore>) -> Notifier {
+        Notifier::new(
             Arc::new(mynumber_aws::SesMailer::new(
                 &self.fn_sdk,
                 crate::MAIL_FROM,
                 None,
             )),
             store.clone(),
-            store.clone(),
+            store,
             PUBLIC_BASE_URL,
-        );
+        )
+    }
+
+    /// The notify function as this stack has it (its clock, SES in moto).
+    pub fn notify(&self) -> notify::Notify {
+        let store = self.store_on(&self.table);
+        let notifier = self.notifier_on(store.clone());
         notify::Notify::new(
             mynumber_domain::remind::ReminderService::new(
                 self.core(self.clock.clone()),
@@ -296,16 +302,7 @@ impl Stack {
     /// The registrar's collection and review use cases as this stack has them, on `table`.
     pub fn review_service(&self, table: &str) -> (ReviewService, NotificationService) {
         let store = self.store_on(table);
-        let notifier = Notifier::new(
-            Arc::new(mynumber_aws::SesMailer::new(
-                &self.fn_sdk,
-                crate::MAIL_FROM,
-                None,
-            )),
-            store.clone(),
-            store.clone(),
-            PUBLIC_BASE_URL,
-        );
+        let notifier = self.notifier_on(store.clone());
         (
             ReviewService::new(self.core(self.clock.clone()), store, self.objects.clone())
                 .with_mail(notifier.clone()),

@@ -240,14 +240,7 @@ impl LinkReminders for MemoryStore {
         t: &TenantId,
         id: &CollectionId,
     ) -> Result<Option<Collection>, Unavailable> {
-        self.check()?;
-        Ok(self
-            .state
-            .lock()
-            .unwrap()
-            .collections
-            .get(&key(t, id.as_str()))
-            .cloned())
+        CollectionWrites::get_collection(self, t, id).await
     }
 
     async fn add_reminder(
