@@ -11,7 +11,8 @@
 # Tools: PyPI pins in scripts/requirements-infra.txt ([venv-infra] -> .local/venv-infra,
 # [venv-sam] -> .local/venv-sam), cfn-guard from crates.io into .local/cargo. Needs only
 # Python 3 with venv, the Rust toolchain and the package registries; no AWS credentials.
-# Prints one line per check and exits non-zero if any check fails.
+# Prints one line per check and exits non-zero if any check fails. With --install-only it
+# installs the tools and stops.
 set -euo pipefail
 
 GUARD_VERSION=3.2.1
@@ -85,6 +86,10 @@ if [ "$install_failed" -ne 0 ]; then
     exit 1
 fi
 say "tools: $({ cat "$local_dir/venv-infra/.installed-from"; echo; cat "$local_dir/venv-sam/.installed-from"; echo; } | tr '\n' ' ')cfn-guard==$GUARD_VERSION ($((SECONDS - started)) s)"
+# `--install-only`: make test starts the installs early, beside the lints.
+if [ "${1:-}" = "--install-only" ]; then
+    exit 0
+fi
 
 # ---------------------------------------------------------------- checks
 

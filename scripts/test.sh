@@ -5,6 +5,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # Each phase's time, so that the CI budget (40 minutes on 2 cores) is watched where it goes.
 phase() { printf 'test.sh: %s done at %d s\n' "$1" "$SECONDS"; }
+# The infra tools (mostly downloads, and cfn-guard's build) install beside the lints.
+infra_log="$(mktemp)"
+"$root/scripts/infra-check.sh" --install-only >"$infra_log" 2>&1 &
+infra_tools=$!
 "$root/scripts/tools.sh"
 "$root/scripts/browser-deps.sh" # Chromium + chromedriver for the browser tests (apt-get)
 phase tools
@@ -12,6 +16,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 phase clippy
 "$root/scripts/check-privileges.sh"
+if ! wait "$infra_tools"; then
+  cat "$infra_log" >&2
+  exit 1
+fi
+rm -f "$infra_log"
 "$root/scripts/infra-check.sh"
 phase infra-check
 log="$(mktemp)"
@@ -21,7 +30,7 @@ cargo test --workspace --all-targets 2>&1 | tee "$log" || status=$?
 phase "cargo test"
 "$root/scripts/fuzz.sh" || status=1 # schemathesis against the local stack, from docs/openapi.json
 phase fuzz
-# The release binaries hold no development auth (a release build: a few minutes cold).
+# The functions, each built with only its own features, hold no development auth.
 "$root/scripts/check-binaries.sh" || status=1
 phase check-binaries
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
