@@ -1,5 +1,7 @@
 //! The notify function: the email the vault sends on its own (SPEC §4d). On the daily
-//! EventBridge schedule it reminds employees of their open links; from the mail events
+//! EventBridge schedule it reminds employees of their open links; every few minutes
+//! (`{"job": "outbox"}`) it sends what submissions left: the employee's receipt and HR's
+//! notice that submissions await review (at most one an hour a tenant); from the mail events
 //! topic (SNS, fed by the SES configuration set) it marks the sent log's entries SES
 //! reports bounced or complained of. Its role sends from the stack's identity only and
 //! reads and writes links and the sent log: no KMS key, no S3, no HTTP route.
@@ -35,6 +37,25 @@ impl Notify {
     pub async fn handle(&self, event: Value) -> Result<Value, NotifyError> {
         if let Some(records) = event.get("Records").and_then(Value::as_array) {
             return self.mail_events(records).await;
+        }
+        // The frequent schedule's input: what submissions left to send.
+        if event.get("job").and_then(Value::as_str) == Some("outbox") {
+            let report = self
+                .reminders
+                .send_outbox()
+                .await
+                .map_err(|e| NotifyError::Failed(e.to_string()))?;
+            tracing::info!(
+                receipts = report.receipts,
+                review_notices = report.review_notices,
+                failed = report.failed,
+                "outbox"
+            );
+            return Ok(json!({
+                "receipts_sent": report.receipts,
+                "review_notices_sent": report.review_notices,
+                "failed": report.failed,
+            }));
         }
         if event.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
             let report = self

@@ -366,6 +366,20 @@ pub fn parse_remind_sk(sk: &str) -> Option<(TenantId, CollectionId)> {
     Some((TenantId::parse(t).ok()?, CollectionId::parse(c).ok()?))
 }
 
+/// Submitted collections with mail left to send (a receipt, a review notice), in the
+/// `by_due` index: a partition of their own, sorted by submission time.
+pub const OUTBOX_PK: &str = "MAIL#OUTBOX";
+
+/// `{rfc3339 ms}#{tenant}#{collection}`: read back by `parse_remind_sk`.
+pub fn outbox_sk(at: chrono::DateTime<chrono::Utc>, t: &TenantId, c: &CollectionId) -> String {
+    format!("{}#{t}#{c}", mynumber_domain::record::timestamp(at))
+}
+
+/// When the tenant's last review notice went (`W`: waiting for review).
+pub fn review_notice_key(t: &TenantId) -> Item {
+    key(format!("T#{t}#W"), "REVIEW_NOTICE")
+}
+
 /// The tenant's notification settings.
 pub fn notification_settings_key(t: &TenantId) -> Item {
     key(format!("T#{t}#S"), "NOTIFICATIONS")

@@ -145,6 +145,8 @@ pub struct Collection {
     /// The digests of the reminders' tokens: each reminder carries a link of its own, and
     /// every link the employee was sent opens the collection while it is open.
     pub reminder_tokens: Vec<TokenDigest>,
+    /// What the submission left to send: the receipt, HR's review notice.
+    pub outbox: Option<crate::notification::Outbox>,
     /// Bumped on every change; conditional writes compare it.
     pub version: u64,
 }
@@ -298,6 +300,7 @@ mod tests {
             email: None,
             mailed_at: None,
             reminder_tokens: Vec::new(),
+            outbox: None,
             expires_at: now + Duration::days(1),
             created_at: now,
             created_by: Subject::parse("u").unwrap(),

@@ -4,7 +4,10 @@
 
 mod template;
 
-pub use template::{Email, LINK, LinkMail, REMINDER, Template, jst};
+pub use template::{
+    Email, LINK, LinkMail, RECEIPT, REMINDER, REVIEW_NOTICE, ReceiptMail, ReviewNoticeMail,
+    Template, jst,
+};
 
 use crate::ids::CollectionId;
 use crate::ids::{RecordId, TenantId};
@@ -333,6 +336,42 @@ impl<'de> Deserialize<'de> for NotificationSettings {
             },
         })
     }
+}
+
+/// What a submission leaves for the notify function to send (SPEC §4d), kept on the
+/// submitted collection until it is sent: the employee's receipt (while it is owed, the
+/// collection keeps the address it needs) and HR's notice that a submission awaits review.
+/// The collect function holds a KMS key, so it sends no mail itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbox {
+    pub submitted_at: DateTime<Utc>,
+    /// Owed when the link had an address.
+    pub receipt: Option<Received>,
+    /// A record of the submission awaits review and HR has not been told yet.
+    pub review: bool,
+}
+
+impl Outbox {
+    /// What is left once the receipt (`receipt_sent`) and the review notice
+    /// (`review_noticed`) are dealt with; `None` when nothing is.
+    pub fn after(&self, receipt_sent: bool, review_noticed: bool) -> Option<Outbox> {
+        let left = Outbox {
+            submitted_at: self.submitted_at,
+            receipt: self.receipt.clone().filter(|_| !receipt_sent),
+            review: self.review && !review_noticed,
+        };
+        (left.receipt.is_some() || left.review).then_some(left)
+    }
+}
+
+/// What the employee submitted, as the receipt tells it: never a number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// `true`: the employee's own number; `false`: a refusal to give it.
+    pub own_number: bool,
+    pub spouse: bool,
+    pub dependents: u32,
+    pub photos: u32,
 }
 
 #[cfg(test)]

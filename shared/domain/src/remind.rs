@@ -6,12 +6,15 @@
 //! working until the collection closes. An expired link's address is forgotten.
 
 use crate::audit::{AuditEvent, AuditKind, Caller};
+use crate::collection::Collection;
 use crate::collection::{CollectionStatus, CollectionToken};
 use crate::error::VaultError;
 use crate::ids::TenantId;
-use crate::notification::{LinkMail, NotificationKind, NotificationSettings, REMINDER};
+use crate::notification::{
+    LinkMail, NotificationKind, NotificationSettings, REMINDER, ReceiptMail, ReviewNoticeMail,
+};
 use crate::notify::{About, Notifier};
-use crate::ports::{LinkReminders, UpdateError};
+use crate::ports::{LinkReminders, MailOutbox, UpdateError};
 use crate::retention::jst_today;
 use crate::usecase::Core;
 use chrono::Duration;
@@ -29,14 +32,27 @@ pub struct RemindReport {
     pub forgotten: u64,
 }
 
+/// What one run of the outbox did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OutboxReport {
+    pub receipts: u64,
+    pub review_notices: u64,
+    /// Sends the provider refused (not retried: the entry says `failed`).
+    pub failed: u64,
+}
+
+/// The store ports of the notify function's role.
+pub trait NotifyStore: LinkReminders + MailOutbox {}
+impl<T: LinkReminders + MailOutbox> NotifyStore for T {}
+
 pub struct ReminderService {
     core: Core,
-    store: Arc<dyn LinkReminders>,
+    store: Arc<dyn NotifyStore>,
     notifier: Notifier,
 }
 
 impl ReminderService {
-    pub fn new(core: Core, store: Arc<dyn LinkReminders>, notifier: Notifier) -> Self {
+    pub fn new(core: Core, store: Arc<dyn NotifyStore>, notifier: Notifier) -> Self {
         ReminderService {
             core,
             store,
@@ -112,5 +128,122 @@ impl ReminderService {
             }
         }
         Ok(report)
+    }
+}
+
+impl ReminderService {
+    /// Sends what submissions left (run every few minutes): each employee's receipt, then
+    /// each tenant's review notice, at most one an hour, naming every submission that
+    /// waited for it. A receipt's address is removed before the mail goes, so it is sent
+    /// at most once and the address is gone whatever the provider answers.
+    pub async fn send_outbox(&self) -> Result<OutboxReport, VaultError> {
+        let now = self.core.now();
+        let mut report = OutboxReport::default();
+        let mut by_tenant: Vec<(TenantId, Vec<Collection>)> = Vec::new();
+        for (tenant, id) in self.store.outbox().await? {
+            let Some(c) = self.store.reminder_link(&tenant, &id).await? else {
+                continue;
+            };
+            if c.outbox.is_none() {
+                continue;
+            }
+            match by_tenant.iter_mut().find(|(t, _)| *t == tenant) {
+                Some((_, cs)) => cs.push(c),
+                None => by_tenant.push((tenant, vec![c])),
+            }
+        }
+        for (tenant, collections) in by_tenant {
+            let settings = self.notifier.settings(&tenant).await?;
+            let waiting: Vec<&Collection> = collections
+                .iter()
+                .filter(|c| c.outbox.as_ref().is_some_and(|o| o.review))
+                .collect();
+            // With nobody to tell, the flags are cleared without taking a turn.
+            let notice = !waiting.is_empty()
+                && (settings.hr_recipients.is_empty()
+                    || self.store.review_notice_turn(&tenant, now).await?);
+            let mut noticed = Vec::new();
+            for c in &collections {
+                let outbox = c.outbox.as_ref().expect("filtered above");
+                let receipt = outbox.receipt.as_ref().zip(c.email.as_ref());
+                let left = outbox.after(true, notice);
+                if receipt.is_none() && left.as_ref() == Some(outbox) {
+                    continue;
+                }
+                match self.store.settle_outbox(c, left.as_ref()).await {
+                    Ok(()) => {}
+                    // Changed meanwhile: the next run reads it again.
+                    Err(UpdateError::Concurrent) => continue,
+                    Err(UpdateError::Unavailable(e)) => return Err(e.into()),
+                }
+                if notice && outbox.review {
+                    noticed.push((c.employee_id.clone(), outbox.submitted_at));
+                }
+                let Some((received, to)) = receipt else {
+                    continue;
+                };
+                let email = ReceiptMail {
+                    to,
+                    sender: &settings.sender_name,
+                    employee_id: &c.employee_id,
+                    received,
+                    submitted_at: outbox.submitted_at,
+                }
+                .render();
+                let about = About {
+                    tenant: &tenant,
+                    kind: NotificationKind::Receipt,
+                    collection_id: Some(&c.collection_id),
+                    employee_id: Some(&c.employee_id),
+                };
+                self.count(&mut report, about, &email, now).await;
+            }
+            let Some(oldest) = noticed.iter().map(|(_, at)| *at).min() else {
+                continue;
+            };
+            let employees: Vec<_> = noticed.into_iter().map(|(e, _)| e).collect();
+            let url = format!("{}/console#/review", self.notifier.public_base_url());
+            for to in &settings.hr_recipients {
+                let email = ReviewNoticeMail {
+                    to,
+                    sender: &settings.sender_name,
+                    employees: &employees,
+                    oldest,
+                    url: &url,
+                }
+                .render();
+                let about = About {
+                    tenant: &tenant,
+                    kind: NotificationKind::ReviewNotice,
+                    collection_id: None,
+                    employee_id: None,
+                };
+                self.count(&mut report, about, &email, now).await;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn count(
+        &self,
+        report: &mut OutboxReport,
+        about: About<'_>,
+        email: &crate::notification::Email,
+        now: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut like = AuditEvent::new(AuditKind::NotificationSent, None, &Caller::default(), now);
+        like.tenant_id = Some(about.tenant.clone());
+        let kind = about.kind;
+        let delivery = self
+            .notifier
+            .deliver(&self.core, &like, about, email, now)
+            .await;
+        match (delivery.status, kind) {
+            (crate::notification::DeliveryStatus::Sent, NotificationKind::Receipt) => {
+                report.receipts += 1
+            }
+            (crate::notification::DeliveryStatus::Sent, _) => report.review_notices += 1,
+            _ => report.failed += 1,
+        }
     }
 }

@@ -203,6 +203,7 @@ impl ReviewService {
             email: input.email.clone(),
             mailed_at: input.email.as_ref().map(|_| now),
             reminder_tokens: Vec::new(),
+            outbox: None,
             expires_at: input.expires_at(now),
             created_at: now,
             created_by: principal.sub.clone(),

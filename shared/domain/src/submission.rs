@@ -384,15 +384,19 @@ impl SubmissionService {
                 status: n.record.status(),
             })
             .collect();
+        let outbox = outbox(collection, &news, named.len(), now);
         let mut outcome = self
             .store
-            .submit(collection, news.clone(), documents.clone())
+            .submit(collection, news.clone(), documents.clone(), outbox.as_ref())
             .await;
         if outcome == Err(CreateError::OldClaimMoved) {
             // A replaced record's claim moved to another employee's record after it fell
             // past due: replace it without freeing the claim, once.
             let news = news.into_iter().map(NewRecord::keeping_old_claim).collect();
-            outcome = self.store.submit(collection, news, documents).await;
+            outcome = self
+                .store
+                .submit(collection, news, documents, outbox.as_ref())
+                .await;
         }
         match outcome {
             Ok(()) => Ok(SubmissionView { records }),
@@ -498,6 +502,39 @@ impl SubmissionService {
             number_key,
         })
     }
+}
+
+/// What the notify function is to send for this submission: the receipt when the link
+/// was emailed, HR's notice when a record awaits review.
+fn outbox(
+    c: &Collection,
+    news: &[NewRecord],
+    photos: usize,
+    now: DateTime<Utc>,
+) -> Option<crate::notification::Outbox> {
+    let count = |kind: crate::relation::RelationKind| {
+        news.iter()
+            .filter(|n| n.record.relation.kind() == kind)
+            .count() as u32
+    };
+    let own_number = news.iter().any(|n| {
+        n.record.relation == Relation::OwnNumber
+            && matches!(n.record.content, Content::Pending { .. })
+    });
+    let review = news
+        .iter()
+        .any(|n| matches!(n.record.content, Content::Pending { .. }));
+    let receipt = c.email.as_ref().map(|_| crate::notification::Received {
+        own_number,
+        spouse: count(crate::relation::RelationKind::Spouse) > 0,
+        dependents: count(crate::relation::RelationKind::Dependent),
+        photos: photos as u32,
+    });
+    (receipt.is_some() || review).then_some(crate::notification::Outbox {
+        submitted_at: now,
+        receipt,
+        review,
+    })
 }
 
 /// Named documents stay for the review of `record` (at most until its review window

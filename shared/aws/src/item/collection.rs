@@ -73,6 +73,14 @@ pub fn collection_to_item(c: &Collection) -> Item {
     if let Some(at) = c.mailed_at {
         item.insert(MAILED_AT.into(), s(timestamp(at)));
     }
+    if let Some(o) = &c.outbox {
+        item.insert(OUTBOX.into(), s(outbox_json(o)));
+        item.insert(DUE_PK.into(), s(OUTBOX_PK));
+        item.insert(
+            DUE_SK.into(),
+            s(outbox_sk(o.submitted_at, t, &c.collection_id)),
+        );
+    }
     if !c.reminder_tokens.is_empty() {
         item.insert(
             REMINDER_DIGESTS.into(),
@@ -85,6 +93,13 @@ pub fn collection_to_item(c: &Collection) -> Item {
         );
     }
     item
+}
+
+/// What a submission left to send (JSON): the receipt, HR's review notice.
+pub const OUTBOX: &str = "outbox";
+
+pub fn outbox_json(o: &mynumber_domain::notification::Outbox) -> String {
+    serde_json::to_string(o).expect("an outbox serialises")
 }
 
 /// When the link was last emailed.
@@ -157,6 +172,15 @@ pub fn collection_from_item(item: &Item) -> Result<Collection, Corrupt> {
                 .iter()
                 .map(|d| TokenDigest::parse(d).ok_or(Corrupt(REMINDER_DIGESTS)))
                 .collect::<Result<_, _>>()?,
+        },
+        outbox: match item.get(OUTBOX) {
+            None => None,
+            Some(v) => Some(
+                v.as_s()
+                    .ok()
+                    .and_then(|j| serde_json::from_str(j).ok())
+                    .ok_or(Corrupt(OUTBOX))?,
+            ),
         },
         version: num("version")?,
     })

@@ -168,6 +168,7 @@ impl CollectionAccess for MemoryStore {
         c: &Collection,
         records: Vec<NewRecord>,
         documents: Vec<DocumentChange>,
+        outbox: Option<&mynumber_domain::notification::Outbox>,
     ) -> Result<(), CreateError> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
@@ -182,7 +183,10 @@ impl CollectionAccess for MemoryStore {
             .filter(|s| s.version == c.version && s.state == CollectionState::Open)
             .ok_or(CreateError::CollectionChanged)?;
         stored.state = CollectionState::Submitted;
-        stored.email = None;
+        stored.outbox = outbox.cloned();
+        if outbox.is_none_or(|o| o.receipt.is_none()) {
+            stored.email = None;
+        }
         stored.version += 1;
         for new in records {
             draft.create(new)?;
@@ -273,5 +277,58 @@ impl LinkReminders for MemoryStore {
         stored.email = None;
         stored.version += 1;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl MailOutbox for MemoryStore {
+    async fn outbox(&self) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut queued: Vec<_> = s
+            .collections
+            .values()
+            .filter_map(|c| {
+                let o = c.outbox.as_ref()?;
+                Some((o.submitted_at, c.tenant_id.clone(), c.collection_id.clone()))
+            })
+            .collect();
+        queued.sort_by(|a, b| (a.0, a.2.as_str()).cmp(&(b.0, b.2.as_str())));
+        Ok(queued.into_iter().map(|(_, t, c)| (t, c)).collect())
+    }
+
+    async fn settle_outbox(
+        &self,
+        c: &Collection,
+        left: Option<&mynumber_domain::notification::Outbox>,
+    ) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .collections
+            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
+            .filter(|s| s.version == c.version)
+            .ok_or(UpdateError::Concurrent)?;
+        stored.outbox = left.cloned();
+        if left.is_none_or(|o| o.receipt.is_none()) {
+            stored.email = None;
+        }
+        stored.version += 1;
+        Ok(())
+    }
+
+    async fn review_notice_turn(
+        &self,
+        t: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let last = s.review_notices.get(t.as_str()).copied();
+        if last.is_some_and(|at| now - at < chrono::Duration::hours(1)) {
+            return Ok(false);
+        }
+        s.review_notices.insert(t.as_str().to_owned(), now);
+        Ok(true)
     }
 }

@@ -49,6 +49,8 @@ struct State {
     documents: BTreeMap<(String, String, String), mynumber_domain::document::Document>,
     notifications: Vec<mynumber_domain::notification::NotificationEntry>,
     notification_settings: HashMap<String, mynumber_domain::notification::NotificationSettings>,
+    /// Each tenant's last review notice.
+    review_notices: HashMap<String, chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Default)]

@@ -68,10 +68,33 @@ pub(crate) fn state_change(
 
 /// The submission's update of its collection: spent, on condition that it is still open
 /// at the version read.
-pub(crate) fn submitted(c: &Collection) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
-    state_change(c, CollectionState::Submitted)
+/// With an `outbox`, the collection joins the notify function's queue and keeps its
+/// address while a receipt is owed.
+pub(crate) fn submitted(
+    c: &Collection,
+    outbox: Option<&mynumber_domain::notification::Outbox>,
+) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    let update = state_change(c, CollectionState::Submitted)
         .condition_expression("version = :v AND #s = :open")
-        .expression_attribute_values(":open", s(CollectionState::Open.code()))
+        .expression_attribute_values(":open", s(CollectionState::Open.code()));
+    match outbox {
+        None => update,
+        Some(o) => update
+            .update_expression(format!(
+                "SET #s = :s, version = :nv, {OUTBOX} = :o, due_pk = :q, due_sk = :qs{}",
+                if o.receipt.is_some() {
+                    ""
+                } else {
+                    " REMOVE email"
+                }
+            ))
+            .expression_attribute_values(":o", s(outbox_json(o)))
+            .expression_attribute_values(":q", s(OUTBOX_PK))
+            .expression_attribute_values(
+                ":qs",
+                s(outbox_sk(o.submitted_at, &c.tenant_id, &c.collection_id)),
+            ),
+    }
 }
 
 #[async_trait]
@@ -285,8 +308,9 @@ impl CollectionAccess for DynamoStore {
         c: &Collection,
         records: Vec<NewRecord>,
         changes: Vec<DocumentChange>,
+        outbox: Option<&mynumber_domain::notification::Outbox>,
     ) -> Result<(), CreateError> {
-        super::records::create_records(self, &records, Some(submitted(c)), &changes).await
+        super::records::create_records(self, &records, Some(submitted(c, outbox)), &changes).await
     }
 }
 
@@ -386,5 +410,88 @@ impl LinkReminders for DynamoStore {
                 .expression_attribute_values(":nv", n(c.version + 1)),
         )
         .await
+    }
+}
+
+#[async_trait]
+impl MailOutbox for DynamoStore {
+    async fn outbox(&self) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DUE)
+            .key_condition_expression("due_pk = :p")
+            .expression_attribute_values(":p", s(OUTBOX_PK));
+        let items = super::query_all(query).await?;
+        items
+            .iter()
+            .map(|item| {
+                item.get(DUE_SK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| parse_remind_sk(sk))
+                    .ok_or_else(|| super::corrupt(Corrupt(DUE_SK)))
+            })
+            .collect()
+    }
+
+    async fn settle_outbox(
+        &self,
+        c: &Collection,
+        left: Option<&mynumber_domain::notification::Outbox>,
+    ) -> Result<(), UpdateError> {
+        let update = Update::builder()
+            .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", n(c.version))
+            .expression_attribute_values(":nv", n(c.version + 1));
+        let update = match left {
+            None => update.update_expression(format!(
+                "SET version = :nv REMOVE email, {OUTBOX}, due_pk, due_sk"
+            )),
+            Some(o) => update
+                .update_expression(format!(
+                    "SET version = :nv, {OUTBOX} = :o{}",
+                    if o.receipt.is_some() {
+                        ""
+                    } else {
+                        " REMOVE email"
+                    }
+                ))
+                .expression_attribute_values(":o", s(outbox_json(o))),
+        };
+        update_alone(self, update).await
+    }
+
+    /// One conditional write: the turn is taken only when the last notice is an hour old.
+    async fn review_notice_turn(
+        &self,
+        t: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Unavailable> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(review_notice_key(t)))
+            .update_expression("SET last_sent = :now, #x = :gone")
+            .expression_attribute_names("#x", EXPIRES_AT)
+            .condition_expression("attribute_not_exists(last_sent) OR last_sent <= :ago")
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .expression_attribute_values(":ago", n((now - chrono::Duration::hours(1)).timestamp()))
+            // Of no use once the hour is over; the TTL tidies it away.
+            .expression_attribute_values(":gone", n((now + chrono::Duration::days(2)).timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }

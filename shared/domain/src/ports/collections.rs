@@ -64,11 +64,14 @@ pub trait CollectionAccess: Send + Sync {
     /// the employee's revision) and marks the collection submitted, all at once or not
     /// at all, with what becomes of each uploaded document (`documents`); `CollectionChanged`
     /// when the collection is no longer as read.
+    /// `outbox`, when given, stays on the collection for the notify function (with the
+    /// address, when a receipt is owed); otherwise the address goes at once.
     async fn submit(
         &self,
         c: &Collection,
         records: Vec<NewRecord>,
         documents: Vec<DocumentChange>,
+        outbox: Option<&crate::notification::Outbox>,
     ) -> Result<(), CreateError>;
 }
 
@@ -100,6 +103,29 @@ pub trait LinkReminders: Send + Sync {
 
     /// Removes a closed link's address, and the link from those to remind.
     async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError>;
+}
+
+/// What submissions left to send (the notify function's role): receipts and review notices.
+#[async_trait]
+pub trait MailOutbox: Send + Sync {
+    /// Submitted collections with something left to send, oldest first.
+    async fn outbox(&self) -> Result<Vec<(TenantId, CollectionId)>, Unavailable>;
+
+    /// Writes what is left of `c`'s outbox (`None`: nothing, and it leaves the queue); the
+    /// address goes once no receipt is owed. Conditional on the version read.
+    async fn settle_outbox(
+        &self,
+        c: &Collection,
+        left: Option<&crate::notification::Outbox>,
+    ) -> Result<(), UpdateError>;
+
+    /// The tenant's turn for a review notice: `true` (and the turn taken) when its last one
+    /// is at least an hour old, or there was none.
+    async fn review_notice_turn(
+        &self,
+        tenant: &TenantId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Unavailable>;
 }
 
 /// Confirming a self-service submission.

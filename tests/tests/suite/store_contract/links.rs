@@ -171,7 +171,7 @@ pub(super) async fn documents_fill_an_open_link_and_follow_its_submission(
         })
         .collect();
     store
-        .submit(&c, vec![new(pending.clone())], changes.clone())
+        .submit(&c, vec![new(pending.clone())], changes.clone(), None)
         .await
         .unwrap();
     let submitted = store
@@ -201,7 +201,9 @@ pub(super) async fn documents_fill_an_open_link_and_follow_its_submission(
     let mut twice = child("E1", 2);
     twice.source = Source::SelfService;
     assert_eq!(
-        store.submit(&c, vec![new(twice.clone())], Vec::new()).await,
+        store
+            .submit(&c, vec![new(twice.clone())], Vec::new(), None)
+            .await,
         Err(CreateError::CollectionChanged)
     );
     assert_eq!(store.get_record(&t, &twice.record_id).await.unwrap(), None);
@@ -261,7 +263,7 @@ pub(super) async fn a_pending_record_is_confirmed_once(store: &(impl Store + ?Si
         ciphertext: Ciphertext(vec![7; 20]),
     };
     store
-        .submit(&c, vec![new(pending.clone())], Vec::new())
+        .submit(&c, vec![new(pending.clone())], Vec::new(), None)
         .await
         .unwrap();
     let read = store
@@ -291,7 +293,94 @@ pub(super) async fn a_pending_record_is_confirmed_once(store: &(impl Store + ?Si
     let mut twin = own("E1", 3);
     twin.source = Source::SelfService;
     assert_eq!(
-        store.submit(&c, vec![new(twin)], Vec::new()).await,
+        store.submit(&c, vec![new(twin)], Vec::new(), None).await,
         Err(CreateError::CollectionChanged)
+    );
+}
+
+pub(super) async fn a_submission_s_mail_waits_in_the_outbox_with_its_address_until_settled(
+    store: &(impl Store + ?Sized),
+) {
+    use mynumber_domain::notification::{EmailAddress, Outbox, Received};
+    let t = tenant();
+    let mut c = link("E1", now());
+    c.email = Some(EmailAddress::parse("taro@example.co.jp").unwrap());
+    c.mailed_at = Some(now());
+    store.open_collection(&c, None, None).await.unwrap();
+    let mut pending = child("E1", 1);
+    pending.source = Source::SelfService;
+    let outbox = Outbox {
+        submitted_at: now() + Duration::minutes(5),
+        receipt: Some(Received {
+            own_number: true,
+            spouse: false,
+            dependents: 1,
+            photos: 0,
+        }),
+        review: true,
+    };
+    store
+        .submit(&c, vec![new(pending)], Vec::new(), Some(&outbox))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.outbox().await.unwrap(),
+        vec![(t.clone(), c.collection_id.clone())]
+    );
+    let read = store
+        .reminder_link(&t, &c.collection_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.outbox.as_ref(), Some(&outbox));
+    assert!(
+        read.email.is_some(),
+        "the receipt's address is kept until it is sent"
+    );
+    assert!(
+        store
+            .links_to_remind(today() + Duration::days(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The receipt goes: the address with it; the review notice is still owed.
+    let left = outbox.after(true, false);
+    assert_eq!(
+        store.settle_outbox(&c, left.as_ref()).await,
+        Err(UpdateError::Concurrent)
+    );
+    store.settle_outbox(&read, left.as_ref()).await.unwrap();
+    let read = store
+        .reminder_link(&t, &c.collection_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.email, None);
+    assert_eq!(read.outbox, left);
+    assert_eq!(store.outbox().await.unwrap().len(), 1);
+    store.settle_outbox(&read, None).await.unwrap();
+    assert!(store.outbox().await.unwrap().is_empty());
+
+    // One review notice an hour a tenant.
+    assert!(store.review_notice_turn(&t, now()).await.unwrap());
+    assert!(
+        !store
+            .review_notice_turn(&t, now() + Duration::minutes(59))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .review_notice_turn(&TenantId::parse("other").unwrap(), now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .review_notice_turn(&t, now() + Duration::minutes(60))
+            .await
+            .unwrap()
     );
 }

@@ -45,6 +45,8 @@ trait Store:
     + AuditTrail
     + CollectionWrites
     + CollectionAccess
+    + MailOutbox
+    + LinkReminders
     + RecordReview
     + DocumentEntries
     + RecordDocuments
@@ -66,6 +68,8 @@ impl<T> Store for T where
         + AuditTrail
         + CollectionWrites
         + CollectionAccess
+        + MailOutbox
+        + LinkReminders
         + RecordReview
         + DocumentEntries
         + RecordDocuments
@@ -108,6 +112,7 @@ contract!(
     quotas_and_counts_hold_their_limits,
     a_link_replaces_the_last_one_and_locks_after_five_invalid_attempts,
     documents_fill_an_open_link_and_follow_its_submission,
+    a_submission_s_mail_waits_in_the_outbox_with_its_address_until_settled,
     exports_change_on_condition_of_their_version,
     a_pending_record_is_confirmed_once,
 );
@@ -235,6 +240,7 @@ fn link(e: &str, created_at: DateTime<Utc>) -> Collection {
         email: None,
         mailed_at: None,
         reminder_tokens: Vec::new(),
+        outbox: None,
         version: 1,
     }
 }
