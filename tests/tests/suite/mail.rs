@@ -312,6 +312,11 @@ fn scheduled() -> Value {
            "resources": [], "detail": {}})
 }
 
+/// The frequent schedule's event: send what submissions left.
+fn outbox() -> Value {
+    json!({"job": "outbox"})
+}
+
 fn token_in(mail: &Value) -> String {
     let body = mail["body"].as_str().unwrap();
     body.split("collect#").nth(1).unwrap()[..64].to_owned()
@@ -396,13 +401,19 @@ async fn a_submitted_link_is_not_reminded_and_a_bounce_marks_its_mail() {
         crate::collections::submit(&stack, &token, json!({"self": crate::collections::own(N1)}))
             .await;
     assert_eq!(submitted.status, 201, "{}", submitted.raw);
+    // The address waits for the receipt, and goes with it.
+    assert!(format!("{:?}", stack.items_of_kind("collection").await).contains(&to));
+    let report = notify.handle(outbox()).await.unwrap();
+    assert_eq!(report["receipts_sent"], 1, "{report}");
     assert!(!format!("{:?}", stack.items_of_kind("collection").await).contains(&to));
     stack.clock.advance(chrono::Duration::days(5));
     notify.handle(scheduled()).await.unwrap();
+    notify.handle(outbox()).await.unwrap();
+    let mail = stack.sent_mail(&to).await;
     assert_eq!(
-        stack.sent_mail(&to).await.len(),
-        1,
-        "no reminder after a submission"
+        mail.len(),
+        2,
+        "the link and its receipt, no reminder after a submission: {mail:?}"
     );
 
     // SES reports a bounce through the topic.
@@ -428,4 +439,123 @@ async fn a_submitted_link_is_not_reminded_and_a_bounce_marks_its_mail() {
     // Anything but the schedule and the topic is refused.
     assert!(notify.handle(json!({"hello": "world"})).await.is_err());
     stack.assert_no_plaintext(&[N1]).await;
+}
+
+#[tokio::test]
+async fn the_employee_gets_a_receipt_and_hr_a_review_notice_at_most_once_an_hour() {
+    let stack = Stack::new().await;
+    let notify = stack.notify();
+    let hr = address(&stack, "hr");
+    let r = stack
+        .call(
+            req("PUT", "/v1/settings/notifications")
+                .who(&Who::admin("acme"))
+                .json(
+                    json!({"sender_name": "株式会社サンプル 人事部", "hr_recipients": [hr],
+                             "reminders": {"after_days": 3, "max": 2},
+                             "digest": {"weekday": "monday"}}),
+                )
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let to = address(&stack, "hanako");
+    assert_eq!(open_emailed_link(&stack, "E921", &to).await.status, 201);
+    let token = token_in(&stack.sent_mail(&to).await[0]);
+    let submitted = crate::collections::submit(
+        &stack,
+        &token,
+        json!({"self": crate::collections::own(N1), "spouse": {"my_number": N2}}),
+    )
+    .await;
+    assert_eq!(submitted.status, 201, "{}", submitted.raw);
+    // Nothing is sent by the submission itself: the collect function holds a KMS key.
+    assert_eq!(stack.sent_mail(&to).await.len(), 1);
+
+    let report = notify.handle(outbox()).await.unwrap();
+    assert_eq!(
+        (&report["receipts_sent"], &report["review_notices_sent"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    let receipt = &stack.sent_mail(&to).await[1];
+    let body = receipt["body"].as_str().unwrap();
+    assert!(
+        receipt["subject"]
+            .as_str()
+            .unwrap()
+            .contains("受け付けました")
+    );
+    for part in [
+        "E921 様",
+        "・ご本人の番号",
+        "・配偶者の番号",
+        "担当者が番号と本人確認書類を確認します",
+    ] {
+        assert!(
+            body.contains(part),
+            "{part} missing from the receipt: {body}"
+        );
+    }
+    assert!(
+        !body.contains(&token) && !body.contains("collect#"),
+        "no link in a receipt"
+    );
+    let notice = stack.sent_mail(&hr).await;
+    assert_eq!(notice.len(), 1, "{notice:?}");
+    let text = notice[0]["body"].as_str().unwrap();
+    assert!(
+        notice[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("確認待ちの提出が1件")
+    );
+    assert!(
+        text.contains("E921") && text.contains("/console#/review"),
+        "{text}"
+    );
+    assert!(!text.contains(&to), "no other person's address");
+
+    // A second submission within the hour waits for the next notice.
+    let (_, second_token) = crate::collections::open_link(&stack, "E922", false).await;
+    let second = crate::collections::submit(
+        &stack,
+        &second_token,
+        json!({"self": crate::collections::own(N3)}),
+    )
+    .await;
+    assert_eq!(second.status, 201, "{}", second.raw);
+    stack.clock.advance(chrono::Duration::minutes(30));
+    let report = notify.handle(outbox()).await.unwrap();
+    assert_eq!(report["review_notices_sent"], 0, "{report}");
+    assert_eq!(stack.sent_mail(&hr).await.len(), 1);
+    stack.clock.advance(chrono::Duration::minutes(31));
+    let report = notify.handle(outbox()).await.unwrap();
+    assert_eq!(report["review_notices_sent"], 1, "{report}");
+    let notice = stack.sent_mail(&hr).await;
+    let text = notice[1]["body"].as_str().unwrap();
+    assert!(text.contains("E922") && !text.contains("E921"), "{text}");
+    // Nothing is left to send.
+    let report = notify.handle(outbox()).await.unwrap();
+    assert_eq!(
+        report,
+        json!({"receipts_sent": 0, "review_notices_sent": 0, "failed": 0})
+    );
+
+    // The sent log: the link, the receipt, two notices; addresses masked.
+    let log = sent_log(&stack, &[]).await;
+    let kinds: Vec<&str> = log.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "receipt").count(),
+        1,
+        "{log:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "review_notice").count(),
+        2,
+        "{log:?}"
+    );
+    let raw = serde_json::to_string(&log).unwrap();
+    assert!(!raw.contains(&to) && !raw.contains(&hr), "masked: {raw}");
+    stack.assert_no_plaintext(&[N1, N2, N3]).await;
 }
