@@ -178,7 +178,11 @@ fn the_ports_table_is_what_the_use_cases_require() {
             set(&[]),
         ),
         ("backstop", set(&["TtlDisposals"]), set(&[])),
-        ("notify", set(&["LinkReminders"]), set(&[])),
+        (
+            "notify",
+            supertraits(&domain("remind.rs"), "NotifyStore"),
+            set(&[]),
+        ),
     ];
     for (function, store, keys) in declared {
         let row = doc
@@ -196,7 +200,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
     }
     // Backstop's service holds the one port directly.
     assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
-    assert!(domain("remind.rs").contains("store: Arc<dyn LinkReminders>"));
+    assert!(domain("remind.rs").contains("store: Arc<dyn NotifyStore>"));
 }
 
 /// Lines of code: neither blank nor only a comment.
