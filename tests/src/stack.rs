@@ -259,6 +259,11 @@ impl Stack {
         notify::Notify::new(
             mynumber_domain::remind::ReminderService::new(
                 self.core(self.clock.clone()),
+                store.clone(),
+                notifier.clone(),
+            ),
+            mynumber_domain::digest::DigestService::new(
+                self.core(self.clock.clone()),
                 store,
                 notifier.clone(),
             ),

@@ -1,11 +1,13 @@
 //! The notify function: the email the vault sends on its own (SPEC §4d). On the daily
-//! EventBridge schedule it reminds employees of their open links; every few minutes
+//! EventBridge schedule it reminds employees of their open links and sends HR's weekly
+//! digest to the tenants whose day it is; every few minutes
 //! (`{"job": "outbox"}`) it sends what submissions left: the employee's receipt and HR's
 //! notice that submissions await review (at most one an hour a tenant); from the mail events
 //! topic (SNS, fed by the SES configuration set) it marks the sent log's entries SES
 //! reports bounced or complained of. Its role sends from the stack's identity only and
 //! reads and writes links and the sent log: no KMS key, no S3, no HTTP route.
 
+use mynumber_domain::digest::DigestService;
 use mynumber_domain::notification::{DeliveryStatus, MessageId};
 use mynumber_domain::notify::Notifier;
 use mynumber_domain::remind::ReminderService;
@@ -23,13 +25,15 @@ pub enum NotifyError {
 
 pub struct Notify {
     reminders: ReminderService,
+    digests: DigestService,
     notifier: Notifier,
 }
 
 impl Notify {
-    pub fn new(reminders: ReminderService, notifier: Notifier) -> Self {
+    pub fn new(reminders: ReminderService, digests: DigestService, notifier: Notifier) -> Self {
         Notify {
             reminders,
+            digests,
             notifier,
         }
     }
@@ -69,10 +73,19 @@ impl Notify {
                 forgotten = report.forgotten,
                 "reminders"
             );
+            // The tenants whose digest day it is (JST) get their weekly digest.
+            let digests = self
+                .digests
+                .run()
+                .await
+                .map_err(|e| NotifyError::Failed(e.to_string()))?;
+            tracing::info!(sent = digests.sent, failed = digests.failed, "digests");
             return Ok(json!({
                 "reminders_sent": report.sent,
                 "reminders_failed": report.failed,
                 "addresses_forgotten": report.forgotten,
+                "digests_sent": digests.sent,
+                "digests_failed": digests.failed,
             }));
         }
         tracing::warn!("refused an invocation that is neither the schedule nor a mail event");

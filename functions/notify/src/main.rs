@@ -7,9 +7,9 @@ use std::sync::Arc;
 async fn main() -> Result<(), Error> {
     logging::init();
     let settings = Settings::from_env()?;
-    let (reminders, notifier) =
+    let (reminders, digests, notifier) =
         mynumber_aws::notify_service(&settings, Arc::new(StdoutAudit)).await?;
-    let notify = &notify::Notify::new(reminders, notifier);
+    let notify = &notify::Notify::new(reminders, digests, notifier);
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
             notify.handle(event.payload).await.map_err(Error::from)

@@ -380,6 +380,17 @@ pub fn review_notice_key(t: &TenantId) -> Item {
     key(format!("T#{t}#W"), "REVIEW_NOTICE")
 }
 
+/// The tenants whose weekly digest falls on `weekday`, in the `by_due` index (the settings
+/// item carries it while it names HR recipients; `due_sk` is the tenant).
+pub fn digest_pk(weekday: mynumber_domain::notification::Weekday) -> String {
+    format!("DIGEST#{}", weekday.code())
+}
+
+/// The day the tenant's last digest went (one a day however the schedule delivers).
+pub fn digest_turn_key(t: &TenantId) -> Item {
+    key(format!("T#{t}#W"), "DIGEST")
+}
+
 /// The tenant's notification settings.
 pub fn notification_settings_key(t: &TenantId) -> Item {
     key(format!("T#{t}#S"), "NOTIFICATIONS")

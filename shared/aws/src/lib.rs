@@ -231,6 +231,7 @@ pub async fn notify_service(
 ) -> Result<
     (
         mynumber_domain::remind::ReminderService,
+        mynumber_domain::digest::DigestService,
         mynumber_domain::notify::Notifier,
     ),
     SettingsError,
@@ -240,10 +241,11 @@ pub async fn notify_service(
     let notifier = notifier(settings, &config, store.clone())?;
     Ok((
         mynumber_domain::remind::ReminderService::new(
-            core(settings, audit),
-            store,
+            core(settings, audit.clone()),
+            store.clone(),
             notifier.clone(),
         ),
+        mynumber_domain::digest::DigestService::new(core(settings, audit), store, notifier.clone()),
         notifier,
     ))
 }

@@ -27,6 +27,22 @@ crate::words::vocabulary! {
     }
 }
 
+impl DisposalReason {
+    /// The reason as HR reads it in mail (the console's labels say the same).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            DisposalReason::NoLongerNeeded => "不要になった",
+            DisposalReason::Withdrawn => "撤回",
+            DisposalReason::Error => "誤登録",
+            DisposalReason::Replaced => "置き換え",
+            DisposalReason::RetentionEnded => "保存期間満了",
+            DisposalReason::TtlBackstop => "自動削除（TTL）",
+            DisposalReason::Rejected => "確認で却下",
+            DisposalReason::Unconfirmed => "未確認のまま期限切れ",
+        }
+    }
+}
+
 /// Why a registrar rejected a submission, kept in its disposal record: 1–500 characters
 /// of plain text that holds no My Number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@ mod template;
 
 pub use template::{
     Email, LINK, LinkMail, RECEIPT, REMINDER, REVIEW_NOTICE, ReceiptMail, ReviewNoticeMail,
-    Template, jst,
+    Template, jst, render,
 };
 
 use crate::ids::CollectionId;

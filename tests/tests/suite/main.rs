@@ -9,6 +9,7 @@ mod chaos;
 mod client;
 mod collections;
 mod console;
+mod digest;
 mod docs;
 mod documents;
 mod exports;
@@ -98,4 +99,22 @@ pub fn assert_problem(reply: &Reply, status: u16, code: &str) {
     assert_eq!(reply.code(), code, "{}", reply.raw);
     assert_eq!(reply.body["status"], status);
     assert!(reply.body["type"].as_str().unwrap().ends_with(code));
+}
+
+/// The kinds of the tenant `acme`'s sent log, newest first.
+pub async fn mail_log_kinds(stack: &Stack) -> Vec<String> {
+    let r = stack
+        .call(
+            req("GET", "/v1/notifications")
+                .who(&Who::auditor("acme"))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
 }

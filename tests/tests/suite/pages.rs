@@ -308,3 +308,17 @@ fn the_documented_asset_names_are_the_files_served() {
         served(console::PAGES, &["config.json"])
     );
 }
+
+/// The digest's mail and the console name a disposal reason alike.
+#[test]
+fn mail_and_console_name_disposal_reasons_alike() {
+    let script = labels();
+    for r in DisposalReason::ALL {
+        let line = format!("  {}: '{}',", r.code(), r.label_ja());
+        assert!(
+            script.contains(&line),
+            "labels.js and DisposalReason::label_ja differ on {}",
+            r.code()
+        );
+    }
+}

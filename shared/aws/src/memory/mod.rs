@@ -51,6 +51,8 @@ struct State {
     notification_settings: HashMap<String, mynumber_domain::notification::NotificationSettings>,
     /// Each tenant's last review notice.
     review_notices: HashMap<String, chrono::DateTime<chrono::Utc>>,
+    /// Each tenant's last digest day.
+    digest_days: HashMap<String, chrono::NaiveDate>,
 }
 
 #[derive(Default)]

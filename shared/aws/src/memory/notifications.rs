@@ -80,6 +80,62 @@ impl NotificationSettingsStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl DigestReads for MemoryStore {
+    async fn digest_tenants(
+        &self,
+        weekday: mynumber_domain::notification::Weekday,
+    ) -> Result<Vec<TenantId>, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        let mut tenants: Vec<TenantId> = s
+            .notification_settings
+            .iter()
+            .filter(|(_, n)| n.digest.weekday == weekday && !n.hr_recipients.is_empty())
+            .filter_map(|(t, _)| TenantId::parse(t).ok())
+            .collect();
+        tenants.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(tenants)
+    }
+
+    async fn digest_records(
+        &self,
+        t: &TenantId,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<mynumber_domain::record::Record<()>>, Unavailable> {
+        Exports::tenant_records(self, t, cursor).await
+    }
+
+    async fn digest_links(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::collection::Collection>, ListError> {
+        CollectionWrites::list_collections(
+            self,
+            t,
+            &Default::default(),
+            chrono::DateTime::UNIX_EPOCH,
+            page,
+        )
+        .await
+    }
+
+    async fn digest_disposals(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::disposal::DisposalRecord>, ListError> {
+        DisposalLog::list_disposals(self, t, None, page).await
+    }
+
+    async fn digest_turn(&self, t: &TenantId, day: chrono::NaiveDate) -> Result<bool, Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        Ok(s.digest_days.insert(t.as_str().to_owned(), day) != Some(day))
+    }
+}
+
 /// Keeps every message it is given; `fail` makes it refuse them all.
 #[derive(Default)]
 pub struct MemoryMailer {

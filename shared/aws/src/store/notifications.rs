@@ -266,6 +266,11 @@ impl NotificationSettingsStore for DynamoStore {
                 AttributeValue::S(serde_json::to_string(settings).map_err(unavailable)?),
             ),
         ]);
+        // Listed under its digest day when someone is to receive it.
+        if !settings.hr_recipients.is_empty() {
+            item.insert(DUE_PK.into(), s(digest_pk(settings.digest.weekday)));
+            item.insert(DUE_SK.into(), s(t.as_str()));
+        }
         self.client
             .put_item()
             .table_name(&self.table)
@@ -274,5 +279,83 @@ impl NotificationSettingsStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl DigestReads for DynamoStore {
+    async fn digest_tenants(&self, weekday: Weekday) -> Result<Vec<TenantId>, Unavailable> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(BY_DUE)
+            .key_condition_expression("due_pk = :p")
+            .expression_attribute_values(":p", s(digest_pk(weekday)));
+        let items = super::query_all(query).await?;
+        items
+            .iter()
+            .map(|item| {
+                item.get(DUE_SK)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|t| TenantId::parse(t).ok())
+                    .ok_or_else(|| corrupt(Corrupt(DUE_SK)))
+            })
+            .collect()
+    }
+
+    async fn digest_records(
+        &self,
+        t: &TenantId,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<mynumber_domain::record::Record<()>>, Unavailable> {
+        Exports::tenant_records(self, t, cursor).await
+    }
+
+    async fn digest_links(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::collection::Collection>, ListError> {
+        // Unfiltered: the time only serves a status filter.
+        CollectionWrites::list_collections(self, t, &Default::default(), DateTime::UNIX_EPOCH, page)
+            .await
+    }
+
+    async fn digest_disposals(
+        &self,
+        t: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<mynumber_domain::disposal::DisposalRecord>, ListError> {
+        DisposalLog::list_disposals(self, t, None, page).await
+    }
+
+    async fn digest_turn(&self, t: &TenantId, day: chrono::NaiveDate) -> Result<bool, Unavailable> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(digest_turn_key(t)))
+            .update_expression("SET #d = :d, #x = :gone")
+            .condition_expression("attribute_not_exists(#d) OR #d <> :d")
+            .expression_attribute_names("#d", "day")
+            .expression_attribute_names("#x", EXPIRES_AT)
+            .expression_attribute_values(":d", s(day.to_string()))
+            .expression_attribute_values(
+                ":gone",
+                n((chrono::Utc::now() + Duration::days(8)).timestamp()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }

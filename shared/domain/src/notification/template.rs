@@ -132,7 +132,7 @@ impl LinkMail<'_> {
             ("deadline", &jst(self.expires_at)),
             ("link", self.url),
         ];
-        email(self.to, self.sender, template, &values, self.url)
+        render(self.to, self.sender, template, &values, self.url)
     }
 }
 
@@ -174,7 +174,7 @@ impl ReceiptMail<'_> {
             ("received", &lines.join("\n")),
             ("next", next),
         ];
-        email(self.to, self.sender, &RECEIPT, &values, "")
+        render(self.to, self.sender, &RECEIPT, &values, "")
     }
 }
 
@@ -198,11 +198,13 @@ impl ReviewNoticeMail<'_> {
             ("employees", &ids.join("、")),
             ("link", self.url),
         ];
-        email(self.to, self.sender, &REVIEW_NOTICE, &values, self.url)
+        render(self.to, self.sender, &REVIEW_NOTICE, &values, self.url)
     }
 }
 
-fn email(
+/// A template filled with `values`: the text, its HTML alternative (with `link`, when not
+/// empty, the one anchor), to `to` under `sender`.
+pub fn render(
     to: &EmailAddress,
     sender: &SenderName,
     template: &Template,

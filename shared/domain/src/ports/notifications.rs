@@ -56,3 +56,43 @@ pub trait NotificationSettingsStore: Send + Sync {
         settings: &NotificationSettings,
     ) -> Result<(), Unavailable>;
 }
+
+/// What the weekly digest reads (the notify function's role): listings of metadata only,
+/// never a ciphertext, and the turn that keeps a tenant to one digest a day.
+#[async_trait]
+pub trait DigestReads: Send + Sync {
+    /// The tenants whose digest day is `weekday` and who named HR recipients.
+    async fn digest_tenants(
+        &self,
+        weekday: crate::notification::Weekday,
+    ) -> Result<Vec<TenantId>, Unavailable>;
+
+    /// The tenant's records, metadata only, a page at a time.
+    async fn digest_records(
+        &self,
+        tenant: &TenantId,
+        cursor: Option<&Cursor>,
+    ) -> Result<Page<crate::record::Record<()>>, Unavailable>;
+
+    /// The tenant's collection links, newest first.
+    async fn digest_links(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<crate::collection::Collection>, ListError>;
+
+    /// The tenant's disposal records, newest first.
+    async fn digest_disposals(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<crate::disposal::DisposalRecord>, ListError>;
+
+    /// The tenant's digest for `day` (JST): `true` (and taken) the first time only, so a
+    /// schedule delivered twice sends one digest.
+    async fn digest_turn(
+        &self,
+        tenant: &TenantId,
+        day: chrono::NaiveDate,
+    ) -> Result<bool, Unavailable>;
+}
