@@ -123,6 +123,8 @@ impl FaultPlan {
 enum Service {
     DynamoDb,
     Kms,
+    /// SES (API v2, REST-JSON): its operation is read from the path.
+    Ses,
     Other,
 }
 
@@ -302,17 +304,33 @@ impl Shared {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let ses = req.uri().path().starts_with("/v2/email/");
         let service = if target.starts_with("DynamoDB") {
             Service::DynamoDb
         } else if target.starts_with("TrentService") {
             Service::Kms
+        } else if ses {
+            Service::Ses
         } else {
             Service::Other
         };
-        let op = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let op = match service {
+            Service::Ses if req.uri().path() == "/v2/email/outbound-emails" => {
+                "SendEmail".to_owned()
+            }
+            Service::Ses => req
+                .uri()
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+            _ => target.rsplit('.').next().unwrap_or_default().to_owned(),
+        };
         let logged_as = match service {
             Service::DynamoDb => format!("DynamoDB/{op}"),
             Service::Kms => format!("KMS/{op}"),
+            Service::Ses => format!("SES/{op}"),
             Service::Other => format!("S3/{}", req.method()),
         };
         let sent = std::time::Instant::now();
@@ -322,10 +340,10 @@ impl Shared {
             _ => self.plan.decide(n, service, &op),
         };
         if let Some(f) = fault {
-            let svc = if service == Service::Kms {
-                "KMS"
-            } else {
-                "DynamoDB"
+            let svc = match service {
+                Service::Kms => "KMS",
+                Service::Ses => "SES",
+                _ => "DynamoDB",
             };
             self.stats.count(format!("{f:?} {svc}/{op}"));
         }
@@ -395,6 +413,20 @@ async fn reset_now(
 
 /// An AWS JSON-protocol error as the service would send it.
 fn error_response(service: Service, kind: ErrorKind) -> Response<Full<Bytes>> {
+    if service == Service::Ses {
+        // REST-JSON: the error's name in a header, the status saying what kind it is.
+        let (status, name) = match kind {
+            ErrorKind::Internal => (500, "InternalFailure"),
+            _ => (429, "TooManyRequestsException"),
+        };
+        return Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .header("x-amzn-errortype", name)
+            .header("x-amzn-requestid", "injected")
+            .body(Full::new(Bytes::from(r#"{"message":"injected fault"}"#)))
+            .unwrap();
+    }
     let (content_type, namespace) = match service {
         Service::Kms => ("application/x-amz-json-1.1", "com.amazonaws.kms"),
         _ => (

@@ -559,3 +559,37 @@ async fn the_employee_gets_a_receipt_and_hr_a_review_notice_at_most_once_an_hour
     assert!(!raw.contains(&to) && !raw.contains(&hr), "masked: {raw}");
     stack.assert_no_plaintext(&[N1, N2, N3]).await;
 }
+
+/// SES failing (the fault proxy answers every SendEmail with a 500, the SDK's retries
+/// included): the link is created and works, the 201 says `failed`, the sent log has one
+/// `failed` entry, and nothing else is written twice or half.
+#[tokio::test]
+async fn ses_failing_leaves_the_link_created_and_says_the_mail_failed() {
+    use mynumber_tests::faults::{ErrorKind, Fault, FaultPlan, FaultProxy};
+    let moto = mynumber_tests::moto::private_endpoint();
+    let mut plan = FaultPlan::new(FaultPlan::seed_from_env(), 1.0);
+    plan.operations = vec!["SendEmail"];
+    plan.kinds = vec![Fault::ErrorBefore(ErrorKind::Internal)];
+    let proxy = FaultProxy::start(&moto, plan);
+    let stack = Stack::behind(&moto, &proxy).await;
+    let to = address(&stack, "goro");
+    let r = open_emailed_link(&stack, "E931", &to).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["delivery"]["status"], "failed");
+    let injected = proxy.stats.injected();
+    assert!(
+        injected.keys().any(|k| k.ends_with("SES/SendEmail")),
+        "{injected:?}"
+    );
+    assert!(stack.sent_mail(&to).await.is_empty());
+    let token = r.body["url"].as_str().unwrap().split_once('#').unwrap().1;
+    assert_eq!(form_status(&stack, token).await, 200, "the link works");
+    assert_eq!(stack.items_of_kind("collection").await.len(), 1);
+    let log = sent_log(&stack, &[]).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["status"], "failed");
+    assert!(
+        log[0].get("message_id").is_none_or(Value::is_null),
+        "{log:?}"
+    );
+}
