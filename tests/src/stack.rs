@@ -472,8 +472,11 @@ impl Stack {
             // it took; the photos a decision deleted; an export found past its deadline.
             "disposal" => e["reason"] == "replaced" || e["reason"] == "retention_ended",
             "documents_deleted" | "export_expired" => true,
-            // The link a registrar opened with an address, emailed.
-            "notification_sent" => operation == Some("post /v1/collections"),
+            // The link a registrar opened with an address, or resent, emailed.
+            "notification_sent" => matches!(
+                operation,
+                Some("post /v1/collections" | "post /v1/collections/{collection_id}/resend")
+            ),
             // A stored number an import row or a link's submission matched.
             "number_matched" => matches!(
                 operation,

@@ -4,7 +4,7 @@
 // (and DOM) until its card is closed, the principal changes or the page is left for good.
 
 import { api, seg } from './api.js';
-import { label, purposesText, COLLECTION_STATUSES } from './labels.js';
+import { label, purposesText, COLLECTION_STATUSES, DELIVERY_STATUSES } from './labels.js';
 import { $, $$, h } from './dom.js';
 import { formatDateTime } from './dates.js';
 import { latest, isAborted } from './requests.js';
@@ -238,6 +238,7 @@ async function loadList(fresh) {
   showProblem($('#col-list-error'), null);
   let page;
   try {
+    if (fresh) await loadMail(signal);
     page = await api('GET', '/v1/collections', { query: { ...listQuery, limit: 50, cursor: listCursor }, signal });
   } catch (err) {
     if (isAborted(err)) return;
@@ -254,16 +255,47 @@ async function loadList(fresh) {
   $('#col-list-summary').textContent = n ? `${n}件${listCursor ? '（続きがあります）' : ''}` : '条件に合うリンクはありません。';
 }
 
+// collection id → its newest link mail (link or reminder), from the sent log's latest page:
+// where it went (masked), when, and what became of it. The list works without it.
+let mailByCollection = new Map();
+
+async function loadMail(signal) {
+  mailByCollection = new Map();
+  let log;
+  try {
+    log = await api('GET', '/v1/notifications', { query: { limit: 100 }, signal });
+  } catch (err) {
+    if (isAborted(err)) throw err;
+    return;
+  }
+  for (const n of Array.isArray(log?.items) ? log.items : []) {
+    if ((n.kind === 'link' || n.kind === 'reminder') && n.collection_id && !mailByCollection.has(n.collection_id)) {
+      mailByCollection.set(n.collection_id, n);
+    }
+  }
+}
+
 function rowOf(c) {
+  const m = mailByCollection.get(c.collection_id);
   const actions = h('td', { class: 'actions col-actions' });
   if (isRegistrar() && c.status === 'open') {
+    // An emailed link can be emailed again (a link of its own; the earlier ones still work).
+    if (m) {
+      const r = h('button', { type: 'button', class: 'button secondary small resend' }, 'メールで再送');
+      r.setAttribute('aria-label', `従業員番号 ${c.employee_id} のリンクをメールで再送する`);
+      actions.append(r);
+    }
     const b = h('button', { type: 'button', class: 'button secondary small cancel' }, '取り消す');
     b.setAttribute('aria-label', `従業員番号 ${c.employee_id} のリンクを取り消す`);
     actions.append(b);
   }
+  const mailed = m
+    ? h('span', { class: 'mailed', dataset: { status: String(m.status) } },
+      `メール ${m.to}：${label(DELIVERY_STATUSES, m.status)}（${formatDateTime(m.sent_at)}）`)
+    : null;
   return h('tr', { dataset: { collectionId: c.collection_id } },
     h('td', {}, String(c.employee_id ?? '')),
-    h('td', { class: 'status' }, h('span', { class: `badge badge-col-${c.status}` }, label(COLLECTION_STATUSES, c.status))),
+    h('td', { class: 'status' }, h('span', { class: `badge badge-col-${c.status}` }, label(COLLECTION_STATUSES, c.status)), mailed),
     h('td', {}, purposesText(c.purposes)),
     h('td', {}, c.include_family ? 'あり' : 'なし'),
     h('td', {}, formatDateTime(c.expires_at)),
@@ -273,6 +305,8 @@ function rowOf(c) {
 }
 
 async function onListClick(e) {
+  const again = e.target.closest('button.resend');
+  if (again) return resend(again);
   const button = e.target.closest('button.cancel');
   if (!button) return;
   const row = button.closest('tr');
@@ -293,4 +327,29 @@ async function onListClick(e) {
   row.replaceWith(fresh);
   $('#col-list-summary').textContent = 'リンクを取り消しました。';
   $('#col-reload').focus();
+}
+
+async function resend(button) {
+  const row = button.closest('tr');
+  const id = row.dataset.collectionId;
+  const signal = list.signal;
+  let sent;
+  try {
+    sent = await busy(button, '送信中…', () => api('POST', `/v1/collections/${seg(id)}/resend`, { signal }));
+  } catch (err) {
+    if (isAborted(err)) return;
+    showProblem($('#col-list-error'), err);
+    if (err.code === 'collection_closed') loadList(true);
+    return;
+  }
+  if (!row.isConnected) return;
+  showProblem($('#col-list-error'), null);
+  const ok = sent?.delivery?.status === 'sent';
+  row.querySelector('td.status .delivery')?.remove();
+  row.querySelector('td.status').append(h('p',
+    { class: `delivery ${ok ? 'sent' : 'failed'}`, dataset: { status: String(sent?.delivery?.status) } },
+    ok ? '再送しました。' : '再送できませんでした。'));
+  $('#col-list-summary').textContent = ok
+    ? 'リンクをメールで再送しました。以前のメールのリンクも期限まで使えます。'
+    : 'メールを送れませんでした。リンクは有効です。';
 }

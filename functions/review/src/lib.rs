@@ -28,6 +28,7 @@ pub enum Op {
     CreateCollection,
     ListCollections,
     CancelCollection,
+    ResendLink,
     Confirm,
     Reject,
     ListDocuments,
@@ -45,6 +46,11 @@ pub const ROUTES: &[Route<Op>] = &[
         "DELETE",
         "/v1/collections/{collection_id}",
         Op::CancelCollection,
+    ),
+    Route::new(
+        "POST",
+        "/v1/collections/{collection_id}/resend",
+        Op::ResendLink,
     ),
     Route::new("POST", "/v1/records/{record_id}/confirm", Op::Confirm),
     Route::new("POST", "/v1/records/{record_id}/reject", Op::Reject),
@@ -148,6 +154,17 @@ impl Api for Review {
                 })?;
                 let view = self.review.cancel_collection(auth, input).await?;
                 Ok(json_value(200, &view))
+            }
+            Op::ResendLink => {
+                let (auth, input) = self.review.core().admit(caller, || {
+                    CollectionId::parse(params[0])
+                        .map_err(|r| VaultError::invalid("collection_id", r.code()))
+                })?;
+                let delivery = self.review.resend_link(auth, input).await?;
+                Ok(json_value(
+                    200,
+                    &serde_json::json!({ "delivery": delivery }),
+                ))
             }
             Op::Confirm => {
                 let (auth, input) = self

@@ -27,6 +27,8 @@ crate::words::vocabulary! {
         CreateCollection = "create_collection",
         ListCollections = "list_collections",
         CancelCollection = "cancel_collection",
+        /// Email an open link again to the address it was sent to.
+        ResendLink = "resend_link",
         ConfirmRecord = "confirm_record",
         RejectRecord = "reject_record",
         /// List and view the document photos of a submission pending review.
@@ -55,6 +57,7 @@ impl Action {
             | Action::DisposeRecord
             | Action::CreateCollection
             | Action::CancelCollection
+            | Action::ResendLink
             | Action::ConfirmRecord
             | Action::RejectRecord
             | Action::ReviewDocuments => &[Role::Registrar],
@@ -120,6 +123,7 @@ mod tests {
                     CreateCollection,
                     ListCollections,
                     CancelCollection,
+                    ResendLink,
                     ConfirmRecord,
                     RejectRecord,
                     ReviewDocuments,

@@ -59,6 +59,8 @@ vocabulary! {
         CollectionCreated = "collection_created",
         ListCollections = "list_collections",
         CollectionCancelled = "collection_cancelled",
+        /// A registrar emailed an open link again (a new link of its own).
+        LinkResent = "link_resent",
         /// The employee's form read its link.
         CollectionViewed = "collection_viewed",
         /// The employee submitted through a link.

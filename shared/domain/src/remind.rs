@@ -14,7 +14,7 @@ use crate::notification::{
     LinkMail, NotificationKind, NotificationSettings, REMINDER, ReceiptMail, ReviewNoticeMail,
 };
 use crate::notify::{About, Notifier};
-use crate::ports::{LinkReminders, MailOutbox, UpdateError};
+use crate::ports::{LinkReminders, LinkTokens, MailOutbox, UpdateError};
 use crate::retention::jst_today;
 use crate::usecase::Core;
 use chrono::Duration;
@@ -42,8 +42,8 @@ pub struct OutboxReport {
 }
 
 /// The store ports of the notify function's role.
-pub trait NotifyStore: LinkReminders + MailOutbox {}
-impl<T: LinkReminders + MailOutbox> NotifyStore for T {}
+pub trait NotifyStore: LinkReminders + LinkTokens + MailOutbox {}
+impl<T: LinkReminders + LinkTokens + MailOutbox> NotifyStore for T {}
 
 pub struct ReminderService {
     core: Core,
@@ -99,16 +99,8 @@ impl ReminderService {
                 Err(UpdateError::Concurrent) => continue,
                 Err(UpdateError::Unavailable(e)) => return Err(e.into()),
             }
-            let email = LinkMail {
-                to: &to,
-                sender: &s.sender_name,
-                employee_id: &c.employee_id,
-                purposes: &c.purposes,
-                include_family: c.include_family,
-                expires_at: c.expires_at,
-                url: &token.url(self.notifier.public_base_url()),
-            }
-            .render(&REMINDER);
+            let url = token.url(self.notifier.public_base_url());
+            let email = LinkMail::of(&c, &to, &s.sender_name, &url).render(&REMINDER);
             let mut like =
                 AuditEvent::new(AuditKind::NotificationSent, None, &Caller::default(), now);
             like.tenant_id = Some(tenant.clone());

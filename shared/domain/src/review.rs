@@ -14,8 +14,9 @@ use crate::ids::{RecordId, Subject};
 use crate::notification::{LINK, LinkMail, NotificationKind};
 use crate::notify::{About, Notifier};
 use crate::ports::{
-    AuditTrail, CollectionWrites, Disposed, DocumentErasure, DocumentRef, DocumentViews, Page,
-    PageRequest, RecordDisposal, RecordDocuments, RecordReads, RecordReview, UpdateError,
+    AuditTrail, CollectionWrites, Disposed, DocumentErasure, DocumentRef, DocumentViews,
+    LinkTokens, Page, PageRequest, RecordDisposal, RecordDocuments, RecordReads, RecordReview,
+    UpdateError,
 };
 use crate::record::{Content, Record, RecordView};
 use crate::retention::jst_today;
@@ -29,6 +30,7 @@ crate::usecase::operations! {
     CreateCollection = (CollectionCreated, CreateCollection);
     ListCollections = (ListCollections, ListCollections);
     CancelCollection = (CollectionCancelled, CancelCollection);
+    ResendLink = (LinkResent, ResendLink);
     Confirm = (Confirmed, ConfirmRecord);
     Reject = (Disposal, RejectRecord);
     ListDocuments = (ListDocuments, ReviewDocuments);
@@ -37,11 +39,23 @@ crate::usecase::operations! {
 
 /// The store ports review needs; all within the review role, which has no KMS key.
 pub trait ReviewStore:
-    RecordReads + RecordDisposal + RecordReview + CollectionWrites + RecordDocuments + AuditTrail
+    RecordReads
+    + RecordDisposal
+    + RecordReview
+    + CollectionWrites
+    + LinkTokens
+    + RecordDocuments
+    + AuditTrail
 {
 }
 impl<
-    T: RecordReads + RecordDisposal + RecordReview + CollectionWrites + RecordDocuments + AuditTrail,
+    T: RecordReads
+        + RecordDisposal
+        + RecordReview
+        + CollectionWrites
+        + LinkTokens
+        + RecordDocuments
+        + AuditTrail,
 > ReviewStore for T
 {
 }
@@ -271,6 +285,51 @@ impl ReviewService {
             c.state = CollectionState::Cancelled;
             c.version += 1;
             Ok(c.view(now))
+        })
+        .await
+    }
+
+    /// `POST /v1/collections/{id}/resend`: emails an open link again to the address it was
+    /// sent to, with a link of its own (filed beside the others, as a reminder's is: every
+    /// link the employee holds keeps working). 409 `collection_closed` when the link no
+    /// longer opens; a field error on `email` when it was never emailed.
+    pub async fn resend_link(
+        &self,
+        auth: Authorised<'_, ops::ResendLink>,
+        input: CollectionId,
+    ) -> Result<crate::notification::Delivery, VaultError> {
+        auth.run(async |event, principal, now| {
+            event.collection_id = Some(input.clone());
+            let c = self
+                .store
+                .get_collection(&principal.tenant, &input)
+                .await?
+                .ok_or(VaultError::NotFound)?;
+            event.employee_id = Some(c.employee_id.clone());
+            if c.status(now) != crate::collection::CollectionStatus::Open {
+                return Err(VaultError::Conflict(Conflict::CollectionClosed));
+            }
+            let (Some(to), Some(mail)) = (&c.email, &self.mail) else {
+                return Err(VaultError::invalid("email", "not_emailed"));
+            };
+            let token = CollectionToken::new_random();
+            match self.store.add_reminder(&c, &token.digest(), now).await {
+                Ok(()) => {}
+                Err(UpdateError::Concurrent) => {
+                    return Err(VaultError::Conflict(Conflict::Concurrent));
+                }
+                Err(UpdateError::Unavailable(e)) => return Err(e.into()),
+            }
+            let settings = mail.settings(&principal.tenant).await?;
+            let url = token.url(mail.public_base_url());
+            let email = LinkMail::of(&c, to, &settings.sender_name, &url).render(&LINK);
+            let about = About {
+                tenant: &principal.tenant,
+                kind: NotificationKind::Link,
+                collection_id: Some(&c.collection_id),
+                employee_id: Some(&c.employee_id),
+            };
+            Ok(mail.deliver(&self.core, event, about, &email, now).await)
         })
         .await
     }

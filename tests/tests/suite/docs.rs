@@ -180,7 +180,11 @@ fn the_ports_table_is_what_the_use_cases_require() {
         ("backstop", set(&["TtlDisposals"]), set(&[])),
         (
             "notify",
-            supertraits(&domain("remind.rs"), "NotifyStore"),
+            // The reminders' store and the digest's reads.
+            supertraits(&domain("remind.rs"), "NotifyStore")
+                .into_iter()
+                .chain(["DigestReads".to_owned()])
+                .collect(),
             set(&[]),
         ),
     ];
@@ -201,6 +205,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
     // Backstop's service holds the one port directly.
     assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
     assert!(domain("remind.rs").contains("store: Arc<dyn NotifyStore>"));
+    assert!(domain("digest.rs").contains("store: Arc<dyn DigestReads>"));
 }
 
 /// Lines of code: neither blank nor only a comment.

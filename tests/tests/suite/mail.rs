@@ -593,3 +593,49 @@ async fn ses_failing_leaves_the_link_created_and_says_the_mail_failed() {
         "{log:?}"
     );
 }
+
+/// A registrar resends an emailed link: a link of its own, and the first still works; a
+/// link never emailed and a closed one are refused with their reasons.
+#[tokio::test]
+async fn a_resent_link_is_a_new_link_and_the_first_still_works() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    let to = address(&stack, "rokuro");
+    let r = open_emailed_link(&stack, "E941", &to).await;
+    let resend = |id: &str| {
+        req("POST", &format!("/v1/collections/{id}/resend"))
+            .who(&hr)
+            .build()
+    };
+    let id = r.body["collection_id"].as_str().unwrap().to_owned();
+    let again = stack.call(resend(&id)).await;
+    assert_eq!(again.status, 200, "{}", again.raw);
+    assert_eq!(again.body["delivery"]["status"], "sent");
+    let mail = stack.sent_mail(&to).await;
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    let (first, second) = (token_in(&mail[0]), token_in(&mail[1]));
+    assert_ne!(first, second);
+    assert_eq!(form_status(&stack, &first).await, 200);
+    assert_eq!(form_status(&stack, &second).await, 200);
+    assert!(
+        stack
+            .audit_events()
+            .iter()
+            .any(|e| e["event"] == "link_resent" && e["collection_id"] == id.as_str())
+    );
+
+    let (plain, _) = crate::collections::open_link(&stack, "E942", false).await;
+    let r = stack.call(resend(&plain)).await;
+    assert_problem(&r, 400, "invalid_request");
+    assert_eq!(r.body["errors"][0]["rule"], "not_emailed", "{}", r.raw);
+    let r = stack
+        .call(
+            req("DELETE", &format!("/v1/collections/{id}"))
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_problem(&stack.call(resend(&id)).await, 409, "collection_closed");
+    assert_eq!(stack.sent_mail(&to).await.len(), 2, "nothing more was sent");
+}

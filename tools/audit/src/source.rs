@@ -172,6 +172,7 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             Action::CreateCollection
             | Action::ListCollections
             | Action::CancelCollection
+            | Action::ResendLink
             | Action::ConfirmRecord
             | Action::RejectRecord
             | Action::ReviewDocuments

@@ -79,6 +79,7 @@ fn events_go_to_the_function_that_writes_them() {
             Action::CreateCollection
             | Action::ListCollections
             | Action::CancelCollection
+            | Action::ResendLink
             | Action::ConfirmRecord
             | Action::RejectRecord
             | Action::ReviewDocuments

@@ -247,25 +247,6 @@ impl LinkReminders for MemoryStore {
         CollectionWrites::get_collection(self, t, id).await
     }
 
-    async fn add_reminder(
-        &self,
-        c: &Collection,
-        token: &TokenDigest,
-        at: DateTime<Utc>,
-    ) -> Result<(), UpdateError> {
-        self.check()?;
-        let mut s = self.state.lock().unwrap();
-        let stored = s
-            .collections
-            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
-            .filter(|s| s.version == c.version && s.state == CollectionState::Open)
-            .ok_or(UpdateError::Concurrent)?;
-        stored.reminder_tokens.push(token.clone());
-        stored.mailed_at = Some(at);
-        stored.version += 1;
-        Ok(())
-    }
-
     async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError> {
         self.check()?;
         let mut s = self.state.lock().unwrap();
@@ -330,5 +311,27 @@ impl MailOutbox for MemoryStore {
         }
         s.review_notices.insert(t.as_str().to_owned(), now);
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl LinkTokens for MemoryStore {
+    async fn add_reminder(
+        &self,
+        c: &Collection,
+        token: &TokenDigest,
+        at: DateTime<Utc>,
+    ) -> Result<(), UpdateError> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        let stored = s
+            .collections
+            .get_mut(&key(&c.tenant_id, c.collection_id.as_str()))
+            .filter(|s| s.version == c.version && s.state == CollectionState::Open)
+            .ok_or(UpdateError::Concurrent)?;
+        stored.reminder_tokens.push(token.clone());
+        stored.mailed_at = Some(at);
+        stored.version += 1;
+        Ok(())
     }
 }

@@ -348,57 +348,6 @@ impl LinkReminders for DynamoStore {
         get_collection(self, t, id).await
     }
 
-    /// The reminder's token entry and the link's new mailing time, together: a token is
-    /// never filed for a link that closed meanwhile, and a link is never marked mailed
-    /// without the token its mail carries.
-    async fn add_reminder(
-        &self,
-        c: &Collection,
-        token: &TokenDigest,
-        at: DateTime<Utc>,
-    ) -> Result<(), UpdateError> {
-        let mut tx = Transaction::new(self);
-        tx.put(
-            Guard::Token,
-            Put::builder()
-                .set_item(Some(token_item_for(c, token)))
-                .condition_expression(super::ABSENT),
-        );
-        tx.update(
-            Guard::Previous,
-            Update::builder()
-                .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
-                .update_expression(
-                    "SET mailed_at = :at, due_sk = :sk, version = :nv ADD reminder_digests :d",
-                )
-                .condition_expression("version = :v AND #s = :open")
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":at", s(timestamp(at)))
-                .expression_attribute_values(
-                    ":sk",
-                    s(remind_sk(
-                        mynumber_domain::retention::jst_today(at),
-                        &c.tenant_id,
-                        &c.collection_id,
-                    )),
-                )
-                .expression_attribute_values(
-                    ":d",
-                    aws_sdk_dynamodb::types::AttributeValue::Ss(vec![token.as_str().to_owned()]),
-                )
-                .expression_attribute_values(":v", n(c.version))
-                .expression_attribute_values(":nv", n(c.version + 1))
-                .expression_attribute_values(":open", s(CollectionState::Open.code())),
-        );
-        match tx.commit().await {
-            Ok(()) => Ok(()),
-            Err(e) if e.failed(Guard::Previous) || e.failed(Guard::Token) => {
-                Err(UpdateError::Concurrent)
-            }
-            Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
-        }
-    }
-
     async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError> {
         update_alone(
             self,
@@ -492,6 +441,60 @@ impl MailOutbox for DynamoStore {
                 Ok(false)
             }
             Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl LinkTokens for DynamoStore {
+    /// The reminder's token entry and the link's new mailing time, together: a token is
+    /// never filed for a link that closed meanwhile, and a link is never marked mailed
+    /// without the token its mail carries.
+    async fn add_reminder(
+        &self,
+        c: &Collection,
+        token: &TokenDigest,
+        at: DateTime<Utc>,
+    ) -> Result<(), UpdateError> {
+        let mut tx = Transaction::new(self);
+        tx.put(
+            Guard::Token,
+            Put::builder()
+                .set_item(Some(token_item_for(c, token)))
+                .condition_expression(super::ABSENT),
+        );
+        tx.update(
+            Guard::Previous,
+            Update::builder()
+                .set_key(Some(collection_key(&c.tenant_id, &c.collection_id)))
+                .update_expression(
+                    "SET mailed_at = :at, due_sk = :sk, version = :nv ADD reminder_digests :d",
+                )
+                .condition_expression("version = :v AND #s = :open")
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":at", s(timestamp(at)))
+                .expression_attribute_values(
+                    ":sk",
+                    s(remind_sk(
+                        mynumber_domain::retention::jst_today(at),
+                        &c.tenant_id,
+                        &c.collection_id,
+                    )),
+                )
+                .expression_attribute_values(
+                    ":d",
+                    aws_sdk_dynamodb::types::AttributeValue::Ss(vec![token.as_str().to_owned()]),
+                )
+                .expression_attribute_values(":v", n(c.version))
+                .expression_attribute_values(":nv", n(c.version + 1))
+                .expression_attribute_values(":open", s(CollectionState::Open.code())),
+        );
+        match tx.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.failed(Guard::Previous) || e.failed(Guard::Token) => {
+                Err(UpdateError::Concurrent)
+            }
+            Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
         }
     }
 }

@@ -91,8 +91,16 @@ pub trait LinkReminders: Send + Sync {
         id: &CollectionId,
     ) -> Result<Option<Collection>, Unavailable>;
 
-    /// Files a reminder's token beside the link's others (with its lookup entry) and the
-    /// time it was mailed, on condition that the link is still open at the version read;
+    /// Removes a closed link's address, and the link from those to remind.
+    async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError>;
+}
+
+/// A further link for an open collection (a reminder's, or a registrar's resend): the
+/// store keeps only tokens' digests, so an earlier mail's link cannot be written again.
+#[async_trait]
+pub trait LinkTokens: Send + Sync {
+    /// Files a new token beside the link's others (with its lookup entry) and the time it
+    /// was mailed, on condition that the link is still open at the version read;
     /// `Concurrent` otherwise.
     async fn add_reminder(
         &self,
@@ -100,9 +108,6 @@ pub trait LinkReminders: Send + Sync {
         token: &TokenDigest,
         at: DateTime<Utc>,
     ) -> Result<(), UpdateError>;
-
-    /// Removes a closed link's address, and the link from those to remind.
-    async fn forget_address(&self, c: &Collection) -> Result<(), UpdateError>;
 }
 
 /// What submissions left to send (the notify function's role): receipts and review notices.

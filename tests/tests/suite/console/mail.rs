@@ -105,9 +105,26 @@ async fn a_link_goes_by_mail_comes_back_submitted_and_everyone_hears_of_it() {
         .await;
     c.shot("journey-link-sent").await;
 
-    // The employee opens the link from the mail, on a phone.
+    // The employee says the mail never came: HR sends it again from the list, which shows
+    // where the link went (masked).
+    c.click("#col-reload").await;
+    let status =
+        c.b.text_containing(
+            "#col-list tr[data-collection-id] .status",
+            "t***@example.co.jp：送信済み",
+        )
+        .await;
+    assert!(!status.contains(&to), "{status}");
+    c.click("#col-list tr[data-collection-id] button.resend")
+        .await;
+    c.b.text_containing("#col-list-summary", "再送しました")
+        .await;
+    c.shot("journey-link-resent").await;
+
+    // The employee opens the link from the first mail (still good), on a phone.
     let mail = c.stack.sent_mail(&to).await;
-    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail.len(), 2, "the link and its resend: {mail:?}");
+    assert_ne!(mail[0]["body"], mail[1]["body"], "a link of its own");
     let body = mail[0]["body"].as_str().unwrap();
     let token = body
         .split("/collect#")
@@ -152,8 +169,8 @@ async fn a_link_goes_by_mail_comes_back_submitted_and_everyone_hears_of_it() {
         .unwrap();
     assert_eq!(report["receipts_sent"], 1, "{report}");
     let mail = c.stack.sent_mail(&to).await;
-    assert_eq!(mail.len(), 2, "the link and the receipt: {mail:?}");
-    let receipt = mail[1]["body"].as_str().unwrap();
+    assert_eq!(mail.len(), 3, "the link, its resend, the receipt: {mail:?}");
+    let receipt = mail[2]["body"].as_str().unwrap();
     assert!(receipt.contains("・ご本人の番号"), "{receipt}");
     assert!(!receipt.contains(token) && !receipt.contains(N1));
     let notice = c.stack.sent_mail(&hr).await;

@@ -62,6 +62,70 @@ pub(super) async fn notification_routes(c: &mut Checker, stack: &Stack) {
     ] {
         c.check("GET", "/v1/notifications", &r);
     }
+    // Resending a link: 200 (sent), 400 (a bad id; a link never emailed), 401, 403, 404,
+    // 409 (cancelled), 503.
+    let hr = Who::registrar("acme");
+    let hr_ref = &hr;
+    let open = |body: Value| async move {
+        let r = stack
+            .call(
+                req("POST", "/v1/collections")
+                    .who(hr_ref)
+                    .json(body)
+                    .build(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        format!(
+            "/v1/collections/{}/resend",
+            r.body["collection_id"].as_str().unwrap()
+        )
+    };
+    let emailed = open(json!({"employee_id": "R1", "purposes": ["withholding_tax"],
+                              "email": "r1@example.co.jp"}))
+    .await;
+    let plain = open(json!({"employee_id": "R2", "purposes": ["withholding_tax"]})).await;
+    let cancelled = open(json!({"employee_id": "R3", "purposes": ["withholding_tax"],
+                                "email": "r3@example.co.jp"}))
+    .await;
+    let r = stack
+        .call(
+            req("DELETE", cancelled.trim_end_matches("/resend"))
+                .who(&hr)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    let resend = |path: &str, who: Option<&Who>| {
+        let r = req("POST", path);
+        match who {
+            Some(w) => r.who(w),
+            None => r,
+        }
+        .build()
+    };
+    let missing = "/v1/collections/6f1c1b2e-3a4d-4e5f-8a9b-0c1d2e3f4a5b/resend".to_owned();
+    for (path, r) in [
+        (&emailed, stack.call(resend(&emailed, Some(&hr))).await),
+        (&plain, stack.call(resend(&plain, Some(&hr))).await),
+        (
+            &"/v1/collections/x/resend".to_owned(),
+            stack
+                .call(resend("/v1/collections/x/resend", Some(&hr)))
+                .await,
+        ),
+        (&emailed, stack.call(resend(&emailed, None)).await),
+        (&emailed, stack.call(resend(&emailed, Some(&admin))).await),
+        (&missing, stack.call(resend(&missing, Some(&hr))).await),
+        (&cancelled, stack.call(resend(&cancelled, Some(&hr))).await),
+    ] {
+        c.check("POST", path, &r);
+    }
+    let r = no_table_review(stack)
+        .handle(resend(&emailed, Some(&hr)))
+        .await;
+    c.check("POST", &emailed, &mynumber_tests::Reply::from_response(r));
+
     // 503s: no table.
     let no_table = no_table_review(stack);
     for (method, path, r) in [
