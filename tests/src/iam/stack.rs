@@ -276,6 +276,32 @@ impl IamStack {
         review::Review::new(service, jwt::authenticator(), crate::PUBLIC_BASE_URL)
     }
 
+    /// The notify function on its role; its mail goes to a memory mailer (the enforcing
+    /// server checks the table's privileges, not SES's).
+    pub fn notify(
+        &self,
+        identity: &Identity,
+    ) -> (notify::Notify, Arc<crate::memory::MemoryMailer>) {
+        let store = self.store(identity);
+        let mailer = Arc::new(crate::memory::MemoryMailer::default());
+        let notifier = mynumber_domain::notify::Notifier::new(
+            mailer.clone(),
+            store.clone(),
+            store.clone(),
+            crate::PUBLIC_BASE_URL,
+        );
+        let notify = notify::Notify::new(
+            mynumber_domain::remind::ReminderService::new(
+                self.core(),
+                store.clone(),
+                notifier.clone(),
+            ),
+            mynumber_domain::digest::DigestService::new(self.core(), store, notifier.clone()),
+            notifier,
+        );
+        (notify, mailer)
+    }
+
     pub fn purge(&self, identity: &Identity) -> purge::Purge {
         purge::Purge::with_metrics(
             // The purge's S3 deletes are not under IAM here (the enforcing server has no

@@ -16,6 +16,7 @@ pub enum Function {
     Purge,
     Backstop,
     Console,
+    Notify,
 }
 
 impl Function {
@@ -28,6 +29,7 @@ impl Function {
             Function::Purge => "PurgeRole",
             Function::Backstop => "BackstopRole",
             Function::Console => "ConsoleRole",
+            Function::Notify => "NotifyRole",
         }
     }
 }
