@@ -600,6 +600,10 @@ impl Stack {
                 "a sent mail holds a number a test sent: {}",
                 m["subject"]
             );
+            assert_no_secret_in_mail(
+                m["subject"].as_str().unwrap_or_default(),
+                m["body"].as_str().unwrap_or_default(),
+            );
         }
     }
 
@@ -631,4 +635,21 @@ impl Drop for Stack {
             self.assert_logs_clean();
         }
     }
+}
+
+/// A mail holds no token but the employee's own link (one, in a link mail or a reminder),
+/// no MAC or digest (no other run of 32 or more hex digits) and no address in its body.
+fn assert_no_secret_in_mail(subject: &str, body: &str) {
+    let runs: std::collections::BTreeSet<&str> = body
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|run| run.len() >= 32)
+        .collect();
+    let link_mail = subject.contains("ご提出のお願い");
+    let allowed = usize::from(link_mail);
+    assert!(
+        runs.len() <= allowed && runs.iter().all(|r| link_mail && r.len() == 64),
+        "{subject}: a token, a MAC or a digest where none belongs ({} hex runs)",
+        runs.len()
+    );
+    assert!(!body.contains('@'), "{subject}: an address in a mail body");
 }
