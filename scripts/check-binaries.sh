@@ -14,9 +14,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 eval "$(grep -m1 '^FUNCTIONS=' scripts/build.sh)"
 started=$SECONDS
+took=()
 for f in "${FUNCTIONS[@]}"; do
+    t0=$SECONDS
     cargo build --quiet --bins --package "$f"
+    took+=("$f $((SECONDS - t0)) s")
 done
+# Where its minutes go (CI's budget is watched per phase).
+(IFS=,; echo "check-binaries: builds: ${took[*]}")
 status=0
 for f in "${FUNCTIONS[@]}"; do
     bin="target/debug/$f"
