@@ -158,6 +158,24 @@ impl Collection {
         self.token == *digest || self.reminder_tokens.contains(digest)
     }
 
+    /// The mail of this link at `url`: the first, a reminder or a resend.
+    pub fn link_mail<'a>(
+        &'a self,
+        to: &'a crate::notification::EmailAddress,
+        sender: &'a crate::notification::SenderName,
+        url: &'a str,
+    ) -> crate::notification::LinkMail<'a> {
+        crate::notification::LinkMail {
+            to,
+            sender,
+            employee_id: &self.employee_id,
+            purposes: &self.purposes,
+            include_family: self.include_family,
+            expires_at: self.expires_at,
+            url,
+        }
+    }
+
     pub fn status(&self, now: DateTime<Utc>) -> CollectionStatus {
         match self.state {
             // The count reached the limit but the lock's write was lost (a retried count, a

@@ -11,7 +11,7 @@ use crate::collection::{CollectionStatus, CollectionToken};
 use crate::error::VaultError;
 use crate::ids::TenantId;
 use crate::notification::{
-    LinkMail, NotificationKind, NotificationSettings, REMINDER, ReceiptMail, ReviewNoticeMail,
+    NotificationKind, NotificationSettings, REMINDER, ReceiptMail, ReviewNoticeMail,
 };
 use crate::notify::{About, Notifier};
 use crate::ports::{LinkReminders, LinkTokens, MailOutbox, UpdateError};
@@ -100,7 +100,7 @@ impl ReminderService {
                 Err(UpdateError::Unavailable(e)) => return Err(e.into()),
             }
             let url = token.url(self.notifier.public_base_url());
-            let email = LinkMail::of(&c, &to, &s.sender_name, &url).render(&REMINDER);
+            let email = c.link_mail(&to, &s.sender_name, &url).render(&REMINDER);
             let mut like =
                 AuditEvent::new(AuditKind::NotificationSent, None, &Caller::default(), now);
             like.tenant_id = Some(tenant.clone());

@@ -322,7 +322,7 @@ impl ReviewService {
             }
             let settings = mail.settings(&principal.tenant).await?;
             let url = token.url(mail.public_base_url());
-            let email = LinkMail::of(&c, to, &settings.sender_name, &url).render(&LINK);
+            let email = c.link_mail(to, &settings.sender_name, &url).render(&LINK);
             let about = About {
                 tenant: &principal.tenant,
                 kind: NotificationKind::Link,

@@ -17,6 +17,7 @@ mod handlers_memory;
 mod harness;
 mod headers;
 mod iam;
+mod iam_notify;
 mod imports;
 mod intake;
 mod lookup;

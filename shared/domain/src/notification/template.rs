@@ -116,25 +116,7 @@ pub struct LinkMail<'a> {
     pub url: &'a str,
 }
 
-impl<'a> LinkMail<'a> {
-    /// The mail of `c`'s link at `url`: the first, a reminder or a resend.
-    pub fn of(
-        c: &'a crate::collection::Collection,
-        to: &'a EmailAddress,
-        sender: &'a SenderName,
-        url: &'a str,
-    ) -> Self {
-        LinkMail {
-            to,
-            sender,
-            employee_id: &c.employee_id,
-            purposes: &c.purposes,
-            include_family: c.include_family,
-            expires_at: c.expires_at,
-            url,
-        }
-    }
-
+impl LinkMail<'_> {
     pub fn render(&self, template: &Template) -> Email {
         let purposes: Vec<&str> = self.purposes.iter().map(|p| p.label_ja()).collect();
         let scope = if self.include_family {
