@@ -86,7 +86,9 @@ if [ "$install_failed" -ne 0 ]; then
     exit 1
 fi
 say "tools: $({ cat "$local_dir/venv-infra/.installed-from"; echo; cat "$local_dir/venv-sam/.installed-from"; echo; } | tr '\n' ' ')cfn-guard==$GUARD_VERSION ($((SECONDS - started)) s)"
-# `--install-only`: make test starts the installs early, beside the lints.
+# `--install-only`: installs the tools and stops (to warm a machine). Running it beside the
+# lints was tried: the downloads and cfn-guard's build slowed tools.sh and clippy by more
+# than they saved.
 if [ "${1:-}" = "--install-only" ]; then
     exit 0
 fi

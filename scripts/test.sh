@@ -5,10 +5,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 # Each phase's time, so that the CI budget (40 minutes on 2 cores) is watched where it goes.
 phase() { printf 'test.sh: %s done at %d s\n' "$1" "$SECONDS"; }
-# The infra tools (mostly downloads, and cfn-guard's build) install beside the lints.
-infra_log="$(mktemp)"
-"$root/scripts/infra-check.sh" --install-only >"$infra_log" 2>&1 &
-infra_tools=$!
 "$root/scripts/tools.sh"
 "$root/scripts/browser-deps.sh" # Chromium + chromedriver for the browser tests (apt-get)
 phase tools
@@ -16,11 +12,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 phase clippy
 "$root/scripts/check-privileges.sh"
-if ! wait "$infra_tools"; then
-  cat "$infra_log" >&2
-  exit 1
-fi
-rm -f "$infra_log"
 "$root/scripts/infra-check.sh"
 phase infra-check
 log="$(mktemp)"

@@ -44,6 +44,8 @@ pub enum Conflict {
     NotPending,
     /// Cancel of a link already submitted or locked.
     CollectionClosed,
+    /// A resend of a link that was never emailed.
+    NotEmailed,
     /// A link already holds the most documents it may upload.
     DocumentLimit,
     /// An export's file before its approval; approving one already approved.
@@ -160,6 +162,8 @@ error_codes! {
     NotPending = "not_pending", 409, Conflict, "The record is not awaiting review.";
     CollectionClosed = "collection_closed", 409, Conflict,
         "The collection was already submitted or locked.";
+    NotEmailed = "not_emailed", 409, Conflict,
+        "The link was never emailed; create a new link with the employee's address.";
     DocumentLimit = "document_limit", 409, Conflict,
         "This link already holds the most documents it may upload.";
     NotApproved = "not_approved", 409, Conflict,
@@ -202,6 +206,7 @@ impl VaultError {
             VaultError::Conflict(Conflict::PendingReview) => ErrorCode::PendingReview,
             VaultError::Conflict(Conflict::NotPending) => ErrorCode::NotPending,
             VaultError::Conflict(Conflict::CollectionClosed) => ErrorCode::CollectionClosed,
+            VaultError::Conflict(Conflict::NotEmailed) => ErrorCode::NotEmailed,
             VaultError::Conflict(Conflict::DocumentLimit) => ErrorCode::DocumentLimit,
             VaultError::Conflict(Conflict::NotApproved) => ErrorCode::NotApproved,
             VaultError::Gone => ErrorCode::ExportGone,

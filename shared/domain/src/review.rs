@@ -292,7 +292,7 @@ impl ReviewService {
     /// `POST /v1/collections/{id}/resend`: emails an open link again to the address it was
     /// sent to, with a link of its own (filed beside the others, as a reminder's is: every
     /// link the employee holds keeps working). 409 `collection_closed` when the link no
-    /// longer opens; a field error on `email` when it was never emailed.
+    /// longer opens; 409 `not_emailed` when it was never emailed.
     pub async fn resend_link(
         &self,
         auth: Authorised<'_, ops::ResendLink>,
@@ -310,7 +310,7 @@ impl ReviewService {
                 return Err(VaultError::Conflict(Conflict::CollectionClosed));
             }
             let (Some(to), Some(mail)) = (&c.email, &self.mail) else {
-                return Err(VaultError::invalid("email", "not_emailed"));
+                return Err(VaultError::Conflict(Conflict::NotEmailed));
             };
             let token = CollectionToken::new_random();
             match self.store.add_reminder(&c, &token.digest(), now).await {

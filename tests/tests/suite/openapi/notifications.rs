@@ -62,8 +62,8 @@ pub(super) async fn notification_routes(c: &mut Checker, stack: &Stack) {
     ] {
         c.check("GET", "/v1/notifications", &r);
     }
-    // Resending a link: 200 (sent), 400 (a bad id; a link never emailed), 401, 403, 404,
-    // 409 (cancelled), 503.
+    // Resending a link: 200 (sent), 400 (a bad id), 401, 403, 404, 409 (never emailed;
+    // cancelled), 503.
     let hr = Who::registrar("acme");
     let hr_ref = &hr;
     let open = |body: Value| async move {
