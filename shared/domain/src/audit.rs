@@ -155,6 +155,7 @@ vocabulary! {
         PendingReview = "pending_review",
         NotPending = "not_pending",
         CollectionClosed = "collection_closed",
+        NotEmailed = "not_emailed",
         DocumentLimit = "document_limit",
         DuplicateNumber = "duplicate_number",
         FourEyes = "four_eyes",
