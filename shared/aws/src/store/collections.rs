@@ -418,10 +418,7 @@ impl MailOutbox for DynamoStore {
         t: &TenantId,
         now: DateTime<Utc>,
     ) -> Result<bool, Unavailable> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
+        let turn = Update::builder()
             .set_key(Some(review_notice_key(t)))
             .update_expression("SET last_sent = :now, #x = :gone")
             .expression_attribute_names("#x", EXPIRES_AT)
@@ -429,19 +426,8 @@ impl MailOutbox for DynamoStore {
             .expression_attribute_values(":now", n(now.timestamp()))
             .expression_attribute_values(":ago", n((now - chrono::Duration::hours(1)).timestamp()))
             // Of no use once the hour is over; the TTL tidies it away.
-            .expression_attribute_values(":gone", n((now + chrono::Duration::days(2)).timestamp()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+            .expression_attribute_values(":gone", n((now + chrono::Duration::days(2)).timestamp()));
+        super::turn_taken(update_alone(self, turn).await)
     }
 }
 

@@ -113,6 +113,16 @@ async fn update_alone(
         .map(|_| ())
 }
 
+/// A once-per-period turn taken by a conditional update: `true` when it was taken, `false`
+/// when its condition said another had it.
+fn turn_taken(result: Result<(), UpdateError>) -> Result<bool, Unavailable> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(UpdateError::Concurrent) => Ok(false),
+        Err(UpdateError::Unavailable(u)) => Err(u),
+    }
+}
+
 /// As `update_alone`, answering the item's attributes that `values` asks for.
 async fn update_alone_returning(
     store: &DynamoStore,

@@ -331,10 +331,7 @@ impl DigestReads for DynamoStore {
     }
 
     async fn digest_turn(&self, t: &TenantId, day: chrono::NaiveDate) -> Result<bool, Unavailable> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
+        let turn = aws_sdk_dynamodb::types::Update::builder()
             .set_key(Some(digest_turn_key(t)))
             .update_expression("SET #d = :d, #x = :gone")
             .condition_expression("attribute_not_exists(#d) OR #d <> :d")
@@ -344,18 +341,7 @@ impl DigestReads for DynamoStore {
             .expression_attribute_values(
                 ":gone",
                 n((chrono::Utc::now() + Duration::days(8)).timestamp()),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(unavailable(e)),
-        }
+            );
+        super::turn_taken(super::update_alone(self, turn).await)
     }
 }
