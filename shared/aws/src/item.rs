@@ -331,6 +331,9 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
     if let Some(note) = &d.note {
         item.insert("note".into(), s(note.as_str()));
     }
+    if let Some(due) = d.due_at {
+        item.insert("due_on".into(), s(due.to_string()));
+    }
     if d.documents_deleted > 0 {
         item.insert("documents_deleted".into(), n(d.documents_deleted));
     }
@@ -531,6 +534,9 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
             .map(|l| DependentLabel::stored(l).map_err(|_| Corrupt("dependent_label")))
             .transpose()?,
         reason: DisposalReason::parse(get_s(item, "reason")?).ok_or(Corrupt("reason"))?,
+        due_at: opt_s(item, "due_on")
+            .map(|d| d.parse().map_err(|_| Corrupt("due_on")))
+            .transpose()?,
         note: opt_s(item, "note")
             .map(|v| DisposalNote::parse(v).map_err(|_| Corrupt("note")))
             .transpose()?,

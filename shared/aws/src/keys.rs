@@ -225,6 +225,29 @@ pub fn export_key(t: &TenantId, id: &mynumber_domain::export::ExportId) -> Item 
     key(exports_pk(t), id.as_str())
 }
 
+/// The tenant's deletion certificates: one listing item each, sk its time-ordered id.
+pub fn certificates_pk(t: &TenantId) -> String {
+    format!("T#{t}#K")
+}
+
+pub fn certificate_key(t: &TenantId, id: &mynumber_domain::certificate::CertificateId) -> Item {
+    key(certificates_pk(t), id.as_str())
+}
+
+/// A certificate's signed JSON, in parts (sk `0000`, `0001`, …): a document may be
+/// larger than one item.
+pub fn certificate_document_pk(
+    t: &TenantId,
+    id: &mynumber_domain::certificate::CertificateId,
+) -> String {
+    format!("T#{t}#K#{id}")
+}
+
+/// The tenant's display name, which certificates print.
+pub fn organization_key(t: &TenantId) -> Item {
+    key(format!("T#{t}#O"), "ORGANIZATION")
+}
+
 pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
     format!("T#{t}#E#{e}#R")
 }

@@ -15,6 +15,8 @@ pub mod mail;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod settings;
+#[cfg(feature = "sign")]
+pub mod signer;
 pub mod store;
 
 #[cfg(feature = "decrypt")]
@@ -27,6 +29,8 @@ pub use item::{Item, registered_items};
 #[cfg(feature = "mail")]
 pub use mail::SesMailer;
 pub use settings::{Settings, SettingsError};
+#[cfg(feature = "sign")]
+pub use signer::KmsSigner;
 pub use store::{DynamoStore, record_from_image};
 
 use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
@@ -160,7 +164,8 @@ pub(crate) fn describe<E: std::error::Error>(e: &E) -> String {
     feature = "encrypt",
     feature = "decrypt",
     feature = "documents",
-    feature = "mail"
+    feature = "mail",
+    feature = "sign"
 ))]
 fn required<'a>(value: &'a Option<String>, name: &'static str) -> Result<&'a str, SettingsError> {
     value.as_deref().ok_or(SettingsError::Missing(name))
@@ -272,6 +277,20 @@ pub fn notifier(
 }
 
 /// The lookup function's use case: the store, and KMS to decrypt.
+#[cfg(feature = "sign")]
+pub async fn certificate_service(
+    settings: &Settings,
+    audit: Arc<dyn AuditSink>,
+) -> Result<mynumber_domain::certificate::CertificateService, SettingsError> {
+    let key = required(&settings.certificate_key_id, "CERTIFICATE_KEY_ID")?;
+    let config = sdk_config(settings.endpoint_url.as_deref()).await;
+    Ok(mynumber_domain::certificate::CertificateService::new(
+        core(settings, audit),
+        store(settings, &config).await,
+        Arc::new(KmsSigner::new(aws_sdk_kms::Client::new(&config), key)),
+    ))
+}
+
 #[cfg(feature = "decrypt")]
 pub async fn lookup_service(
     settings: &Settings,

@@ -14,6 +14,9 @@ pub struct Settings {
     /// `MAC_KEY_ID`: the HMAC key for idempotency fingerprints and the duplicate index
     /// (intake and collect).
     pub mac_key_id: Option<String>,
+    /// `CERTIFICATE_KEY_ID`: the asymmetric key that signs deletion certificates (the
+    /// certificate function only).
+    pub certificate_key_id: Option<String>,
     /// `AWS_ENDPOINT_URL` (local emulator), also honoured by the SDK itself.
     pub endpoint_url: Option<String>,
     /// `PUBLIC_BASE_URL`: the origin the employee's form is served from, for the links
@@ -79,6 +82,7 @@ impl Settings {
             table: required("TABLE_NAME")?,
             key_id: get("KMS_KEY_ID").filter(|v| !v.is_empty()),
             mac_key_id: get("MAC_KEY_ID").filter(|v| !v.is_empty()),
+            certificate_key_id: get("CERTIFICATE_KEY_ID").filter(|v| !v.is_empty()),
             endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
             public_base_url: get("PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
             documents_bucket: get("DOCUMENTS_BUCKET").filter(|v| !v.is_empty()),

@@ -43,6 +43,12 @@ crate::words::vocabulary! {
         ManageNotifications = "manage_notifications",
         /// Read the sent log (masked addresses).
         ListNotifications = "list_notifications",
+        /// Issue a deletion certificate (SPEC §4e).
+        IssueCertificate = "issue_certificate",
+        /// List and download deletion certificates, and read the tenant's display name.
+        ReadCertificates = "read_certificates",
+        /// Set the tenant's display name, which certificates print.
+        ManageOrganization = "manage_organization",
     }
 }
 
@@ -71,7 +77,8 @@ impl Action {
             Action::ApproveExport => &[Role::Handler, Role::Admin],
             Action::ListExports => &[Role::Handler, Role::Auditor, Role::Admin],
             Action::ListDisposals => &[Role::Auditor, Role::Registrar],
-            Action::ManageNotifications => &[Role::Admin],
+            Action::ManageNotifications | Action::ManageOrganization => &[Role::Admin],
+            Action::IssueCertificate | Action::ReadCertificates => &[Role::Auditor, Role::Admin],
             Action::ListNotifications => &[Role::Registrar, Role::Auditor],
         }
     }
@@ -149,9 +156,21 @@ mod tests {
                     ListCollections,
                     ListExports,
                     ListNotifications,
+                    IssueCertificate,
+                    ReadCertificates,
                 ],
             ),
-            (Admin, &[ApproveExport, ListExports, ManageNotifications]),
+            (
+                Admin,
+                &[
+                    ApproveExport,
+                    ListExports,
+                    ManageNotifications,
+                    IssueCertificate,
+                    ReadCertificates,
+                    ManageOrganization,
+                ],
+            ),
         ];
         for (role, allowed) in expected {
             for &action in Action::ALL {

@@ -103,6 +103,13 @@ vocabulary! {
         ListNotifications = "list_notifications",
         ReadNotificationSettings = "read_notification_settings",
         NotificationSettingsChanged = "notification_settings_changed",
+        /// A deletion certificate signed and stored (`count`: the disposals it states).
+        CertificateIssued = "certificate_issued",
+        ListCertificates = "list_certificates",
+        /// A certificate handed out, as its signed JSON or its PDF.
+        CertificateDownloaded = "certificate_downloaded",
+        ReadOrganization = "read_organization",
+        OrganizationChanged = "organization_changed",
     }
 }
 
@@ -319,6 +326,9 @@ pub struct AuditEvent {
     /// On `notification_sent`: the masked address (`t***@example.co.jp`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<crate::notification::MaskedAddress>,
+    /// On certificate events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_id: Option<crate::certificate::CertificateId>,
 }
 
 impl AuditEvent {
@@ -357,6 +367,7 @@ impl AuditEvent {
             export_id: None,
             notification: None,
             recipient: None,
+            certificate_id: None,
         }
     }
 }

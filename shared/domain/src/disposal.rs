@@ -3,7 +3,7 @@
 
 use crate::ids::{EmployeeId, RecordId, Subject, TenantId};
 use crate::record::{DependentLabel, Record, RelationKind, timestamp};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 crate::words::vocabulary! {
@@ -103,6 +103,10 @@ pub struct DisposalRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dependent_label: Option<DependentLabel>,
     pub reason: DisposalReason,
+    /// The day retention ended, when the record had one (a departure's due date); `None`
+    /// for submissions never confirmed and for records kept before this was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_at: Option<NaiveDate>,
     /// The registrar's words on a rejection.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<DisposalNote>,
@@ -140,6 +144,7 @@ impl DisposalRecord {
             relation: record.relation.kind(),
             dependent_label: record.relation.label().cloned(),
             reason,
+            due_at: record.departure.as_ref().map(|d| d.due_on),
             note: None,
             disposed_at: now,
             disposed_by,

@@ -372,51 +372,67 @@ impl fmt::Debug for DocumentId {
     }
 }
 
-/// An export id: a random UUID, like a record id.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
-pub struct ExportId(RecordId);
+/// An id that is a random UUID whose first 48 bits are the time in milliseconds (the
+/// layout of a UUIDv7), so that a tenant's items of one kind sort by when they were made.
+macro_rules! time_sorted_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(RecordId);
 
-impl ExportId {
-    /// A random id whose first 48 bits are the time in milliseconds (the layout of a
-    /// UUIDv7), so that the tenant's exports sort by when they were requested.
-    pub fn new_at(at: DateTime<Utc>) -> Self {
-        let random = RecordId::new_random();
-        let ms = at.timestamp_millis().clamp(0, (1 << 48) - 1);
-        let hex = format!("{ms:012x}");
-        let id = format!("{}-{}{}", &hex[..8], &hex[8..], &random.as_str()[13..]);
-        ExportId(RecordId::parse(&id).expect("a UUID's shape"))
-    }
+        impl $name {
+            pub fn new_at(at: DateTime<Utc>) -> Self {
+                let random = RecordId::new_random();
+                let ms = at.timestamp_millis().clamp(0, (1 << 48) - 1);
+                let hex = format!("{ms:012x}");
+                let id = format!("{}-{}{}", &hex[..8], &hex[8..], &random.as_str()[13..]);
+                $name(RecordId::parse(&id).expect("a UUID's shape"))
+            }
 
-    pub fn parse(s: &str) -> Result<Self, IdRule> {
-        RecordId::parse(s).map(ExportId)
-    }
+            pub fn parse(s: &str) -> Result<Self, IdRule> {
+                RecordId::parse(s).map($name)
+            }
 
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
+            pub fn as_str(&self) -> &str {
+                self.0.as_str()
+            }
 
-    /// As the store's listings position it (a UUID, like a record's).
-    pub fn as_record_id(&self) -> &RecordId {
-        &self.0
-    }
+            /// As the store's listings position it (a UUID, like a record's).
+            pub fn as_record_id(&self) -> &RecordId {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(&s).map_err(|e| {
+                    serde::de::Error::custom(format!(concat!(stringify!($name), ": {}"), e))
+                })
+            }
+        }
+    };
 }
 
-impl fmt::Display for ExportId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+time_sorted_id! {
+    /// An export id (SPEC §4b).
+    ExportId
 }
 
-impl fmt::Debug for ExportId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ExportId({})", self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ExportId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(|e| serde::de::Error::custom(format!("ExportId: {e}")))
-    }
+time_sorted_id! {
+    /// A deletion certificate's id (SPEC §4e).
+    CertificateId
 }

@@ -8,6 +8,7 @@ pub mod access;
 pub mod audit;
 pub mod backfill;
 pub mod backstop;
+pub mod certificate;
 pub mod collection;
 pub mod digest;
 pub mod disposal;

@@ -23,6 +23,17 @@ crate::words::vocabulary! {
     }
 }
 
+impl RelationKind {
+    /// The relation as HR reads it (the console's labels say the same).
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            RelationKind::OwnNumber => "本人",
+            RelationKind::Spouse => "配偶者",
+            RelationKind::Dependent => "扶養親族",
+        }
+    }
+}
+
 /// The one-per-employee places a `self` and a `spouse` record occupy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Slot {

@@ -321,4 +321,13 @@ fn mail_and_console_name_disposal_reasons_alike() {
             r.code()
         );
     }
+    // The certificate's PDF names relations as the console does.
+    for r in mynumber_domain::relation::RelationKind::ALL {
+        let line = format!("  {}: '{}',", r.code(), r.label_ja());
+        assert!(
+            script.contains(&line),
+            "labels.js and RelationKind::label_ja differ on {}",
+            r.code()
+        );
+    }
 }

@@ -5,8 +5,10 @@
 //!                       [--endpoint-url URL]
 //! mynumber-audit ship [--stack NAME] [--endpoint-url URL] < function-output
 //! mynumber-audit queries
+//! mynumber-audit verify-certificate FILE.json [--public-key FILE.pem]
 //!
-//! Exit status: 0 report without anomalies, 2 anomalies found, 1 error.
+//! Exit status: 0 report without anomalies (or a certificate that verifies), 2 anomalies
+//! found, 1 error (or a certificate that does not verify).
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use mynumber_audit::report::{ReviewConfig, review};
@@ -19,6 +21,7 @@ const USAGE: &str = "usage:
                         [--max-reveals-per-day 50] [--max-principals-per-record 2] [--endpoint-url URL]
   mynumber-audit ship [--stack NAME] [--endpoint-url URL] < function-output
   mynumber-audit queries
+  mynumber-audit verify-certificate FILE.json [--public-key FILE.pem]
 
 T is RFC 3339 (2026-11-24T09:00:00+09:00) or a date (2026-11-24, midnight at --utc-offset);
 --since defaults to 24 hours ago, --until to now. Without --file, the stack's three function
@@ -176,6 +179,37 @@ async fn run_review(args: Args) -> Result<ExitCode, String> {
     })
 }
 
+/// `verify-certificate FILE.json [--public-key FILE.pem]`: 0 when it verifies, 1 when not.
+fn verify_certificate(mut argv: impl Iterator<Item = String>) -> Result<ExitCode, String> {
+    let read = |path: &str| std::fs::read(path).map_err(|e| format!("{path}: {e}"));
+    let file = argv.next().ok_or(USAGE)?;
+    let pem = match (argv.next().as_deref(), argv.next()) {
+        (None, _) => None,
+        (Some("--public-key"), Some(path)) => {
+            Some(String::from_utf8(read(&path)?).map_err(|_| format!("{path} is not a PEM file"))?)
+        }
+        _ => return Err(USAGE.into()),
+    };
+    let json = read(&file)?;
+    match mynumber_audit::certificate::verify(&json, pem.as_deref()) {
+        Ok(v) => {
+            println!(
+                "OK: certificate {} is signed and whole ({} disposals)\nkey fingerprint: {}",
+                v.certificate_id, v.disposal_count, v.key_fingerprint
+            );
+            if pem.is_none() {
+                println!(
+                    "checked with the key the certificate carries: compare the fingerprint with \
+                     the employer's published key (GET /v1/certificates/public-key), or pass it \
+                     with --public-key"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(format!("NOT VERIFIED: {file}: {e}")),
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -213,6 +247,7 @@ async fn main() -> ExitCode {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some("verify-certificate") => verify_certificate(argv),
         _ => Err(USAGE.into()),
     };
     result.unwrap_or_else(|e| {

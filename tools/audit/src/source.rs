@@ -41,10 +41,12 @@ pub fn parse_message(message: &str) -> Result<Option<AuditEvent>, String> {
 /// The log groups of a stack's functions that write audit events, as `infra/template.yaml`
 /// names them.
 pub fn default_log_groups(stack: &str) -> Vec<String> {
-    ["intake", "review", "lookup", "collect", "purge", "backstop"]
-        .iter()
-        .map(|f| format!("/aws/lambda/{stack}-{f}"))
-        .collect()
+    [
+        "intake", "review", "lookup", "collect", "purge", "backstop", "notify", "certify",
+    ]
+    .iter()
+    .map(|f| format!("/aws/lambda/{stack}-{f}"))
+    .collect()
 }
 
 /// Shows progress on stderr when it is a terminal (reading long ranges takes a while).
@@ -188,6 +190,9 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::DownloadExport
             | Action::ListExports,
         ) => "lookup",
+        Some(Action::IssueCertificate | Action::ReadCertificates | Action::ManageOrganization) => {
+            "certify"
+        }
         // An export found past its deadline by the lookup function.
         None if event.event == AuditKind::ExportExpired => "lookup",
         None => "purge",

@@ -10,6 +10,7 @@
 //! transaction are written. Keys come from `crate::keys`, items from `crate::item`.
 
 mod backfill;
+mod certificates;
 mod collections;
 mod documents;
 mod due_index;

@@ -2,6 +2,7 @@
 //! capability, so that a use case holds exactly what its function's IAM role allows
 //! (`intake`, `lookup`, `purge`, `backstop`). AWS adapters implement them in `mynumber-aws`.
 
+mod certificates;
 mod cipher;
 mod collections;
 mod documents;
@@ -12,6 +13,7 @@ mod records;
 mod retention;
 mod trail;
 
+pub use certificates::*;
 pub use cipher::*;
 pub use collections::*;
 pub use documents::*;
