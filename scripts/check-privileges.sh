@@ -5,7 +5,8 @@
 # dependency tree at all; intake, lookup and the backstop have no S3 client (photos are
 # collect's, the review's and the purge's); only the review has an SES client (it has no
 # KMS key); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
-# static pages and draws QR codes). Fails closed: a function whose graph cannot be read fails the check. Run by
+# static pages and draws QR codes); certify's build signs with the certificate key and can
+# neither encrypt nor decrypt (mynumber-aws's `sign`). Fails closed: a function whose graph cannot be read fails the check. Run by
 # scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
 # compiles with only its own features) and reads the binaries.
 set -euo pipefail
@@ -19,7 +20,7 @@ if grep -Eq '^(mynumber-aws|aws-sdk-[a-z0-9]+|aws-config) ' <<<"$console_deps"; 
     fail "console has an AWS client in its dependency tree"
 fi
 
-for f in intake review lookup collect purge backstop notify; do
+for f in intake review lookup collect purge backstop notify certify; do
     features="$(cargo tree --offline -p "$f" -e features --prefix none)" || { fail "cannot read $f's features"; continue; }
     deps="$(cargo tree --offline -p "$f" -e normal --prefix none)" || { fail "cannot read $f's dependencies"; continue; }
     [ -n "$deps" ] || { fail "$f has an empty dependency graph"; continue; }
@@ -38,7 +39,7 @@ for f in intake review lookup collect purge backstop notify; do
     esac
     # Document photos: collect, the review and the purge only (the template's S3 statements).
     case "$f" in
-        intake | lookup | backstop | notify) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
+        intake | lookup | backstop | notify | certify) [ "$s3" = no ] || fail "$f has aws-sdk-s3 in its dependency tree" ;;
         *) has documents || fail "$f has no documents bucket client" ;;
     esac
     # The scheduled functions take no HTTP request: no HTTP layer, no JWT verification.
@@ -51,8 +52,10 @@ for f in intake review lookup collect purge backstop notify; do
         intake) has encrypt || fail "intake cannot encrypt"; ! has decrypt || fail "intake can decrypt" ;;
         lookup) has decrypt || fail "lookup cannot decrypt"; ! has encrypt || fail "lookup can encrypt" ;;
         collect) has encrypt || fail "collect cannot encrypt"; ! has decrypt || fail "collect can decrypt" ;;
+        # The certificate key only: it signs, and holds no data key and no MAC key.
+        certify) has sign || fail "certify cannot sign"; ! has encrypt && ! has decrypt || fail "certify can encrypt or decrypt" ;;
         *) [ "$kms" = no ] || fail "$f has aws-sdk-kms in its dependency tree" ;;
     esac
 done
-[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, only review and notify send email, console no AWS client"
+[ "$status" -eq 0 ] && echo "check-privileges: intake and collect encrypt, lookup alone decrypts, review, purge and backstop have no KMS client, intake, lookup and backstop no S3 client, purge and backstop no HTTP or JWT crate, only review and notify send email, certify only signs, console no AWS client"
 exit "$status"

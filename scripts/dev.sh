@@ -104,6 +104,7 @@ env_args=(
   --env-var "TABLE_NAME=${TABLE_NAME}"
   --env-var "KMS_KEY_ID=${KMS_KEY_ID}"
   --env-var "MAC_KEY_ID=${MAC_KEY_ID}"
+  --env-var "CERTIFICATE_KEY_ID=${CERTIFICATE_KEY_ID}"
   --env-var "DOCUMENTS_BUCKET=${DOCUMENTS_BUCKET}"
   --env-var "MAIL_FROM=${MAIL_FROM}"
   --env-var "PUBLIC_BASE_URL=http://127.0.0.1:${PORT}"

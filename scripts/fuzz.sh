@@ -145,6 +145,7 @@ warm intake '201|409' "$base/v1/records" "${dev_headers[@]}" -H 'x-dev-roles: re
   -d '{"employee_id":"W1","relation":"self","purposes":["withholding_tax"],"refusal":{"reason":"warm-up","requested_on":"2026-01-05"}}'
 warm lookup 200 "$base/v1/records?employee_id=W1" "${dev_headers[@]}" -H 'x-dev-roles: auditor'
 warm review 200 "$base/v1/collections" "${dev_headers[@]}" -H 'x-dev-roles: registrar'
+warm certify 200 "$base/v1/certificates" "${dev_headers[@]}" -H 'x-dev-roles: auditor'
 warm collect 200 "$base/collect"
 warm console 200 "$base/console"
 warm purge 200 -X POST "$base/2015-03-31/functions/purge/invocations" -d @"$root/events/scheduled-event.json"

@@ -91,6 +91,8 @@ pub struct Reply {
     pub headers: lambda_http::http::HeaderMap,
     pub body: Value,
     pub raw: String,
+    /// The body's bytes (a PDF, an image).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -101,11 +103,12 @@ impl Reply {
             .get("content-type")
             .map(|v| v.to_str().unwrap().to_owned())
             .unwrap_or_default();
-        let raw = match resp.body() {
-            Body::Text(s) => s.clone(),
-            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
-            _ => String::new(),
+        let bytes = match resp.body() {
+            Body::Text(s) => s.as_bytes().to_vec(),
+            Body::Binary(b) => b.clone(),
+            _ => Vec::new(),
         };
+        let raw = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
         Reply {
             status,
@@ -113,6 +116,7 @@ impl Reply {
             headers,
             body,
             raw,
+            bytes,
         }
     }
 
@@ -300,6 +304,7 @@ pub enum Target {
     Review,
     Collect,
     Console,
+    Certify,
 }
 
 impl Target {
@@ -332,6 +337,11 @@ impl Target {
                 Target::Console,
                 names(::console::ROUTES, method, path),
                 knows(::console::ROUTES, path),
+            ),
+            (
+                Target::Certify,
+                names(::certify::ROUTES, method, path),
+                knows(::certify::ROUTES, path),
             ),
         ];
         tables

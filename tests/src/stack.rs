@@ -48,6 +48,9 @@ pub struct Stack {
     pub collect: collect::Collect,
     /// The HR console's pages, in development mode (the principal picker).
     pub console: console::Console,
+    /// Deletion certificates, signed with this stack's own ECC key.
+    pub certify: certify::Certify,
+    pub certificate_key_id: String,
     /// Bodies of every response except reveals, which must never hold a number.
     pub non_reveal_bodies: Mutex<Vec<String>>,
     /// Every number a request to this stack carried: what its leak scans look for.
@@ -120,6 +123,10 @@ impl Stack {
         let documents_key = bootstrap::ensure_encryption_key(&kms, &format!("alias/doc-{id}"))
             .await
             .unwrap();
+        let certificate_key_id =
+            bootstrap::ensure_certificate_key(&kms, &format!("alias/cert-{id}"))
+                .await
+                .unwrap();
         let bucket = format!("documents-{id}");
         bootstrap::ensure_documents_bucket(&s3_client(&sdk), &bucket, &documents_key, &["*"])
             .await
@@ -161,6 +168,14 @@ impl Stack {
             Arc::new(KmsEncryptor::new(fn_kms.clone(), &key_id, &mac_key_id)),
             objects.clone(),
         );
+        let certificates = mynumber_domain::certificate::CertificateService::new(
+            core.clone(),
+            store.clone(),
+            Arc::new(mynumber_aws::KmsSigner::new(
+                fn_kms.clone(),
+                &certificate_key_id,
+            )),
+        );
         let lookup = LookupService::new(
             core,
             store,
@@ -184,6 +199,8 @@ impl Stack {
             lookup: lookup::Lookup::new(lookup, auth()),
             collect: collect::Collect::new(submissions, &storage_origin),
             console,
+            certify: certify::Certify::new(certificates, auth()),
+            certificate_key_id,
             bucket,
             objects,
             storage_origin,
@@ -489,7 +506,10 @@ impl Stack {
             .filter(|e| !consequence(e))
             .map(|e| e["event"].as_str().unwrap_or_default())
             .collect();
-        let expected = usize::from(operation.is_some());
+        // The certificate key's public half is public, fetched by anyone: no audit event.
+        let expected = usize::from(
+            operation.is_some() && operation != Some("get /v1/certificates/public-key"),
+        );
         if told.len() != expected {
             let message = format!(
                 "{} answered {} with the audit events {told:?} (expected {expected}): {}",
@@ -516,6 +536,7 @@ impl Stack {
             Target::Review => self.review.handle(request).await,
             Target::Lookup => self.lookup.handle(request).await,
             Target::Intake => self.intake.handle(request).await,
+            Target::Certify => self.certify.handle(request).await,
         };
         let reply = Reply::from_response(resp);
         if !is_reveal || reply.status != 200 {

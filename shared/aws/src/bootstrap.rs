@@ -172,6 +172,14 @@ pub async fn ensure_mac_key(
     .await
 }
 
+/// The asymmetric key that signs deletion certificates.
+pub async fn ensure_certificate_key(
+    client: &aws_sdk_kms::Client,
+    alias: &str,
+) -> Result<String, BootstrapError> {
+    ensure_key(client, alias, KeySpec::EccNistP256, KeyUsageType::SignVerify).await
+}
+
 pub async fn ensure_log_group(
     client: &aws_sdk_cloudwatchlogs::Client,
     name: &str,

@@ -187,6 +187,8 @@ fn the_ports_table_is_what_the_use_cases_require() {
                 .collect(),
             set(&[]),
         ),
+        // The certificate function signs, and holds no number key.
+        ("certify", set(&["Certificates"]), set(&[])),
     ];
     for (function, store, keys) in declared {
         let row = doc
@@ -206,6 +208,7 @@ fn the_ports_table_is_what_the_use_cases_require() {
     assert!(domain("backstop.rs").contains("store: Arc<dyn TtlDisposals>"));
     assert!(domain("remind.rs").contains("store: Arc<dyn NotifyStore>"));
     assert!(domain("digest.rs").contains("store: Arc<dyn DigestReads>"));
+    assert!(domain("certificate.rs").contains("store: Arc<dyn Certificates>"));
 }
 
 /// Lines of code: neither blank nor only a comment.

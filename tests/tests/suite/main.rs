@@ -5,6 +5,7 @@ mod adapters;
 mod audit_review;
 mod auth;
 mod browser;
+mod certificates;
 mod chaos;
 mod client;
 mod collections;

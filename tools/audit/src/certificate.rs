@@ -104,3 +104,27 @@ pub fn verify(json: &[u8], pem: Option<&str>) -> Result<Verified, VerifyError> {
         key_fingerprint: fingerprint(&der),
     })
 }
+
+/// The parts OpenSSL checks a certificate with: the canonical JSON that was hashed
+/// (`unsigned.json`), its SHA-256 (`digest.bin`, the signed message) and the DER signature
+/// (`signature.der`). Nothing is verified here.
+pub fn parts(json: &[u8]) -> Result<[(&'static str, Vec<u8>); 3], VerifyError> {
+    let mut document: serde_json::Value =
+        serde_json::from_slice(json).map_err(|e| VerifyError::NotJson(e.to_string()))?;
+    let signature = document
+        .get("signature")
+        .and_then(|v| v.as_str())
+        .and_then(|s| STANDARD.decode(s).ok())
+        .ok_or(VerifyError::Missing("signature"))?;
+    let digest = signed_digest(&document).map_err(|e| VerifyError::NotJson(e.to_string()))?;
+    if let Some(map) = document.as_object_mut() {
+        map.remove("signature");
+    }
+    let canonical =
+        serde_jcs::to_vec(&document).map_err(|e| VerifyError::NotJson(e.to_string()))?;
+    Ok([
+        ("unsigned.json", canonical),
+        ("digest.bin", digest.to_vec()),
+        ("signature.der", signature),
+    ])
+}

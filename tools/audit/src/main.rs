@@ -6,6 +6,7 @@
 //! mynumber-audit ship [--stack NAME] [--endpoint-url URL] < function-output
 //! mynumber-audit queries
 //! mynumber-audit verify-certificate FILE.json [--public-key FILE.pem]
+//! mynumber-audit certificate-parts FILE.json DIR
 //!
 //! Exit status: 0 report without anomalies (or a certificate that verifies), 2 anomalies
 //! found, 1 error (or a certificate that does not verify).
@@ -22,6 +23,7 @@ const USAGE: &str = "usage:
   mynumber-audit ship [--stack NAME] [--endpoint-url URL] < function-output
   mynumber-audit queries
   mynumber-audit verify-certificate FILE.json [--public-key FILE.pem]
+  mynumber-audit certificate-parts FILE.json DIR   (unsigned.json, digest.bin, signature.der for openssl)
 
 T is RFC 3339 (2026-11-24T09:00:00+09:00) or a date (2026-11-24, midnight at --utc-offset);
 --since defaults to 24 hours ago, --until to now. Without --file, the stack's three function
@@ -210,6 +212,21 @@ fn verify_certificate(mut argv: impl Iterator<Item = String>) -> Result<ExitCode
     }
 }
 
+/// `certificate-parts FILE.json DIR`: what `openssl dgst -verify` checks, as files.
+fn certificate_parts(mut argv: impl Iterator<Item = String>) -> Result<ExitCode, String> {
+    let (Some(file), Some(dir)) = (argv.next(), argv.next()) else {
+        return Err(USAGE.into());
+    };
+    let json = std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?;
+    let parts = mynumber_audit::certificate::parts(&json).map_err(|e| format!("{file}: {e}"))?;
+    for (name, bytes) in parts {
+        let path = std::path::Path::new(&dir).join(name);
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("{}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
@@ -248,6 +265,7 @@ async fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Some("verify-certificate") => verify_certificate(argv),
+        Some("certificate-parts") => certificate_parts(argv),
         _ => Err(USAGE.into()),
     };
     result.unwrap_or_else(|e| {

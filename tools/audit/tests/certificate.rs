@@ -125,3 +125,51 @@ fn a_changed_byte_a_dropped_row_or_another_signature_fails() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("not a JSON certificate"), "{out}");
 }
+
+/// What the README tells an auditor without our tool's verifier: OpenSSL checks the
+/// signature over the digest, and the digest is the SHA-256 of the canonical JSON.
+#[test]
+fn openssl_verifies_the_parts_the_command_writes() {
+    let k = key(7);
+    let dir = std::env::temp_dir().join(format!("openssl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("certificate.json"),
+        certificate(&k, &["E0001"]).to_string(),
+    )
+    .unwrap();
+    std::fs::write(dir.join("public-key.pem"), public_key_pem(&spki(&k))).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mynumber-audit"))
+        .args(["certificate-parts", "certificate.json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        (out.status.success(), out.stdout)
+    };
+    let (ok, digest) = openssl(&["dgst", "-sha256", "-binary", "unsigned.json"]);
+    assert!(ok);
+    assert_eq!(digest, std::fs::read(dir.join("digest.bin")).unwrap());
+    let (ok, said) = openssl(&[
+        "dgst",
+        "-sha256",
+        "-verify",
+        "public-key.pem",
+        "-signature",
+        "signature.der",
+        "digest.bin",
+    ]);
+    assert!(ok, "{}", String::from_utf8_lossy(&said));
+    assert!(String::from_utf8_lossy(&said).contains("Verified OK"));
+    std::fs::remove_dir_all(&dir).ok();
+}

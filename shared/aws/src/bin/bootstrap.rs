@@ -37,19 +37,22 @@ async fn main() {
         let mac = ensure_mac_key(&kms, "alias/mynumber-vault-idempotency").await?;
         let documents_key = ensure_encryption_key(&kms, "alias/mynumber-vault-documents").await?;
         ensure_documents_bucket(&s3, &bucket, &documents_key, &[&origin]).await?;
+        let certificate_key =
+            ensure_certificate_key(&kms, "alias/mynumber-vault-certificates").await?;
         for f in [
-            "intake", "review", "lookup", "collect", "purge", "backstop", "notify",
+            "intake", "review", "lookup", "collect", "purge", "backstop", "notify", "certify",
         ] {
             ensure_log_group(&logs, &format!("/aws/lambda/mynumber-vault-{f}"), 400).await?;
         }
-        Ok::<_, BootstrapError>((key, mac))
+        Ok::<_, BootstrapError>((key, mac, certificate_key))
     }
     .await;
     match result {
-        Ok((key, mac)) => {
+        Ok((key, mac, certificate_key)) => {
             println!("TABLE_NAME={table}");
             println!("KMS_KEY_ID={key}");
             println!("MAC_KEY_ID={mac}");
+            println!("CERTIFICATE_KEY_ID={certificate_key}");
             println!("DOCUMENTS_BUCKET={bucket}");
             println!("MAIL_FROM={mail_from}");
         }

@@ -7,7 +7,7 @@ use futures::future::join_all;
 use mynumber_domain::ports::Clock;
 use std::sync::{Arc, Mutex};
 
-mod races;
+pub(crate) mod races;
 mod schedule;
 
 /// Noon JST on a date, as a UTC instant.

@@ -287,7 +287,7 @@ async fn a_rehire_clears_the_departure_even_when_no_live_record_carries_it() {
 
 /// A DynamoDB stream event with one REMOVE record per `(item, by_ttl)`: `by_ttl` says the
 /// TTL process deleted it (the service identity); otherwise a delete through the API.
-fn stream_event(
+pub(crate) fn stream_event(
     removals: &[(
         &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
         bool,
@@ -346,7 +346,7 @@ async fn keep_a_lagging_copy(stack: &Stack, record_id: &str) {
         .unwrap();
 }
 
-async fn record_item(
+pub(crate) async fn record_item(
     stack: &Stack,
     record_id: &str,
 ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
