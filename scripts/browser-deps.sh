@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The browser tests' real browser: Debian's Chromium and ChromeDriver, and a small Japanese
-# font (without one, Japanese renders as empty boxes in headless Chromium). Installed with
+# font (without one, Japanese renders as empty boxes in headless Chromium; the certificate
+# PDF compiles the same font in: functions/certify/build.rs); and poppler-utils, whose
+# pdftotext, pdfinfo and pdffonts read the certificate PDFs back in the tests. Installed with
 # apt-get from Debian's archive when missing; nothing else is downloaded (the tests start
 # chromedriver themselves, and Chromium never fetches anything: see tests/src/browser.rs).
 set -euo pipefail
-want=(chromium chromium-driver fonts-ipafont-gothic)
+want=(chromium chromium-driver fonts-ipafont-gothic poppler-utils)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
