@@ -86,6 +86,7 @@ fn full(i: usize) -> AuditEvent {
                 .unwrap()
                 .masked(),
         ),
+        certificate_id: Some(crate::certificate::CertificateId::new_at(now())),
     }
 }
 
@@ -119,6 +120,7 @@ fn bare() -> AuditEvent {
         export_id: None,
         notification: None,
         recipient: None,
+        certificate_id: None,
     }
 }
 
