@@ -16,7 +16,9 @@
 //   review.js     #/review      提出の確認
 //   departures.js #/departures  退職・再雇用
 //   disposals.js  #/disposals   削除・廃棄の記録
+//   certificates.js #/certificates 削除証明書 (issue, download, verify with WebCrypto)
 //   reveal.js     #/reveal      番号の表示
+//   mail.js       #/mail        メール
 // and, shared with the employee's form (web/shared/): labels.js (the words), dom.js (h, $,
 // the choices filled from the labels), dates.js, requests.js (AbortController per list),
 // mynumber.js (the number check) and base.css.
@@ -31,6 +33,7 @@ import * as collections from './collections.js';
 import * as review from './review.js';
 import * as departures from './departures.js';
 import * as disposals from './disposals.js';
+import * as certificates from './certificates.js';
 import * as reveal from './reveal.js';
 import * as mail from './mail.js';
 
@@ -42,6 +45,7 @@ const PAGES = [
   { name: 'review', title: '提出の確認', roles: ['registrar'], module: review },
   { name: 'departures', title: '退職・再雇用', roles: ['registrar'], module: departures },
   { name: 'disposals', title: '削除・廃棄の記録', roles: ['registrar', 'auditor'], module: disposals },
+  { name: 'certificates', title: '削除証明書', roles: ['auditor', 'admin'], module: certificates },
   { name: 'reveal', title: '番号の表示', roles: ['handler'], module: reveal },
   { name: 'mail', title: 'メール', roles: ['registrar', 'auditor', 'admin'], module: mail },
 ];

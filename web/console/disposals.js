@@ -1,6 +1,7 @@
 // #/disposals — 削除・廃棄の記録 (registrar, auditor): the disposal log, page by page, and
 // all of it as a CSV for Excel (UTF-8 with BOM, CRLF, RFC 4180 quoting, formula
-// injection neutralised). Disposal records never hold a number.
+// injection neutralised). Disposal records never hold a number. Listed for one employee,
+// an auditor gets a link to that employee's deletion certificate (#/certificates).
 
 import { api, allPages } from './api.js';
 import { label, relationText, DISPOSAL_REASONS, DISPOSERS, RELATIONS } from './labels.js';
@@ -8,7 +9,9 @@ import { $, h } from './dom.js';
 import { formatDateTime, todayCompact } from './dates.js';
 import { latest, isAborted } from './requests.js';
 import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
+import { certificateLink } from './certificates.js';
 
+let ctx = null;
 let cursor = null;
 let filter = '';
 // The list on screen, and the CSV being made: a new list or a reset aborts them.
@@ -17,7 +20,8 @@ const csv = latest();
 
 const form = () => $('#disp-form');
 
-export function init() {
+export function init(c) {
+  ctx = c;
   form().addEventListener('submit', (e) => { e.preventDefault(); busy($('#disp-load'), '読み込み中…', () => load(true)); });
   form().addEventListener('input', () => clearFieldErrors(form()));
   $('#disp-more').addEventListener('click', (e) => busy(e.currentTarget, '読み込み中…', () => load(false)));
@@ -39,6 +43,7 @@ export function reset() {
   $('#disp-table tbody').replaceChildren();
   $('#disp-more').hidden = true;
   $('#disp-summary').textContent = '';
+  $('#disp-certificate').hidden = true;
   showProblem($('#disp-error'), null);
 }
 
@@ -56,6 +61,7 @@ async function load(fresh) {
     $('#disp-table tbody').replaceChildren();
     $('#disp-more').hidden = true;
     $('#disp-summary').textContent = '読み込み中です…';
+    $('#disp-certificate').hidden = true;
   }
   showProblem($('#disp-error'), null);
   let page;
@@ -75,6 +81,7 @@ async function load(fresh) {
   $('#disp-summary').textContent = n
     ? `${filter ? `従業員番号 ${filter}: ` : ''}${n}件${cursor ? '（続きがあります）' : ''}`
     : '削除・廃棄の記録はありません。';
+  certificateLink($('#disp-certificate'), ctx, filter);
 }
 
 function disposerText(by) {

@@ -1,6 +1,7 @@
 // #/employees — 従業員と記録: an employee's records (metadata only, never a number).
 // Registrars may dispose of a record early (with a confirm step); handlers get a link to
-// the reveal page with the record chosen.
+// the reveal page with the record chosen; auditors a link to the employee's deletion
+// certificate.
 
 import { api, seg } from './api.js';
 import {
@@ -11,6 +12,7 @@ import { $, h } from './dom.js';
 import { formatDate, formatDateTime } from './dates.js';
 import { latest, isAborted } from './requests.js';
 import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
+import { certificateLink } from './certificates.js';
 
 let ctx = null;
 let employeeId = '';
@@ -51,6 +53,7 @@ export function reset() {
   table().hidden = true;
   $('#records-more').hidden = true;
   $('#records-summary').textContent = '';
+  $('#records-certificate').hidden = true;
   showProblem($('#employees-error'), null);
   clearFieldErrors(form());
 }
@@ -70,6 +73,7 @@ async function search() {
   tbody().replaceChildren();
   table().hidden = true;
   $('#records-more').hidden = true;
+  $('#records-certificate').hidden = true;
   $('#records-summary').textContent = '読み込み中です…';
   await busy($('#employee-submit'), '検索中…', () => load(signal));
 }
@@ -98,6 +102,7 @@ async function load(signal) {
   $('#records-summary').textContent = count === 0
     ? `従業員番号 ${employeeId} の記録はありません。`
     : `従業員番号 ${employeeId} の記録: ${count}件${cursor ? '（続きがあります）' : ''}`;
+  certificateLink($('#records-certificate'), ctx, employeeId);
 }
 
 function statusCell(item) {

@@ -175,6 +175,9 @@ const RULES = {
   too_many: '数が多すぎます',
   too_large: '大きすぎます',
   email: 'メールアドレスの形式が正しくありません',
+  date: '日付を 年-月-日 で入力してください',
+  after_to: '開始日は終了日と同じか、それより前の日付にしてください',
+  too_many_disposals: '削除の記録が多すぎて1通に収まりません（5,000件まで）。期間を分けて発行してください',
 };
 // Messages that read better for one field (its name without the path before it).
 const FIELD_RULES = {
@@ -198,6 +201,14 @@ const FIELD_RULES = {
   'left_on:range': '退職日が範囲外です',
   'left_on:required': '退職日を入力してください',
   'left_on:format': '退職日は 2026-03-31 のように 年-月-日 で入力してください',
+  'from:required': '開始日を入力してください',
+  'from:date': '開始日を 年-月-日 で入力してください',
+  'to:required': '終了日を入力してください',
+  'to:date': '終了日を 年-月-日 で入力してください',
+  'to:future_date': '終了日は今日までの日付にしてください',
+  'display_name:required': '事業者名を入力してください',
+  'display_name:length': '事業者名は1〜100文字で入力してください',
+  'display_name:charset': '事業者名に使えない文字（制御文字）が含まれています',
 };
 export const GENERIC_RULE = '入力内容を確認してください';
 

@@ -177,7 +177,13 @@ pub async fn ensure_certificate_key(
     client: &aws_sdk_kms::Client,
     alias: &str,
 ) -> Result<String, BootstrapError> {
-    ensure_key(client, alias, KeySpec::EccNistP256, KeyUsageType::SignVerify).await
+    ensure_key(
+        client,
+        alias,
+        KeySpec::EccNistP256,
+        KeyUsageType::SignVerify,
+    )
+    .await
 }
 
 pub async fn ensure_log_group(

@@ -328,7 +328,7 @@ pub struct AuditEvent {
     pub recipient: Option<crate::notification::MaskedAddress>,
     /// On certificate events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certificate_id: Option<crate::certificate::CertificateId>,
+    pub certificate_id: Option<crate::ids::CertificateId>,
 }
 
 impl AuditEvent {

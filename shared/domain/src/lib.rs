@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backfill;
 pub mod backstop;
 pub mod certificate;
+pub mod certificate_document;
 pub mod collection;
 pub mod digest;
 pub mod disposal;

@@ -19,7 +19,9 @@ type Route = (String, String);
 type Table = BTreeMap<Route, Vec<String>>;
 
 /// The functions API Gateway invokes, as `target/lambda/<name>` names them.
-const API_FUNCTIONS: [&str; 5] = ["intake", "review", "lookup", "collect", "console"];
+const API_FUNCTIONS: [&str; 6] = [
+    "intake", "review", "lookup", "collect", "console", "certify",
+];
 
 /// The methods tried on every path; those the document does not declare must get 405.
 const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -236,6 +238,7 @@ fn function_tables() -> Table {
     add(&mut out, "review", ::review::ROUTES);
     add(&mut out, "collect", ::collect::ROUTES);
     add(&mut out, "console", ::console::ROUTES);
+    add(&mut out, "certify", ::certify::ROUTES);
     out
 }
 
@@ -343,6 +346,7 @@ async fn handle(stack: &Stack, function: &str, request: Request) -> Reply {
         "lookup" => stack.lookup.handle(request).await,
         "collect" => stack.collect.handle(request).await,
         "console" => stack.console.handle(request),
+        "certify" => stack.certify.handle(request).await,
         other => panic!("no function {other} in the harness: add it to `handle`"),
     })
 }

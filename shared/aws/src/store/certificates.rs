@@ -61,16 +61,17 @@ impl Certificates for DynamoStore {
             .scan_index_forward(true)
             .expression_attribute_values(":a", s(from))
             .expression_attribute_values(":b", s(to));
-        let query = match employee {
-            Some(e) => query
-                .index_name(BY_OWNER)
-                .key_condition_expression("gsi1pk = :p AND gsi1sk BETWEEN :a AND :b")
-                .expression_attribute_values(":p", s(owner_disposals_pk(t, e))),
-            None => query
-                .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
-                .expression_attribute_values(":p", s(disposals_pk(t)))
-                .consistent_read(true),
-        };
+        // One employee's too from the tenant's partition, read consistently (the by_owner
+        // index lags): a signed certificate must not miss a disposal made just before.
+        let mut query = query
+            .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
+            .expression_attribute_values(":p", s(disposals_pk(t)))
+            .consistent_read(true);
+        if let Some(e) = employee {
+            query = query
+                .filter_expression("employee_id = :e")
+                .expression_attribute_values(":e", s(e.as_str()));
+        }
         let mut pages = query.into_paginator().items().send();
         let mut out = Vec::new();
         while let Some(item) = pages.next().await {

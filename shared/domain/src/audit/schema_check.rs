@@ -86,7 +86,7 @@ fn full(i: usize) -> AuditEvent {
                 .unwrap()
                 .masked(),
         ),
-        certificate_id: Some(crate::certificate::CertificateId::new_at(now())),
+        certificate_id: Some(crate::ids::CertificateId::new_at(now())),
     }
 }
 

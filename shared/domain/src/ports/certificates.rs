@@ -2,7 +2,7 @@
 //! and the key that signs them.
 
 use super::*;
-use crate::certificate::{CertificateId, CertificateSummary, OrganizationName};
+use crate::certificate_document::{CertificateId, CertificateSummary, OrganizationName};
 use crate::disposal::DisposalRecord;
 use crate::ids::{EmployeeId, TenantId};
 use async_trait::async_trait;
@@ -12,7 +12,8 @@ use async_trait::async_trait;
 #[async_trait]
 pub trait Certificates: Send + Sync {
     /// The tenant's disposal records with `since <= disposed_at < until`, oldest first,
-    /// only `employee`'s when given; at most `max`.
+    /// only `employee`'s when given; at most `max`; read consistently (a certificate is
+    /// signed once and never changes).
     async fn disposals_between(
         &self,
         tenant: &TenantId,

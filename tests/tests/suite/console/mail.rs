@@ -20,7 +20,10 @@ async fn the_admin_sets_the_mail_and_the_auditor_reads_what_was_sent() {
 
     // The admin's page: the settings, with a field error for a bad address.
     c.as_principal("admin").await;
-    assert_eq!(c.nav().await, vec!["mail".to_owned()]);
+    assert_eq!(
+        c.nav().await,
+        vec!["certificates".to_owned(), "mail".to_owned()]
+    );
     c.page("mail").await;
     c.assert_labelled("mail").await;
     let name = c.b.visible("#mail-sender-name").await;

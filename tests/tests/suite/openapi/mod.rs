@@ -3,6 +3,7 @@
 //! every operation must be produced by some scenario here, so the document can neither
 //! promise what the functions do not do nor miss what they do.
 
+mod certificates;
 mod collections;
 mod documents;
 mod exports;
@@ -11,6 +12,7 @@ mod notifications;
 mod records;
 
 use super::*;
+use certificates::certificate_routes;
 use collections::collection_routes;
 use documents::document_routes;
 use exports::export_routes;
@@ -135,6 +137,7 @@ async fn every_operation_produces_its_declared_statuses() {
     Box::pin(import_routes(&mut c, &stack)).await;
     Box::pin(export_routes(&mut c, &stack)).await;
     notification_routes(&mut c, &stack).await;
+    certificate_routes(&mut c, &stack).await;
 
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();
