@@ -31,6 +31,7 @@ pub const OUR_CRATES: &[&str] = &[
     "backstop",
     "notify",
     "console",
+    "certify",
 ];
 
 /// Whether `target` (a `tracing` target: a module path) belongs to one of `OUR_CRATES`.
