@@ -212,7 +212,9 @@ async fn a_certificate_states_every_disposal_and_verifies_offline() {
     dropped["disposals"].as_array_mut().unwrap().remove(0);
     dropped["disposal_count"] = json!(4);
     assert!(verify(&dropped.to_string()).is_err());
-    // Another certificate's signature on this one.
+    // Another certificate's signature on this one (issued a second later: the listing
+    // below is newest first, and ids issued in one millisecond have no order).
+    stack.set_now(stack.clock.now() + Duration::seconds(1));
     let other = stack
         .call(issue(&auditor, json!({"employee_id": "E0701"})))
         .await;

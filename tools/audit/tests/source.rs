@@ -85,6 +85,9 @@ fn events_go_to_the_function_that_writes_them() {
             | Action::ReviewDocuments
             | Action::ManageNotifications
             | Action::ListNotifications => "review",
+            Action::IssueCertificate | Action::ReadCertificates | Action::ManageOrganization => {
+                "certify"
+            }
             _ => "intake",
         };
         assert_eq!(function, expected, "{action:?}");
