@@ -255,7 +255,18 @@ pub fn owner_records_pk(t: &TenantId, e: &EmployeeId) -> String {
 /// The sort key of a listing (records by owner, disposals): a millisecond time and the
 /// record, so equal times still sort apart.
 pub fn listing_sk(ms: i64, r: &RecordId) -> String {
-    format!("{ms:013}#{r}")
+    format!("{}#{r}", listing_ms(ms))
+}
+
+/// A listing sort key's time: zero-padded milliseconds, so that keys sort by time.
+fn listing_ms(ms: i64) -> String {
+    format!("{ms:013}")
+}
+
+/// Where the listing sort keys of `at` begin: each one of that millisecond sorts after it,
+/// each earlier one before it (a bound for a range of times).
+pub fn listing_bound(at: DateTime<Utc>) -> String {
+    listing_ms(at.timestamp_millis().max(0))
 }
 
 pub fn owner_sk(at: DateTime<Utc>, r: &RecordId) -> String {

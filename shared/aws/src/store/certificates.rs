@@ -1,11 +1,12 @@
 //! Deletion certificates (SPEC §4e): the disposal records of a period, and the signed
 //! documents, kept for good, in parts when larger than one item.
 
-use super::{ABSENT, DynamoStore, corrupt, get_consistent, unavailable};
+use super::transaction::Transaction;
+use super::{ABSENT, DynamoStore, corrupt, get_consistent, page_of, unavailable};
 use crate::item::{Corrupt, Item, disposal_from_item};
 use crate::keys::*;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::Put;
 use chrono::{DateTime, Utc};
 use mynumber_domain::certificate::{CertificateId, CertificateSummary, OrganizationName};
 use mynumber_domain::disposal::DisposalRecord;
@@ -50,22 +51,18 @@ impl Certificates for DynamoStore {
         employee: Option<&EmployeeId>,
         max: usize,
     ) -> Result<Vec<DisposalRecord>, Unavailable> {
-        // Disposal sort keys are `{ms:013}#{record_id}`: from `since` up to, not including,
-        // `until`'s millisecond.
-        let from = format!("{:013}", since.timestamp_millis().max(0));
-        let to = format!("{:013}", until.timestamp_millis().max(0));
-        let query = self
+        // Disposals sort by time (`listing_sk`): from `since` up to, not including, `until`'s
+        // millisecond. One employee's too from the tenant's partition, read consistently
+        // (the by_owner index lags): a signed certificate must not miss a disposal made just
+        // before.
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
-            .scan_index_forward(true)
-            .expression_attribute_values(":a", s(from))
-            .expression_attribute_values(":b", s(to));
-        // One employee's too from the tenant's partition, read consistently (the by_owner
-        // index lags): a signed certificate must not miss a disposal made just before.
-        let mut query = query
             .key_condition_expression("pk = :p AND sk BETWEEN :a AND :b")
             .expression_attribute_values(":p", s(disposals_pk(t)))
+            .expression_attribute_values(":a", s(listing_bound(since)))
+            .expression_attribute_values(":b", s(listing_bound(until)))
             .consistent_read(true);
         if let Some(e) = employee {
             query = query
@@ -99,33 +96,31 @@ impl Certificates for DynamoStore {
                 s(serde_json::to_string(summary).map_err(unavailable)?),
             ),
         ]);
-        let put = |item: Item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression(ABSENT)
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(unavailable)
-        };
-        let mut items = vec![put(listing)?];
-        for (i, part) in parts(document, PART_BYTES).into_iter().enumerate() {
-            items.push(put(Item::from([
-                (PK.into(), s(certificate_document_pk(t, id))),
-                (SK.into(), s(format!("{i:04}"))),
-                ("kind".into(), s("certificate_part")),
-                ("part".into(), s(part)),
-            ]))?);
-        }
-        if items.len() > MAX_ITEMS {
+        let parts = parts(document, PART_BYTES);
+        // The listing item and every part in one transaction.
+        if parts.len() + 1 > MAX_ITEMS {
             return Err(Unavailable("a certificate too large to store".into()));
         }
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let new = |item: Item| {
+            Put::builder()
+                .set_item(Some(item))
+                .condition_expression(ABSENT)
+        };
+        let mut tx = Transaction::new(self);
+        tx.put((), new(listing));
+        for (i, part) in parts.into_iter().enumerate() {
+            tx.put(
+                (),
+                new(Item::from([
+                    (PK.into(), s(certificate_document_pk(t, id))),
+                    (SK.into(), s(format!("{i:04}"))),
+                    ("kind".into(), s("certificate_part")),
+                    ("part".into(), s(part)),
+                ])),
+            );
+        }
+        // A new id: no condition can fail but by a bug, so any cancellation is unavailable.
+        tx.commit().await.map_err(|e| e.unavailable())?;
         Ok(())
     }
 
@@ -174,21 +169,10 @@ impl Certificates for DynamoStore {
             let id = CertificateId::parse(cursor.as_str()).map_err(|_| ListError::BadCursor)?;
             query = query.set_exclusive_start_key(Some(certificate_key(t, &id)));
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
-        let items = out
-            .items()
-            .iter()
-            .map(summary_from_item)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
-        let next_cursor = out
-            .last_evaluated_key()
-            .and(items.last())
-            .and_then(|c| Cursor::parse(c.certificate_id.as_str()));
-        Ok(Page { items, next_cursor })
+        page_of(query, summary_from_item, |c| {
+            c.certificate_id.as_str().to_owned()
+        })
+        .await
     }
 
     async fn organization_name(

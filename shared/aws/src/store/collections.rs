@@ -320,24 +320,7 @@ impl LinkReminders for DynamoStore {
         &self,
         before: chrono::NaiveDate,
     ) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_DUE)
-            .key_condition_expression("due_pk = :p AND due_sk < :before")
-            .expression_attribute_values(":p", s(REMIND_PK))
-            .expression_attribute_values(":before", s(before.to_string()));
-        let items = super::query_all(query).await?;
-        items
-            .iter()
-            .map(|item| {
-                item.get(DUE_SK)
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|sk| parse_remind_sk(sk))
-                    .ok_or_else(|| super::corrupt(Corrupt(DUE_SK)))
-            })
-            .collect()
+        super::due_listing(self, REMIND_PK, Some(before.to_string()), parse_remind_sk).await
     }
 
     async fn reminder_link(
@@ -365,23 +348,7 @@ impl LinkReminders for DynamoStore {
 #[async_trait]
 impl MailOutbox for DynamoStore {
     async fn outbox(&self) -> Result<Vec<(TenantId, CollectionId)>, Unavailable> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_DUE)
-            .key_condition_expression("due_pk = :p")
-            .expression_attribute_values(":p", s(OUTBOX_PK));
-        let items = super::query_all(query).await?;
-        items
-            .iter()
-            .map(|item| {
-                item.get(DUE_SK)
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|sk| parse_remind_sk(sk))
-                    .ok_or_else(|| super::corrupt(Corrupt(DUE_SK)))
-            })
-            .collect()
+        super::due_listing(self, OUTBOX_PK, None, parse_remind_sk).await
     }
 
     async fn settle_outbox(

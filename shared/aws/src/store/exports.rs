@@ -3,7 +3,9 @@
 //! file written in transactions that fail as a whole.
 
 use super::transaction::Transaction;
-use super::{ABSENT, DynamoStore, corrupt, get_consistent, page_of, parse_cursor, unavailable};
+use super::{
+    ABSENT, DynamoStore, corrupt, get_consistent, page_of, parse_cursor, timed, unavailable,
+};
 use crate::item::*;
 use crate::keys::*;
 use async_trait::async_trait;
@@ -118,21 +120,7 @@ impl Exports for DynamoStore {
             let id = ExportId::parse(cursor.as_str()).map_err(|_| ListError::BadCursor)?;
             query = query.set_exclusive_start_key(Some(export_key(t, &id)));
         }
-        let out = query
-            .send()
-            .await
-            .map_err(|e| ListError::Unavailable(unavailable(e)))?;
-        let items = out
-            .items()
-            .iter()
-            .map(export_from_item)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ListError::Unavailable(corrupt(e)))?;
-        let next_cursor = out
-            .last_evaluated_key()
-            .and(items.last())
-            .and_then(|e| Cursor::parse(e.export_id.as_str()));
-        Ok(Page { items, next_cursor })
+        page_of(query, export_from_item, |e| e.export_id.as_str().to_owned()).await
     }
 
     async fn tenant_records(
@@ -158,7 +146,7 @@ impl Exports for DynamoStore {
         page_of(
             query,
             |i| record_from_item(i, no_ciphertext),
-            |r| (r.created_at, &r.record_id),
+            |r| timed(r.created_at, &r.record_id),
         )
         .await
         .map_err(|e| match e {

@@ -158,6 +158,39 @@ fn unavailable<E: std::error::Error>(e: E) -> Unavailable {
     Unavailable(describe(&e))
 }
 
+/// The sort keys of one `by_due` partition (`due_pk`), all of them or those before
+/// `before`, each read by `parse`: the queues the notify function works through (links to
+/// remind, the mail outbox, the tenants of a digest day).
+async fn due_listing<T>(
+    store: &DynamoStore,
+    pk: &str,
+    before: Option<String>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>, Unavailable> {
+    let mut query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .index_name(crate::keys::BY_DUE)
+        .expression_attribute_values(":p", crate::keys::s(pk));
+    query = match before {
+        Some(b) => query
+            .key_condition_expression("due_pk = :p AND due_sk < :before")
+            .expression_attribute_values(":before", crate::keys::s(b)),
+        None => query.key_condition_expression("due_pk = :p"),
+    };
+    query_all(query)
+        .await?
+        .iter()
+        .map(|item| {
+            item.get(crate::keys::DUE_SK)
+                .and_then(|v| v.as_s().ok())
+                .and_then(|sk| parse(sk))
+                .ok_or_else(|| corrupt(Corrupt(crate::keys::DUE_SK)))
+        })
+        .collect()
+}
+
 /// Every item `query` matches, page after page (the SDK's paginator).
 async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, Unavailable> {
     query
@@ -179,11 +212,12 @@ pub fn record_from_image(item: &Item) -> Result<Record<()>, Unavailable> {
     record_from_item(item, no_ciphertext).map_err(corrupt)
 }
 
-/// Runs one listing query; the page's cursor is the last item's position.
+/// Runs one listing query; the page's cursor is the last item's position, as `position`
+/// writes it (`timed` for listings by time, an id for listings by time-ordered id).
 async fn page_of<T>(
     query: QueryFluentBuilder,
     parse: impl Fn(&Item) -> Result<T, Corrupt>,
-    position: impl Fn(&T) -> (DateTime<Utc>, &RecordId),
+    position: impl Fn(&T) -> String,
 ) -> Result<Page<T>, ListError> {
     let out = query
         .send()
@@ -196,16 +230,18 @@ async fn page_of<T>(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ListError::Unavailable(corrupt(e)))?;
     let next_cursor = match out.last_evaluated_key() {
-        Some(_) => items.last().and_then(|item| {
-            let (at, rid) = position(item);
-            Cursor::parse(&format!("{}.{rid}", at.timestamp_millis()))
-        }),
+        Some(_) => items.last().and_then(|item| Cursor::parse(&position(item))),
         None => None,
     };
     Ok(Page { items, next_cursor })
 }
 
-/// The inverse of the position `page_of` writes: `{ms}.{record_id}`.
+/// A listing position by time, then record id: `{ms}.{record_id}`.
+fn timed(at: DateTime<Utc>, rid: &RecordId) -> String {
+    format!("{}.{rid}", at.timestamp_millis())
+}
+
+/// The inverse of `timed`.
 fn parse_cursor(c: &Cursor) -> Option<(i64, RecordId)> {
     let (ms, rid) = c.as_str().split_once('.')?;
     if ms.is_empty() || ms.len() > 13 || !ms.bytes().all(|b| b.is_ascii_digit()) {

@@ -285,23 +285,7 @@ impl NotificationSettingsStore for DynamoStore {
 #[async_trait]
 impl DigestReads for DynamoStore {
     async fn digest_tenants(&self, weekday: Weekday) -> Result<Vec<TenantId>, Unavailable> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_DUE)
-            .key_condition_expression("due_pk = :p")
-            .expression_attribute_values(":p", s(digest_pk(weekday)));
-        let items = super::query_all(query).await?;
-        items
-            .iter()
-            .map(|item| {
-                item.get(DUE_SK)
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|t| TenantId::parse(t).ok())
-                    .ok_or_else(|| corrupt(Corrupt(DUE_SK)))
-            })
-            .collect()
+        super::due_listing(self, &digest_pk(weekday), None, |t| TenantId::parse(t).ok()).await
     }
 
     async fn digest_records(

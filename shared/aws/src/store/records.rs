@@ -5,6 +5,7 @@ use super::transaction::{Transaction, TransactionError};
 use super::update_alone;
 use super::{
     ABSENT, DynamoStore, corrupt, get_consistent, new_disposal, page_of, parse_cursor, query_all,
+    timed,
 };
 use crate::item::confirm_update;
 use crate::item::*;
@@ -332,7 +333,7 @@ impl RecordReads for DynamoStore {
         page_of(
             query,
             |i| record_from_item(i, no_ciphertext),
-            |r| (r.created_at, &r.record_id),
+            |r| timed(r.created_at, &r.record_id),
         )
         .await
     }

@@ -2,7 +2,9 @@
 //! (the purge's, and those DynamoDB TTL carried out) and the disposal listing.
 
 use super::transaction::{Transaction, TransactionError};
-use super::{DynamoStore, new_disposal, page_of, parse_cursor, query_all, records, unavailable};
+use super::{
+    DynamoStore, new_disposal, page_of, parse_cursor, query_all, records, timed, unavailable,
+};
 use crate::describe;
 use crate::item::*;
 use crate::keys::*;
@@ -395,6 +397,9 @@ impl DisposalLog for DynamoStore {
             query =
                 query.set_exclusive_start_key(Some(disposals_listing_start(t, employee, ms, &rid)));
         }
-        page_of(query, disposal_from_item, |d| (d.disposed_at, &d.record_id)).await
+        page_of(query, disposal_from_item, |d| {
+            timed(d.disposed_at, &d.record_id)
+        })
+        .await
     }
 }
