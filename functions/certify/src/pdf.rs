@@ -2,7 +2,7 @@
 //! subsets it), text laid out here (Japanese needs no shaping: one glyph per character),
 //! the table broken across pages with its header repeated.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, NaiveDate};
 use krilla::Document;
 use krilla::geom::{PathBuilder, Point};
 use krilla::page::PageSettings;
@@ -10,9 +10,12 @@ use krilla::paint::Stroke;
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
 use mynumber_domain::certificate::{Certificate, CertifiedDisposal, date_ja};
-use mynumber_domain::disposal::DisposalReason;
+use mynumber_domain::disposal::{DisposalReason, Disposer};
 use mynumber_domain::record::RelationKind;
+use mynumber_domain::retention::jst;
+use skrifa::charmap::Charmap;
 use skrifa::instance::{LocationRef, Size};
+use skrifa::metrics::GlyphMetrics;
 use skrifa::{FontRef, MetadataProvider};
 
 /// IPAゴシック (IPA Font License v1.0; see build.rs).
@@ -39,9 +42,11 @@ const BOTTOM: f32 = HEIGHT - MARGIN - 12.0;
 /// Room the closing block (total, signature, how to verify) takes after the table.
 const CLOSING: f32 = 128.0;
 
+/// The font as krilla embeds it, and its character map and advances, read once.
 struct Typeface {
     pdf: Font,
-    font: FontRef<'static>,
+    charmap: Charmap<'static>,
+    metrics: GlyphMetrics<'static>,
     units_per_em: f32,
 }
 
@@ -54,7 +59,8 @@ impl Typeface {
         );
         Typeface {
             pdf: Font::new(FONT.into(), 0).expect("the compiled-in font loads"),
-            font,
+            charmap: font.charmap(),
+            metrics: font.glyph_metrics(Size::unscaled(), LocationRef::default()),
             units_per_em,
         }
     }
@@ -62,14 +68,10 @@ impl Typeface {
     /// One glyph per character, each mapped back to its character (the text stays
     /// searchable and extractable); advances in ems.
     fn glyphs(&self, text: &str) -> Vec<KrillaGlyph> {
-        let charmap = self.font.charmap();
-        let metrics = self
-            .font
-            .glyph_metrics(Size::unscaled(), LocationRef::default());
         text.char_indices()
             .map(|(i, c)| {
-                let id = charmap.map(c).unwrap_or_default();
-                let advance = metrics.advance_width(id).unwrap_or(0.0) / self.units_per_em;
+                let id = self.charmap.map(c).unwrap_or_default();
+                let advance = self.metrics.advance_width(id).unwrap_or(0.0) / self.units_per_em;
                 KrillaGlyph::new(
                     GlyphId::new(id.to_u32()),
                     advance,
@@ -158,10 +160,6 @@ fn rule(s: &mut Surface, x0: f32, x1: f32, y: f32, width: f32) {
     s.set_fill(Some(Default::default()));
 }
 
-fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("JST")
-}
-
 /// `2026-12-07 10:30` in Japan, from a stored RFC 3339 time.
 fn jst_minute(rfc3339: &str) -> String {
     DateTime::parse_from_rfc3339(rfc3339)
@@ -176,10 +174,11 @@ fn jst_day(rfc3339: &str) -> Option<NaiveDate> {
 }
 
 fn disposer(by: &str) -> String {
-    match by {
-        "schedule" => "毎日の削除処理".to_owned(),
-        "dynamodb_ttl" => "自動削除（TTL）".to_owned(),
-        other => other.strip_prefix("principal:").unwrap_or(other).to_owned(),
+    match Disposer::parse_stored(by) {
+        Some(Disposer::Schedule) => "毎日の削除処理".to_owned(),
+        Some(Disposer::DynamodbTtl) => "自動削除（TTL）".to_owned(),
+        Some(Disposer::Principal(p)) => p.to_string(),
+        None => by.to_owned(),
     }
 }
 
@@ -292,8 +291,8 @@ pub fn render(c: &Certificate) -> Vec<u8> {
                 y += 14.0;
             }
         }
-        let holds_table = !range.is_empty() || n == 0 || (last && rows == 0);
-        if holds_table && !(range.is_empty() && rows > 0) {
+        // The table on every page with rows; an empty certificate's on its first page.
+        if !range.is_empty() || (rows == 0 && n == 0) {
             rule(&mut s, MARGIN, MARGIN + TABLE_WIDTH, top, 0.8);
             let header = COLUMNS.map(|(name, _)| name.to_owned());
             table_row(&t, &mut s, top, &header, 0.8);

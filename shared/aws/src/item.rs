@@ -315,14 +315,7 @@ pub fn disposal_to_item(d: &DisposalRecord, expires_at: DateTime<Utc>) -> Item {
             "backup_expires_at".into(),
             s(timestamp(d.backup_expires_at)),
         ),
-        (
-            "disposed_by".into(),
-            s(match &d.disposed_by {
-                Disposer::Principal(p) => format!("principal:{p}"),
-                Disposer::Schedule => "schedule".to_owned(),
-                Disposer::DynamodbTtl => "dynamodb_ttl".to_owned(),
-            }),
-        ),
+        ("disposed_by".into(), s(d.disposed_by.stored())),
         (EXPIRES_AT.into(), n(expires_at.timestamp())),
     ]);
     if let Some(label) = &d.dependent_label {
@@ -514,16 +507,8 @@ pub fn disposal_from_item(item: &Item) -> Result<DisposalRecord, Corrupt> {
             .map_err(|_| Corrupt(k))
     };
     let relation = RelationKind::parse(get_s(item, "relation")?).ok_or(Corrupt("relation"))?;
-    let disposed_by = match get_s(item, "disposed_by")? {
-        "schedule" => Disposer::Schedule,
-        "dynamodb_ttl" => Disposer::DynamodbTtl,
-        other => Disposer::Principal(
-            other
-                .strip_prefix("principal:")
-                .and_then(|p| Subject::parse(p).ok())
-                .ok_or(Corrupt("disposed_by"))?,
-        ),
-    };
+    let disposed_by =
+        Disposer::parse_stored(get_s(item, "disposed_by")?).ok_or(Corrupt("disposed_by"))?;
     Ok(DisposalRecord {
         record_id: RecordId::parse(get_s(item, "record_id")?).map_err(|_| Corrupt("record_id"))?,
         tenant_id: TenantId::parse(get_s(item, "tenant_id")?).map_err(|_| Corrupt("tenant_id"))?,

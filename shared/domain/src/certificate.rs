@@ -226,7 +226,6 @@ fn period(
 }
 
 fn certified(d: &crate::disposal::DisposalRecord) -> CertifiedDisposal {
-    use crate::disposal::Disposer;
     CertifiedDisposal {
         record_id: d.record_id.as_str().to_owned(),
         employee_id: d.employee_id.as_str().to_owned(),
@@ -235,11 +234,7 @@ fn certified(d: &crate::disposal::DisposalRecord) -> CertifiedDisposal {
         reason: d.reason.code().to_owned(),
         due_at: d.due_at,
         disposed_at: timestamp(d.disposed_at),
-        disposed_by: match &d.disposed_by {
-            Disposer::Principal(p) => format!("principal:{p}"),
-            Disposer::Schedule => "schedule".to_owned(),
-            Disposer::DynamodbTtl => "dynamodb_ttl".to_owned(),
-        },
+        disposed_by: d.disposed_by.stored(),
         backup_expires_at: timestamp(d.backup_expires_at),
         documents_deleted: d.documents_deleted,
     }

@@ -121,15 +121,19 @@ pub fn fingerprint(spki_der: &[u8]) -> String {
     format!("SHA256:{hex}")
 }
 
-/// The 32 bytes that are signed: SHA-256 of the canonical JSON (RFC 8785) of `document`
-/// without its `signature` member.
-pub fn signed_digest(document: &serde_json::Value) -> Result<[u8; 32], serde_json::Error> {
+/// The canonical JSON (RFC 8785) of `document` without its `signature` member: the bytes
+/// whose SHA-256 is signed.
+pub fn unsigned_canonical(document: &serde_json::Value) -> Result<Vec<u8>, serde_json::Error> {
     let mut unsigned = document.clone();
     if let Some(map) = unsigned.as_object_mut() {
         map.remove("signature");
     }
-    let canonical = serde_jcs::to_vec(&unsigned)?;
-    Ok(Sha256::digest(&canonical).into())
+    serde_jcs::to_vec(&unsigned)
+}
+
+/// The 32 bytes that are signed: SHA-256 of `unsigned_canonical`.
+pub fn signed_digest(document: &serde_json::Value) -> Result<[u8; 32], serde_json::Error> {
+    Ok(Sha256::digest(unsigned_canonical(document)?).into())
 }
 
 /// The tenant's name as documents print it: 1–100 characters, no control characters, no
@@ -140,18 +144,9 @@ pub struct OrganizationName(String);
 
 impl OrganizationName {
     pub fn parse(s: &str) -> Result<Self, &'static str> {
-        let s = s.trim();
-        let n = s.chars().count();
-        if n == 0 || n > 100 {
-            return Err("length");
-        }
-        if s.chars().any(char::is_control) {
-            return Err("charset");
-        }
-        if crate::number::holds_my_number(s) {
-            return Err("contains_number");
-        }
-        Ok(OrganizationName(s.to_owned()))
+        crate::relation::plain_text(s, 100)
+            .map(|s| OrganizationName(s.to_owned()))
+            .map_err(crate::relation::LabelRule::code)
     }
 
     pub fn as_str(&self) -> &str {

@@ -93,6 +93,30 @@ pub enum Disposer {
     DynamodbTtl,
 }
 
+impl Disposer {
+    /// As disposal items and certificates write it: `schedule`, `dynamodb_ttl` or
+    /// `principal:{sub}`.
+    pub fn stored(&self) -> String {
+        match self {
+            Disposer::Principal(p) => format!("principal:{p}"),
+            Disposer::Schedule => "schedule".to_owned(),
+            Disposer::DynamodbTtl => "dynamodb_ttl".to_owned(),
+        }
+    }
+
+    /// The inverse of `stored`.
+    pub fn parse_stored(s: &str) -> Option<Self> {
+        match s {
+            "schedule" => Some(Disposer::Schedule),
+            "dynamodb_ttl" => Some(Disposer::DynamodbTtl),
+            other => other
+                .strip_prefix("principal:")
+                .and_then(|p| Subject::parse(p).ok())
+                .map(Disposer::Principal),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DisposalRecord {
     pub record_id: RecordId,

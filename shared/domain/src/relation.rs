@@ -111,6 +111,23 @@ pub enum LabelRule {
     Formula,
 }
 
+/// Short free text that names someone or something (a dependant's label, the company's
+/// name): trimmed, 1–`max` characters, no control character, no My Number.
+pub fn plain_text(s: &str, max: usize) -> Result<&str, LabelRule> {
+    let s = s.trim();
+    let n = s.chars().count();
+    if n == 0 || n > max {
+        return Err(LabelRule::Length);
+    }
+    if s.chars().any(char::is_control) {
+        return Err(LabelRule::Charset);
+    }
+    if holds_my_number(s) {
+        return Err(LabelRule::ContainsNumber);
+    }
+    Ok(s)
+}
+
 impl LabelRule {
     pub fn code(self) -> &'static str {
         match self {
@@ -135,18 +152,7 @@ impl DependentLabel {
     /// A label read back from storage: every rule but `Formula`, which came later, so a
     /// record stored before it stays readable (and every CSV neutralises such a label).
     pub fn stored(s: &str) -> Result<Self, LabelRule> {
-        let s = s.trim();
-        let n = s.chars().count();
-        if n == 0 || n > 40 {
-            return Err(LabelRule::Length);
-        }
-        if s.chars().any(char::is_control) {
-            return Err(LabelRule::Charset);
-        }
-        if holds_my_number(s) {
-            return Err(LabelRule::ContainsNumber);
-        }
-        Ok(DependentLabel(s.to_owned()))
+        plain_text(s, 40).map(|s| DependentLabel(s.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {

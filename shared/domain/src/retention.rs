@@ -129,7 +129,8 @@ pub fn jst_midnight(day: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn jst() -> FixedOffset {
+/// Japan's time zone (no daylight saving), which the law's days and HR's clocks are in.
+pub fn jst() -> FixedOffset {
     FixedOffset::east_opt(9 * 3600).expect("+09:00 is valid")
 }
 

@@ -4,10 +4,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use mynumber_domain::certificate::{fingerprint, signed_digest};
+use mynumber_domain::certificate::{fingerprint, signed_digest, unsigned_canonical};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::pkcs8::DecodePublicKey;
+use sha2::{Digest, Sha256};
 
 /// What a good certificate proves.
 #[derive(Debug, PartialEq, Eq)]
@@ -109,22 +110,19 @@ pub fn verify(json: &[u8], pem: Option<&str>) -> Result<Verified, VerifyError> {
 /// (`unsigned.json`), its SHA-256 (`digest.bin`, the signed message) and the DER signature
 /// (`signature.der`). Nothing is verified here.
 pub fn parts(json: &[u8]) -> Result<[(&'static str, Vec<u8>); 3], VerifyError> {
-    let mut document: serde_json::Value =
+    let document: serde_json::Value =
         serde_json::from_slice(json).map_err(|e| VerifyError::NotJson(e.to_string()))?;
     let signature = document
         .get("signature")
         .and_then(|v| v.as_str())
         .and_then(|s| STANDARD.decode(s).ok())
         .ok_or(VerifyError::Missing("signature"))?;
-    let digest = signed_digest(&document).map_err(|e| VerifyError::NotJson(e.to_string()))?;
-    if let Some(map) = document.as_object_mut() {
-        map.remove("signature");
-    }
     let canonical =
-        serde_jcs::to_vec(&document).map_err(|e| VerifyError::NotJson(e.to_string()))?;
+        unsigned_canonical(&document).map_err(|e| VerifyError::NotJson(e.to_string()))?;
+    let digest = Sha256::digest(&canonical).to_vec();
     Ok([
         ("unsigned.json", canonical),
-        ("digest.bin", digest.to_vec()),
+        ("digest.bin", digest),
         ("signature.der", signature),
     ])
 }

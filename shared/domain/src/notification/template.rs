@@ -6,7 +6,7 @@
 use super::{EmailAddress, Received, SenderName};
 use crate::ids::EmployeeId;
 use crate::purpose::PurposeSet;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 
 /// One message, ready for the mailer.
 #[derive(Clone, PartialEq, Eq)]
@@ -224,8 +224,7 @@ pub fn render(
 
 /// `2026年12月21日 18:00`, in JST.
 pub fn jst(t: DateTime<Utc>) -> String {
-    let jst = FixedOffset::east_opt(9 * 3600).expect("+09:00 is valid");
-    t.with_timezone(&jst)
+    t.with_timezone(&crate::retention::jst())
         .format("%Y年%-m月%-d日 %H:%M")
         .to_string()
 }
