@@ -4,15 +4,15 @@
 
 mod pdf;
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::certificate::{
     CertificateId, CertificateRequest, CertificateService, OrganizationName, public_key_pem,
 };
 use mynumber_domain::{Caller, EmployeeId, VaultError};
 use mynumber_http::{
-    Api, ApiError, Authenticator, Fields, Route, json_object, json_response, json_value,
-    page_response, parse_page,
+    Api, ApiError, Authenticator, Fields, Route, attachment, json_object, json_response,
+    json_value, page_response, parse_page,
 };
 
 pub use pdf::render as render_pdf;
@@ -109,19 +109,11 @@ impl Api for Certify {
                 let (auth, id) = core.admit(caller, || certificate_id(params[0]))?;
                 let (_, certificate) = self.vault.get(auth, id).await?;
                 let bytes = pdf::render(&certificate);
-                Ok(Response::builder()
-                    .status(200)
-                    .header(CONTENT_TYPE, "application/pdf")
-                    .header(CACHE_CONTROL, "no-store")
-                    .header(
-                        CONTENT_DISPOSITION,
-                        format!(
-                            "attachment; filename=\"certificate-{}.pdf\"",
-                            certificate.summary.certificate_id
-                        ),
-                    )
-                    .body(Body::Binary(bytes))
-                    .expect("static headers are valid"))
+                Ok(attachment(
+                    "application/pdf",
+                    &format!("certificate-{}.pdf", certificate.summary.certificate_id),
+                    Body::Binary(bytes),
+                ))
             }
             Op::ReadOrganization => {
                 let (auth, ()) = core.admit(caller, || Ok::<_, ApiError>(()))?;

@@ -3,9 +3,6 @@
 //! `GET /v1/disposals` lists disposal records for auditors and registrars;
 //! `/v1/exports…` asks for, approves, lists and downloads exports for filings (SPEC §4b).
 
-use lambda_http::http::header::{
-    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
-};
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::export::{ExportFile, ExportId, ExportRequest};
 use mynumber_domain::ids::IdRule;
@@ -13,7 +10,8 @@ use mynumber_domain::lookup::LookupService;
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
-    Api, ApiError, Fields, Route, json_object, json_response, json_value, page_response, parse_page,
+    Api, ApiError, Fields, Route, attachment, json_object, json_response, json_value,
+    page_response, parse_page,
 };
 
 /// What lookup does on each of its routes.
@@ -226,15 +224,9 @@ fn csv_file(file: ExportFile) -> Response<Body> {
     }
     let body =
         String::from_utf8(w.into_inner().expect("writes to memory")).expect("every cell is UTF-8");
-    Response::builder()
-        .status(200)
-        .header(CONTENT_TYPE, "text/csv; charset=utf-8")
-        .header(CACHE_CONTROL, "no-store")
-        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
-        .header(
-            CONTENT_DISPOSITION,
-            format!("attachment; filename=\"export-{}.csv\"", file.export_id),
-        )
-        .body(Body::Text(body))
-        .expect("static headers are valid")
+    attachment(
+        "text/csv; charset=utf-8",
+        &format!("export-{}.csv", file.export_id),
+        Body::Text(body),
+    )
 }

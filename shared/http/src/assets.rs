@@ -1,7 +1,9 @@
 //! Static files compiled into a function (the employee's form, the HR console) and served
 //! from the API's own origin: no CDN, no third party, never cached, never framed.
 
-use lambda_http::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use lambda_http::http::header::{
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS,
+};
 use lambda_http::{Body, Response};
 
 /// One file: the name it is served under, its media type and its text.
@@ -55,5 +57,21 @@ pub fn asset_response(asset: &Asset, csp: &str) -> Response<Body> {
         .header("referrer-policy", "no-referrer")
         .header("x-frame-options", "DENY")
         .body(Body::Text(asset.text.to_owned()))
+        .expect("static headers are valid")
+}
+
+/// 200 with a file to save (an export, a certificate): its type, never cached, never
+/// sniffed, offered under `filename` (ASCII, no quote).
+pub fn attachment(content_type: &str, filename: &str, body: Body) -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header(CONTENT_TYPE, content_type)
+        .header(CACHE_CONTROL, "no-store")
+        .header(X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )
+        .body(body)
         .expect("static headers are valid")
 }

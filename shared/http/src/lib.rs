@@ -13,7 +13,7 @@ pub mod routes;
 pub mod serve;
 pub mod transport;
 
-pub use assets::{Asset, asset_response};
+pub use assets::{Asset, asset_response, attachment};
 pub use body::{Fields, json_object, query};
 pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
 pub use listing::{page_response, parse_page};
