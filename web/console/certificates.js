@@ -10,7 +10,7 @@
 // carries it as base64 DER, WebCrypto wants r‖s (64 bytes).
 
 import { api, seg } from './api.js';
-import { $, $$, h } from './dom.js';
+import { $, $$, h, saveFile } from './dom.js';
 import { formatDate, formatDateTime, todayTokyo } from './dates.js';
 import { ruleMessage } from './labels.js';
 import { latest, isAborted } from './requests.js';
@@ -265,19 +265,8 @@ async function download(id, kind) {
     return;
   }
   const typed = kind === 'pdf' ? blob.slice(0, blob.size, 'application/pdf') : blob.slice(0, blob.size, 'application/json');
-  save(typed, `certificate-${safeName(id)}.${kind}`);
+  saveFile(typed, `certificate-${safeName(id)}.${kind}`);
   $('#cert-summary').textContent = kind === 'pdf' ? 'PDFを保存しました。' : '署名付きのJSONを保存しました。';
-}
-
-/** Hands `blob` to the browser as a download, then revokes its blob: URL. */
-function save(blob, name) {
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: name, class: 'visually-hidden' }, name);
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Give the browser a moment to start the download before the blob: URL goes.
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
 // ---- verification --------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 import { api, allPages } from './api.js';
 import { label, relationText, DISPOSAL_REASONS, DISPOSERS, RELATIONS } from './labels.js';
-import { $, h } from './dom.js';
+import { $, h, saveFile } from './dom.js';
 import { formatDateTime, todayCompact } from './dates.js';
 import { latest, isAborted } from './requests.js';
 import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
@@ -147,12 +147,6 @@ async function downloadCsv() {
     return;
   }
   const blob = new Blob([toCsv(all.items)], { type: 'text/csv;charset=utf-8' });
-  const url = URL.createObjectURL(blob);
-  const a = h('a', { href: url, download: `disposals-${todayCompact()}.csv`, class: 'visually-hidden' }, 'download');
-  document.body.append(a);
-  a.click();
-  a.remove();
-  // Give the browser a moment to start the download before the blob: URL goes.
-  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  saveFile(blob, `disposals-${todayCompact()}.csv`);
   $('#disp-summary').textContent = `CSVを保存しました（${all.items.length}件${all.complete ? '' : '。件数が多すぎるため途中まで'}）。`;
 }

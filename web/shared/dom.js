@@ -84,3 +84,14 @@ export function fillLabelled(root = document) {
     }
   }
 }
+
+/** Hands `blob` to the browser as a download named `name`, then revokes its blob: URL. */
+export function saveFile(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = h('a', { href: url, download: name, class: 'visually-hidden' }, name);
+  document.body.append(a);
+  a.click();
+  a.remove();
+  // Give the browser a moment to start the download before the blob: URL goes.
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
