@@ -413,7 +413,7 @@ async fn a_hundred_rows_break_across_pages_with_the_header_repeated() {
     };
     let pdf = certify::render_pdf(&c);
     let info = tool("pdfinfo", &[], &pdf);
-    // 38 rows under the first page's statement, 49 on a full page, 13 on the third.
+    // 35 rows under the first page's statement, 47 on a full page, 18 on the third.
     assert!(info.contains("Pages:           3"), "{info}");
     assert!(info.contains("595.28 x 841.89 pts (A4)"), "{info}");
     let text = tool("pdftotext", &[], &pdf);
