@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
 # The deployed functions must not contain development auth, and hold only the KMS calls
-# their role allows. Builds the functions with the features `make build` gives them — each
-# package on its own (so no other function or test crate can switch a feature on through
-# unification), in the dev profile (features decide what is compiled in, not the profile;
-# the unoptimised build keeps every string the code holds, and it reuses the dependencies
-# the contract fuzzer's stack compiled per function just before, where a profile of its
-# own compiled the whole SDK again: about 5 minutes of CI) — which also proves each
-# compiles with its own features alone; then fails
-# if a binary holds a development header name or the variable that switched it on, or if
-# the review, the purge, the backstop or notify holds a KMS client at all.
+# their role allows. Two views of the same rule:
+#   1. What `make build` compiles: each package's own features (`--package f`, arm64), as
+#      cargo resolves them (`cargo tree`, no compiling): no `dev-auth` feature of any
+#      workspace crate (scripts/check-privileges.sh reads the same graphs for AWS clients).
+#   2. What the binaries hold: all functions built together without the development
+#      features (their features' union, so a superset of each one's) in the dev profile
+#      (features decide what is compiled in, not the profile; the unoptimised build keeps
+#      every string the code holds): no development header name or the variable that
+#      switched it on, and no KMS service name where the role has no KMS. One build, where
+#      one per package compiled the SDK once per feature set (about 8 minutes of CI).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 eval "$(grep -m1 '^FUNCTIONS=' scripts/build.sh)"
 started=$SECONDS
-took=()
-for f in "${FUNCTIONS[@]}"; do
-    t0=$SECONDS
-    cargo build --quiet --bins --package "$f"
-    took+=("$f $((SECONDS - t0)) s")
-done
-# Where its minutes go (CI's budget is watched per phase).
-(IFS=,; echo "check-binaries: builds: ${took[*]}")
 status=0
+no_kms() { case "$1" in review | purge | backstop | notify | console) return 0 ;; esac; return 1; }
+
+packages=()
+for f in "${FUNCTIONS[@]}"; do
+    packages+=(--package "$f")
+    tree="$(cargo tree --quiet --package "$f" --target aarch64-unknown-linux-gnu \
+        --edges normal,features --prefix none)"
+    if grep -E '^[a-z-]+ feature "dev-auth"' <<<"$tree" >/dev/null; then
+        echo "check-binaries: $f's release build enables development auth:" >&2
+        grep -E '^[a-z-]+ feature "dev-auth"' <<<"$tree" | sort -u >&2
+        status=1
+    fi
+done
+
+t0=$SECONDS
+cargo build --quiet --bins "${packages[@]}"
+echo "check-binaries: built ${FUNCTIONS[*]} in $((SECONDS - t0)) s"
 for f in "${FUNCTIONS[@]}"; do
     bin="target/debug/$f"
     # A string the function does contain: proves the search reads the binary.
@@ -38,23 +48,19 @@ for f in "${FUNCTIONS[@]}"; do
             status=1
         fi
     done
-    # KMS's service name is in every binary that has a KMS client (intake, lookup, collect).
-    case "$f" in
-        review | purge | backstop | notify | console)
-            if grep -qaF TrentService "$bin"; then
-                echo "check-binaries: $bin holds a KMS client; its role has no KMS" >&2
-                status=1
-            fi
-            ;;
-        *)
-            if ! grep -qaF TrentService "$bin"; then
-                echo "check-binaries: $bin: cannot find KMS's service name; is the check blind?" >&2
-                status=1
-            fi
-            ;;
-    esac
+    # KMS's service name is in every binary that has a KMS client (intake, lookup, collect,
+    # certify).
+    if no_kms "$f"; then
+        if grep -qaF TrentService "$bin"; then
+            echo "check-binaries: $bin holds a KMS client; its role has no KMS" >&2
+            status=1
+        fi
+    elif ! grep -qaF TrentService "$bin"; then
+        echo "check-binaries: $bin: cannot find KMS's service name; is the check blind?" >&2
+        status=1
+    fi
 done
 if [ "$status" -eq 0 ]; then
-    echo "check-binaries: ${FUNCTIONS[*]}: builds with their release features hold no development auth; no KMS client in review, purge, backstop, notify or console ($((SECONDS - started)) s)"
+    echo "check-binaries: ${FUNCTIONS[*]}: no development auth in their release features or binaries; no KMS client in review, purge, backstop, notify or console ($((SECONDS - started)) s)"
 fi
 exit "$status"

@@ -7,8 +7,7 @@
 # KMS key); the console has no AWS client at all (no mynumber-aws, no aws-sdk-*: it holds
 # static pages and draws QR codes); certify's build signs with the certificate key and can
 # neither encrypt nor decrypt (mynumber-aws's `sign`). Fails closed: a function whose graph cannot be read fails the check. Run by
-# scripts/test.sh; scripts/check-binaries.sh then builds each function alone (proving each
-# compiles with only its own features) and reads the binaries.
+# scripts/test.sh; scripts/check-binaries.sh then reads the functions' binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0

@@ -41,8 +41,12 @@ done
 
 echo "creating the table, keys, documents bucket, mail identity and log groups on moto (${AWS_ENDPOINT_URL})…"
 # PUBLIC_BASE_URL: the form's origin, the only one the bucket's CORS lets PUT photos.
+# Every binary of the stack is built with the workspace's features (no `-p`) plus the
+# development ones, as `cargo lambda watch` builds the functions: one set of dependencies,
+# the one `cargo test` compiled, where a package's own features compiled the SDK again.
+dev_features=mynumber-http/dev-auth,console/dev-auth
 settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" \
-  cargo run --quiet -p mynumber-aws --features bootstrap --bin mynumber-bootstrap)"
+  cargo run --quiet --features "$dev_features,mynumber-aws/bootstrap" --bin mynumber-bootstrap)"
 # Lines are KEY=value with ids only.
 eval "$settings"
 
@@ -118,11 +122,11 @@ env_args=(
 )
 # As Lambda sends function output to CloudWatch Logs in AWS, the functions' audit lines go
 # to moto's log groups here, so `mynumber-audit review` reads the local stack like a real one.
-cargo build --quiet -p mynumber-audit
+cargo build --quiet --features "$dev_features" --bin mynumber-audit
 log="$log_dir/functions.log"
 : >"$log"
 tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
 # Development auth (and the console's principal picker) exists only in builds with the
 # dev-auth features, which `make build` never enables (scripts/check-binaries.sh checks).
-cargo lambda watch -A 127.0.0.1 -P "$PORT" --features mynumber-http/dev-auth,console/dev-auth "${env_args[@]}" 2>&1 | tee -a "$log" &
+cargo lambda watch -A 127.0.0.1 -P "$PORT" --features "$dev_features" "${env_args[@]}" 2>&1 | tee -a "$log" &
 wait $!

@@ -21,7 +21,7 @@ cargo test --workspace --all-targets 2>&1 | tee "$log" || status=$?
 phase "cargo test"
 "$root/scripts/fuzz.sh" || status=1 # schemathesis against the local stack, from docs/openapi.json
 phase fuzz
-# The functions, each built with only its own features, hold no development auth.
+# The functions' release features and binaries hold no development auth.
 "$root/scripts/check-binaries.sh" || status=1
 phase check-binaries
 awk '/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
