@@ -6,8 +6,9 @@
 # pinned ziglang of scripts/requirements-infra.txt ([venv]) and the rustup target. Only the
 # function binaries are built: not the local helpers mynumber-bootstrap and bench-purge.
 # Fails when a zip is over 2.5 MB (2,500,000 bytes), the size `make bench` holds every
-# function to (issue 14); certify's limit is that plus its compiled-in font file (the PDF's
-# Japanese glyphs: IPA Gothic, Debian's fonts-ipafont-gothic, or CERTIFICATE_FONT).
+# function to (issue 14); certify's limit is that plus what its compiled-in font file (the
+# PDF's Japanese glyphs: IPA Gothic, Debian's fonts-ipafont-gothic, or CERTIFICATE_FONT)
+# takes in a zip, deflated at the highest level: the rest of certify keeps to 2.5 MB too.
 set -euo pipefail
 
 FUNCTIONS=(intake review lookup collect purge backstop notify console certify)
@@ -59,7 +60,10 @@ for f in "${FUNCTIONS[@]}"; do
     limit=$MAX_ZIP_BYTES
     if [ "$f" = certify ]; then
         font="${CERTIFICATE_FONT:-/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf}"
-        limit=$((MAX_ZIP_BYTES + $(stat -c %s "$font")))
+        font_zipped="$(python3 -c 'import sys, zlib
+print(len(zlib.compress(open(sys.argv[1], "rb").read(), 9)))' "$font")"
+        limit=$((MAX_ZIP_BYTES + font_zipped))
+        echo "build: certify's font $font: $(stat -c %s "$font") bytes, $font_zipped deflated"
     fi
     if [ "$bytes" -gt "$limit" ]; then
         printf 'build: %-7s %s  %10d bytes  %s MB  TOO LARGE (limit %d bytes)\n' \
