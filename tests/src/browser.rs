@@ -152,12 +152,17 @@ impl Drop for TempDir {
 impl Browser {
     /// Phone-sized, as an employee opens a collection link.
     pub async fn start() -> Browser {
-        Self::start_sized(390, 844).await
+        Self::start_sized(390, 844, "ja").await
+    }
+
+    /// Phone-sized, with the browser's language set to `lang` (e.g. "en-US").
+    pub async fn start_in(lang: &str) -> Browser {
+        Self::start_sized(390, 844, lang).await
     }
 
     /// Laptop-sized (1280×800), as HR staff use the console.
     pub async fn start_desktop() -> Browser {
-        Self::start_sized(1280, 800).await
+        Self::start_sized(1280, 800, "ja").await
     }
 
     /// Where downloads land (no prompt).
@@ -165,7 +170,7 @@ impl Browser {
         self.profile.0.join("downloads")
     }
 
-    async fn start_sized(width: u32, height: u32) -> Browser {
+    async fn start_sized(width: u32, height: u32, lang: &str) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
             "{CHROMIUM} and {CHROMEDRIVER} are needed: run scripts/browser-deps.sh (make test does)"
@@ -191,13 +196,14 @@ impl Browser {
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--lang=ja",
+                    "--disable-component-update", "--disable-sync", format!("--lang={lang}"),
                     format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.display()),
                 ],
                 "prefs": {
                     "download.default_directory": profile.join("downloads"),
                     "download.prompt_for_download": false,
+                    "intl.accept_languages": lang,
                 }
             }
         });

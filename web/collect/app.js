@@ -10,6 +10,7 @@
 //   form.js     the fields, the family parts, the request body and the submission
 //   photos.js   the document photos: slots, shrinking, uploads
 //   errors.js   field errors, the general problem, announcements
+//   language.js Japanese or English (english.js: the English of each wording)
 // and, shared with the HR console (web/shared/): labels.js (the words), dom.js,
 // dates.js, requests.js, mynumber.js (the number check) and base.css.
 
@@ -19,6 +20,7 @@ import { formatDeadline } from './dates.js';
 import { latest, isAborted } from './requests.js';
 import { initForm, setFamily, clearInputs } from './form.js';
 import { initPhotos, resetDocs } from './photos.js';
+import { initLanguage } from './language.js';
 
 const API = '/v1/collect';
 
@@ -98,6 +100,8 @@ async function load() {
 }
 
 function init() {
+  // First, so that English is on before anything is drawn (and it follows what is).
+  initLanguage();
   // The choices (which documents) come from the shared labels.
   fillLabelled(document);
   initForm(link);

@@ -303,3 +303,140 @@ async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_revie
     );
     stack.assert_no_plaintext(&[N1]).await;
 }
+
+/// What the page shows that is still Japanese (texts a person sees or hears: visible text,
+/// the title, labels read out and image descriptions), the language switch's 日本語 aside.
+async fn japanese_left(b: &Browser) -> Vec<String> {
+    let found = b
+        .client
+        .execute(
+            r#"const jp = /[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]/;
+               const seen = [document.title, ...document.body.innerText.split('\n')];
+               for (const el of document.querySelectorAll('[aria-label], [alt], [title]')) {
+                 for (const a of ['aria-label', 'alt', 'title']) seen.push(el.getAttribute(a) || '');
+               }
+               return seen.map((s) => s.trim()).filter((s) => jp.test(s) && s !== '日本語');"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_in_english_gets_the_form_in_english_and_can_switch_to_japanese() {
+    let stack = Arc::new(Stack::new().await);
+    let base = serve(stack.clone()).await;
+    let url = open_link(&stack, &base, true).await;
+    let b = Browser::start_in("en-US").await;
+    b.client.goto(&url).await.unwrap();
+    b.visible("#panel-form").await;
+    // English, from the browser's language, before anything is typed.
+    let lang = b
+        .client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, json!("en"));
+    b.text_containing("h1", "Submit your My Number").await;
+    b.text_containing("#language", "日本語").await;
+    assert_eq!(japanese_left(&b).await, Vec::<String>::new());
+    // Every wording the form can show from the shared labels has its English, also those
+    // this journey does not meet (other purposes and documents, other field errors).
+    let missing = b
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               Promise.all([import('/collect/english.js'), import('/collect/labels.js')]).then(([en, l]) => {
+                 const fields = {
+                   my_number: ['required', 'length', 'non_digit', 'check_digit', 'duplicate'],
+                   label: ['required', 'length', 'formula', 'contains_number', 'charset'],
+                   'refusal.reason': ['required', 'length', 'contains_number'],
+                   number_document: ['required', 'enum'],
+                   identity_document: ['required', 'enum', 'combination'],
+                 };
+                 const offered = ['my_number_card', 'photo_id', 'two_documents', 'jpki'];
+                 const wanted = [
+                   ...Object.values(l.PURPOSES), ...Object.values(l.NUMBER_CHECKS),
+                   ...offered.map((k) => l.IDENTITY_CHECKS[k]), ...Object.values(l.NUMBER_CHECK_TEXT),
+                   ...Object.entries(fields).flatMap(([f, rules]) => rules.map((r) => l.ruleMessage(f, r))),
+                   l.GENERIC_RULE,
+                 ];
+                 done({ read: wanted.length, missing: wanted.filter((w) => !en.WORDS.has(w)) });
+               }, (e) => done({ read: 0, missing: ['import failed: ' + e] }));"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(missing["missing"], json!([]));
+    assert!(missing["read"].as_u64().unwrap() > 30, "{missing}");
+
+    // The live check, the documents' photos and a dependant's row, all in English.
+    let own = field(&b, "self.my_number").await;
+    own.send_keys("1234 5678 9010").await.unwrap();
+    b.text_containing("[data-check-for=\"self.my_number\"]", "check digit")
+        .await;
+    own.clear().await.unwrap();
+    own.send_keys(N1).await.unwrap();
+    b.text_containing("[data-check-for=\"self.my_number\"]", "correct")
+        .await;
+    field(&b, "self.number_document")
+        .await
+        .select_by_value("notification_card")
+        .await
+        .unwrap();
+    field(&b, "self.identity_document")
+        .await
+        .select_by_value("photo_id")
+        .await
+        .unwrap();
+    b.text_containing("#docs-needed", "Notification Card").await;
+    b.visible("#add-dependent").await.click().await.unwrap();
+    b.text_containing("#dependents legend", "Dependant 1").await;
+    field(&b, "dependents[0].label")
+        .await
+        .send_keys("eldest son")
+        .await
+        .unwrap();
+    // The dependant's number left out: the error beside it is in English.
+    b.visible("#submit").await.click().await.unwrap();
+    b.text_containing(
+        "[data-error-for=\"dependents[0].my_number\"]",
+        "Please enter the My Number",
+    )
+    .await;
+    assert_eq!(japanese_left(&b).await, Vec::<String>::new());
+
+    field(&b, "dependents[0].my_number")
+        .await
+        .send_keys(N3)
+        .await
+        .unwrap();
+    b.visible("#submit").await.click().await.unwrap();
+    b.visible("#panel-done").await;
+    b.text_containing("#panel-done", "HR will check it").await;
+    b.text_containing("#done-count", "Records submitted: 2")
+        .await;
+    assert_eq!(japanese_left(&b).await, Vec::<String>::new());
+
+    // 日本語 puts the page back in Japanese, what was drawn in English included.
+    b.visible("#language").await.click().await.unwrap();
+    b.text_containing("h1", "マイナンバーの提出").await;
+    b.text_containing("#done-count", "提出件数：2件").await;
+    b.text_containing("#language", "English").await;
+    let lang = b
+        .client
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, json!("ja"));
+    b.close().await;
+
+    let records = list(&stack, &Who::auditor("acme"), "E900").await;
+    assert_eq!(
+        records.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        records.raw
+    );
+}
