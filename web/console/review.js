@@ -1,8 +1,9 @@
-// #/review — 提出の確認 (registrar): the records employees submitted through a collection
-// link, waiting for the registrar to check the identity documents and confirm (the
-// record becomes active) or reject (the record is disposed of). Document photos come
-// from short-lived presigned URLs that are dropped from the page when they expire or the
-// record is decided.
+// #/review — 提出の確認 (registrar): what employees submitted through a collection link,
+// one card per submission (the employee, the photos once at the top, then each person's
+// record), waiting for the registrar to check the identity documents and confirm each
+// record (it becomes active) or reject it (it is disposed of), or confirm all of them at
+// once. Document photos come from short-lived presigned URLs that are dropped from the
+// page when they expire or the record that holds them is decided.
 
 import { api, allPages, seg } from './api.js';
 import {
@@ -76,13 +77,55 @@ async function load() {
     return;
   }
   clearItems();
-  pending = pending.sort((a, b) => String(a.review_due_at || '').localeCompare(String(b.review_due_at || '')));
-  for (const r of pending) $('#review-list').append(itemOf(r));
-  $('#review-empty').hidden = pending.length > 0;
-  $('#review-summary').textContent = pending.length
-    ? `確認待ち: ${pending.length}件（確認期限の近い順）${partial ? '。件数が多いため一部だけ表示しています' : ''}`
+  const cards = submissions(pending);
+  for (const card of cards) $('#review-list').append(cardOf(card));
+  $('#review-empty').hidden = cards.length > 0;
+  $('#review-summary').textContent = cards.length
+    ? `確認待ち: ${cards.length}件の提出・${pending.length}人分（確認期限の近い順）${partial ? '。件数が多いため一部だけ表示しています' : ''}`
     : '';
-  for (const item of document.querySelectorAll('#review-list .review-item')) loadDocuments(item, signal);
+  for (const card of document.querySelectorAll('#review-list .review-submission')) loadDocuments(card, signal);
+}
+
+const RELATION_ORDER = { self: 0, spouse: 1, dependent: 2 };
+
+/** Pending records grouped by the submission (collection) they came in, the employee's own
+ * first; the submissions whose review falls due soonest first. */
+function submissions(pending) {
+  const groups = new Map();
+  for (const r of pending) {
+    const key = r.submitted?.collection_id || r.record_id;
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(r);
+  }
+  const due = (records) => records.map((r) => String(r.review_due_at || '')).sort()[0] || '';
+  return [...groups.entries()]
+    .map(([id, records]) => ({
+      id,
+      records: records.sort((a, b) => (RELATION_ORDER[a.relation] ?? 3) - (RELATION_ORDER[b.relation] ?? 3)),
+      due: due(records),
+    }))
+    .sort((a, b) => a.due.localeCompare(b.due));
+}
+
+function cardOf({ id, records, due }) {
+  seq += 1;
+  const titleId = `rs${seq}-title`;
+  const first = records[0];
+  const several = records.length > 1;
+  return h('article', { class: 'review-submission', dataset: { collectionId: id }, 'aria-labelledby': titleId },
+    h('h3', { id: titleId }, `従業員番号 ${first.employee_id}・${records.length}人分の提出`),
+    h('dl', { class: 'kv' },
+      h('dt', {}, '利用目的'), h('dd', {}, purposesText(first.purposes)),
+      h('dt', {}, '提出日時'), h('dd', {}, formatDateTime(first.created_at)),
+      h('dt', {}, '確認期限'), h('dd', {}, due ? `${formatDate(due)}（過ぎると自動で削除されます）` : '—')),
+    h('section', { class: 'documents', 'aria-label': '本人確認書類の写真' },
+      h('h4', {}, '本人確認書類の写真'),
+      h('p', { class: 'documents-status hint' }, '読み込み中です…'),
+      h('ul', { class: 'doc-list' }),
+      h('div', { class: 'doc-view-area' })),
+    records.map(itemOf),
+    several ? confirmAllForm(`rs${seq}`, first) : null,
+    h('div', { class: 'form-error card-error', hidden: true }));
 }
 
 function selectField(cls, text, map, value, idBase, field) {
@@ -97,6 +140,35 @@ function selectField(cls, text, map, value, idBase, field) {
     h('p', { class: 'field-error', id: errId, dataset: { for: field }, role: 'alert', hidden: true }));
 }
 
+/** One verification for the whole submission: the number check and the employee's identity
+ * check as the registrar made them; each dependant's identity is then the employee's check.
+ * A 国民年金第3号 spouse is left to its own form (the employer checks that spouse). */
+function confirmAllForm(base, first) {
+  const said = first.relation === 'self' ? first.submitted || {} : {};
+  const dateId = `${base}-all-verified-on`;
+  const today = todayTokyo();
+  const date = h('input', { type: 'date', id: dateId, class: 'all-verified-on', max: today });
+  date.value = today;
+  const form = h('form', { class: 'confirm-all', novalidate: true, autocomplete: 'off' },
+    h('h4', {}, 'まとめて確認する'),
+    h('p', { class: 'hint' }, '番号確認の書類と、従業員本人の身元確認の方法を1回選んで、まだ決めていない記録をまとめて確認します。扶養親族の身元は従業員本人が確認したものとします。国民年金第3号の配偶者は事業者が確認するため、その記録のところで個別に確認してください。'),
+    selectField('all-number-check', '番号確認に使った書類', NUMBER_CHECKS, said.number_document, base, 'all.number_check'),
+    selectField('all-identity-check', '従業員本人の身元確認の方法', IDENTITY_CHECKS, said.identity_document, base, 'all.identity_check'),
+    h('div', { class: 'field' }, h('label', { for: dateId }, '確認した日'), date),
+    h('button', { type: 'submit', class: 'button primary confirm-all-button' }, 'まとめて確認して有効にする'));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const card = form.closest('.review-submission');
+    busy(form.querySelector('.confirm-all-button'), '確認しています…', () => confirmAll(card));
+  });
+  return form;
+}
+
+/** Whether the employee checks this person's number: a dependant, or a spouse who is not
+ * under 国民年金第3号 (that spouse's the employer checks). */
+const employeeChecks = (r) => r.relation === 'dependent'
+  || (r.relation === 'spouse' && !(r.purposes || []).includes('national_pension_dependent_spouse'));
+
 function itemOf(r) {
   seq += 1;
   const base = `rv${seq}`;
@@ -108,10 +180,10 @@ function itemOf(r) {
   const dateInput = h('input', { type: 'date', id: dateId, class: 'rv-verified-on', max: today, 'aria-describedby': `${dateId}-err` });
   dateInput.value = today;
   const confirmForm = h('form', { class: 'rv-confirm', novalidate: true, autocomplete: 'off' },
-    h('h4', {}, '確認して有効にする'),
+    h('h5', {}, '確認して有効にする'),
     selectField('rv-number-check', '番号確認に使った書類', NUMBER_CHECKS, said.number_document, base, 'verification.number_check'),
     selectField('rv-identity-check', '身元確認の方法', IDENTITY_CHECKS, said.identity_document
-      || (r.relation === 'dependent' ? 'by_employee' : ''), base, 'verification.identity_check'),
+      || (employeeChecks(r) ? 'by_employee' : ''), base, 'verification.identity_check'),
     h('div', { class: 'field' },
       h('label', { for: dateId }, '確認した日'),
       dateInput,
@@ -121,7 +193,7 @@ function itemOf(r) {
       : '扶養親族の番号は従業員本人が確認します（「従業員本人が確認」）。国民年金第3号の配偶者は担当者が確認します。'),
     h('button', { type: 'submit', class: 'button primary confirm' }, '確認して有効にする'));
   const rejectForm = h('form', { class: 'rv-reject', novalidate: true, autocomplete: 'off' },
-    h('h4', {}, '却下する'),
+    h('h5', {}, '却下する'),
     h('div', { class: 'field' },
       h('label', { for: reasonId }, '却下の理由'),
       h('p', { class: 'hint', id: `${reasonId}-hint` }, '例: 書類の写真が読めない、番号が書類と一致しない。500文字以内。番号は書かないでください。却下すると、提出された番号と書類の写真は削除されます。'),
@@ -131,42 +203,40 @@ function itemOf(r) {
   confirmForm.addEventListener('submit', (e) => { e.preventDefault(); decide(e.currentTarget.closest('.review-item'), 'confirm'); });
   rejectForm.addEventListener('submit', (e) => { e.preventDefault(); decide(e.currentTarget.closest('.review-item'), 'reject'); });
 
-  return h('article', { class: 'review-item', dataset: { recordId: r.record_id }, 'aria-labelledby': titleId },
-    h('h3', { id: titleId }, `従業員番号 ${r.employee_id}・${relationText(r)}`),
+  const employerChecks = r.relation === 'spouse' && !employeeChecks(r);
+  return h('section', { class: 'review-item', dataset: { recordId: r.record_id, relation: r.relation, employerChecks: String(employerChecks) }, 'aria-labelledby': titleId },
+    h('h4', { id: titleId }, relationText(r)),
     h('dl', { class: 'kv' },
       h('dt', {}, '本人の申告（番号確認の書類）'), h('dd', {}, said.number_document ? label(NUMBER_CHECKS, said.number_document) : '（申告なし）'),
-      h('dt', {}, '本人の申告（身元確認の書類）'), h('dd', {}, said.identity_document ? label(IDENTITY_CHECKS, said.identity_document) : '（申告なし）'),
-      h('dt', {}, '利用目的'), h('dd', {}, purposesText(r.purposes)),
-      h('dt', {}, '提出日時'), h('dd', {}, formatDateTime(r.created_at)),
-      h('dt', {}, '確認期限'), h('dd', {}, r.review_due_at ? `${formatDate(r.review_due_at)}（過ぎると自動で削除されます）` : '—')),
-    h('section', { class: 'documents', 'aria-label': '本人確認書類の写真' },
-      h('h4', {}, '本人確認書類の写真'),
-      h('p', { class: 'documents-status hint' }, '読み込み中です…'),
-      h('ul', { class: 'doc-list' }),
-      h('div', { class: 'doc-view-area' })),
+      h('dt', {}, '本人の申告（身元確認の書類）'), h('dd', {}, said.identity_document ? label(IDENTITY_CHECKS, said.identity_document) : '（申告なし）')),
     h('div', { class: 'decide' }, confirmForm, rejectForm),
     h('div', { class: 'form-error item-error', hidden: true }));
 }
 
-async function loadDocuments(item, signal) {
-  const status = item.querySelector('.documents-status');
+/** The photos of a submission: those of each of its records (the employee's own, mostly). */
+async function loadDocuments(card, signal) {
+  const status = card.querySelector('.documents-status');
+  const ids = [...card.querySelectorAll('.review-item')].map((item) => item.dataset.recordId);
   let found;
   try {
-    found = await api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents`, { signal });
+    found = await Promise.all(ids.map((id) => api('GET', `/v1/records/${seg(id)}/documents`, { signal })
+      .then((r) => (Array.isArray(r?.items) ? r.items : []).map((d) => ({ ...d, record_id: id }))
+        , (err) => { if (err.status === 404) return []; throw err; })));
   } catch (err) {
-    if (isAborted(err) || !item.isConnected) return;
-    status.textContent = err.status === 404 ? '書類の写真はありません。' : '書類の一覧を読み込めませんでした。';
+    if (isAborted(err) || !card.isConnected) return;
+    status.textContent = '書類の一覧を読み込めませんでした。';
     return;
   }
-  if (!item.isConnected) return;
-  const docs = Array.isArray(found?.items) ? found.items : [];
+  if (!card.isConnected) return;
+  const docs = found.flat();
+  card.dataset.photos = String(docs.length);
   status.textContent = docs.length
     ? '「表示」を押すと写真を開きます（開いたことは記録されます。表示は60秒で消えます）。'
     : '書類の写真は送られていません。原本などで確認してください。';
-  item.querySelector('.doc-list').replaceChildren(...docs.map((d) => h('li', { dataset: { documentId: d.document_id } },
+  card.querySelector('.doc-list').replaceChildren(...docs.map((d) => h('li', { dataset: { documentId: d.document_id, recordId: d.record_id } },
     h('span', {}, `${label(DOCUMENT_KINDS, d.kind)}（${d.content_type === 'application/pdf' ? 'PDF' : '画像'}・${kb(d.bytes)}）`),
     ' ',
-    h('button', { type: 'button', class: 'button secondary small view-doc', dataset: { documentId: d.document_id, contentType: d.content_type || '' } }, '表示'))));
+    h('button', { type: 'button', class: 'button secondary small view-doc', dataset: { documentId: d.document_id, recordId: d.record_id, contentType: d.content_type || '' } }, '表示'))));
 }
 
 const kb = (bytes) => (Number.isFinite(bytes) ? `${Math.max(1, Math.round(bytes / 1024))}KB` : '');
@@ -179,19 +249,19 @@ async function onClick(e) {
 }
 
 async function viewDocument(button) {
-  const item = button.closest('.review-item');
+  const card = button.closest('.review-submission');
   const docId = button.dataset.documentId;
-  const area = item.querySelector('.doc-view-area');
+  const area = card.querySelector('.doc-view-area');
   const signal = list.signal;
   let link;
   try {
-    link = await busy(button, '開いています…', () => api('GET', `/v1/records/${seg(item.dataset.recordId)}/documents/${seg(docId)}`, { signal }));
+    link = await busy(button, '開いています…', () => api('GET', `/v1/records/${seg(button.dataset.recordId)}/documents/${seg(docId)}`, { signal }));
   } catch (err) {
-    if (isAborted(err) || !item.isConnected) return;
-    showProblem(item.querySelector('.item-error'), err);
+    if (isAborted(err) || !card.isConnected) return;
+    showProblem(card.querySelector('.card-error'), err);
     return;
   }
-  if (!item.isConnected) return;
+  if (!card.isConnected) return;
   const url = httpUrl(link?.url);
   if (!url) return;
   // One view per document: replace an earlier one.
@@ -228,6 +298,39 @@ function dropView(view) {
   view.remove();
 }
 
+/** Confirms every record of the card not decided yet with the card's one verification,
+ * except a 国民年金第3号 spouse's; says what it could not. */
+async function confirmAll(card) {
+  const pick = (cls) => card.querySelector(`.confirm-all .${cls}`).value;
+  const numberCheck = pick('all-number-check');
+  const identityCheck = pick('all-identity-check');
+  const verifiedOn = card.querySelector('.confirm-all .all-verified-on').value;
+  const open = [...card.querySelectorAll('.review-item:not(.decided)')];
+  const own = open.filter((item) => item.dataset.employerChecks !== 'true');
+  const box = card.querySelector('.card-error');
+  const missing = [
+    !numberCheck && { field: 'all.number_check', rule: 'required' },
+    !identityCheck && own.some((item) => item.dataset.relation === 'self') && { field: 'all.identity_check', rule: 'required' },
+  ].filter(Boolean);
+  clearFieldErrors(card.querySelector('.confirm-all'));
+  if (missing.length) { showFieldErrors(card.querySelector('.confirm-all'), missing); return; }
+  let done = 0;
+  for (const item of own) {
+    item.querySelector('.rv-number-check').value = numberCheck;
+    item.querySelector('.rv-identity-check').value = item.dataset.relation === 'self' ? identityCheck : 'by_employee';
+    item.querySelector('.rv-verified-on').value = verifiedOn;
+    if (await decide(item, 'confirm')) done += 1;
+  }
+  const failed = own.length - done;
+  const left = open.length - own.length;
+  const lines = [];
+  if (failed) lines.push(`${failed}人分は確認できませんでした。理由はその記録のところにあります。`);
+  if (left) lines.push(`国民年金第3号の配偶者（${left}人分）は、その記録のところで個別に確認してください。`);
+  box.replaceChildren(...(lines.length ? [h('p', { role: 'status' }, `${done}人分を確認しました。`, ...lines)] : []));
+  box.hidden = !lines.length;
+}
+
+/** Confirms or rejects one record; true when the server did. */
 async function decide(item, action) {
   const form = item.querySelector(action === 'confirm' ? 'form.rv-confirm' : 'form.rv-reject');
   const button = form.querySelector(action === 'confirm' ? 'button.confirm' : 'button.reject');
@@ -245,7 +348,7 @@ async function decide(item, action) {
     };
   } else {
     const reason = item.querySelector('.rv-reason').value.trim();
-    if (!reason) { showFieldErrors(item, [{ field: 'reason', rule: 'required' }]); return; }
+    if (!reason) { showFieldErrors(item, [{ field: 'reason', rule: 'required' }]); return false; }
     body = { reason };
   }
   const signal = list.signal;
@@ -254,18 +357,30 @@ async function decide(item, action) {
     result = await busy(button, action === 'confirm' ? '確認しています…' : '却下しています…',
       () => api('POST', `/v1/records/${seg(item.dataset.recordId)}/${action}`, { body, signal }));
   } catch (err) {
-    if (isAborted(err) || !item.isConnected) return;
+    if (isAborted(err) || !item.isConnected) return false;
     const rest = err.errors?.length ? showFieldErrors(item, err.errors) : [];
     showProblem(errorBox, err, {}, rest);
-    return;
+    return false;
   }
-  if (!item.isConnected) return;
-  // Decided: the documents are deleted on the server; drop their URLs here too.
-  for (const view of item.querySelectorAll('.doc-view')) dropView(view);
-  item.querySelector('.documents')?.remove();
+  if (!item.isConnected) return false;
+  // Decided: the record's photos are deleted on the server; drop them and their URLs here.
+  const card = item.closest('.review-submission');
+  for (const li of card.querySelectorAll('.doc-list li')) {
+    if (li.dataset.recordId !== item.dataset.recordId) continue;
+    for (const view of card.querySelectorAll('.doc-view')) if (view.dataset.documentId === li.dataset.documentId) dropView(view);
+    li.remove();
+  }
   item.querySelector('.decide')?.remove();
   item.classList.add('decided');
+  // Nothing left to look at or to confirm together: those parts of the card go.
+  const undecided = card.querySelector('.review-item:not(.decided)');
+  if (!undecided || (Number(card.dataset.photos) > 0 && !card.querySelector('.doc-list li'))) {
+    for (const view of card.querySelectorAll('.doc-view')) dropView(view);
+    card.querySelector('.documents')?.remove();
+  }
+  if (!undecided) card.querySelector('.confirm-all')?.remove();
   item.append(h('p', { class: 'done-text', role: 'status' }, action === 'confirm'
     ? `確認しました。この記録は有効になりました（${formatDate(result?.verification?.verified_on) || ''}）。`
     : '却下しました。提出された番号と書類の写真は削除され、削除・廃棄の記録に残りました。'));
+  return true;
 }
