@@ -17,6 +17,7 @@
 //   departures.js #/departures  退職・再雇用
 //   disposals.js  #/disposals   削除・廃棄の記録
 //   certificates.js #/certificates 削除証明書 (issue, download, verify with WebCrypto)
+//   exports.js    #/exports     番号の一括出力 (request, approve another's, download once)
 //   reveal.js     #/reveal      番号の表示
 //   mail.js       #/mail        メール
 // and, shared with the employee's form (web/shared/): labels.js (the words), dom.js (h, $,
@@ -34,6 +35,7 @@ import * as review from './review.js';
 import * as departures from './departures.js';
 import * as disposals from './disposals.js';
 import * as certificates from './certificates.js';
+import * as exports from './exports.js';
 import * as reveal from './reveal.js';
 import * as mail from './mail.js';
 
@@ -47,6 +49,7 @@ const PAGES = [
   { name: 'disposals', title: '削除・廃棄の記録', roles: ['registrar', 'auditor'], module: disposals },
   { name: 'certificates', title: '削除証明書', roles: ['auditor', 'admin'], module: certificates },
   { name: 'reveal', title: '番号の表示', roles: ['handler'], module: reveal },
+  { name: 'exports', title: '番号の一括出力', roles: ['handler', 'auditor', 'admin'], module: exports },
   { name: 'mail', title: 'メール', roles: ['registrar', 'auditor', 'admin'], module: mail },
 ];
 const STATES = ['loading', 'not-configured', 'config-error', 'signed-out', 'no-role', 'admin-only'];
@@ -211,7 +214,7 @@ async function loadConfig() {
 async function start() {
   // The choices of every page (purposes, relations, checks, statuses) from the shared labels.
   fillLabelled(document);
-  const ctx = { hasRole, roles, go, message };
+  const ctx = { hasRole, roles, sub: () => principal()?.sub ?? '', go, message };
   for (const page of PAGES) page.module.init(ctx);
 
   window.addEventListener('hashchange', () => { focusOnRoute = true; if (principal()) route(); });

@@ -53,6 +53,13 @@ export const IDENTITY_CHECKS = {
   by_employee: '従業員本人が確認（扶養親族）',
 };
 
+export const EXPORT_STATUSES = {
+  pending_approval: '承認待ち',
+  approved: '承認済み（ダウンロード待ち）',
+  downloaded: 'ダウンロード済み',
+  expired: '期限切れ',
+};
+
 export const DISPOSAL_REASONS = {
   no_longer_needed: '不要になった',
   withdrawn: '撤回',

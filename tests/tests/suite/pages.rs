@@ -7,6 +7,7 @@ use mynumber_domain::access::Role;
 use mynumber_domain::collection::CollectionStatus;
 use mynumber_domain::disposal::{DisposalReason, Disposer};
 use mynumber_domain::document::DocumentKind;
+use mynumber_domain::export::ExportStatus;
 use mynumber_domain::notification::{DeliveryStatus, NotificationKind, Weekday};
 use mynumber_domain::purpose::Purpose;
 use mynumber_domain::record::{Source, Status};
@@ -124,6 +125,10 @@ fn vocabularies() -> Vec<(&'static str, Vec<String>)> {
             codes(DeliveryStatus::ALL, DeliveryStatus::code),
         ),
         ("WEEKDAYS", codes(Weekday::ALL, Weekday::code)),
+        (
+            "EXPORT_STATUSES",
+            codes(ExportStatus::ALL, ExportStatus::code),
+        ),
     ]
 }
 
