@@ -5,7 +5,20 @@
 # pdftotext, pdfinfo and pdffonts read the certificate PDFs back in the tests. Installed with
 # apt-get from Debian's archive when missing; nothing else is downloaded (the tests start
 # chromedriver themselves, and Chromium never fetches anything: see tests/src/browser.rs).
+# And axe-core, pinned, from the npm registry into .local/ (npm checks the package's
+# integrity): the tests inject it into the pages they drive to find WCAG violations; the
+# pages themselves never load it.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+AXE_VERSION=4.14.1
+axe_dir="$root/.local/axe-core-$AXE_VERSION"
+if [ ! -f "$axe_dir/axe.min.js" ]; then
+  mkdir -p "$axe_dir"
+  tarball="$(cd "$axe_dir" && npm pack --silent "axe-core@$AXE_VERSION")"
+  tar -xzf "$axe_dir/$tarball" -C "$axe_dir" --strip-components=1 package/axe.min.js package/LICENSE
+  rm -f "$axe_dir/$tarball"
+  echo "browser-deps: axe-core $AXE_VERSION in $axe_dir"
+fi
 want=(chromium chromium-driver fonts-ipafont-gothic poppler-utils)
 missing=()
 for p in "${want[@]}"; do

@@ -33,6 +33,27 @@ pub fn polls() -> std::ops::Range<u32> {
 }
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// axe-core's script, as scripts/browser-deps.sh unpacks it (`.local/axe-core-{version}/`:
+/// the version is that script's alone).
+fn axe_source() -> &'static str {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    AXE.get_or_init(|| {
+        let local = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.local");
+        let dir = std::fs::read_dir(&local)
+            .ok()
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("axe-core-"))
+            })
+            .expect("axe-core in .local/: run scripts/browser-deps.sh (make test does)");
+        std::fs::read_to_string(dir.join("axe.min.js")).expect("axe.min.js")
+    })
+}
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Serves `stack` on a free loopback port as API Gateway would: every request becomes an
@@ -153,6 +174,11 @@ impl Browser {
     /// Phone-sized, as an employee opens a collection link.
     pub async fn start() -> Browser {
         Self::start_sized(390, 844, "ja").await
+    }
+
+    /// Laptop-sized, with the browser's language set to `lang`.
+    pub async fn start_desktop_in(lang: &str) -> Browser {
+        Self::start_sized(1280, 800, lang).await
     }
 
     /// Phone-sized, with the browser's language set to `lang` (e.g. "en-US").
@@ -284,6 +310,39 @@ impl Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
         inspect(&self.profile.0);
+    }
+
+    /// axe-core's WCAG 2.1 A and AA rules over the page as it is now: each violation as
+    /// `rule: elements`, and how many rules ran. axe-core is what scripts/browser-deps.sh
+    /// put in `.local/` (the pages never load it; WebDriver's scripts are not bound by the
+    /// page's CSP).
+    pub async fn axe(&self) -> (Vec<String>, u64) {
+        self.client
+            .execute(&format!("{}\nreturn true;", axe_source()), vec![])
+            .await
+            .expect("axe-core loads into the page");
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                     .then((r) => done({
+                       violations: r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+                       rules: r.passes.length + r.violations.length + r.incomplete.length + r.inapplicable.length,
+                     }), (e) => done({ violations: ['axe failed: ' + e], rules: 0 }));"#,
+                vec![],
+            )
+            .await
+            .expect("axe-core runs");
+        let violations = found["violations"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        (violations, found["rules"].as_u64().unwrap_or(0))
     }
 
     pub async fn close(mut self) {

@@ -1,6 +1,7 @@
 //! The integration suite: the real intake and lookup handlers against a moto server the
 //! harness starts itself. One binary, so the AWS SDK is linked once.
 
+mod accessibility;
 mod adapters;
 mod audit_review;
 mod auth;
