@@ -22,7 +22,11 @@ async fn the_admin_sets_the_mail_and_the_auditor_reads_what_was_sent() {
     c.as_principal("admin").await;
     assert_eq!(
         c.nav().await,
-        vec!["certificates".to_owned(), "mail".to_owned()]
+        vec![
+            "certificates".to_owned(),
+            "exports".to_owned(),
+            "mail".to_owned()
+        ]
     );
     c.page("mail").await;
     c.assert_labelled("mail").await;

@@ -1,0 +1,49 @@
+//! axe-core over every console page of every role, at both widths.
+
+use super::*;
+
+/// Every page of the console, as every role sees it, with something on it (a record, a
+/// departure, a disposal, a submission, a link, an export, a certificate), at a laptop's
+/// 1280 px and a phone's 390 px: axe-core's WCAG 2.1 A and AA rules find nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_page_has_no_axe_violation_at_both_widths() {
+    use crate::accessibility::assert_accessible;
+    for phone in [false, true] {
+        let c = if phone {
+            Console::open_phone("axe-phone").await
+        } else {
+            Console::open("axe").await
+        };
+        let width = if phone { 390 } else { 1280 };
+        register(&c.stack, "E7601", N1).await;
+        let (_, token) = super::collections::open_link(&c.stack, "E7602", false).await;
+        let r = super::collections::submit(
+            &c.stack,
+            &token,
+            json!({"self": super::collections::own(N2)}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        let r = c
+            .stack
+            .call(
+                req("POST", "/v1/exports")
+                    .who(&Who::handler(TENANT))
+                    .json(json!({"purpose": "withholding_tax", "all": true}))
+                    .build(),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.raw);
+        assert_accessible(&c.b, &format!("console {width} px signed out")).await;
+        for role in ["registrar", "handler", "auditor", "admin"] {
+            c.as_principal(role).await;
+            for page in c.nav().await {
+                c.page(&page).await;
+                // Let the page's lists load before they are judged.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                assert_accessible(&c.b, &format!("console {width} px {role} {page}")).await;
+            }
+        }
+        c.close().await;
+    }
+}

@@ -1,0 +1,114 @@
+//! 番号の一括出力 in the console: four eyes, one download.
+
+use super::*;
+
+/// 番号の一括出力: a handler requests, another approves (the page offers no approval of
+/// one's own), the first downloads the file once (a BOM for Excel, every digit), the auditor
+/// sees who did what, and a download already spent is explained.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_export_numbers_with_four_eyes_and_download_once() {
+    let c = Console::open("exports").await;
+    register(&c.stack, "E7501", N1).await;
+    register(&c.stack, "E7502", N2).await;
+    c.as_principal("handler").await;
+    c.page("exports").await;
+    c.choose("#exp-purpose", "withholding_tax").await;
+    c.click("#exp-submit").await;
+    c.b.text_containing("#exp-requested", "2件").await;
+    let row = "#exp-table tbody tr";
+    c.b.text_containing(row, "自分の依頼は承認できません").await;
+    let approvable = c
+        .js("return document.querySelectorAll('#exp-table button[data-action=\"approve\"]').length")
+        .await;
+    assert_eq!(approvable, json!(0), "no approval of one's own request");
+    c.shot("exports").await;
+
+    // Another handler approves.
+    c.as_principal("handler").await;
+    c.fill("#dev-sub", "payroll-kato").await;
+    c.click("#dev-apply").await;
+    c.page("exports").await;
+    c.click("#exp-table button[data-action=\"approve\"]").await;
+    c.b.text_containing(row, "承認済み").await;
+    c.b.text_containing(row, "payroll-kato").await;
+
+    // The requester downloads it, once.
+    c.as_principal("handler").await;
+    c.page("exports").await;
+    c.click("#exp-table button[data-action=\"download\"]").await;
+    c.b.text_containing(row, "ダウンロード済み").await;
+    let downloads = c.b.downloads_dir();
+    let mut csv = None;
+    for _ in polls() {
+        if let Some(file) = std::fs::read_dir(&downloads)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "csv"))
+        {
+            csv = Some(std::fs::read(file).unwrap());
+            break;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    let csv = csv.expect("the export is downloaded");
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(
+        text.starts_with("employee_id,relation,dependent_label,my_number"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("E7501,self,,{N1}")), "every digit");
+    assert!(text.contains(&format!("E7502,self,,{N2}")));
+
+    // A second export, approved, then downloaded elsewhere: the page's button meets the
+    // 410, which the page explains.
+    let r = c
+        .stack
+        .call(
+            req("POST", "/v1/exports")
+                .who(&Who::handler(TENANT))
+                .json(json!({"purpose": "withholding_tax", "employee_ids": ["E7501"]}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let second = r.body["export_id"].as_str().unwrap().to_owned();
+    let r = c
+        .stack
+        .call(
+            req("POST", &format!("/v1/exports/{second}/approve"))
+                .who(&Who::admin(TENANT))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    c.click("#exp-reload").await;
+    let button =
+        format!("#exp-table tr[data-export-id=\"{second}\"] button[data-action=\"download\"]");
+    c.b.visible(&button).await;
+    let r = c
+        .stack
+        .call(
+            req("GET", &format!("/v1/exports/{second}/file"))
+                .who(&Who::handler(TENANT))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    c.click(&button).await;
+    c.b.text_containing("#exp-list-error", "もうダウンロードできません")
+        .await;
+
+    // The auditor sees the list, and no request form.
+    c.as_principal("auditor").await;
+    c.page("exports").await;
+    c.b.text_containing("#exp-table tbody", "payroll-kato")
+        .await;
+    let form_hidden = c
+        .js("return document.querySelector('#exp-form').hidden")
+        .await;
+    assert_eq!(form_hidden, json!(true));
+    c.close().await;
+}
