@@ -4,6 +4,7 @@
 //! The console's pages are checked in `console` (its own harness).
 
 use super::*;
+use crate::browser::{choose_documents, open_link};
 use mynumber_tests::browser::{Browser, serve};
 use std::sync::Arc;
 
@@ -13,20 +14,6 @@ pub(crate) async fn assert_accessible(b: &Browser, what: &str) {
     assert!(violations.is_empty(), "{what}: {violations:#?}");
     assert!(rules > 20, "{what}: axe ran only {rules} rules");
     println!("axe: {what}: {rules} rules, 0 violations");
-}
-
-async fn link(stack: &Stack, base: &str, employee: &str, family: bool) -> String {
-    let r = stack
-        .call(
-            req("POST", "/v1/collections")
-                .who(&Who::registrar("acme"))
-                .json(json!({"employee_id": employee, "purposes": ["withholding_tax"], "include_family": family}))
-                .build(),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.raw);
-    let token = r.body["url"].as_str().unwrap().split_once('#').unwrap().1;
-    format!("{base}/collect#{token}")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -43,7 +30,7 @@ async fn the_form_has_no_axe_violation_in_any_state_at_both_widths_and_languages
         let at = |state: &str| format!("form {width} px {lang} {state}");
 
         // Loaded, with the family parts; then filled in and with a dependant's row.
-        let url = link(&stack, &base, &format!("E80{i}"), true).await;
+        let url = open_link(&stack, &base, &format!("E80{i}"), true).await;
         b.client.goto(&url).await.unwrap();
         b.visible("#panel-form").await;
         if i == 0 {
@@ -67,16 +54,7 @@ async fn the_form_has_no_axe_violation_in_any_state_at_both_widths_and_languages
         assert_accessible(&b, &at("loaded")).await;
         b.visible("#spouse-include").await.click().await.unwrap();
         b.visible("#add-dependent").await.click().await.unwrap();
-        b.visible("[data-field=\"self.number_document\"]")
-            .await
-            .select_by_value("notification_card")
-            .await
-            .unwrap();
-        b.visible("[data-field=\"self.identity_document\"]")
-            .await
-            .select_by_value("photo_id")
-            .await
-            .unwrap();
+        choose_documents(&b).await;
         assert_accessible(&b, &at("family and photo slots")).await;
         // Sent empty: every field's error beside it.
         b.visible("#submit").await.click().await.unwrap();
@@ -86,7 +64,7 @@ async fn the_form_has_no_axe_violation_in_any_state_at_both_widths_and_languages
         assert_accessible(&b, &at("refusing")).await;
 
         // Done: one's own number, sent.
-        let url = link(&stack, &base, &format!("E81{i}"), false).await;
+        let url = open_link(&stack, &base, &format!("E81{i}"), false).await;
         b.client.goto("about:blank").await.unwrap();
         b.client.goto(&url).await.unwrap();
         b.visible("[data-field=\"self.my_number\"]")
@@ -94,16 +72,7 @@ async fn the_form_has_no_axe_violation_in_any_state_at_both_widths_and_languages
             .send_keys(TEST_NUMBERS[i])
             .await
             .unwrap();
-        b.visible("[data-field=\"self.number_document\"]")
-            .await
-            .select_by_value("notification_card")
-            .await
-            .unwrap();
-        b.visible("[data-field=\"self.identity_document\"]")
-            .await
-            .select_by_value("photo_id")
-            .await
-            .unwrap();
+        choose_documents(&b).await;
         b.visible("#submit").await.click().await.unwrap();
         b.visible("#panel-done").await;
         assert_accessible(&b, &at("done")).await;

@@ -6,12 +6,13 @@ use fantoccini::Locator;
 use mynumber_tests::browser::{Browser, POLL, polls, serve};
 use std::sync::Arc;
 
-async fn open_link(stack: &Stack, base: &str, family: bool) -> String {
+/// A collection link for `employee`, as the form's address.
+pub(crate) async fn open_link(stack: &Stack, base: &str, employee: &str, family: bool) -> String {
     let r = stack
         .call(
             req("POST", "/v1/collections")
                 .who(&Who::registrar("acme"))
-                .json(json!({"employee_id": "E900", "purposes": ["withholding_tax"], "include_family": family}))
+                .json(json!({"employee_id": employee, "purposes": ["withholding_tax"], "include_family": family}))
                 .build(),
         )
         .await;
@@ -24,11 +25,26 @@ async fn field(b: &Browser, path: &str) -> fantoccini::elements::Element {
     b.visible(&format!("[data-field=\"{path}\"]")).await
 }
 
+/// The employee's documents: the notification card for the number, a photo ID for who
+/// they are.
+pub(crate) async fn choose_documents(b: &Browser) {
+    field(b, "self.number_document")
+        .await
+        .select_by_value("notification_card")
+        .await
+        .unwrap();
+    field(b, "self.identity_document")
+        .await
+        .select_by_value("photo_id")
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_employee_submits_the_family_s_numbers_from_a_phone() {
     let stack = Arc::new(Stack::new().await);
     let base = serve(stack.clone()).await;
-    let url = open_link(&stack, &base, true).await;
+    let url = open_link(&stack, &base, "E900", true).await;
     let b = Browser::start().await;
     b.client.goto(&url).await.unwrap();
     b.visible("#panel-form").await;
@@ -144,7 +160,7 @@ async fn an_employee_submits_the_family_s_numbers_from_a_phone() {
 async fn the_server_s_field_errors_are_shown_beside_their_fields() {
     let stack = Arc::new(Stack::new().await);
     let base = serve(stack.clone()).await;
-    let url = open_link(&stack, &base, false).await;
+    let url = open_link(&stack, &base, "E900", false).await;
     let b = Browser::start().await;
     b.client.goto(&url).await.unwrap();
     b.visible("#panel-form").await;
@@ -195,7 +211,7 @@ async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_revie
     use base64::Engine;
     let stack = Arc::new(Stack::new().await);
     let base = serve(stack.clone()).await;
-    let url = open_link(&stack, &base, false).await;
+    let url = open_link(&stack, &base, "E900", false).await;
     let png = base64::engine::general_purpose::STANDARD
         .decode(PNG_1X1)
         .unwrap();
@@ -213,16 +229,7 @@ async fn a_photo_of_the_card_is_attached_previewed_uploaded_and_gone_after_revie
         .send_keys(N1)
         .await
         .unwrap();
-    field(&b, "self.number_document")
-        .await
-        .select_by_value("notification_card")
-        .await
-        .unwrap();
-    field(&b, "self.identity_document")
-        .await
-        .select_by_value("photo_id")
-        .await
-        .unwrap();
+    choose_documents(&b).await;
     // The phone's camera is offered; the photo is previewed and uploaded at once.
     let input = b.visible("#doc-notification_card_front").await;
     assert_eq!(
@@ -327,7 +334,7 @@ async fn japanese_left(b: &Browser) -> Vec<String> {
 async fn a_phone_in_english_gets_the_form_in_english_and_can_switch_to_japanese() {
     let stack = Arc::new(Stack::new().await);
     let base = serve(stack.clone()).await;
-    let url = open_link(&stack, &base, true).await;
+    let url = open_link(&stack, &base, "E900", true).await;
     let b = Browser::start_in("en-US").await;
     b.client.goto(&url).await.unwrap();
     b.visible("#panel-form").await;
@@ -380,16 +387,7 @@ async fn a_phone_in_english_gets_the_form_in_english_and_can_switch_to_japanese(
     own.send_keys(N1).await.unwrap();
     b.text_containing("[data-check-for=\"self.my_number\"]", "correct")
         .await;
-    field(&b, "self.number_document")
-        .await
-        .select_by_value("notification_card")
-        .await
-        .unwrap();
-    field(&b, "self.identity_document")
-        .await
-        .select_by_value("photo_id")
-        .await
-        .unwrap();
+    choose_documents(&b).await;
     b.text_containing("#docs-needed", "Notification Card").await;
     b.visible("#add-dependent").await.click().await.unwrap();
     b.text_containing("#dependents legend", "Dependant 1").await;

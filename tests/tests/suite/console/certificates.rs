@@ -47,24 +47,6 @@ fn audited(stack: &Stack, event: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The first file of `dir` named `*.{ext}` (a finished download: Chromium writes
-/// `.crdownload` until it is done), waited for.
-async fn downloaded(dir: &Path, ext: &str) -> Vec<u8> {
-    for _ in polls() {
-        if let Some(file) = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == ext))
-        {
-            return std::fs::read(file).unwrap();
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    panic!("no .{ext} was downloaded to {}", dir.display());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_auditor_issues_a_certificate_checks_its_signature_and_downloads_the_pdf() {
     let c = Console::open("certificates").await;

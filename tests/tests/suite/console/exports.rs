@@ -37,22 +37,7 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
     c.page("exports").await;
     c.click("#exp-table button[data-action=\"download\"]").await;
     c.b.text_containing(row, "ダウンロード済み").await;
-    let downloads = c.b.downloads_dir();
-    let mut csv = None;
-    for _ in polls() {
-        if let Some(file) = std::fs::read_dir(&downloads)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "csv"))
-        {
-            csv = Some(std::fs::read(file).unwrap());
-            break;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    let csv = csv.expect("the export is downloaded");
+    let csv = downloaded(&c.b.downloads_dir(), "csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
     assert!(

@@ -195,6 +195,24 @@ fn assert_no_number_under(dir: &Path, numbers: &[&str]) {
     assert!(files > 0, "the profile under {} is empty", dir.display());
 }
 
+/// The first file of `dir` named `*.{ext}` (a finished download: Chromium writes
+/// `.crdownload` until it is done), waited for.
+async fn downloaded(dir: &Path, ext: &str) -> Vec<u8> {
+    for _ in polls() {
+        if let Some(file) = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == ext))
+        {
+            return std::fs::read(file).unwrap();
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    panic!("no .{ext} was downloaded to {}", dir.display());
+}
+
 async fn register(stack: &Stack, employee: &str, number: &str) -> String {
     let r = stack
         .call(
@@ -419,22 +437,7 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     c.shot("disposals").await;
 
     c.click("#disp-csv").await;
-    let downloads = c.b.downloads_dir();
-    let mut csv = None;
-    for _ in polls() {
-        if let Some(file) = std::fs::read_dir(&downloads)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|x| x == "csv"))
-        {
-            csv = Some(std::fs::read(file).unwrap());
-            break;
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    let csv = csv.expect("a CSV was downloaded");
+    let csv = downloaded(&c.b.downloads_dir(), "csv").await;
     // Excel opens UTF-8 only with its BOM.
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "no BOM");
     let text = String::from_utf8(csv[3..].to_vec()).unwrap();
