@@ -52,6 +52,7 @@ const CLOSING: f32 = 128.0;
 /// far: their ids in the subset (the CIDs the text is written with), the character each
 /// stands for (the text stays searchable and extractable) and its advance.
 struct Typeface {
+    font: FontRef<'static>,
     charmap: Charmap<'static>,
     metrics: GlyphMetrics<'static>,
     units_per_em: f32,
@@ -62,12 +63,13 @@ struct Typeface {
 
 impl Typeface {
     fn new() -> Self {
-        let font = font();
+        let font = FontRef::new(FONT).expect("the compiled-in font parses");
         let units_per_em = f32::from(
             font.metrics(Size::unscaled(), LocationRef::default())
                 .units_per_em,
         );
         Typeface {
+            font: font.clone(),
             charmap: font.charmap(),
             metrics: font.glyph_metrics(Size::unscaled(), LocationRef::default()),
             units_per_em,
@@ -142,10 +144,6 @@ impl Typeface {
         out.push('…');
         out
     }
-}
-
-fn font() -> FontRef<'static> {
-    FontRef::new(FONT).expect("the compiled-in font parses")
 }
 
 fn rule(page: &mut Content, x0: f32, x1: f32, y: f32, width: f32) {
@@ -367,7 +365,7 @@ fn write(t: &Typeface, contents: &[pdf_writer::Buf], certificate_id: &str) -> Ve
             .filter(Filter::FlateDecode);
     }
 
-    let font = font();
+    let font = &t.font;
     let name = format!("{}+{FONT_NAME}", subset_tag(&t.used));
     let name = Name(name.as_bytes());
     let system = || SystemInfo {
