@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make dev`: moto server + table/keys/log groups + the functions under `cargo lambda watch`
-# on one origin (http://127.0.0.1:$PORT). Ctrl-C stops everything this script started.
+# `make dev`: moto server + table/keys/log groups + the functions behind the local gateway
+# (tools/gateway) on one origin (http://127.0.0.1:$PORT). Ctrl-C stops everything this script started.
 # Headless (scripts/fuzz.sh): DEV_HEADLESS=1 prints no banner, and DEV_LOG_DIR puts moto.log
 # and functions.log elsewhere than .local/ (so a second stack does not share them).
 set -euo pipefail
@@ -42,8 +42,8 @@ done
 echo "creating the table, keys, documents bucket, mail identity and log groups on moto (${AWS_ENDPOINT_URL})…"
 # PUBLIC_BASE_URL: the form's origin, the only one the bucket's CORS lets PUT photos.
 # Every binary of the stack is built with the workspace's features (no `-p`) plus the
-# development ones, as `cargo lambda watch` builds the functions: one set of dependencies,
-# the one `cargo test` compiled, where a package's own features compiled the SDK again.
+# development ones: one set of dependencies, the one `cargo test` compiled, where a
+# package's own features compiled the SDK again.
 dev_features=mynumber-http/dev-auth,console/dev-auth
 settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" \
   cargo run --quiet --features "$dev_features,mynumber-aws/bootstrap" --bin mynumber-bootstrap)"
@@ -56,7 +56,6 @@ else
 cat <<MSG
 
 mynumber-vault is starting on http://127.0.0.1:${PORT}
-(the first request to each function compiles it: allow a minute or two)
 
 The HR console: http://127.0.0.1:${PORT}/console — pick a principal (registrar, handler,
 auditor) at the top of the page; it sets the development headers below for you.
@@ -104,29 +103,26 @@ Ctrl-C stops everything.
 MSG
 fi
 
-env_args=(
-  --env-var "TABLE_NAME=${TABLE_NAME}"
-  --env-var "KMS_KEY_ID=${KMS_KEY_ID}"
-  --env-var "MAC_KEY_ID=${MAC_KEY_ID}"
-  --env-var "CERTIFICATE_KEY_ID=${CERTIFICATE_KEY_ID}"
-  --env-var "DOCUMENTS_BUCKET=${DOCUMENTS_BUCKET}"
-  --env-var "MAIL_FROM=${MAIL_FROM}"
-  --env-var "PUBLIC_BASE_URL=http://127.0.0.1:${PORT}"
-  --env-var "AWS_ENDPOINT_URL=${AWS_ENDPOINT_URL}"
-  --env-var "AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID}"
-  --env-var "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}"
-  --env-var "AWS_REGION=${AWS_REGION}"
-  --env-var "MYNUMBER_DEV_AUTH=1"
-  --env-var "STORAGE_ORIGIN=${AWS_ENDPOINT_URL}"
-  --env-var "RUST_LOG=${RUST_LOG:-info}"
-)
+# The functions' environment, as the template sets it in AWS (the gateway passes its own
+# environment on to them).
+export TABLE_NAME KMS_KEY_ID MAC_KEY_ID CERTIFICATE_KEY_ID DOCUMENTS_BUCKET MAIL_FROM
+export PUBLIC_BASE_URL="http://127.0.0.1:${PORT}"
+export MYNUMBER_DEV_AUTH=1
+export STORAGE_ORIGIN="${AWS_ENDPOINT_URL}"
+export RUST_LOG="${RUST_LOG:-info}"
+functions="$(cd functions && ls -d -- * | paste -sd, -)"
+echo "building the functions, the gateway and the audit CLI…"
+"$root/scripts/build-local.sh"
 # As Lambda sends function output to CloudWatch Logs in AWS, the functions' audit lines go
 # to moto's log groups here, so `mynumber-audit review` reads the local stack like a real one.
-cargo build --quiet --features "$dev_features" --bin mynumber-audit
 log="$log_dir/functions.log"
 : >"$log"
 tail -n0 -F "$log" 2>/dev/null | "$root/target/debug/mynumber-audit" ship --stack mynumber-vault >/dev/null 2>&1 &
 # Development auth (and the console's principal picker) exists only in builds with the
 # dev-auth features, which `make build` never enables (scripts/check-binaries.sh checks).
-cargo lambda watch -A 127.0.0.1 -P "$PORT" --features "$dev_features" "${env_args[@]}" 2>&1 | tee -a "$log" &
+# The gateway (tools/gateway) stands for API Gateway and Lambda: the route table of the
+# workspace Cargo.toml on one origin, each function's binary under a runtime API of its own.
+# A change to the code takes effect when `make dev` is started again.
+"$root/target/debug/mynumber-gateway" --listen "127.0.0.1:${PORT}" --manifest "$root/Cargo.toml" \
+  --bin-dir "$root/target/debug" --functions "$functions" 2>&1 | tee -a "$log" &
 wait $!

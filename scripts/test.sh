@@ -17,6 +17,8 @@ phase infra-check
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
+# The local stack's binaries first: the suite's journeys through the local gateway run them.
+"$root/scripts/build-local.sh"
 cargo test --workspace --all-targets 2>&1 | tee "$log" || status=$?
 phase "cargo test"
 "$root/scripts/fuzz.sh" || status=1 # schemathesis against the local stack, from docs/openapi.json

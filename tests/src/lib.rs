@@ -9,6 +9,7 @@ pub mod faults;
 pub mod iam;
 pub mod jwt;
 mod leaks;
+pub mod local;
 pub mod memory;
 pub mod moto;
 pub mod oauth;

@@ -99,7 +99,11 @@ async function send(method, target, body, extraHeaders, accept, signal) {
   stopIfAborted(signal);
   const headers = { Accept: accept === 'blob' ? '*/*' : 'application/json, application/problem+json', ...(credentialHeaders() || {}), ...extraHeaders };
   const init = { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error', referrerPolicy: 'no-referrer', signal };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // Bytes as they are, with their own type (a CSV in its charset).
+    headers['Content-Type'] = body.type;
+    init.body = body;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -128,8 +132,8 @@ async function problemOf(res) {
 
 /**
  * api('POST', '/v1/records', {body, query, headers, as: 'json'|'blob', signal}) → parsed
- * body. Throws ApiError (status 0 / code 'network' when the server could not be reached),
- * or the AbortError of `signal`.
+ * body; a Blob `body` is sent as it is, with its type. Throws ApiError (status 0 / code
+ * 'network' when the server could not be reached), or the AbortError of `signal`.
  */
 export async function api(method, path, options = {}) {
   let result;

@@ -18,6 +18,7 @@
 //   disposals.js  #/disposals   削除・廃棄の記録
 //   certificates.js #/certificates 削除証明書 (issue, download, verify with WebCrypto)
 //   exports.js    #/exports     番号の一括出力 (request, approve another's, download once)
+//   imports.js    #/imports     CSVの取り込み (dry run, failed rows, import in parts)
 //   reveal.js     #/reveal      番号の表示
 //   mail.js       #/mail        メール
 // and, shared with the employee's form (web/shared/): labels.js (the words), dom.js (h, $,
@@ -36,6 +37,7 @@ import * as departures from './departures.js';
 import * as disposals from './disposals.js';
 import * as certificates from './certificates.js';
 import * as exports from './exports.js';
+import * as imports from './imports.js';
 import * as reveal from './reveal.js';
 import * as mail from './mail.js';
 
@@ -43,6 +45,7 @@ import * as mail from './mail.js';
 const PAGES = [
   { name: 'employees', title: '従業員と記録', roles: ['registrar', 'handler', 'auditor'], module: employees },
   { name: 'register', title: '番号の登録', roles: ['registrar'], module: register },
+  { name: 'imports', title: 'CSVの取り込み', roles: ['registrar'], module: imports },
   { name: 'collections', title: '収集リンク', roles: ['registrar', 'auditor'], module: collections },
   { name: 'review', title: '提出の確認', roles: ['registrar'], module: review },
   { name: 'departures', title: '退職・再雇用', roles: ['registrar'], module: departures },

@@ -8,7 +8,7 @@ import { label, relationText, DISPOSAL_REASONS, DISPOSERS, RELATIONS } from './l
 import { $, h, saveFile } from './dom.js';
 import { formatDateTime, todayCompact } from './dates.js';
 import { latest, isAborted } from './requests.js';
-import { showProblem, showFieldErrors, clearFieldErrors, busy } from './ui.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy, csvField } from './ui.js';
 import { certificateLink } from './certificates.js';
 
 let ctx = null;
@@ -120,15 +120,6 @@ const COLUMNS = [
   ['メモ', 'note', (d) => d.note],
   ['削除した書類の数', 'documents_deleted', (d) => d.documents_deleted ?? 0],
 ];
-
-/** One CSV field: formula-looking text neutralised, then RFC 4180 quoting. */
-export function csvField(value) {
-  let s = value === null || value === undefined ? '' : String(value);
-  // A spreadsheet would run =, +, -, @ (and tab/CR-led) text as a formula.
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
-  return s;
-}
 
 export function toCsv(items) {
   const lines = [COLUMNS.map(([ja, key]) => csvField(`${ja}（${key}）`)).join(',')];

@@ -148,3 +148,14 @@ export async function busy(button, text, work) {
     button.textContent = before;
   }
 }
+
+// ---- CSV ---------------------------------------------------------------------------
+
+/** One CSV field: formula-looking text neutralised, then RFC 4180 quoting. */
+export function csvField(value) {
+  let s = value === null || value === undefined ? '' : String(value);
+  // A spreadsheet would run =, +, -, @ (and tab/CR-led) text as a formula.
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
+  return s;
+}

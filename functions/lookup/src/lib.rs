@@ -1,12 +1,18 @@
 //! The lookup function: `GET /v1/records` lists an employee's records (never numbers);
 //! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose;
 //! `GET /v1/disposals` lists disposal records for auditors and registrars;
-//! `/v1/exports…` asks for, approves, lists and downloads exports for filings (SPEC §4b).
+//! `/v1/exports…` asks for, approves, lists and downloads exports for filings (SPEC §4b);
+//! `GET /v1/handling` reads the record of handling (取扱状況) back for auditors.
 
+use chrono::NaiveDate;
 use lambda_http::{Body, Request, Response};
+use mynumber_domain::FieldError;
+use mynumber_domain::audit::AuditKind;
 use mynumber_domain::export::{ExportFile, ExportId, ExportRequest};
 use mynumber_domain::ids::IdRule;
-use mynumber_domain::lookup::LookupService;
+use mynumber_domain::ids::Subject;
+use mynumber_domain::lookup::{HandlingFilter, LookupService};
+use mynumber_domain::ports::PageRequest;
 use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
@@ -25,6 +31,7 @@ pub enum Op {
     ListExports,
     ApproveExport,
     DownloadExport,
+    Handling,
 }
 
 /// Lookup's routes: its router, its 405s and the tests' dispatch all read this.
@@ -37,6 +44,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new("GET", "/v1/exports", Op::ListExports),
     Route::new("POST", "/v1/exports/{export_id}/approve", Op::ApproveExport),
     Route::new("GET", "/v1/exports/{export_id}/file", Op::DownloadExport),
+    Route::new("GET", "/v1/handling", Op::Handling),
 ];
 
 pub struct Lookup {
@@ -107,6 +115,10 @@ impl Api for Lookup {
                 let file = self.vault.download_export(auth, input).await?;
                 Ok(csv_file(file))
             }
+            Op::Handling => {
+                let (auth, input) = self.vault.core().admit(caller, || parse_handling(req))?;
+                Ok(page_response(self.vault.list_handling(auth, input).await?))
+            }
         }
     }
 }
@@ -161,6 +173,61 @@ fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), ApiError
     }
     let purpose = f.parse("purpose", true, |s| Purpose::parse(s).ok_or("enum"));
     f.finish(record_id.ok().zip(purpose))
+}
+
+/// `from` and `to` (Japanese days, both included) and the optional `actor`, `purpose` and
+/// `event` of `GET /v1/handling`, besides `employee_id`, `limit` and `cursor`.
+fn parse_handling(req: &Request) -> Result<(HandlingFilter, PageRequest), VaultError> {
+    let extra = ["from", "to", "actor", "purpose", "event"];
+    let (employee, page, parsed) = parse_page(req, false, &extra, |q, errors| {
+        let mut date = |field: &'static str| match q.get(field) {
+            None => {
+                errors.push(FieldError::new(field, "required"));
+                None
+            }
+            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .filter(|_| s.len() == 10)
+                .or_else(|| {
+                    errors.push(FieldError::new(field, "date"));
+                    None
+                }),
+        };
+        let (from, to) = (date("from"), date("to"));
+        let actor = q.get("actor").and_then(|s| {
+            Subject::parse(s)
+                .map_err(|rule| errors.push(FieldError::new("actor", rule.code())))
+                .ok()
+        });
+        let purpose = q.get("purpose").and_then(|s| {
+            let p = Purpose::parse(s);
+            if p.is_none() {
+                errors.push(FieldError::new("purpose", "enum"));
+            }
+            p
+        });
+        let kind = q.get("event").and_then(|s| {
+            let k = AuditKind::parse(s);
+            if k.is_none() {
+                errors.push(FieldError::new("event", "enum"));
+            }
+            k
+        });
+        let mut filter = match (from, to) {
+            (Some(from), Some(to)) => HandlingFilter::new(from, to)
+                .map_err(|e| errors.push(e))
+                .ok()?,
+            _ => return None,
+        };
+        filter.actor = actor;
+        filter.purpose = purpose;
+        filter.kind = kind;
+        Some(filter)
+    })?;
+    // Every field was valid, so the period was too.
+    let mut filter = parsed.expect("a valid period");
+    filter.employee = employee;
+    Ok((filter, page))
 }
 
 fn export_id(id: &str) -> Result<ExportId, ApiError> {

@@ -173,9 +173,19 @@ pub fn audit_key(tenant: Option<&TenantId>, time: &str) -> Item {
     let tenant = tenant.map(TenantId::as_str).unwrap_or("-");
     let day = time.get(..10).unwrap_or("0000-00-00");
     key(
-        format!("T#{tenant}#A#{day}"),
+        audit_pk(tenant, day),
         format!("{time}#{}", RecordId::new_random()),
     )
+}
+
+/// The partition of a tenant's trail events of one UTC day (`YYYY-MM-DD`).
+pub fn audit_pk(tenant: &str, day: &str) -> String {
+    format!("T#{tenant}#A#{day}")
+}
+
+/// The key of one trail event, from its partition's day and its sort key.
+pub fn audit_event_key(t: &TenantId, day: &str, sk: String) -> Item {
+    key(audit_pk(t.as_str(), day), sk)
 }
 
 pub fn collection_pk(t: &TenantId, c: &CollectionId) -> String {

@@ -49,6 +49,9 @@ crate::words::vocabulary! {
         ReadCertificates = "read_certificates",
         /// Set the tenant's display name, which certificates print.
         ManageOrganization = "manage_organization",
+        /// Read the record of handling (取扱状況): the durable trail of reveals, document
+        /// views, exports' numbers and refused reveals.
+        ReadHandling = "read_handling",
     }
 }
 
@@ -80,6 +83,7 @@ impl Action {
             Action::ManageNotifications | Action::ManageOrganization => &[Role::Admin],
             Action::IssueCertificate | Action::ReadCertificates => &[Role::Auditor, Role::Admin],
             Action::ListNotifications => &[Role::Registrar, Role::Auditor],
+            Action::ReadHandling => &[Role::Auditor],
         }
     }
 }
@@ -158,6 +162,7 @@ mod tests {
                     ListNotifications,
                     IssueCertificate,
                     ReadCertificates,
+                    ReadHandling,
                 ],
             ),
             (

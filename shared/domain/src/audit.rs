@@ -110,6 +110,8 @@ vocabulary! {
         CertificateDownloaded = "certificate_downloaded",
         ReadOrganization = "read_organization",
         OrganizationChanged = "organization_changed",
+        /// An auditor read the record of handling (`count`: the events listed).
+        ListHandling = "list_handling",
     }
 }
 

@@ -2,14 +2,18 @@
 //! use case that may decrypt, and only after the reveal's trail item is stored.
 
 mod exports;
+mod handling;
 
-use crate::audit::Outcome;
+pub use handling::{HandlingFilter, MAX_PERIOD_DAYS};
+
+use crate::audit::{AuditKind, Outcome};
 use crate::disposal::DisposalRecord;
 use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
 use crate::ports::{
-    DisposalLog, ExportTrail, Exports, NumberDecryptor, Page, PageRequest, RecordReads, RevealTrail,
+    AuditTrail, DisposalLog, ExportTrail, Exports, NumberDecryptor, Page, PageRequest, RecordReads,
+    RevealTrail, TrailReads,
 };
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
@@ -26,10 +30,16 @@ crate::usecase::operations! {
     Reveal = (Reveal, RevealNumber);
 }
 
-/// The store ports lookup's role allows: reads, the reveal trail and quota, the log, and
-/// exports with their trail.
-pub trait LookupStore: RecordReads + RevealTrail + DisposalLog + Exports + ExportTrail {}
-impl<T: RecordReads + RevealTrail + DisposalLog + Exports + ExportTrail> LookupStore for T {}
+/// The store ports lookup's role allows: reads, the reveal trail and quota (refused reveals
+/// too), the log, exports with their trail, and the trail read back for auditors.
+pub trait LookupStore:
+    RecordReads + RevealTrail + AuditTrail + TrailReads + DisposalLog + Exports + ExportTrail
+{
+}
+impl<T> LookupStore for T where
+    T: RecordReads + RevealTrail + AuditTrail + TrailReads + DisposalLog + Exports + ExportTrail
+{
+}
 
 #[derive(Debug)]
 pub struct Revealed {
@@ -143,7 +153,18 @@ impl LookupService {
             event.employee_id = Some(record.employee_id.clone());
             event.relation = Some(record.relation.kind());
             if !record.purposes.permits(purpose) {
-                return Err(VaultError::Forbidden(Forbidden::PurposeNotStated));
+                // A refused reveal is in the durable trail too (the record of handling
+                // shows attempts); if that write fails, the caller learns nothing more
+                // than from the refusal.
+                let refused = VaultError::Forbidden(Forbidden::PurposeNotStated);
+                let mut trail = event.clone();
+                trail.event = AuditKind::Denied;
+                trail.outcome = Outcome::Denied;
+                trail.reason = Some((&refused).into());
+                self.store
+                    .append_audit(&trail, now + self.core.config.audit_retention)
+                    .await?;
+                return Err(refused);
             }
             let ciphertext = match &record.content {
                 Content::Active { ciphertext, .. } => ciphertext,

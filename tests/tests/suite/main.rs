@@ -16,6 +16,7 @@ mod docs;
 mod documents;
 mod exports;
 mod handlers_memory;
+mod handling;
 mod harness;
 mod headers;
 mod iam;

@@ -1,7 +1,7 @@
 //! One route table. `docs/openapi.json` names every route of the API (method and path);
 //! each function's `ROUTES` table says which of them it serves (its router, its 405s and
 //! the harness's `Stack::call` dispatch read that table); the template's HttpApi events and
-//! cargo-lambda's local router in the workspace `Cargo.toml` write them down again for AWS
+//! the local gateway's table in the workspace `Cargo.toml` write them down again for AWS
 //! and for `make dev`. Each test here fails when one of them disagrees with the document or
 //! with the functions' tables. (`openapi.rs` checks what the handlers answer on those
 //! routes; this only checks who answers.)
@@ -32,7 +32,6 @@ const OPERATIONS: [&str; 8] = [
 ];
 
 const CARGO_TOML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
-const ROUTER: &str = "[workspace.metadata.lambda.watch.router]";
 
 /// Every (method, path) the document declares.
 fn documented(doc: &Value) -> BTreeSet<Route> {
@@ -94,101 +93,18 @@ fn template_routes() -> Table {
     out
 }
 
-/// A path of cargo-lambda's router (matchit) in the document's syntax: `{name}` stays,
-/// `:name` (matchit before 0.8) becomes `{name}`; a catch-all (`{*rest}`, `*rest`) has no
-/// counterpart in the document and is kept as it is, so it shows up as a disagreement.
-fn router_path(path: &str) -> String {
-    path.split('/')
-        .map(|seg| match seg.strip_prefix(':') {
-            Some(name) => format!("{{{name}}}"),
-            None => seg.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The lines of `[workspace.metadata.lambda.watch.router]` in the workspace `Cargo.toml`,
-/// without comment lines.
-fn router_section(text: &str) -> String {
-    assert_eq!(
-        text.lines().filter(|l| l.trim() == ROUTER).count(),
-        1,
-        "Cargo.toml has not exactly one {ROUTER} table"
-    );
-    let mut lines = text.lines().skip_while(|l| l.trim() != ROUTER);
-    lines.next();
-    lines
-        .take_while(|l| !l.starts_with('['))
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Reads the router table in the forms cargo-lambda accepts as a map:
-/// `"/path" = "function"` (every method) and
-/// `"/path" = [{ method = "GET", function = "f" }, …]`. Anything else fails loudly,
-/// rather than being skipped.
-fn parse_router(section: &str) -> Table {
-    use regex_lite::Regex;
-    let key = Regex::new(r#"^"([^"]+)"\s*=\s*"#).unwrap();
-    let single = Regex::new(r#"^"([^"]+)"\s*(?:#[^\n]*)?(?:\n|$)"#).unwrap();
-    let inline = Regex::new(r#"^\{([^{}]*)\}\s*,?"#).unwrap();
-    let pair = Regex::new(r#"^\s*([A-Za-z_]+)\s*=\s*"([^"]*)"\s*(?:,|$)"#).unwrap();
-    let stuck = |rest: &str| -> String { rest.lines().next().unwrap_or_default().to_owned() };
-    let mut out = Table::new();
-    let mut rest = section.trim_start();
-    while !rest.is_empty() {
-        let c = key
-            .captures(rest)
-            .unwrap_or_else(|| panic!("Cargo.toml's router: cannot read `{}`", stuck(rest)));
-        let path = router_path(&c[1]);
-        rest = &rest[c.get(0).unwrap().end()..];
-        if let Some(c) = single.captures(rest) {
-            out.entry(("ANY".to_owned(), path))
-                .or_default()
-                .push(c[1].to_owned());
-            rest = rest[c.get(0).unwrap().end()..].trim_start();
-            continue;
-        }
-        rest = rest
-            .strip_prefix('[')
-            .unwrap_or_else(|| panic!("Cargo.toml's router: cannot read `{}`", stuck(rest)));
-        loop {
-            rest = rest.trim_start();
-            if let Some(after) = rest.strip_prefix(']') {
-                rest = after.trim_start();
-                break;
-            }
-            let c = inline
-                .captures(rest)
-                .unwrap_or_else(|| panic!("Cargo.toml's router: cannot read `{}`", stuck(rest)));
-            let mut fields = BTreeMap::new();
-            let mut body = c[1].trim();
-            while !body.is_empty() {
-                let p = pair.captures(body).unwrap_or_else(|| {
-                    panic!("Cargo.toml's router: cannot read `{body}` in {path}")
-                });
-                fields.insert(p[1].to_owned(), p[2].to_owned());
-                body = body[p.get(0).unwrap().end()..].trim_start();
-            }
-            let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
-            assert_eq!(
-                keys,
-                ["function", "method"],
-                "Cargo.toml's router: an entry of {path} is not {{ method, function }}"
-            );
-            out.entry((fields["method"].to_ascii_uppercase(), path.clone()))
-                .or_default()
-                .push(fields["function"].clone());
-            rest = &rest[c.get(0).unwrap().end()..];
-        }
-    }
-    out
-}
-
+/// The local gateway's table, read by the gateway's own reader.
 fn router_routes() -> Table {
     let text = std::fs::read_to_string(CARGO_TOML).expect("read the workspace Cargo.toml");
-    parse_router(&router_section(&text))
+    let routes = mynumber_gateway::routes::Routes::from_cargo_toml(&text)
+        .unwrap_or_else(|e| panic!("Cargo.toml's local routes: {e}"));
+    let mut out = Table::new();
+    for r in routes.iter() {
+        out.entry((r.method.clone(), r.path.clone()))
+            .or_default()
+            .push(r.function.clone());
+    }
+    out
 }
 
 /// Fails unless `table` sends every route of `doc` to exactly one function and has no
@@ -283,7 +199,7 @@ fn the_template_serves_exactly_the_documented_routes() {
 fn the_local_router_matches_the_template() {
     let doc = super::openapi::doc();
     let router = router_routes();
-    assert_same_routes("Cargo.toml's watch router", &router, &documented(&doc));
+    assert_same_routes("Cargo.toml's local routes", &router, &documented(&doc));
     let template = template_routes();
     let mut errors = Vec::new();
     for (route, functions) in &router {

@@ -188,7 +188,8 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::RequestExport
             | Action::ApproveExport
             | Action::DownloadExport
-            | Action::ListExports,
+            | Action::ListExports
+            | Action::ReadHandling,
         ) => "lookup",
         Some(Action::IssueCertificate | Action::ReadCertificates | Action::ManageOrganization) => {
             "certify"

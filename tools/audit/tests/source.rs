@@ -75,7 +75,8 @@ fn events_go_to_the_function_that_writes_them() {
             | Action::RequestExport
             | Action::ApproveExport
             | Action::DownloadExport
-            | Action::ListExports => "lookup",
+            | Action::ListExports
+            | Action::ReadHandling => "lookup",
             Action::CreateCollection
             | Action::ListCollections
             | Action::CancelCollection

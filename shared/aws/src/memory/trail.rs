@@ -150,3 +150,48 @@ impl mynumber_domain::ports::ExportTrail for MemoryStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl TrailReads for MemoryStore {
+    async fn trail_of_day(
+        &self,
+        t: &TenantId,
+        day: chrono::NaiveDate,
+        after: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<TrailDay, ListError> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        // Newest first; a position is the event's index in the trail.
+        let mut of_day: Vec<(usize, &AuditEvent)> = s
+            .audit
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.tenant_id.as_ref() == Some(t) && e.time.at().date_naive() == day)
+            .collect();
+        of_day.sort_by(|a, b| b.1.time.at().cmp(&a.1.time.at()).then(b.0.cmp(&a.0)));
+        let start = match after {
+            None => 0,
+            Some(c) => {
+                let index: usize = c.as_str().parse().map_err(|_| ListError::BadCursor)?;
+                of_day
+                    .iter()
+                    .position(|(i, _)| *i == index)
+                    .ok_or(ListError::BadCursor)?
+                    + 1
+            }
+        };
+        let rest = &of_day[start.min(of_day.len())..];
+        let taken = rest.len().min(usize::from(limit));
+        Ok(TrailDay {
+            entries: rest[..taken]
+                .iter()
+                .map(|(i, e)| TrailEntry {
+                    event: (*e).clone(),
+                    position: Cursor::parse(&i.to_string()).expect("digits"),
+                })
+                .collect(),
+            more: rest.len() > taken,
+        })
+    }
+}

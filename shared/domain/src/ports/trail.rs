@@ -47,3 +47,32 @@ pub trait AuditTrail: Send + Sync {
         expires_at: DateTime<Utc>,
     ) -> Result<(), Unavailable>;
 }
+
+/// One event of the trail read back, with the position just after it.
+#[derive(Debug, Clone)]
+pub struct TrailEntry {
+    pub event: AuditEvent,
+    pub position: Cursor,
+}
+
+/// The durable trail read back, one UTC day at a time (the record of handling, 取扱状況).
+#[async_trait]
+pub trait TrailReads: Send + Sync {
+    /// The tenant's events of `day` (the UTC day of their time), newest first: at most
+    /// `limit` of them, after `after` (a position this gave); `more` when the day holds
+    /// events past the last one given.
+    async fn trail_of_day(
+        &self,
+        tenant: &TenantId,
+        day: chrono::NaiveDate,
+        after: Option<&Cursor>,
+        limit: u16,
+    ) -> Result<TrailDay, ListError>;
+}
+
+/// A part of one day of the trail.
+#[derive(Debug, Clone, Default)]
+pub struct TrailDay {
+    pub entries: Vec<TrailEntry>,
+    pub more: bool,
+}

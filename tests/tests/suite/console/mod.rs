@@ -15,6 +15,7 @@ use std::time::Duration;
 mod accessibility;
 mod certificates;
 mod exports;
+mod imports;
 mod mail;
 mod reveal;
 mod review;
@@ -55,6 +56,11 @@ impl Console {
     async fn on_in(stack: Stack, journey: &str, b: Browser) -> Console {
         let stack = Arc::new(stack);
         let origin = serve(stack.clone()).await;
+        Self::at(stack, origin, journey, b).await
+    }
+
+    /// The console served at `origin` (in-process, or the local gateway) over `stack`.
+    async fn at(stack: Arc<Stack>, origin: String, journey: &str, b: Browser) -> Console {
         b.client.goto(&format!("{origin}/console")).await.unwrap();
         let shots = std::env::temp_dir().join(format!(
             "mynumber-console-{journey}-{}",
@@ -196,17 +202,28 @@ fn assert_no_number_under(dir: &Path, numbers: &[&str]) {
 }
 
 /// The first file of `dir` named `*.{ext}` (a finished download: Chromium writes
-/// `.crdownload` until it is done), waited for.
+/// `.crdownload` until it is done, beside an empty placeholder of the final name), waited
+/// for.
 async fn downloaded(dir: &Path, ext: &str) -> Vec<u8> {
     for _ in polls() {
-        if let Some(file) = std::fs::read_dir(dir)
+        let files: Vec<_> = std::fs::read_dir(dir)
             .into_iter()
             .flatten()
             .flatten()
             .map(|e| e.path())
+            .collect();
+        let writing = files
+            .iter()
+            .any(|p| p.extension().is_some_and(|x| x == "crdownload"));
+        if let Some(file) = files
+            .iter()
             .find(|p| p.extension().is_some_and(|x| x == ext))
+            && !writing
         {
-            return std::fs::read(file).unwrap();
+            let bytes = std::fs::read(file).unwrap();
+            if !bytes.is_empty() {
+                return bytes;
+            }
         }
         tokio::time::sleep(POLL).await;
     }
@@ -234,6 +251,7 @@ async fn a_registrar_registers_a_number_records_a_departure_and_sends_a_link() {
     for page in [
         "employees",
         "register",
+        "imports",
         "collections",
         "review",
         "departures",
@@ -424,7 +442,7 @@ async fn an_auditor_reads_the_disposal_log_and_downloads_it_as_csv() {
     c.as_principal("auditor").await;
     let nav = c.nav().await;
     assert!(nav.contains(&"disposals".to_owned()), "{nav:?}");
-    for hidden in ["register", "review", "departures", "reveal"] {
+    for hidden in ["register", "imports", "review", "departures", "reveal"] {
         assert!(!nav.contains(&hidden.to_owned()), "{nav:?}");
     }
 

@@ -7,6 +7,7 @@ mod certificates;
 mod collections;
 mod documents;
 mod exports;
+mod handling;
 mod imports;
 mod notifications;
 mod records;
@@ -16,6 +17,7 @@ use certificates::certificate_routes;
 use collections::collection_routes;
 use documents::document_routes;
 use exports::export_routes;
+use handling::handling_routes;
 use imports::import_routes;
 use notifications::notification_routes;
 use records::record_routes;
@@ -138,6 +140,7 @@ async fn every_operation_produces_its_declared_statuses() {
     Box::pin(export_routes(&mut c, &stack)).await;
     notification_routes(&mut c, &stack).await;
     certificate_routes(&mut c, &stack).await;
+    handling_routes(&mut c, &stack).await;
 
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();
