@@ -10,12 +10,14 @@
 //   api.js        fetch wrapper, 401 → re-sign-in and retry      (dev builds only)
 //   auth.js       OIDC authorization code + PKCE in a popup
 //   ui.js         field errors, problems, busy buttons
+//   home.js       #/home        ホーム (what needs doing, the deletions ahead as a chart)
 //   employees.js  #/employees   従業員と記録
 //   register.js   #/register    番号の登録
 //   collections.js #/collections 収集リンク
 //   review.js     #/review      提出の確認
 //   departures.js #/departures  退職・再雇用
 //   disposals.js  #/disposals   削除・廃棄の記録
+//   handling.js   #/handling    取扱状況 (the durable trail: reveals, photo views, refusals)
 //   certificates.js #/certificates 削除証明書 (issue, download, verify with WebCrypto)
 //   exports.js    #/exports     番号の一括出力 (request, approve another's, download once)
 //   imports.js    #/imports     CSVの取り込み (dry run, failed rows, import in parts)
@@ -29,12 +31,14 @@ import * as api from './api.js';
 import * as auth from './auth.js';
 import { ROLES, ROLE_ORDER } from './labels.js';
 import { h, $, $$, fillLabelled } from './dom.js';
+import * as home from './home.js';
 import * as employees from './employees.js';
 import * as register from './register.js';
 import * as collections from './collections.js';
 import * as review from './review.js';
 import * as departures from './departures.js';
 import * as disposals from './disposals.js';
+import * as handling from './handling.js';
 import * as certificates from './certificates.js';
 import * as exports from './exports.js';
 import * as imports from './imports.js';
@@ -43,6 +47,7 @@ import * as mail from './mail.js';
 
 /** Pages in navigation order, with the roles that may use them (the API enforces). */
 const PAGES = [
+  { name: 'home', title: 'ホーム', roles: ['registrar', 'handler', 'auditor', 'admin'], module: home },
   { name: 'employees', title: '従業員と記録', roles: ['registrar', 'handler', 'auditor'], module: employees },
   { name: 'register', title: '番号の登録', roles: ['registrar'], module: register },
   { name: 'imports', title: 'CSVの取り込み', roles: ['registrar'], module: imports },
@@ -50,6 +55,7 @@ const PAGES = [
   { name: 'review', title: '提出の確認', roles: ['registrar'], module: review },
   { name: 'departures', title: '退職・再雇用', roles: ['registrar'], module: departures },
   { name: 'disposals', title: '削除・廃棄の記録', roles: ['registrar', 'auditor'], module: disposals },
+  { name: 'handling', title: '取扱状況', roles: ['auditor'], module: handling },
   { name: 'certificates', title: '削除証明書', roles: ['auditor', 'admin'], module: certificates },
   { name: 'reveal', title: '番号の表示', roles: ['handler'], module: reveal },
   { name: 'exports', title: '番号の一括出力', roles: ['handler', 'auditor', 'admin'], module: exports },
@@ -217,7 +223,8 @@ async function loadConfig() {
 async function start() {
   // The choices of every page (purposes, relations, checks, statuses) from the shared labels.
   fillLabelled(document);
-  const ctx = { hasRole, roles, sub: () => principal()?.sub ?? '', go, message };
+  const mayOpen = (name) => allowedPages().some((p) => p.name === name);
+  const ctx = { hasRole, roles, mayOpen, sub: () => principal()?.sub ?? '', go, message };
   for (const page of PAGES) page.module.init(ctx);
 
   window.addEventListener('hashchange', () => { focusOnRoute = true; if (principal()) route(); });

@@ -2,9 +2,9 @@
 //! `POST /v1/records/{record_id}/reveal` shows one number to a handler for a stated purpose;
 //! `GET /v1/disposals` lists disposal records for auditors and registrars;
 //! `/v1/exports…` asks for, approves, lists and downloads exports for filings (SPEC §4b);
-//! `GET /v1/handling` reads the record of handling (取扱状況) back for auditors.
+//! `GET /v1/handling` reads the record of handling (取扱状況) back for auditors;
+//! `GET /v1/summary` counts what the console's home page shows.
 
-use chrono::NaiveDate;
 use lambda_http::{Body, Request, Response};
 use mynumber_domain::FieldError;
 use mynumber_domain::audit::AuditKind;
@@ -32,6 +32,7 @@ pub enum Op {
     ApproveExport,
     DownloadExport,
     Handling,
+    Summary,
 }
 
 /// Lookup's routes: its router, its 405s and the tests' dispatch all read this.
@@ -45,6 +46,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::new("POST", "/v1/exports/{export_id}/approve", Op::ApproveExport),
     Route::new("GET", "/v1/exports/{export_id}/file", Op::DownloadExport),
     Route::new("GET", "/v1/handling", Op::Handling),
+    Route::new("GET", "/v1/summary", Op::Summary),
 ];
 
 pub struct Lookup {
@@ -114,6 +116,13 @@ impl Api for Lookup {
                 let (auth, input) = self.vault.core().admit(caller, || export_id(params[0]))?;
                 let file = self.vault.download_export(auth, input).await?;
                 Ok(csv_file(file))
+            }
+            Op::Summary => {
+                let (auth, ()) = self
+                    .vault
+                    .core()
+                    .admit(caller, || mynumber_http::query(req, &[]).map(|_| ()))?;
+                Ok(json_value(200, &self.vault.summary(auth).await?))
             }
             Op::Handling => {
                 let (auth, input) = self.vault.core().admit(caller, || parse_handling(req))?;
@@ -185,13 +194,9 @@ fn parse_handling(req: &Request) -> Result<(HandlingFilter, PageRequest), VaultE
                 errors.push(FieldError::new(field, "required"));
                 None
             }
-            Some(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .ok()
-                .filter(|_| s.len() == 10)
-                .or_else(|| {
-                    errors.push(FieldError::new(field, "date"));
-                    None
-                }),
+            Some(s) => mynumber_http::body::parse_date(s)
+                .map_err(|rule| errors.push(FieldError::new(field, rule)))
+                .ok(),
         };
         let (from, to) = (date("from"), date("to"));
         let actor = q.get("actor").and_then(|s| {

@@ -52,6 +52,9 @@ crate::words::vocabulary! {
         /// Read the record of handling (取扱状況): the durable trail of reveals, document
         /// views, exports' numbers and refused reveals.
         ReadHandling = "read_handling",
+        /// Read the home page's counts: what needs doing and what falls due (no list,
+        /// no number).
+        ReadSummary = "read_summary",
     }
 }
 
@@ -84,6 +87,7 @@ impl Action {
             Action::IssueCertificate | Action::ReadCertificates => &[Role::Auditor, Role::Admin],
             Action::ListNotifications => &[Role::Registrar, Role::Auditor],
             Action::ReadHandling => &[Role::Auditor],
+            Action::ReadSummary => &[Role::Registrar, Role::Handler, Role::Auditor, Role::Admin],
         }
     }
 }
@@ -139,6 +143,7 @@ mod tests {
                     RejectRecord,
                     ReviewDocuments,
                     ListNotifications,
+                    ReadSummary,
                 ],
             ),
             (
@@ -150,6 +155,7 @@ mod tests {
                     ApproveExport,
                     DownloadExport,
                     ListExports,
+                    ReadSummary,
                 ],
             ),
             (
@@ -163,6 +169,7 @@ mod tests {
                     IssueCertificate,
                     ReadCertificates,
                     ReadHandling,
+                    ReadSummary,
                 ],
             ),
             (
@@ -174,6 +181,7 @@ mod tests {
                     IssueCertificate,
                     ReadCertificates,
                     ManageOrganization,
+                    ReadSummary,
                 ],
             ),
         ];

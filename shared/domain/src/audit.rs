@@ -112,6 +112,8 @@ vocabulary! {
         OrganizationChanged = "organization_changed",
         /// An auditor read the record of handling (`count`: the events listed).
         ListHandling = "list_handling",
+        /// The home page's counts read (`count`: submissions awaiting review).
+        ReadSummary = "read_summary",
     }
 }
 

@@ -3,8 +3,10 @@
 
 mod exports;
 mod handling;
+mod summary;
 
 pub use handling::{HandlingFilter, MAX_PERIOD_DAYS};
+pub use summary::Summary;
 
 use crate::audit::{AuditKind, Outcome};
 use crate::disposal::DisposalRecord;
@@ -12,8 +14,8 @@ use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
 use crate::ports::{
-    AuditTrail, DisposalLog, ExportTrail, Exports, NumberDecryptor, Page, PageRequest, RecordReads,
-    RevealTrail, TrailReads,
+    AuditTrail, CollectionCounts, DisposalLog, ExportTrail, Exports, NumberDecryptor, Page,
+    PageRequest, RecordReads, RevealTrail, TrailReads,
 };
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
@@ -31,13 +33,28 @@ crate::usecase::operations! {
 }
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota (refused reveals
-/// too), the log, exports with their trail, and the trail read back for auditors.
+/// too), the log, exports with their trail, the trail read back for auditors, and the
+/// home page's counts of links.
 pub trait LookupStore:
-    RecordReads + RevealTrail + AuditTrail + TrailReads + DisposalLog + Exports + ExportTrail
+    RecordReads
+    + RevealTrail
+    + AuditTrail
+    + TrailReads
+    + DisposalLog
+    + Exports
+    + ExportTrail
+    + CollectionCounts
 {
 }
 impl<T> LookupStore for T where
-    T: RecordReads + RevealTrail + AuditTrail + TrailReads + DisposalLog + Exports + ExportTrail
+    T: RecordReads
+        + RevealTrail
+        + AuditTrail
+        + TrailReads
+        + DisposalLog
+        + Exports
+        + ExportTrail
+        + CollectionCounts
 {
 }
 

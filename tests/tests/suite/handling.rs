@@ -198,3 +198,95 @@ async fn an_auditor_reads_every_reveal_and_refusal_of_a_period() {
         "invalid_request",
     );
 }
+
+/// The home page's counts (`GET /v1/summary`): a submission awaiting review and when it
+/// came, a link open and one expired with nothing sent, an export awaiting approval, a
+/// departure's due month among the next 12; another tenant's count nothing of it.
+#[tokio::test]
+async fn the_home_page_counts_what_needs_doing_and_what_falls_due() {
+    let stack = Stack::new().await;
+    let hr = Who::registrar("acme");
+    // A link left to expire, then a month later another open one and a submission.
+    crate::collections::open_link(&stack, "E5001", false).await;
+    stack.set_now(stack.clock.now_plus(Duration::days(40)));
+    crate::collections::open_link(&stack, "E5002", false).await;
+    let (_, token) = crate::collections::open_link(&stack, "E5003", false).await;
+    let submitted_at = stack.clock.now();
+    let sent = crate::collections::submit(
+        &stack,
+        &token,
+        json!({"self": crate::collections::own(TEST_NUMBERS[2])}),
+    )
+    .await;
+    assert_eq!(sent.status, 201, "{}", sent.raw);
+    // A number registered for someone who left seven years ago less a few months: due
+    // within the year.
+    assert_eq!(
+        register(&stack, &hr, own_number("E5004", TEST_NUMBERS[0]))
+            .await
+            .status,
+        201
+    );
+    let left_on = (stack.clock.now() - Duration::days(7 * 365 - 90)).date_naive();
+    let departure = stack
+        .call(
+            req("POST", "/v1/employees/E5004/departure")
+                .who(&hr)
+                .json(json!({"left_on": left_on.to_string()}))
+                .build(),
+        )
+        .await;
+    assert_eq!(departure.status, 200, "{}", departure.raw);
+    let due_month = departure.body["records"][0]["due_at"].as_str().unwrap()[..7].to_owned();
+    register(&stack, &hr, own_number("E5005", TEST_NUMBERS[1])).await;
+    let export = stack
+        .call(
+            req("POST", "/v1/exports")
+                .who(&Who::handler("acme"))
+                .json(json!({"purpose": "withholding_tax", "all": true}))
+                .build(),
+        )
+        .await;
+    assert_eq!(export.status, 201, "{}", export.raw);
+
+    let summary = stack
+        .call(req("GET", "/v1/summary").who(&Who::handler("acme")).build())
+        .await;
+    assert_eq!(summary.status, 200, "{}", summary.raw);
+    let s = &summary.body;
+    assert_eq!(s["review"]["pending_records"], 1, "{s}");
+    let oldest = s["review"]["oldest_submitted_at"].as_str().unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(oldest).unwrap(),
+        submitted_at,
+        "{s}"
+    );
+    assert_eq!(s["collections"]["open"], 1, "{s}");
+    assert_eq!(s["collections"]["expired_unsubmitted"], 1, "{s}");
+    assert_eq!(s["exports"]["pending_approval"], 1, "{s}");
+    assert_eq!(s["complete"], true);
+    let months = s["due_by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    let today = s["today"].as_str().unwrap();
+    assert_eq!(months[0]["month"], today[..7], "this month first");
+    for m in months {
+        let want = u64::from(m["month"] == due_month.as_str());
+        assert_eq!(m["count"], want, "{s}");
+    }
+    let text = summary.raw.clone();
+    for n in TEST_NUMBERS {
+        assert!(!text.contains(n));
+    }
+
+    // Another tenant: nothing of acme's.
+    let other = stack
+        .call(
+            req("GET", "/v1/summary")
+                .who(&Who::auditor("globex"))
+                .build(),
+        )
+        .await;
+    assert_eq!(other.body["review"]["pending_records"], 0, "{}", other.raw);
+    assert_eq!(other.body["collections"]["open"], 0);
+    assert_eq!(other.body["exports"]["pending_approval"], 0);
+}

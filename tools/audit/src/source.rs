@@ -189,7 +189,8 @@ pub fn function_of(event: &AuditEvent) -> &'static str {
             | Action::ApproveExport
             | Action::DownloadExport
             | Action::ListExports
-            | Action::ReadHandling,
+            | Action::ReadHandling
+            | Action::ReadSummary,
         ) => "lookup",
         Some(Action::IssueCertificate | Action::ReadCertificates | Action::ManageOrganization) => {
             "certify"

@@ -76,7 +76,8 @@ fn events_go_to_the_function_that_writes_them() {
             | Action::ApproveExport
             | Action::DownloadExport
             | Action::ListExports
-            | Action::ReadHandling => "lookup",
+            | Action::ReadHandling
+            | Action::ReadSummary => "lookup",
             Action::CreateCollection
             | Action::ListCollections
             | Action::CancelCollection

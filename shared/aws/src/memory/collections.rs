@@ -335,3 +335,20 @@ impl LinkTokens for MemoryStore {
         Ok(())
     }
 }
+
+#[async_trait]
+impl CollectionCounts for MemoryStore {
+    async fn count_collections(
+        &self,
+        t: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+    ) -> Result<u64, Unavailable> {
+        self.check()?;
+        let s = self.state.lock().unwrap();
+        Ok(s.collections
+            .values()
+            .filter(|c| c.tenant_id == *t && filter.admits(c, now))
+            .count() as u64)
+    }
+}

@@ -11,6 +11,7 @@ use super::{
 use crate::item::*;
 use crate::keys::*;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{Put, Update};
 use chrono::{DateTime, Utc};
 use mynumber_domain::collection::{
@@ -171,45 +172,7 @@ impl CollectionWrites for DynamoStore {
         now: DateTime<Utc>,
         page: &PageRequest,
     ) -> Result<Page<Collection>, ListError> {
-        let mut query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(BY_OWNER)
-            .key_condition_expression("gsi1pk = :o")
-            .expression_attribute_values(":o", s(collections_pk(t)))
-            .scan_index_forward(false)
-            .limit(i32::from(page.limit));
-        let mut conditions = Vec::new();
-        if let Some(status) = filter.status {
-            query = query.expression_attribute_names("#s", "status");
-            let now = s(timestamp(now));
-            query = match status {
-                CollectionStatus::Open => {
-                    conditions.push("#s = :open AND link_expires_at > :now");
-                    query
-                        .expression_attribute_values(":open", s(CollectionState::Open.code()))
-                        .expression_attribute_values(":now", now)
-                }
-                CollectionStatus::Expired => {
-                    conditions.push("#s = :open AND link_expires_at <= :now");
-                    query
-                        .expression_attribute_values(":open", s(CollectionState::Open.code()))
-                        .expression_attribute_values(":now", now)
-                }
-                other => {
-                    conditions.push("#s = :state");
-                    query.expression_attribute_values(":state", s(other.code()))
-                }
-            };
-        }
-        if let Some(e) = &filter.employee_id {
-            conditions.push("employee_id = :e");
-            query = query.expression_attribute_values(":e", s(e.as_str()));
-        }
-        if !conditions.is_empty() {
-            query = query.filter_expression(conditions.join(" AND "));
-        }
+        let query = collections_query(self, t, filter, now).limit(i32::from(page.limit));
         let start = match &page.cursor {
             Some(cursor) => {
                 let (ms, rid) = parse_cursor(cursor).ok_or(ListError::BadCursor)?;
@@ -448,6 +411,80 @@ impl LinkTokens for DynamoStore {
                 Err(UpdateError::Concurrent)
             }
             Err(e) => Err(UpdateError::Unavailable(e.unavailable())),
+        }
+    }
+}
+
+/// The query of the tenant's collections (newest first) that `filter` admits at `now`.
+fn collections_query(
+    store: &DynamoStore,
+    t: &TenantId,
+    filter: &CollectionFilter,
+    now: DateTime<Utc>,
+) -> QueryFluentBuilder {
+    let mut query = store
+        .client
+        .query()
+        .table_name(&store.table)
+        .index_name(BY_OWNER)
+        .key_condition_expression("gsi1pk = :o")
+        .expression_attribute_values(":o", s(collections_pk(t)))
+        .scan_index_forward(false);
+    let mut conditions = Vec::new();
+    if let Some(status) = filter.status {
+        query = query.expression_attribute_names("#s", "status");
+        let now = s(timestamp(now));
+        query = match status {
+            CollectionStatus::Open => {
+                conditions.push("#s = :open AND link_expires_at > :now");
+                query
+                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                    .expression_attribute_values(":now", now)
+            }
+            CollectionStatus::Expired => {
+                conditions.push("#s = :open AND link_expires_at <= :now");
+                query
+                    .expression_attribute_values(":open", s(CollectionState::Open.code()))
+                    .expression_attribute_values(":now", now)
+            }
+            other => {
+                conditions.push("#s = :state");
+                query.expression_attribute_values(":state", s(other.code()))
+            }
+        };
+    }
+    if let Some(e) = &filter.employee_id {
+        conditions.push("employee_id = :e");
+        query = query.expression_attribute_values(":e", s(e.as_str()));
+    }
+    if !conditions.is_empty() {
+        query = query.filter_expression(conditions.join(" AND "));
+    }
+    query
+}
+
+#[async_trait]
+impl CollectionCounts for DynamoStore {
+    async fn count_collections(
+        &self,
+        t: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+    ) -> Result<u64, Unavailable> {
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let out = collections_query(self, t, filter, now)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            total += out.count().max(0) as u64;
+            match out.last_evaluated_key() {
+                Some(k) => start = Some(k.clone()),
+                None => return Ok(total),
+            }
         }
     }
 }

@@ -154,3 +154,14 @@ impl Collection {
         }
     }
 }
+
+/// How many of the tenant's collections a filter admits (the home page's counts).
+#[async_trait]
+pub trait CollectionCounts: Send + Sync {
+    async fn count_collections(
+        &self,
+        tenant: &TenantId,
+        filter: &CollectionFilter,
+        now: DateTime<Utc>,
+    ) -> Result<u64, Unavailable>;
+}

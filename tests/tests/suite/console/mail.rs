@@ -23,6 +23,7 @@ async fn the_admin_sets_the_mail_and_the_auditor_reads_what_was_sent() {
     assert_eq!(
         c.nav().await,
         vec![
+            "home".to_owned(),
             "certificates".to_owned(),
             "exports".to_owned(),
             "mail".to_owned()

@@ -15,6 +15,8 @@ use std::time::Duration;
 mod accessibility;
 mod certificates;
 mod exports;
+mod handling;
+mod home;
 mod imports;
 mod mail;
 mod reveal;

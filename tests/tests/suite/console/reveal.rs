@@ -7,7 +7,10 @@ async fn a_handler_sees_a_number_for_a_stated_purpose_only_and_not_for_long() {
     let c = Console::open("handler").await;
     let record_id = register(&c.stack, "E7101", N2).await;
     c.as_principal("handler").await;
-    assert_eq!(c.nav().await, vec!["employees", "reveal", "exports"]);
+    assert_eq!(
+        c.nav().await,
+        vec!["home", "employees", "reveal", "exports"]
+    );
 
     c.page("reveal").await;
     c.fill("#rev-employee-id", "E7101").await;

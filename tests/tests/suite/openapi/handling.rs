@@ -49,3 +49,37 @@ pub(super) async fn handling_routes(c: &mut Checker, stack: &Stack) {
     assert_eq!(r.status, 503, "{}", r.raw);
     c.check("GET", "/v1/handling", &r);
 }
+
+/// `GET /v1/summary`: the home page's counts, for any role.
+pub(super) async fn summary_routes(c: &mut Checker, stack: &Stack) {
+    let get = |who: Option<&Who>, q: &[(&str, &str)]| {
+        let mut r = req("GET", "/v1/summary");
+        if let Some(w) = who {
+            r = r.who(w);
+        }
+        for (k, v) in q {
+            r = r.query(k, v);
+        }
+        r.build()
+    };
+    for r in [
+        stack.call(get(Some(&Who::registrar("acme")), &[])).await,
+        stack
+            .call(get(Some(&Who::auditor("acme")), &[("x", "1")]))
+            .await,
+        stack.call(get(None, &[])).await,
+        stack
+            .call(get(Some(&Who::new("nobody", "acme", &[])), &[]))
+            .await,
+    ] {
+        c.check("GET", "/v1/summary", &r);
+    }
+    let (_, no_table_lookup) = no_table(stack);
+    let r = Reply::from_response(
+        no_table_lookup
+            .handle(get(Some(&Who::handler("acme")), &[]))
+            .await,
+    );
+    assert_eq!(r.status, 503, "{}", r.raw);
+    c.check("GET", "/v1/summary", &r);
+}

@@ -17,7 +17,7 @@ use certificates::certificate_routes;
 use collections::collection_routes;
 use documents::document_routes;
 use exports::export_routes;
-use handling::handling_routes;
+use handling::{handling_routes, summary_routes};
 use imports::import_routes;
 use notifications::notification_routes;
 use records::record_routes;
@@ -141,6 +141,7 @@ async fn every_operation_produces_its_declared_statuses() {
     notification_routes(&mut c, &stack).await;
     certificate_routes(&mut c, &stack).await;
     handling_routes(&mut c, &stack).await;
+    summary_routes(&mut c, &stack).await;
 
     assert!(c.errors.is_empty(), "{:#?}", c.errors);
     let mut missing = Vec::new();

@@ -1,0 +1,122 @@
+// #/home — ホーム (every role): what needs doing — submissions awaiting review and the
+// oldest, links open and expired with nothing sent, exports awaiting approval — and the
+// records whose retention ends in each of the next 12 months, drawn as an SVG bar chart by
+// this page (no library) with the same figures in a table. Counts only (GET /v1/summary):
+// never a list, never a number. Each count links to the page where it is dealt with, when
+// the principal may open it.
+
+import { api } from './api.js';
+import { $, h } from './dom.js';
+import { formatDateTime } from './dates.js';
+import { latest, isAborted } from './requests.js';
+import { showProblem, busy } from './ui.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+let ctx = null;
+const load = latest();
+
+export function init(c) {
+  ctx = c;
+  $('#home-reload').addEventListener('click', (e) => busy(e.currentTarget, '読み込み中…', refresh));
+}
+
+export function show() {
+  refresh();
+}
+
+export function hide() {}
+
+export function reset() {
+  load.abort();
+  $('#home-tasks').replaceChildren();
+  $('#home-chart').replaceChildren();
+  $('#home-due-table tbody').replaceChildren();
+  $('#home-summary').textContent = '';
+  showProblem($('#home-error'), null);
+}
+
+async function refresh() {
+  showProblem($('#home-error'), null);
+  $('#home-summary').textContent = '読み込み中です…';
+  let s;
+  try {
+    s = await api('GET', '/v1/summary', { signal: load.start() });
+  } catch (err) {
+    if (isAborted(err)) return;
+    $('#home-summary').textContent = '';
+    showProblem($('#home-error'), err);
+    return;
+  }
+  renderTasks(s);
+  renderDue(Array.isArray(s?.due_by_month) ? s.due_by_month : []);
+  $('#home-summary').textContent = `${s?.today ?? ''} 現在${s?.complete === false ? '（記録が多いため一部の集計です）' : ''}`;
+}
+
+/** One line of what needs doing: the count, what it is, and where it is dealt with. */
+function task(key, count, text, page, detail) {
+  const n = Number(count ?? 0);
+  const link = page && ctx.mayOpen(page) ? h('a', { href: `#/${page}`, 'aria-label': `${text}の画面を開く` }, '開く') : null;
+  return h('li', { class: n ? 'task task-open' : 'task', dataset: { task: key, count: String(n) } },
+    h('span', { class: 'task-count' }, `${n}件`), ' ', h('span', { class: 'task-text' }, text),
+    detail ? h('span', { class: 'sub-line muted' }, detail) : null,
+    link ? ' ' : null, link);
+}
+
+function renderTasks(s) {
+  const oldest = s?.review?.oldest_submitted_at;
+  $('#home-tasks').replaceChildren(
+    task('review', s?.review?.pending_records, '確認待ちの提出（本人から届いた番号）', 'review',
+      oldest ? `最も古い提出: ${formatDateTime(oldest)}（30日以内に確認しないと自動で削除されます）` : null),
+    task('open-links', s?.collections?.open, '回答待ちの収集リンク', 'collections'),
+    task('expired-links', s?.collections?.expired_unsubmitted, '提出されないまま期限が切れた収集リンク', 'collections',
+      '必要なら新しいリンクを作成してください。'),
+    task('exports', s?.exports?.pending_approval, '承認待ちの番号の一括出力', 'exports'));
+}
+
+const monthText = (m) => `${Number(String(m).slice(5, 7))}月`;
+const yearOf = (m) => String(m).slice(0, 4);
+
+function renderDue(months) {
+  const total = months.reduce((n, m) => n + Number(m.count ?? 0), 0);
+  const max = Math.max(1, ...months.map((m) => Number(m.count ?? 0)));
+  const [w, hgt, top, bottom] = [600, 220, 20, 40];
+  const bw = w / Math.max(1, months.length);
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-labelledby', 'home-chart-title');
+  svg.setAttribute('class', 'due-chart');
+  const title = document.createElementNS(SVG, 'title');
+  title.id = 'home-chart-title';
+  title.textContent = `今後12か月に削除予定日を迎える記録: 合計${total}件`;
+  svg.append(title);
+  const base = hgt - bottom;
+  const line = document.createElementNS(SVG, 'line');
+  for (const [k, v] of Object.entries({ x1: 0, x2: w, y1: base, y2: base, class: 'axis' })) line.setAttribute(k, String(v));
+  svg.append(line);
+  months.forEach((m, i) => {
+    const count = Number(m.count ?? 0);
+    const barH = count ? Math.max(2, ((base - top) * count) / max) : 0;
+    const rect = document.createElementNS(SVG, 'rect');
+    const attrs = { x: i * bw + bw * 0.2, y: base - barH, width: bw * 0.6, height: barH, class: 'bar', 'data-month': m.month, 'data-count': count };
+    for (const [k, v] of Object.entries(attrs)) rect.setAttribute(k, String(v));
+    svg.append(rect);
+    const label = document.createElementNS(SVG, 'text');
+    for (const [k, v] of Object.entries({ x: i * bw + bw / 2, y: base + 18, 'text-anchor': 'middle', class: 'month' })) label.setAttribute(k, String(v));
+    label.textContent = monthText(m.month);
+    svg.append(label);
+    if (count) {
+      const value = document.createElementNS(SVG, 'text');
+      for (const [k, v] of Object.entries({ x: i * bw + bw / 2, y: base - barH - 4, 'text-anchor': 'middle', class: 'value' })) value.setAttribute(k, String(v));
+      value.textContent = String(count);
+      svg.append(value);
+    }
+  });
+  $('#home-chart').replaceChildren(svg);
+  $('#home-due-table tbody').replaceChildren(...months.map((m) => h('tr', {},
+    h('th', { scope: 'row' }, `${yearOf(m.month)}年${monthText(m.month)}`),
+    h('td', {}, `${Number(m.count ?? 0)}件`))));
+  $('#home-due-note').textContent = total
+    ? `合計${total}件。削除予定日を過ぎた記録は、毎日の削除処理で自動的に削除され、削除・廃棄の記録に残ります。`
+    : '今後12か月に削除予定日を迎える記録はありません。';
+}
