@@ -1,7 +1,8 @@
 // #/home — ホーム (every role): what needs doing — submissions awaiting review and the
 // oldest, links open and expired with nothing sent, exports awaiting approval — and the
 // records whose retention ends in each of the next 12 months, drawn as an SVG bar chart by
-// this page (no library) with the same figures in a table. Counts only (GET /v1/summary):
+// this page (no library) with the same figures in a table, and how the daily purge last
+// ended. Counts only (GET /v1/summary):
 // never a list, never a number. Each count links to the page where it is dealt with, when
 // the principal may open it.
 
@@ -31,6 +32,7 @@ export function reset() {
   $('#home-tasks').replaceChildren();
   $('#home-chart').replaceChildren();
   $('#home-due-table tbody').replaceChildren();
+  $('#home-purge').textContent = '';
   $('#home-summary').textContent = '';
   showProblem($('#home-error'), null);
 }
@@ -49,6 +51,7 @@ async function refresh() {
   }
   renderTasks(s);
   renderDue(Array.isArray(s?.due_by_month) ? s.due_by_month : []);
+  renderPurge(s?.last_purge);
   $('#home-summary').textContent = `${s?.today ?? ''} 現在${s?.complete === false ? '（記録が多いため一部の集計です）' : ''}`;
 }
 
@@ -119,4 +122,19 @@ function renderDue(months) {
   $('#home-due-note').textContent = total
     ? `合計${total}件。削除予定日を過ぎた記録は、毎日の削除処理で自動的に削除され、削除・廃棄の記録に残ります。`
     : '今後12か月に削除予定日を迎える記録はありません。';
+}
+
+/** How the daily purge last ended (it serves every tenant: a time and an outcome only). */
+function renderPurge(run) {
+  const box = $('#home-purge');
+  if (!run || typeof run !== 'object') {
+    box.textContent = '毎日の削除処理はまだ実行されていません。';
+    box.dataset.outcome = 'none';
+    return;
+  }
+  let outcome = '正常に終わりました。';
+  if (run.outcome === 'failed') outcome = '削除できなかった記録があります（次回の実行でもう一度削除します）。';
+  else if (run.reason === 'deadline') outcome = '時間内に終わらなかった分は、次回の実行で削除します。';
+  box.textContent = `最後の実行: ${formatDateTime(run.at)}。${outcome}`;
+  box.dataset.outcome = run.outcome === 'failed' ? 'failed' : (run.reason || 'success');
 }

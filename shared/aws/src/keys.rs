@@ -178,6 +178,11 @@ pub fn audit_key(tenant: Option<&TenantId>, time: &str) -> Item {
     )
 }
 
+/// The one item that says how the purge's last run ended (it serves every tenant).
+pub fn purge_run_key() -> Item {
+    key("PURGE#RUN".into(), "LAST")
+}
+
 /// The partition of a tenant's trail events of one UTC day (`YYYY-MM-DD`).
 pub fn audit_pk(tenant: &str, day: &str) -> String {
     format!("T#{tenant}#A#{day}")

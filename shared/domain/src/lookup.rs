@@ -14,8 +14,8 @@ use crate::error::{Conflict, Forbidden, VaultError};
 use crate::ids::{EmployeeId, RecordId};
 use crate::number::MyNumber;
 use crate::ports::{
-    AuditTrail, CollectionCounts, DisposalLog, ExportTrail, Exports, NumberDecryptor, Page,
-    PageRequest, RecordReads, RevealTrail, TrailReads,
+    AuditTrail, CollectionCounts, DisposalLog, ExportTrail, Exports, LastPurgeRun, NumberDecryptor,
+    Page, PageRequest, RecordReads, RevealTrail, TrailReads,
 };
 use crate::purpose::Purpose;
 use crate::record::{Content, Record, RecordView};
@@ -34,7 +34,7 @@ crate::usecase::operations! {
 
 /// The store ports lookup's role allows: reads, the reveal trail and quota (refused reveals
 /// too), the log, exports with their trail, the trail read back for auditors, and the
-/// home page's counts of links.
+/// home page's counts of links and the purge's last run.
 pub trait LookupStore:
     RecordReads
     + RevealTrail
@@ -44,6 +44,7 @@ pub trait LookupStore:
     + Exports
     + ExportTrail
     + CollectionCounts
+    + LastPurgeRun
 {
 }
 impl<T> LookupStore for T where
@@ -55,6 +56,7 @@ impl<T> LookupStore for T where
         + Exports
         + ExportTrail
         + CollectionCounts
+        + LastPurgeRun
 {
 }
 

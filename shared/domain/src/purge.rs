@@ -4,7 +4,10 @@
 use crate::audit::{AuditEvent, AuditKind, Caller, Outcome};
 use crate::disposal::{DisposalReason, DisposalRecord, Disposer};
 use crate::ids::TenantId;
-use crate::ports::{Cursor, Disposed, DocumentErasure, DueDocuments, DueIndex, RecordDisposal};
+use crate::ports::{
+    Cursor, Disposed, DocumentErasure, DueDocuments, DueIndex, PurgeRunLog, PurgeRunRecord,
+    RecordDisposal,
+};
 use crate::retention::jst_today;
 use crate::usecase::Core;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -50,9 +53,10 @@ pub struct PurgeSummary {
 /// Due document photos one run reads at most (they are few: six a link at most).
 const DOCUMENTS_PER_RUN: u16 = 2000;
 
-/// The store ports the purge's role allows: the due index and disposal. No cipher at all.
-pub trait PurgeStore: DueIndex + RecordDisposal + DueDocuments {}
-impl<T: DueIndex + RecordDisposal + DueDocuments> PurgeStore for T {}
+/// The store ports the purge's role allows: the due index, disposal and the note of how
+/// each run ended. No cipher at all.
+pub trait PurgeStore: DueIndex + RecordDisposal + DueDocuments + PurgeRunLog {}
+impl<T: DueIndex + RecordDisposal + DueDocuments + PurgeRunLog> PurgeStore for T {}
 
 pub struct PurgeService {
     core: Core,
@@ -225,6 +229,15 @@ impl PurgeService {
             run.reason = Some(crate::audit::Reason::Deadline);
         }
         self.core.emit(&run);
+        // For the console's home page; the run's own event above is the record of it.
+        let kept = PurgeRunRecord {
+            at: start,
+            outcome: run.outcome,
+            reason: run.reason,
+        };
+        if let Err(e) = self.store.record_purge_run(&kept).await {
+            tracing::error!(error = %e, "keeping the run's outcome failed");
+        }
         summary
     }
 

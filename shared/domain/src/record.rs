@@ -210,6 +210,14 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `timestamp` for serde's `serialize_with`.
+pub fn serialize_timestamp<S: serde::Serializer>(
+    t: &DateTime<Utc>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*t))
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordView {
     pub record_id: RecordId,

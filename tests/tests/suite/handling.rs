@@ -249,11 +249,23 @@ async fn the_home_page_counts_what_needs_doing_and_what_falls_due() {
         .await;
     assert_eq!(export.status, 201, "{}", export.raw);
 
-    let summary = stack
-        .call(req("GET", "/v1/summary").who(&Who::handler("acme")).build())
-        .await;
+    let read = || stack.call(req("GET", "/v1/summary").who(&Who::handler("acme")).build());
+    assert_eq!(read().await.body["last_purge"], Value::Null, "no run yet");
+    // The daily purge runs (nothing is due yet): its outcome is on the page.
+    let ran_at = stack.clock.now();
+    stack
+        .run_purge(&stack.purge(), ran_at + Duration::minutes(5))
+        .await
+        .unwrap();
+    let summary = read().await;
     assert_eq!(summary.status, 200, "{}", summary.raw);
     let s = &summary.body;
+    assert_eq!(s["last_purge"]["outcome"], "success", "{s}");
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(s["last_purge"]["at"].as_str().unwrap()).unwrap(),
+        ran_at
+    );
+    assert!(s["last_purge"].get("reason").is_none(), "{s}");
     assert_eq!(s["review"]["pending_records"], 1, "{s}");
     let oldest = s["review"]["oldest_submitted_at"].as_str().unwrap();
     assert_eq!(

@@ -42,6 +42,7 @@ struct State {
     /// Per employee: how many records intake has created (the revision).
     revisions: HashMap<(String, String), u64>,
     disposals: Vec<mynumber_domain::disposal::DisposalRecord>,
+    last_purge_run: Option<mynumber_domain::ports::PurgeRunRecord>,
     collections: BTreeMap<(String, String), Collection>,
     latest_collection: HashMap<(String, String), CollectionId>,
     exports: BTreeMap<(String, String), mynumber_domain::export::Export>,

@@ -217,3 +217,26 @@ impl State {
         self.disposals.push(disposal.clone());
     }
 }
+
+#[async_trait]
+impl PurgeRunLog for MemoryStore {
+    async fn record_purge_run(&self, run: &PurgeRunRecord) -> Result<(), Unavailable> {
+        self.check()?;
+        let mut s = self.state.lock().unwrap();
+        if s.last_purge_run
+            .as_ref()
+            .is_none_or(|kept| kept.at <= run.at)
+        {
+            s.last_purge_run = Some(run.clone());
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LastPurgeRun for MemoryStore {
+    async fn last_purge_run(&self) -> Result<Option<PurgeRunRecord>, Unavailable> {
+        self.check()?;
+        Ok(self.state.lock().unwrap().last_purge_run.clone())
+    }
+}

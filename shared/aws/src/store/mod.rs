@@ -17,6 +17,7 @@ mod due_index;
 mod exports;
 mod idempotency;
 mod notifications;
+mod purge_run;
 mod records;
 mod retention;
 mod trail;

@@ -194,9 +194,10 @@ mod tests {
             HandlingFilter::new(day("2026-04-02"), day("2026-04-01")).unwrap_err(),
             FieldError::new("from", "after_to")
         );
-        assert!(HandlingFilter::new(day("2025-04-02"), day("2026-04-01")).is_ok());
+        // 366 days, both ends included, and no more.
+        assert!(HandlingFilter::new(day("2025-04-01"), day("2026-04-01")).is_ok());
         assert_eq!(
-            HandlingFilter::new(day("2025-04-01"), day("2026-04-01")).unwrap_err(),
+            HandlingFilter::new(day("2025-03-31"), day("2026-04-01")).unwrap_err(),
             FieldError::new("to", "range")
         );
     }

@@ -1,12 +1,13 @@
 //! The console's home page (SPEC §4c): what needs doing and what falls due, as counts only —
 //! submissions awaiting review and the oldest, links open and expired unsubmitted, exports
-//! awaiting approval, and the records whose retention ends in each of the next 12 months.
+//! awaiting approval, the records whose retention ends in each of the next 12 months, and
+//! how the daily purge last ended.
 
 use crate::collection::{CollectionFilter, CollectionStatus};
 use crate::error::VaultError;
 use crate::export::ExportStatus;
 use crate::lookup::LookupService;
-use crate::ports::{Cursor, PageRequest};
+use crate::ports::{Cursor, PageRequest, PurgeRunRecord};
 use crate::record::{Content, timestamp};
 use crate::retention::jst_today;
 use crate::usecase::Authorised;
@@ -36,6 +37,8 @@ pub struct Summary {
     pub due_by_month: Vec<MonthCount>,
     /// `false` when the tenant holds more records than one request reads.
     pub complete: bool,
+    /// How the daily purge last ended; `None` before its first run.
+    pub last_purge: Option<PurgeRunRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,8 +151,10 @@ impl LookupService {
                 .store
                 .count_collections(t, &count(CollectionStatus::Expired), now)
                 .await?;
+            let last_purge = self.store.last_purge_run().await?;
             event.count = Some(pending);
             Ok(Summary {
+                last_purge,
                 today,
                 review: ReviewCounts {
                     pending_records: pending,

@@ -156,3 +156,27 @@ impl From<UpdateError> for VaultError {
         }
     }
 }
+
+/// How the purge's last run ended (no counts: the run serves every tenant), kept for the
+/// console's home page.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PurgeRunRecord {
+    #[serde(serialize_with = "crate::record::serialize_timestamp")]
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub outcome: crate::audit::Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::audit::Reason>,
+}
+
+/// The purge's side: it files how each run ended.
+#[async_trait]
+pub trait PurgeRunLog: Send + Sync {
+    /// Keeps `run` unless a later run is already kept.
+    async fn record_purge_run(&self, run: &PurgeRunRecord) -> Result<(), Unavailable>;
+}
+
+/// The reader's side (lookup, for the home page).
+#[async_trait]
+pub trait LastPurgeRun: Send + Sync {
+    async fn last_purge_run(&self) -> Result<Option<PurgeRunRecord>, Unavailable>;
+}

@@ -38,6 +38,10 @@ async fn the_home_page_shows_what_needs_doing_and_the_deletions_ahead() {
         .await;
     assert_eq!(export.status, 201, "{}", export.raw);
 
+    s.run_purge(&s.purge(), s.clock.now() + Duration::minutes(5))
+        .await
+        .unwrap();
+
     c.as_principal("registrar").await;
     assert_eq!(c.nav().await.first().map(String::as_str), Some("home"));
     c.b.visible("#page-home").await;
@@ -58,6 +62,8 @@ async fn the_home_page_shows_what_needs_doing_and_the_deletions_ahead() {
     assert_eq!(count("open-links").await, "1");
     assert_eq!(count("expired-links").await, "0");
     assert_eq!(count("exports").await, "1");
+    let purge = c.b.text_containing("#home-purge", "最後の実行").await;
+    assert!(purge.contains("正常に終わりました"), "{purge}");
     let review = c.b.text_of("#home-tasks li[data-task=\"review\"]").await;
     assert!(review.contains("最も古い提出"), "{review}");
     let bars = c
