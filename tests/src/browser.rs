@@ -196,7 +196,9 @@ impl Browser {
         self.profile.0.join("downloads")
     }
 
-    async fn start_sized(width: u32, height: u32, lang: &str) -> Browser {
+    /// A window of `width`×`height` CSS px (a 1280 px window at 200% zoom lays out as a
+    /// 640 px one), with the browser's language set to `lang`.
+    pub async fn start_sized(width: u32, height: u32, lang: &str) -> Browser {
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
             "{CHROMIUM} and {CHROMEDRIVER} are needed: run scripts/browser-deps.sh (make test does)"
@@ -343,6 +345,71 @@ impl Browser {
             })
             .unwrap_or_default();
         (violations, found["rules"].as_u64().unwrap_or(0))
+    }
+
+    /// Presses `keys` (WebDriver key codes: Tab `\u{E004}`, Enter `\u{E007}`, ArrowDown
+    /// `\u{E015}`, Space ` `) on whatever has the focus, as a keyboard does.
+    pub async fn press(&self, keys: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        // Key actions, not an element's "send keys", which a file input would read as a
+        // file's name.
+        let mut actions = KeyActions::new("keyboard".into());
+        for value in keys.chars() {
+            actions = actions
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client
+            .perform_actions(actions)
+            .await
+            .expect("keys reach the page");
+    }
+
+    /// Tabs forward until `css` has the focus (at most 80 presses), then checks that the
+    /// focus is visible on it (an outline or a shadow): what a keyboard user does to get
+    /// there, and sees.
+    pub async fn tab_to(&self, css: &str) {
+        let has_focus = format!(
+            "return document.activeElement && document.activeElement.matches({})",
+            serde_json::to_string(css).unwrap()
+        );
+        for _ in 0..80 {
+            if self.client.execute(&has_focus, vec![]).await.unwrap() == true {
+                let shown = self
+                    .client
+                    .execute(
+                        "const s = getComputedStyle(document.activeElement);\
+                         return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)\
+                                || s.boxShadow !== 'none';",
+                        vec![],
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    shown, true,
+                    "{css} has the focus but shows no focus indicator"
+                );
+                return;
+            }
+            self.press("\u{E004}").await;
+        }
+        panic!("{css} is not reachable with the Tab key");
+    }
+
+    /// With a `<select>` focused, presses the down arrow until its value is `value`.
+    pub async fn arrow_to(&self, value: &str) {
+        for _ in 0..30 {
+            let now = self
+                .client
+                .execute("return document.activeElement.value", vec![])
+                .await
+                .unwrap();
+            if now == value {
+                return;
+            }
+            self.press("\u{E015}").await;
+        }
+        panic!("the focused control never took the value {value:?}");
     }
 
     pub async fn close(mut self) {

@@ -18,6 +18,7 @@ mod exports;
 mod handling;
 mod home;
 mod imports;
+mod keyboard;
 mod mail;
 mod reveal;
 mod review;
