@@ -152,7 +152,7 @@ async fn answer(stack: &Stack, down: &Outage, r: Request<Incoming>) -> Response<
     for (name, value) in &reply.headers {
         resp = resp.header(name, value);
     }
-    resp.body(Full::new(Bytes::from(reply.raw))).unwrap()
+    resp.body(Full::new(Bytes::from(reply.bytes))).unwrap()
 }
 
 /// A chromedriver process and one headless Chromium session, phone-sized.

@@ -2,7 +2,8 @@
 // purpose (everyone's, or a list of employees) for the year's filings; another handler or
 // an admin approves (four eyes: the page offers no approval of one's own request, and the
 // API refuses it); the requester downloads the file once, within the hour after the
-// approval, as CSV with a BOM so that Excel reads it as UTF-8. The auditor sees the list.
+// approval, as an Excel workbook (every cell text: all twelve digits survive) or as CSV with
+// a BOM so that Excel reads it as UTF-8. The auditor sees the list.
 // The file's bytes pass through this page's memory into the browser's download only (a
 // blob: URL revoked once it is saved); nothing is kept in any storage.
 
@@ -179,7 +180,12 @@ function actionOf(x, id) {
       return h('button', { type: 'button', class: 'button primary small', dataset: { action: 'approve', exportId: id }, 'aria-label': `${x.requested_by ?? ''}の依頼（${label(PURPOSES, x.purpose)}）を承認する` }, '承認する');
     case 'approved':
       if (!mine) return h('span', { class: 'hint' }, `依頼した担当者のダウンロードを待っています${deadline}`);
-      return h('button', { type: 'button', class: 'button primary small', dataset: { action: 'download', exportId: id } }, 'ダウンロード（CSV）');
+      // The file is made once: the form is chosen before. Excel keeps every digit of an
+      // .xlsx (text cells) but drops a CSV's leading zero when the CSV is opened directly.
+      return h('div', { class: 'download-choice' },
+        h('button', { type: 'button', class: 'button primary small', dataset: { action: 'download', format: 'xlsx', exportId: id } }, 'ダウンロード（Excel）'),
+        h('button', { type: 'button', class: 'button secondary small', dataset: { action: 'download', format: 'csv', exportId: id } }, 'ダウンロード（CSV）'),
+        h('span', { class: 'hint sub-line' }, `どちらか1回だけ${deadline}。CSVをExcelで直接開くと番号の先頭の0が消えるため、Excelで使うときは「Excel」を選んでください。`));
     case 'downloaded':
       return h('span', { class: 'hint' }, `${formatDateTime(x.downloaded_at)}にダウンロード済み。もう一度はダウンロードできません。`);
     case 'expired':
@@ -194,7 +200,7 @@ function onAction(e) {
   if (!button || button.disabled) return;
   const id = button.dataset.exportId;
   if (button.dataset.action === 'approve') busy(button, '承認しています…', () => approve(id));
-  else if (button.dataset.action === 'download') busy(button, '準備中…', () => download(id));
+  else if (button.dataset.action === 'download') busy(button, '準備中…', () => download(id, button.dataset.format === 'xlsx' ? 'xlsx' : 'csv'));
 }
 
 async function approve(id) {
@@ -210,11 +216,11 @@ async function approve(id) {
   await load(true);
 }
 
-async function download(id) {
+async function download(id, format) {
   showProblem($('#exp-list-error'), null);
   let blob;
   try {
-    blob = await api('GET', `/v1/exports/${seg(id)}/file`, { as: 'blob', signal: work.signal });
+    blob = await api('GET', `/v1/exports/${seg(id)}/file`, { query: { format }, as: 'blob', signal: work.signal });
   } catch (err) {
     if (isAborted(err)) return;
     // The list first (its state has moved on), then why: loading clears the list's error.
@@ -222,8 +228,12 @@ async function download(id) {
     showProblem($('#exp-list-error'), err, OVERRIDES);
     return;
   }
-  // A BOM first, so that Excel opens the UTF-8 file as UTF-8 (labels in Japanese).
-  const csv = new Blob(['\uFEFF', blob], { type: 'text/csv;charset=utf-8' });
-  saveFile(csv, `mynumber-export-${todayTokyo()}-${id.slice(0, 8)}.csv`);
+  const name = `mynumber-export-${todayTokyo()}-${id.slice(0, 8)}`;
+  if (format === 'xlsx') {
+    saveFile(blob, `${name}.xlsx`);
+  } else {
+    // A BOM first, so that Excel opens the UTF-8 file as UTF-8 (labels in Japanese).
+    saveFile(new Blob(['\uFEFF', blob], { type: 'text/csv;charset=utf-8' }), `${name}.csv`);
+  }
   await load(true);
 }

@@ -113,9 +113,14 @@ impl Api for Lookup {
                 Ok(json_value(200, &view))
             }
             Op::DownloadExport => {
-                let (auth, input) = self.vault.core().admit(caller, || export_id(params[0]))?;
+                let (auth, (input, format)) = self.vault.core().admit(caller, || {
+                    Ok::<_, ApiError>((export_id(params[0])?, file_format(req)?))
+                })?;
                 let file = self.vault.download_export(auth, input).await?;
-                Ok(csv_file(file))
+                Ok(match format {
+                    FileFormat::Csv => csv_file(file),
+                    FileFormat::Xlsx => xlsx_file(file),
+                })
             }
             Op::Summary => {
                 let (auth, ()) = self
@@ -274,12 +279,69 @@ fn parse_export(req: &Request) -> Result<ExportRequest, ApiError> {
     f.finish(request)
 }
 
+/// The form an export's file is handed out in (`?format=`), chosen before the one download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileFormat {
+    Csv,
+    Xlsx,
+}
+
+fn file_format(req: &Request) -> Result<FileFormat, ApiError> {
+    let q = mynumber_http::query(req, &["format"])?;
+    match q.get("format").copied() {
+        None | Some("csv") => Ok(FileFormat::Csv),
+        Some("xlsx") => Ok(FileFormat::Xlsx),
+        Some(_) => Err(VaultError::invalid("format", "enum").into()),
+    }
+}
+
+/// The columns of an export's file, in both forms.
+const FILE_COLUMNS: [&str; 4] = ["employee_id", "relation", "dependent_label", "my_number"];
+
+/// The file as an Excel workbook: one sheet, the header row, and every cell a string typed
+/// as text (`@`), so that Excel keeps all twelve digits and a leading zero, and a later
+/// edit of the column stays text. A string cell is never a formula, so no cell needs the
+/// CSV's neutralising quote.
+fn xlsx_file(file: ExportFile) -> Response<Body> {
+    use rust_xlsxwriter::{Format, Workbook};
+    const WRITES: &str = "a workbook in memory takes every string";
+    let text = Format::new().set_num_format("@");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("export").expect(WRITES);
+    for (col, name) in (0u16..).zip(FILE_COLUMNS) {
+        sheet.set_column_format(col, &text).expect(WRITES);
+        sheet.write_string(0, col, name).expect(WRITES);
+    }
+    sheet.set_column_width(0, 14).expect(WRITES);
+    sheet.set_column_width(3, 16).expect(WRITES);
+    for (row, line) in (1u32..).zip(&file.lines) {
+        let r = &line.record;
+        let cells = [
+            r.employee_id.as_str(),
+            r.relation.kind().code(),
+            r.relation.label().map(|l| l.as_str()).unwrap_or(""),
+            line.number.expose_digits(),
+        ];
+        for (col, value) in (0u16..).zip(cells) {
+            sheet
+                .write_string_with_format(row, col, value, &text)
+                .expect(WRITES);
+        }
+    }
+    let bytes = book.save_to_buffer().expect(WRITES);
+    attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("export-{}.xlsx", file.export_id),
+        Body::Binary(bytes),
+    )
+}
+
 /// The file: `employee_id,relation,dependent_label,my_number`, in employee order, never
 /// cached, offered as a download named after the export.
 fn csv_file(file: ExportFile) -> Response<Body> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["employee_id", "relation", "dependent_label", "my_number"])
-        .expect("writes to memory");
+    w.write_record(FILE_COLUMNS).expect("writes to memory");
     for line in &file.lines {
         let r = &line.record;
         w.write_record([

@@ -14,6 +14,7 @@ mod console;
 mod digest;
 mod docs;
 mod documents;
+mod export_xlsx;
 mod exports;
 mod handlers_memory;
 mod handling;

@@ -35,7 +35,8 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
     // The requester downloads it, once.
     c.as_principal("handler").await;
     c.page("exports").await;
-    c.click("#exp-table button[data-action=\"download\"]").await;
+    c.click("#exp-table button[data-action=\"download\"][data-format=\"csv\"]")
+        .await;
     c.b.text_containing(row, "ダウンロード済み").await;
     let csv = downloaded(&c.b.downloads_dir(), "csv").await;
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
@@ -70,8 +71,9 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
         .await;
     assert_eq!(r.status, 200, "{}", r.raw);
     c.click("#exp-reload").await;
-    let button =
-        format!("#exp-table tr[data-export-id=\"{second}\"] button[data-action=\"download\"]");
+    let button = format!(
+        "#exp-table tr[data-export-id=\"{second}\"] button[data-action=\"download\"][data-format=\"csv\"]"
+    );
     c.b.visible(&button).await;
     let r = c
         .stack
@@ -85,6 +87,46 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
     c.click(&button).await;
     c.b.text_containing("#exp-list-error", "もうダウンロードできません")
         .await;
+
+    // A third, downloaded as an Excel workbook: every number a text cell, all its digits.
+    let r = c
+        .stack
+        .call(
+            req("POST", "/v1/exports")
+                .who(&Who::handler(TENANT))
+                .json(json!({"purpose": "withholding_tax", "employee_ids": ["E7502"]}))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    let third = r.body["export_id"].as_str().unwrap().to_owned();
+    let r = c
+        .stack
+        .call(
+            req("POST", &format!("/v1/exports/{third}/approve"))
+                .who(&Who::admin(TENANT))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+    c.click("#exp-reload").await;
+    c.click(&format!(
+        "#exp-table tr[data-export-id=\"{third}\"] button[data-action=\"download\"][data-format=\"xlsx\"]"
+    ))
+    .await;
+    let xlsx = downloaded(&c.b.downloads_dir(), "xlsx").await;
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book = Xlsx::new(std::io::Cursor::new(xlsx)).unwrap();
+        let rows: Vec<Vec<Data>> = book
+            .worksheet_range("export")
+            .unwrap()
+            .rows()
+            .map(|r| r.to_vec())
+            .collect();
+        assert_eq!(rows[1][0], Data::String("E7502".into()));
+        assert_eq!(rows[1][3], Data::String(N2.into()), "every digit, as text");
+    }
 
     // The auditor sees the list, and no request form.
     c.as_principal("auditor").await;
