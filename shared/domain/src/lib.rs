@@ -11,6 +11,7 @@ pub mod backstop;
 pub mod certificate;
 pub mod certificate_document;
 pub mod collection;
+pub mod corporate;
 pub mod digest;
 pub mod disposal;
 pub mod document;

@@ -34,26 +34,7 @@ impl MyNumber {
     /// Parses what HR staff type or paste: ASCII or full-width digits, with spaces and
     /// hyphens (of the usual Unicode kinds) ignored. No heap copy of the input is made.
     pub fn parse(input: &str) -> Result<MyNumber, NumberRule> {
-        let mut buf = [0u8; 12];
-        let mut len = 0usize;
-        let mut non_digit = false;
-        for c in input.chars() {
-            let digit = match c {
-                '0'..='9' => Some(c as u8),
-                '０'..='９' => Some(b'0' + (c as u32 - '０' as u32) as u8),
-                _ => None,
-            };
-            match digit {
-                Some(d) => {
-                    if len < 12 {
-                        buf[len] = d;
-                    }
-                    len += 1;
-                }
-                None if is_separator(c) => {}
-                None => non_digit = true,
-            }
-        }
+        let (mut buf, len, non_digit) = scan_digits::<12>(input);
         let result = if non_digit {
             Err(NumberRule::NonDigit)
         } else if len != 12 {
@@ -100,6 +81,33 @@ impl fmt::Display for MyNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted My Number>")
     }
+}
+
+/// What HR staff type or paste, read as digits: ASCII or full-width digits, spaces and
+/// hyphens (of the usual Unicode kinds) ignored. The first `N` digits as ASCII, how many
+/// digits there were, and whether anything else was there. No heap copy is made.
+pub(crate) fn scan_digits<const N: usize>(input: &str) -> ([u8; N], usize, bool) {
+    let mut buf = [0u8; N];
+    let mut len = 0usize;
+    let mut non_digit = false;
+    for c in input.chars() {
+        let digit = match c {
+            '0'..='9' => Some(c as u8),
+            '０'..='９' => Some(b'0' + (c as u32 - '０' as u32) as u8),
+            _ => None,
+        };
+        match digit {
+            Some(d) => {
+                if len < N {
+                    buf[len] = d;
+                }
+                len += 1;
+            }
+            None if is_separator(c) => {}
+            None => non_digit = true,
+        }
+    }
+    (buf, len, non_digit)
 }
 
 fn is_separator(c: char) -> bool {
