@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-for p in hello-lambda intake review lookup collect purge backstop console certify; do
+for p in hello-lambda intake review lookup collect purge backstop notify console certify; do
   cargo build --quiet --release -p "$p" --bin "$p"
   cp "target/release/$p" "$out/$p"
 done

@@ -14,7 +14,12 @@ use std::time::Duration;
 
 #[derive(Clone)]
 pub struct S3Documents {
-    client: Client,
+    sdk: aws_types::SdkConfig,
+    emulated: bool,
+    /// Built on first use: most of the requests of the functions that hold it (the form's
+    /// page, a listing) never touch a photo, and building an S3 client (its endpoint rules,
+    /// presigning and checksum set-up) is a measurable part of a cold start.
+    client: std::sync::OnceLock<Client>,
     bucket: String,
 }
 
@@ -22,13 +27,21 @@ impl S3Documents {
     /// A client on `config`; an emulator (`endpoint_url`) is addressed path-style, as it
     /// has no per-bucket host names.
     pub fn new(config: &aws_types::SdkConfig, bucket: impl Into<String>, emulated: bool) -> Self {
-        let s3 = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(emulated)
-            .build();
         S3Documents {
-            client: Client::from_conf(s3),
+            sdk: config.clone(),
+            emulated,
+            client: std::sync::OnceLock::new(),
             bucket: bucket.into(),
         }
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| {
+            let s3 = aws_sdk_s3::config::Builder::from(&self.sdk)
+                .force_path_style(self.emulated)
+                .build();
+            Client::from_conf(s3)
+        })
     }
 
     /// The origin presigned URLs point at: the page's `connect-src` must allow it.
@@ -71,7 +84,7 @@ impl DocumentUploads for S3Documents {
         bytes: u64,
     ) -> Result<(SignedUrl, BTreeMap<String, String>), Unavailable> {
         let request = self
-            .client
+            .client()
             .put_object()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -92,7 +105,7 @@ impl DocumentUploads for S3Documents {
 
     async fn inspect(&self, key: &ObjectKey) -> Result<Option<StoredObject>, Unavailable> {
         match self
-            .client
+            .client()
             .head_object()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -117,7 +130,7 @@ impl DocumentUploads for S3Documents {
 impl DocumentViews for S3Documents {
     async fn presign_view(&self, key: &ObjectKey, seconds: u64) -> Result<SignedUrl, Unavailable> {
         let request = self
-            .client
+            .client()
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_str())
@@ -133,7 +146,7 @@ impl DocumentViews for S3Documents {
 #[async_trait]
 impl DocumentErasure for S3Documents {
     async fn delete_object(&self, key: &ObjectKey) -> Result<(), Unavailable> {
-        self.client
+        self.client()
             .delete_object()
             .bucket(&self.bucket)
             .key(key.as_str())

@@ -16,8 +16,8 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const FUNCTIONS: [&str; 7] = [
-    "intake", "review", "lookup", "collect", "purge", "backstop", "console",
+const FUNCTIONS: [&str; 9] = [
+    "intake", "review", "lookup", "collect", "purge", "backstop", "notify", "console", "certify",
 ];
 
 fn main() {
@@ -27,6 +27,7 @@ fn main() {
     let home = std::env::temp_dir().join(format!("bench-init-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
 
+    assert_every_template_variable_is_set(&home);
     let binaries: Vec<&str> = std::iter::once("hello-lambda").chain(FUNCTIONS).collect();
     let mut times: Vec<Vec<Duration>> = vec![Vec::new(); binaries.len()];
     for _ in 0..rounds {
@@ -104,6 +105,29 @@ fn init_time(binary: &std::path::Path, home: &std::path::Path) -> Duration {
     polled - started
 }
 
+/// Fails unless the bench gives each function every variable infra/template.yaml gives it:
+/// a setting read at start (a claim name, a limit) costs init time like any other.
+fn assert_every_template_variable_is_set(home: &std::path::Path) {
+    let template = mynumber_tests::iam::Template::load();
+    for name in FUNCTIONS {
+        let role = format!("{}{}Role", name[..1].to_ascii_uppercase(), &name[1..]);
+        let ours: Vec<String> = lambda_environment(name, "", home)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let missing: Vec<String> = template
+            .function_environment(&role)
+            .keys()
+            .filter(|k| !ours.contains(k))
+            .cloned()
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "the bench does not set {missing:?}, which the template gives {name}"
+        );
+    }
+}
+
 /// What Lambda gives a function, and the settings infra/template.yaml gives ours.
 fn lambda_environment(name: &str, api: &str, home: &std::path::Path) -> Vec<(String, String)> {
     // No SSL_CERT_FILE or SSL_CERT_DIR, as in Lambda: the trust roots are wherever the
@@ -136,6 +160,19 @@ fn lambda_environment(name: &str, api: &str, home: &std::path::Path) -> Vec<(Str
         ("OAUTH_AUTHORIZE_URL", "https://auth.example.jp/oauth2/authorize".into()),
         ("OAUTH_TOKEN_URL", "https://auth.example.jp/oauth2/token".into()),
         ("OAUTH_CLIENT_ID", "bench".into()),
+        ("OAUTH_LOGOUT_URL", "https://auth.example.jp/logout".into()),
+        ("CERTIFICATE_KEY_ID", "alias/mynumber-vault-certificates".into()),
+        ("MAIL_CONFIGURATION_SET", "mynumber-vault-mail".into()),
+        // The template's defaults, with its own user pool.
+        ("RETENTION_YEARS", "7".into()),
+        ("BACKUP_WINDOW_DAYS", "35".into()),
+        ("DISPOSAL_RETENTION_DAYS", "3650".into()),
+        ("AUDIT_RETENTION_DAYS", "1095".into()),
+        ("REVEAL_LIMIT_PER_HOUR", "200".into()),
+        ("JWT_TOKEN_USE", "id".into()),
+        ("TENANT_CLAIM", "custom:tenant_id".into()),
+        ("ROLE_CLAIM", "cognito:groups".into()),
+        ("ROLE_PREFIX", String::new()),
     ];
     env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
