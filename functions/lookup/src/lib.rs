@@ -17,7 +17,7 @@ use mynumber_domain::{Caller, EmployeeId, Purpose, RecordId, VaultError};
 use mynumber_http::Authenticator;
 use mynumber_http::{
     Api, ApiError, Fields, Route, attachment, json_object, json_response, json_value,
-    page_response, parse_page,
+    page_response, parse_page, query_param,
 };
 
 /// What lookup does on each of its routes.
@@ -194,35 +194,18 @@ fn parse_reveal(req: &Request, id: &str) -> Result<(RecordId, Purpose), ApiError
 fn parse_handling(req: &Request) -> Result<(HandlingFilter, PageRequest), VaultError> {
     let extra = ["from", "to", "actor", "purpose", "event"];
     let (employee, page, parsed) = parse_page(req, false, &extra, |q, errors| {
-        let mut date = |field: &'static str| match q.get(field) {
-            None => {
+        let mut date = |field: &'static str| {
+            if !q.contains_key(field) {
                 errors.push(FieldError::new(field, "required"));
-                None
             }
-            Some(s) => mynumber_http::body::parse_date(s)
-                .map_err(|rule| errors.push(FieldError::new(field, rule)))
-                .ok(),
+            query_param(q, field, errors, mynumber_http::body::parse_date)
         };
         let (from, to) = (date("from"), date("to"));
-        let actor = q.get("actor").and_then(|s| {
-            Subject::parse(s)
-                .map_err(|rule| errors.push(FieldError::new("actor", rule.code())))
-                .ok()
+        let actor = query_param(q, "actor", errors, |s| {
+            Subject::parse(s).map_err(|rule| rule.code())
         });
-        let purpose = q.get("purpose").and_then(|s| {
-            let p = Purpose::parse(s);
-            if p.is_none() {
-                errors.push(FieldError::new("purpose", "enum"));
-            }
-            p
-        });
-        let kind = q.get("event").and_then(|s| {
-            let k = AuditKind::parse(s);
-            if k.is_none() {
-                errors.push(FieldError::new("event", "enum"));
-            }
-            k
-        });
+        let purpose = query_param(q, "purpose", errors, |s| Purpose::parse(s).ok_or("enum"));
+        let kind = query_param(q, "event", errors, |s| AuditKind::parse(s).ok_or("enum"));
         let mut filter = match (from, to) {
             (Some(from), Some(to)) => HandlingFilter::new(from, to)
                 .map_err(|e| errors.push(e))

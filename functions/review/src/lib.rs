@@ -330,11 +330,9 @@ fn parse_collection(req: &Request) -> Result<CollectionRequest, ApiError> {
 /// `GET /v1/collections?status=&employee_id=&limit=&cursor=`.
 fn parse_collection_listing(req: &Request) -> Result<(CollectionFilter, PageRequest), ApiError> {
     let (employee_id, page, status) = parse_page(req, false, &["status"], |q, errors| {
-        let status = q.get("status").map(|s| CollectionStatus::parse(s));
-        if let Some(None) = status {
-            errors.push(mynumber_domain::FieldError::new("status", "enum"));
-        }
-        status.flatten()
+        mynumber_http::query_param(q, "status", errors, |s| {
+            CollectionStatus::parse(s).ok_or("enum")
+        })
     })?;
     Ok((
         CollectionFilter {

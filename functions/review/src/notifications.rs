@@ -9,7 +9,7 @@ use mynumber_domain::notification::{
     ReminderRule, SenderName, Weekday,
 };
 use mynumber_domain::ports::PageRequest;
-use mynumber_http::{ApiError, Fields, json_object, parse_page};
+use mynumber_http::{ApiError, Fields, json_object, parse_page, query_param};
 
 /// `PUT /v1/settings/notifications`: the whole settings object.
 pub fn parse_settings(req: &Request) -> Result<NotificationSettings, ApiError> {
@@ -78,27 +78,18 @@ pub fn parse_listing(req: &Request) -> Result<(NotificationFilter, PageRequest),
         req,
         false,
         &["collection_id", "kind", "since"],
-        |q, errors: &mut Vec<FieldError>| {
-            let mut filter = NotificationFilter::default();
-            if let Some(c) = q.get("collection_id") {
-                match CollectionId::parse(c) {
-                    Ok(c) => filter.collection_id = Some(c),
-                    Err(rule) => errors.push(FieldError::new("collection_id", rule.code())),
-                }
-            }
-            if let Some(k) = q.get("kind") {
-                match NotificationKind::parse(k) {
-                    Some(k) => filter.kind = Some(k),
-                    None => errors.push(FieldError::new("kind", "enum")),
-                }
-            }
-            if let Some(s) = q.get("since") {
-                match chrono::DateTime::parse_from_rfc3339(s) {
-                    Ok(t) => filter.since = Some(t.to_utc()),
-                    Err(_) => errors.push(FieldError::new("since", "date_time")),
-                }
-            }
-            filter
+        |q, errors: &mut Vec<FieldError>| NotificationFilter {
+            collection_id: query_param(q, "collection_id", errors, |c| {
+                CollectionId::parse(c).map_err(|rule| rule.code())
+            }),
+            kind: query_param(q, "kind", errors, |k| {
+                NotificationKind::parse(k).ok_or("enum")
+            }),
+            since: query_param(q, "since", errors, |s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.to_utc())
+                    .map_err(|_| "date_time")
+            }),
         },
     )?;
     Ok((filter, page))

@@ -16,7 +16,7 @@ pub mod transport;
 pub use assets::{Asset, asset_response, attachment};
 pub use body::{Fields, json_object, query};
 pub use caller::{AuthSetupError, Authenticator, anonymous_caller};
-pub use listing::{page_response, parse_page};
+pub use listing::{page_response, parse_page, query_param};
 pub use problem::{json_response, json_value, problem};
 pub use routes::{Route, route_request};
 pub use serve::{Api, handle, serve};

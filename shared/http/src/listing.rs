@@ -18,6 +18,20 @@ pub fn page_response<T: serde::Serialize>(page: Page<T>) -> Response<Body> {
     )
 }
 
+/// The query parameter `field` as `parse` reads it, `None` when it is absent; a value
+/// `parse` refuses adds `field` with the rule it names to `errors` (a listing's filters).
+pub fn query_param<T>(
+    q: &HashMap<&str, &str>,
+    field: &'static str,
+    errors: &mut Vec<FieldError>,
+    parse: impl FnOnce(&str) -> Result<T, &'static str>,
+) -> Option<T> {
+    let value = q.get(field)?;
+    parse(value)
+        .map_err(|rule| errors.push(FieldError::new(field, rule)))
+        .ok()
+}
+
 /// `employee_id`, `limit` and `cursor` of a listing, and whatever `more` reads of the
 /// `extra` parameters; every broken rule is reported at once.
 pub fn parse_page<T>(

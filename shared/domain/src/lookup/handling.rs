@@ -23,12 +23,14 @@ const READS_PER_REQUEST: usize = 40;
 /// Events one read asks for.
 const READ_LIMIT: u16 = 100;
 
-/// What the auditor asks for: a period of Japanese days (both included) and any of the
-/// filters.
+/// What the auditor asks for: a period of Japanese days (both included), kept as the
+/// instants it spans, and any of the filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlingFilter {
-    from: NaiveDate,
-    to: NaiveDate,
+    /// `from` 00:00 in Japan.
+    start: DateTime<Utc>,
+    /// The end of `to` in Japan (the next day's 00:00).
+    end: DateTime<Utc>,
     pub actor: Option<Subject>,
     pub employee: Option<EmployeeId>,
     pub purpose: Option<Purpose>,
@@ -44,9 +46,10 @@ impl HandlingFilter {
         if (to - from).num_days() >= MAX_PERIOD_DAYS {
             return Err(FieldError::new("to", "range"));
         }
+        let jst_midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc() - Duration::hours(9);
         Ok(HandlingFilter {
-            from,
-            to,
+            start: jst_midnight(from),
+            end: jst_midnight(to) + Duration::days(1),
             actor: None,
             employee: None,
             purpose: None,
@@ -54,29 +57,18 @@ impl HandlingFilter {
         })
     }
 
-    /// The instants the period spans: from `from` 00:00 JST to the end of `to` in JST.
-    fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        let jst_midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc() - Duration::hours(9);
-        (
-            jst_midnight(self.from),
-            jst_midnight(self.to) + Duration::days(1),
-        )
-    }
-
     /// The UTC days whose partitions hold the period's events, first and last.
     fn utc_days(&self) -> (NaiveDate, NaiveDate) {
-        let (start, end) = self.span();
         (
-            start.date_naive(),
-            (end - Duration::milliseconds(1)).date_naive(),
+            self.start.date_naive(),
+            (self.end - Duration::milliseconds(1)).date_naive(),
         )
     }
 
     fn admits(&self, e: &AuditEvent) -> bool {
-        let (start, end) = self.span();
         let at = e.time.at();
-        at >= start
-            && at < end
+        at >= self.start
+            && at < self.end
             && self
                 .actor
                 .as_ref()
@@ -183,9 +175,8 @@ mod tests {
         let f = HandlingFilter::new(day("2026-04-01"), day("2026-04-30")).unwrap();
         // 2026-04-01 00:00 JST is 2026-03-31 15:00 UTC.
         assert_eq!(f.utc_days(), (day("2026-03-31"), day("2026-04-30")));
-        let (start, end) = f.span();
-        assert_eq!(start.to_rfc3339(), "2026-03-31T15:00:00+00:00");
-        assert_eq!(end.to_rfc3339(), "2026-04-30T15:00:00+00:00");
+        assert_eq!(f.start.to_rfc3339(), "2026-03-31T15:00:00+00:00");
+        assert_eq!(f.end.to_rfc3339(), "2026-04-30T15:00:00+00:00");
     }
 
     #[test]
