@@ -8,7 +8,7 @@ import { label, relationText, DISPOSAL_REASONS, DISPOSERS, RELATIONS } from './l
 import { $, h, saveFile } from './dom.js';
 import { formatDateTime, todayCompact } from './dates.js';
 import { latest, isAborted } from './requests.js';
-import { showProblem, showFieldErrors, clearFieldErrors, busy, csvField } from './ui.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy, tableCsv } from './ui.js';
 import { certificateLink } from './certificates.js';
 
 let ctx = null;
@@ -121,12 +121,6 @@ const COLUMNS = [
   ['削除した書類の数', 'documents_deleted', (d) => d.documents_deleted ?? 0],
 ];
 
-export function toCsv(items) {
-  const lines = [COLUMNS.map(([ja, key]) => csvField(`${ja}（${key}）`)).join(',')];
-  for (const d of items) lines.push(COLUMNS.map(([, , get]) => csvField(get(d))).join(','));
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
-}
-
 async function downloadCsv() {
   showProblem($('#disp-error'), null);
   const employeeId = $('#disp-employee-id').value.trim();
@@ -137,7 +131,7 @@ async function downloadCsv() {
     if (!isAborted(err)) showError(err);
     return;
   }
-  const blob = new Blob([toCsv(all.items)], { type: 'text/csv;charset=utf-8' });
+  const blob = new Blob([tableCsv(COLUMNS, all.items)], { type: 'text/csv;charset=utf-8' });
   saveFile(blob, `disposals-${todayCompact()}.csv`);
   $('#disp-summary').textContent = `CSVを保存しました（${all.items.length}件${all.complete ? '' : '。件数が多すぎるため途中まで'}）。`;
 }

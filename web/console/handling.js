@@ -9,7 +9,7 @@ import { label, PURPOSES, RELATIONS } from './labels.js';
 import { $, h, saveFile, fillSelect } from './dom.js';
 import { formatDateTime, todayTokyo, todayCompact } from './dates.js';
 import { latest, isAborted } from './requests.js';
-import { showProblem, showFieldErrors, clearFieldErrors, busy, csvField } from './ui.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy, tableCsv } from './ui.js';
 
 /** The kinds of event the trail holds. */
 const KINDS = {
@@ -190,9 +190,7 @@ async function downloadCsv() {
     if (!isAborted(err)) showError(err);
     return;
   }
-  const lines = [COLUMNS.map(([ja, key]) => csvField(`${ja}（${key}）`)).join(',')];
-  for (const e of all.items) lines.push(COLUMNS.map(([, , get]) => csvField(get(e))).join(','));
-  const blob = new Blob([`\uFEFF${lines.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' });
+  const blob = new Blob([tableCsv(COLUMNS, all.items)], { type: 'text/csv;charset=utf-8' });
   saveFile(blob, `handling-${q.from.replaceAll('-', '')}-${q.to.replaceAll('-', '')}-${todayCompact()}.csv`);
   $('#hand-summary').textContent = `CSVを保存しました（${all.items.length}件${all.complete ? '' : '。件数が多すぎるため途中まで'}）。`;
 }

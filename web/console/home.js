@@ -76,6 +76,14 @@ function renderTasks(s) {
     task('exports', s?.exports?.pending_approval, '承認待ちの番号の一括出力', 'exports'));
 }
 
+/** An SVG element with `attrs` and, if given, its text (`h` makes HTML elements only). */
+function svgElement(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
 const monthText = (m) => `${Number(String(m).slice(5, 7))}月`;
 const yearOf = (m) => String(m).slice(0, 4);
 
@@ -84,36 +92,18 @@ function renderDue(months) {
   const max = Math.max(1, ...months.map((m) => Number(m.count ?? 0)));
   const [w, hgt, top, bottom] = [600, 220, 20, 40];
   const bw = w / Math.max(1, months.length);
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${w} ${hgt}`);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-labelledby', 'home-chart-title');
-  svg.setAttribute('class', 'due-chart');
-  const title = document.createElementNS(SVG, 'title');
-  title.id = 'home-chart-title';
-  title.textContent = `今後12か月に削除予定日を迎える記録: 合計${total}件`;
-  svg.append(title);
+  const svg = svgElement('svg', { viewBox: `0 0 ${w} ${hgt}`, role: 'img', 'aria-labelledby': 'home-chart-title', class: 'due-chart' });
+  const title = svgElement('title', { id: 'home-chart-title' }, `今後12か月に削除予定日を迎える記録: 合計${total}件`);
   const base = hgt - bottom;
-  const line = document.createElementNS(SVG, 'line');
-  for (const [k, v] of Object.entries({ x1: 0, x2: w, y1: base, y2: base, class: 'axis' })) line.setAttribute(k, String(v));
-  svg.append(line);
+  svg.append(title, svgElement('line', { x1: 0, x2: w, y1: base, y2: base, class: 'axis' }));
   months.forEach((m, i) => {
     const count = Number(m.count ?? 0);
     const barH = count ? Math.max(2, ((base - top) * count) / max) : 0;
-    const rect = document.createElementNS(SVG, 'rect');
-    const attrs = { x: i * bw + bw * 0.2, y: base - barH, width: bw * 0.6, height: barH, class: 'bar', 'data-month': m.month, 'data-count': count };
-    for (const [k, v] of Object.entries(attrs)) rect.setAttribute(k, String(v));
-    svg.append(rect);
-    const label = document.createElementNS(SVG, 'text');
-    for (const [k, v] of Object.entries({ x: i * bw + bw / 2, y: base + 18, 'text-anchor': 'middle', class: 'month' })) label.setAttribute(k, String(v));
-    label.textContent = monthText(m.month);
-    svg.append(label);
-    if (count) {
-      const value = document.createElementNS(SVG, 'text');
-      for (const [k, v] of Object.entries({ x: i * bw + bw / 2, y: base - barH - 4, 'text-anchor': 'middle', class: 'value' })) value.setAttribute(k, String(v));
-      value.textContent = String(count);
-      svg.append(value);
-    }
+    const middle = i * bw + bw / 2;
+    svg.append(
+      svgElement('rect', { x: i * bw + bw * 0.2, y: base - barH, width: bw * 0.6, height: barH, class: 'bar', 'data-month': m.month, 'data-count': count }),
+      svgElement('text', { x: middle, y: base + 18, 'text-anchor': 'middle', class: 'month' }, monthText(m.month)));
+    if (count) svg.append(svgElement('text', { x: middle, y: base - barH - 4, 'text-anchor': 'middle', class: 'value' }, String(count)));
   });
   $('#home-chart').replaceChildren(svg);
   $('#home-due-table tbody').replaceChildren(...months.map((m) => h('tr', {},

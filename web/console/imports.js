@@ -10,7 +10,7 @@ import { $, h, saveFile } from './dom.js';
 import { todayCompact } from './dates.js';
 import { ruleMessage } from './labels.js';
 import { latest, isAborted } from './requests.js';
-import { showProblem, showFieldErrors, clearFieldErrors, busy, csvField } from './ui.js';
+import { showProblem, showFieldErrors, clearFieldErrors, busy, csvText } from './ui.js';
 
 /** Rows a request may carry (SPEC §4b). */
 const ROWS_PER_REQUEST = 1000;
@@ -239,10 +239,10 @@ function showResult(dryRun, { created, unchanged, failed }) {
 
 /** The failed rows as CSV (with a BOM for Excel); formula-looking text is neutralised. */
 function saveReport() {
-  const lines = [['行', '項目', '規則', '理由', '重複先の従業員番号'].map(csvField).join(',')];
-  for (const f of failures) {
-    lines.push([f.row, f.field, f.rule, ruleText(f.field, f.rule), f.duplicateOf ?? ''].map(csvField).join(','));
-  }
-  const blob = new Blob([`\uFEFF${lines.join('\r\n')}\r\n`], { type: 'text/csv;charset=utf-8' });
+  const text = csvText([
+    ['行', '項目', '規則', '理由', '重複先の従業員番号'],
+    ...failures.map((f) => [f.row, f.field, f.rule, ruleText(f.field, f.rule), f.duplicateOf ?? '']),
+  ]);
+  const blob = new Blob([text], { type: 'text/csv;charset=utf-8' });
   saveFile(blob, `import-errors-${todayCompact()}.csv`);
 }

@@ -152,10 +152,26 @@ export async function busy(button, text, work) {
 // ---- CSV ---------------------------------------------------------------------------
 
 /** One CSV field: formula-looking text neutralised, then RFC 4180 quoting. */
-export function csvField(value) {
+function csvField(value) {
   let s = value === null || value === undefined ? '' : String(value);
   // A spreadsheet would run =, +, -, @ (and tab/CR-led) text as a formula.
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   if (/[",\r\n]/.test(s)) s = `"${s.replace(/"/g, '""')}"`;
   return s;
+}
+
+/** A CSV file's text for Excel: a BOM, every field through `csvField`, CRLF line ends. */
+export function csvText(rows) {
+  return `\uFEFF${rows.map((r) => r.map(csvField).join(',')).join('\r\n')}\r\n`;
+}
+
+/**
+ * The CSV of `items` under `columns` ([Japanese name, API name, value of an item]): the
+ * header names both, 「名前（name）」.
+ */
+export function tableCsv(columns, items) {
+  return csvText([
+    columns.map(([ja, key]) => `${ja}（${key}）`),
+    ...items.map((d) => columns.map(([, , get]) => get(d))),
+  ]);
 }

@@ -1,6 +1,7 @@
 //! An export's file as an Excel workbook (SPEC §4b, issue 28): what a spreadsheet reads back.
 
 use super::*;
+use crate::exports::{approve, approver, request_export, requester};
 
 /// The export's file as an Excel workbook (`?format=xlsx`): a spreadsheet reads every number
 /// as text with all twelve digits, the leading zero a CSV opened in Excel loses included;
@@ -20,24 +21,16 @@ async fn the_file_as_xlsx_keeps_every_digit_as_text() {
     )
     .await;
     assert_eq!(r.status, 201, "{}", r.raw);
-    let requester = Who::handler("acme");
-    let made = stack
-        .call(
-            req("POST", "/v1/exports")
-                .who(&requester)
-                .json(json!({"purpose": "withholding_tax", "all": true}))
-                .build(),
-        )
-        .await;
+    let made = request_export(
+        &stack,
+        &requester(),
+        json!({"purpose": "withholding_tax", "all": true}),
+    )
+    .await;
     let id = made.body["export_id"].as_str().unwrap().to_owned();
-    let approved = stack
-        .call(
-            req("POST", &format!("/v1/exports/{id}/approve"))
-                .who(&Who::new("payroll-yamada", "acme", &["handler"]))
-                .build(),
-        )
-        .await;
+    let approved = approve(&stack, &approver(), &id).await;
     assert_eq!(approved.status, 200, "{}", approved.raw);
+    let requester = requester();
     let file = |format: Option<&str>| {
         let mut r = req("GET", &format!("/v1/exports/{id}/file")).who(&requester);
         if let Some(f) = format {

@@ -9,11 +9,11 @@ use std::sync::atomic::Ordering;
 
 const REQUESTER: &str = "payroll-suzuki";
 
-fn requester() -> Who {
+pub(crate) fn requester() -> Who {
     Who::handler("acme")
 }
 
-fn approver() -> Who {
+pub(crate) fn approver() -> Who {
     Who::new("payroll-yamada", "acme", &["handler"])
 }
 
@@ -27,11 +27,11 @@ async fn get(stack: &Stack, who: &Who, path: &str) -> Reply {
     stack.call(req("GET", path).who(who).build()).await
 }
 
-async fn request_export(stack: &Stack, who: &Who, body: Value) -> Reply {
+pub(crate) async fn request_export(stack: &Stack, who: &Who, body: Value) -> Reply {
     post(stack, who, "/v1/exports", body).await
 }
 
-async fn approve(stack: &Stack, who: &Who, id: &str) -> Reply {
+pub(crate) async fn approve(stack: &Stack, who: &Who, id: &str) -> Reply {
     post(stack, who, &format!("/v1/exports/{id}/approve"), json!({})).await
 }
 

@@ -24,16 +24,7 @@ async fn every_console_page_has_no_axe_violation_at_both_widths() {
         )
         .await;
         assert_eq!(r.status, 201, "{}", r.raw);
-        let r = c
-            .stack
-            .call(
-                req("POST", "/v1/exports")
-                    .who(&Who::handler(TENANT))
-                    .json(json!({"purpose": "withholding_tax", "all": true}))
-                    .build(),
-            )
-            .await;
-        assert_eq!(r.status, 201, "{}", r.raw);
+        request_export(&c.stack, json!({"purpose": "withholding_tax", "all": true})).await;
         assert_accessible(&c.b, &format!("console {width} px signed out")).await;
         for role in ["registrar", "handler", "auditor", "admin"] {
             c.as_principal(role).await;

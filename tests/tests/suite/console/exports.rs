@@ -50,26 +50,12 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
 
     // A second export, approved, then downloaded elsewhere: the page's button meets the
     // 410, which the page explains.
-    let r = c
-        .stack
-        .call(
-            req("POST", "/v1/exports")
-                .who(&Who::handler(TENANT))
-                .json(json!({"purpose": "withholding_tax", "employee_ids": ["E7501"]}))
-                .build(),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.raw);
-    let second = r.body["export_id"].as_str().unwrap().to_owned();
-    let r = c
-        .stack
-        .call(
-            req("POST", &format!("/v1/exports/{second}/approve"))
-                .who(&Who::admin(TENANT))
-                .build(),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
+    let second = request_export(
+        &c.stack,
+        json!({"purpose": "withholding_tax", "employee_ids": ["E7501"]}),
+    )
+    .await;
+    approve_export(&c.stack, &second).await;
     c.click("#exp-reload").await;
     let button = format!(
         "#exp-table tr[data-export-id=\"{second}\"] button[data-action=\"download\"][data-format=\"csv\"]"
@@ -89,26 +75,12 @@ async fn handlers_export_numbers_with_four_eyes_and_download_once() {
         .await;
 
     // A third, downloaded as an Excel workbook: every number a text cell, all its digits.
-    let r = c
-        .stack
-        .call(
-            req("POST", "/v1/exports")
-                .who(&Who::handler(TENANT))
-                .json(json!({"purpose": "withholding_tax", "employee_ids": ["E7502"]}))
-                .build(),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.raw);
-    let third = r.body["export_id"].as_str().unwrap().to_owned();
-    let r = c
-        .stack
-        .call(
-            req("POST", &format!("/v1/exports/{third}/approve"))
-                .who(&Who::admin(TENANT))
-                .build(),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.raw);
+    let third = request_export(
+        &c.stack,
+        json!({"purpose": "withholding_tax", "employee_ids": ["E7502"]}),
+    )
+    .await;
+    approve_export(&c.stack, &third).await;
     c.click("#exp-reload").await;
     c.click(&format!(
         "#exp-table tr[data-export-id=\"{third}\"] button[data-action=\"download\"][data-format=\"xlsx\"]"

@@ -28,15 +28,7 @@ async fn the_home_page_shows_what_needs_doing_and_the_deletions_ahead() {
         .await;
     assert_eq!(departure.status, 200, "{}", departure.raw);
     let due_month = departure.body["records"][0]["due_at"].as_str().unwrap()[..7].to_owned();
-    let export = s
-        .call(
-            req("POST", "/v1/exports")
-                .who(&Who::handler(TENANT))
-                .json(json!({"purpose": "withholding_tax", "all": true}))
-                .build(),
-        )
-        .await;
-    assert_eq!(export.status, 201, "{}", export.raw);
+    request_export(s, json!({"purpose": "withholding_tax", "all": true})).await;
 
     s.run_purge(&s.purge(), s.clock.now() + Duration::minutes(5))
         .await

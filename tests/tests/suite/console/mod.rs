@@ -233,6 +233,32 @@ async fn downloaded(dir: &Path, ext: &str) -> Vec<u8> {
     panic!("no .{ext} was downloaded to {}", dir.display());
 }
 
+/// An export the handler preset asks for (`body`: purpose and selection); its id.
+async fn request_export(stack: &Stack, body: Value) -> String {
+    let r = stack
+        .call(
+            req("POST", "/v1/exports")
+                .who(&Who::handler(TENANT))
+                .json(body)
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    r.body["export_id"].as_str().unwrap().to_owned()
+}
+
+/// The admin preset approves export `id` (the second pair of eyes).
+async fn approve_export(stack: &Stack, id: &str) {
+    let r = stack
+        .call(
+            req("POST", &format!("/v1/exports/{id}/approve"))
+                .who(&Who::admin(TENANT))
+                .build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.raw);
+}
+
 async fn register(stack: &Stack, employee: &str, number: &str) -> String {
     let r = stack
         .call(

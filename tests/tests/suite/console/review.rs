@@ -3,18 +3,23 @@
 
 use super::*;
 
+/// One photo uploaded through the link `token`, as the employee's form sends it; its id.
+async fn photo(stack: &Stack, token: &str) -> String {
+    use base64::Engine;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(super::browser::PNG_1X1)
+        .unwrap();
+    super::documents::upload(stack, token, &png, "image/png", "image/png").await
+}
+
 /// What an employee submitted from a phone waits in 提出の確認; the registrar confirms it
 /// with the documents the employee said they hold, and the record becomes active.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registrar_reviews_a_submission_and_confirms_it() {
     use super::collections::{open_link, own, records_of, submit};
-    use base64::Engine;
     let c = Console::open("review").await;
     let (_, token) = open_link(&c.stack, "E7401", false).await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(super::browser::PNG_1X1)
-        .unwrap();
-    let photo = super::documents::upload(&c.stack, &token, &png, "image/png", "image/png").await;
+    let photo = photo(&c.stack, &token).await;
     let r = submit(
         &c.stack,
         &token,
@@ -87,13 +92,9 @@ async fn a_registrar_reviews_a_submission_and_confirms_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_family_s_submission_is_one_card_confirmed_together() {
     use super::collections::{open_link, own, records_of, submit};
-    use base64::Engine;
     let c = Console::open("review-family").await;
     let (_, token) = open_link(&c.stack, "E7402", true).await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(super::browser::PNG_1X1)
-        .unwrap();
-    let photo = super::documents::upload(&c.stack, &token, &png, "image/png", "image/png").await;
+    let photo = photo(&c.stack, &token).await;
     let r = submit(
         &c.stack,
         &token,
