@@ -41,12 +41,9 @@ done
 
 echo "creating the table, keys, documents bucket, mail identity and log groups on moto (${AWS_ENDPOINT_URL})…"
 # PUBLIC_BASE_URL: the form's origin, the only one the bucket's CORS lets PUT photos.
-# Every binary of the stack is built with the workspace's features (no `-p`) plus the
-# development ones: one set of dependencies, the one `cargo test` compiled, where a
-# package's own features compiled the SDK again.
-dev_features=mynumber-http/dev-auth,console/dev-auth
-settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" \
-  cargo run --quiet --features "$dev_features,mynumber-aws/bootstrap" --bin mynumber-bootstrap)"
+# scripts/build-local.sh builds every binary of the stack, the bootstrap too.
+"$root/scripts/build-local.sh" bootstrap
+settings="$(PUBLIC_BASE_URL="http://127.0.0.1:${PORT}" "$root/target/debug/mynumber-bootstrap")"
 # Lines are KEY=value with ids only.
 eval "$settings"
 
